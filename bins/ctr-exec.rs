@@ -1,0 +1,3 @@
+fn main() {
+    guestkit::run::main(&guestkit::cmd::ctr_exec::SPEC, guestkit::cmd::ctr_exec::run)
+}

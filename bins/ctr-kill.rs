@@ -1,0 +1,3 @@
+fn main() {
+    guestkit::run::main(&guestkit::cmd::ctr_kill::SPEC, guestkit::cmd::ctr_kill::run)
+}

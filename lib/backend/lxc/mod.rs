@@ -1,0 +1,738 @@
+//! The LXC backend, over the real lxc-* tools. A container is LXC's own
+//! directory `<lxcpath>/<name>` (config, rootfs, console.log); guestkit adds
+//! only `guestkit.json` beside the config, for what LXC does not record
+//! (the image and when it was created).
+
+pub mod parse;
+
+use super::{Backend, CreateSpec, ExecSpec};
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::image::Image;
+use crate::output::Output;
+use crate::process::{Tool, capture, interactive};
+use crate::record::{Container, ContainerState, Status};
+use serde::{Deserialize, Serialize};
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+
+const LXC_LS: Tool = Tool {
+    program: "lxc-ls",
+    package: "lxc",
+};
+const LXC_INFO: Tool = Tool {
+    program: "lxc-info",
+    package: "lxc",
+};
+const LXC_CREATE: Tool = Tool {
+    program: "lxc-create",
+    package: "lxc",
+};
+const LXC_START: Tool = Tool {
+    program: "lxc-start",
+    package: "lxc",
+};
+const LXC_STOP: Tool = Tool {
+    program: "lxc-stop",
+    package: "lxc",
+};
+const LXC_DESTROY: Tool = Tool {
+    program: "lxc-destroy",
+    package: "lxc",
+};
+const LXC_ATTACH: Tool = Tool {
+    program: "lxc-attach",
+    package: "lxc",
+};
+const LXC_EXECUTE: Tool = Tool {
+    program: "lxc-execute",
+    package: "lxc",
+};
+
+/// LXC's shared defaults: /proc and /sys mounts, device rules, dropped capabilities.
+const COMMON_CONF: &str = "/usr/share/lxc/config/common.conf";
+/// The script that runs a container's command, inside its rootfs.
+const INIT_SCRIPT: &str = ".guestkit-init";
+const SIDECAR: &str = "guestkit.json";
+
+pub struct Lxc {
+    path: PathBuf,
+}
+
+/// What guestkit remembers about a container it created.
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct Sidecar {
+    image: Option<String>,
+    created: Option<String>,
+    command: Option<Vec<String>>,
+}
+
+impl Lxc {
+    pub fn new(cfg: &Config) -> Lxc {
+        Lxc {
+            path: cfg
+                .lxc
+                .lxcpath
+                .clone()
+                .unwrap_or_else(|| PathBuf::from("/var/lib/lxc")),
+        }
+    }
+
+    fn dir(&self, name: &str) -> PathBuf {
+        self.path.join(name)
+    }
+
+    /// `-P <lxcpath> -n <name>` and the rest.
+    fn args(&self, name: &str, rest: &[&str]) -> Vec<OsString> {
+        let mut a: Vec<OsString> = vec![
+            "-P".into(),
+            self.path.clone().into(),
+            "-n".into(),
+            name.into(),
+        ];
+        a.extend(rest.iter().map(OsString::from));
+        a
+    }
+
+    fn run(
+        &self,
+        tool: &Tool,
+        args: Vec<OsString>,
+        out: &Output,
+    ) -> Result<crate::process::Outcome> {
+        capture(&tool.find()?, args, &|m| out.trace(m))
+    }
+
+    /// The last lxc error line of a failed command, as an error.
+    fn failure(&self, what: &str, r: &crate::process::Outcome) -> Error {
+        let msg = r
+            .stderr
+            .lines()
+            .rev()
+            .find(|l| !l.trim().is_empty())
+            .map(parse::error_message)
+            .unwrap_or_else(|| format!("exit code {}", r.code));
+        Error::failed(format!("{what} failed: {msg}"))
+    }
+
+    fn sidecar(&self, name: &str) -> Sidecar {
+        std::fs::read(self.dir(name).join(SIDECAR))
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .unwrap_or_default()
+    }
+
+    fn config_text(&self, name: &str) -> String {
+        std::fs::read_to_string(self.dir(name).join("config")).unwrap_or_default()
+    }
+
+    fn rootfs(&self, name: &str) -> Option<PathBuf> {
+        let cfg = self.config_text(name);
+        let p = parse::config_value(&cfg, "lxc.rootfs.path")?;
+        let p = p.strip_prefix("dir:").unwrap_or(p);
+        Path::new(p)
+            .is_absolute()
+            .then(|| PathBuf::from(p))
+            .filter(|p| p.is_dir())
+    }
+
+    fn record(&self, name: &str, state: &str, pid: Option<u32>, ipv4: Vec<String>) -> Container {
+        let (status, backend_status) = parse::status(state);
+        let side = self.sidecar(name);
+        let mut c = Container::new(name, "lxc", status);
+        c.backend_status = backend_status;
+        c.pid = pid;
+        c.ipv4 = ipv4;
+        c.image = side.image;
+        c.created = side.created;
+        c
+    }
+
+    fn info(&self, name: &str, out: &Output) -> Result<parse::Info> {
+        let r = self.run(&LXC_INFO, self.args(name, &["-H"]), out)?;
+        if !r.ok() {
+            if !self.exists(name) {
+                return Err(Error::not_found("no such container in backend lxc"));
+            }
+            return Err(self.failure("lxc-info", &r));
+        }
+        Ok(parse::info(&r.stdout))
+    }
+
+    fn write_config(&self, spec: &CreateSpec, image: &Image, rootfs: &Path) -> Result<String> {
+        let dir = self.dir(&spec.name);
+        let mut c = String::from("# Written by guestkit's ctr-create.\n");
+        let mut line = |k: &str, v: &str| c.push_str(&format!("{k} = {v}\n"));
+        if Path::new(COMMON_CONF).exists() {
+            line("lxc.include", COMMON_CONF);
+        } else {
+            line("lxc.mount.auto", "cgroup:mixed proc:mixed sys:mixed");
+        }
+        line("lxc.rootfs.path", &format!("dir:{}", rootfs.display()));
+        line("lxc.uts.name", &spec.name);
+        match &spec.bridge {
+            None => line("lxc.net.0.type", "empty"),
+            Some(br) => {
+                line("lxc.net.0.type", "veth");
+                line("lxc.net.0.link", br);
+                line("lxc.net.0.flags", "up");
+            }
+        }
+        line(
+            "lxc.console.logfile",
+            &dir.join("console.log").display().to_string(),
+        );
+        if spec.command.is_empty() {
+            if *image == Image::Busybox {
+                // busybox init halts on SIGUSR2; LXC's default SIGPWR it ignores.
+                line("lxc.signal.halt", "SIGUSR2");
+            }
+        } else {
+            line("lxc.init.cmd", &format!("/bin/sh /{INIT_SCRIPT}"));
+            line("lxc.signal.halt", "SIGTERM");
+        }
+        for (k, v) in &spec.env {
+            line("lxc.environment", &format!("{k}={v}"));
+        }
+        for m in &spec.mounts {
+            let kind = if m.source.is_dir() { "dir" } else { "file" };
+            let ro = if m.read_only { ",ro" } else { "" };
+            line(
+                "lxc.mount.entry",
+                &format!(
+                    "{} {} none bind,create={kind}{ro} 0 0",
+                    fstab_escape(&m.source.display().to_string()),
+                    fstab_escape(m.target.trim_start_matches('/'))
+                ),
+            );
+        }
+        let v2 = Path::new("/sys/fs/cgroup/cgroup.controllers").exists();
+        if let Some(bytes) = spec.memory_bytes {
+            if v2 {
+                line("lxc.cgroup2.memory.max", &bytes.to_string());
+            } else {
+                line("lxc.cgroup.memory.limit_in_bytes", &bytes.to_string());
+            }
+        }
+        if let Some(cpus) = spec.cpus {
+            let quota = (cpus * 100_000.0).round() as u64;
+            if v2 {
+                line("lxc.cgroup2.cpu.max", &format!("{quota} 100000"));
+            } else {
+                line("lxc.cgroup.cpu.cfs_period_us", "100000");
+                line("lxc.cgroup.cpu.cfs_quota_us", &quota.to_string());
+            }
+        }
+        if spec.ephemeral {
+            line("lxc.ephemeral", "1");
+        }
+        Ok(c)
+    }
+
+    /// Everything after the rootfs directory exists; any error leaves cleanup to the caller.
+    fn create_in(
+        &self,
+        spec: &CreateSpec,
+        image: &Image,
+        cfg: &Config,
+        rootfs: &Path,
+        out: &Output,
+    ) -> Result<()> {
+        image.unpack_into(rootfs, &cfg.cache_dir(), out)?;
+        if spec.command.is_empty() {
+            if resolve_in_root(rootfs, "/sbin/init").is_none() {
+                return Err(
+                    Error::invalid(format!("image {} has no /sbin/init", image.label()))
+                        .with_hint("give the command the container runs after --"),
+                );
+            }
+        } else {
+            if resolve_in_root(rootfs, "/bin/sh").is_none() {
+                return Err(Error::invalid(format!(
+                    "image {} has no /bin/sh to run the command with",
+                    image.label()
+                )));
+            }
+            let script = init_script(&spec.command);
+            let p = rootfs.join(INIT_SCRIPT);
+            std::fs::write(&p, script).map_err(|e| Error::io("cannot write", &p, e))?;
+        }
+        let conf_text = self.write_config(spec, image, rootfs)?;
+        let dir = self.dir(&spec.name);
+        let conf = dir.join("guestkit-create.conf");
+        std::fs::write(&conf, conf_text).map_err(|e| Error::io("cannot write", &conf, e))?;
+        let r = self.run(
+            &LXC_CREATE,
+            self.args(
+                &spec.name,
+                &["-t", "none", "-f", &conf.display().to_string()],
+            ),
+            out,
+        )?;
+        let _ = std::fs::remove_file(&conf);
+        if !r.ok() {
+            return Err(self.failure("lxc-create", &r));
+        }
+        let side = Sidecar {
+            image: Some(image.label()),
+            created: Some(crate::units::now_rfc3339()),
+            command: (!spec.command.is_empty()).then(|| spec.command.clone()),
+        };
+        let p = dir.join(SIDECAR);
+        std::fs::write(&p, Output::json_line(&side))
+            .map_err(|e| Error::io("cannot write", &p, e))?;
+        Ok(())
+    }
+
+    /// Removes a container's directory, through lxc-destroy when LXC knows it.
+    fn remove(&self, name: &str, out: &Output) -> Result<()> {
+        let dir = self.dir(name);
+        if dir.join("config").exists() {
+            let r = self.run(&LXC_DESTROY, self.args(name, &[]), out)?;
+            if !r.ok() && dir.join("config").exists() {
+                return Err(self.failure("lxc-destroy", &r));
+            }
+        }
+        match std::fs::remove_dir_all(&dir) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                Err(Error::io("cannot remove", &dir, e))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// The 127 and 126 cases, which lxc itself reports only as a bare exit code.
+    fn check_command(&self, name: &str, command: &[String], path: &str) -> Result<()> {
+        let (Some(root), Some(cmd)) = (self.rootfs(name), command.first()) else {
+            return Ok(());
+        };
+        let found = if cmd.starts_with('/') {
+            resolve_in_root(&root, cmd)
+        } else if cmd.contains('/') {
+            return Ok(()); // relative to a working directory we don't know
+        } else {
+            path.split(':').find_map(|d| {
+                resolve_in_root(&root, &format!("{d}/{cmd}")).filter(|p| executable(p))
+            })
+        };
+        match found {
+            None => Err(Error::not_found(format!("command not found: {cmd}")).with_exit(127)),
+            Some(p) if !executable(&p) => Err(Error::new(
+                crate::error::Kind::Denied,
+                format!("cannot run {cmd}: not an executable file"),
+            )
+            .with_exit(126)),
+            Some(_) => Ok(()),
+        }
+    }
+
+    fn user_ids(&self, name: &str, user: &str) -> Result<(u32, u32)> {
+        let (u, g) = match user.split_once(':') {
+            Some((u, g)) => (u, Some(g)),
+            None => (user, None),
+        };
+        let root = self.rootfs(name);
+        let read = |f: &str| {
+            root.as_ref()
+                .and_then(|r| std::fs::read_to_string(r.join(f)).ok())
+                .unwrap_or_default()
+        };
+        let passwd = read("etc/passwd");
+        let entry = passwd
+            .lines()
+            .map(|l| l.split(':').collect::<Vec<_>>())
+            .find(|f| f.len() > 3 && (f[0] == u || f[2] == u));
+        let uid = match (u.parse::<u32>(), &entry) {
+            (Ok(n), _) => n,
+            (_, Some(f)) => f[2].parse().unwrap_or(0),
+            _ => {
+                return Err(Error::not_found(format!(
+                    "no user {u:?} in the container's /etc/passwd"
+                )));
+            }
+        };
+        let gid = match g {
+            None => entry.and_then(|f| f[3].parse().ok()).unwrap_or(uid),
+            Some(g) => match g.parse::<u32>() {
+                Ok(n) => n,
+                Err(_) => read("etc/group")
+                    .lines()
+                    .map(|l| l.split(':').collect::<Vec<_>>())
+                    .find(|f| f.len() > 2 && f[0] == g)
+                    .and_then(|f| f[2].parse().ok())
+                    .ok_or_else(|| {
+                        Error::not_found(format!("no group {g:?} in the container's /etc/group"))
+                    })?,
+            },
+        };
+        Ok((uid, gid))
+    }
+}
+
+const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+impl Backend for Lxc {
+    fn name(&self) -> &'static str {
+        "lxc"
+    }
+
+    fn check(&self) -> Result<()> {
+        LXC_LS.find().map(|_| ())
+    }
+
+    fn list(&self, out: &Output) -> Result<Vec<Container>> {
+        if !self.path.is_dir() {
+            return Ok(Vec::new());
+        }
+        let mut args: Vec<OsString> = vec!["-P".into(), self.path.clone().into()];
+        args.extend(["-f", "-F", "NAME,STATE,PID,IPV4"].map(OsString::from));
+        let r = self.run(&LXC_LS, args, out)?;
+        if !r.ok() {
+            return Err(self.failure("lxc-ls", &r));
+        }
+        Ok(parse::ls_fancy(&r.stdout)
+            .into_iter()
+            .map(|row| self.record(&row.name, &row.state, row.pid, row.ipv4))
+            .collect())
+    }
+
+    fn names(&self) -> Result<Vec<String>> {
+        let Ok(entries) = std::fs::read_dir(&self.path) else {
+            return Ok(Vec::new());
+        };
+        let mut names: Vec<String> = entries
+            .filter_map(|e| e.ok())
+            .filter(|e| e.path().join("config").is_file())
+            .filter_map(|e| e.file_name().into_string().ok())
+            .collect();
+        names.sort();
+        Ok(names)
+    }
+
+    fn exists(&self, name: &str) -> bool {
+        // LXC's own definition: a directory under lxcpath holding a config.
+        self.dir(name).join("config").is_file()
+    }
+
+    fn status(&self, name: &str, out: &Output) -> Result<Status> {
+        Ok(parse::status(&self.info(name, out)?.state).0)
+    }
+
+    fn state(&self, name: &str, out: &Output) -> Result<ContainerState> {
+        let info = self.info(name, out)?;
+        let cfg = self.config_text(name);
+        let side = self.sidecar(name);
+        let num = |k: &str| parse::config_value(&cfg, k).and_then(|v| v.parse::<u64>().ok());
+        let memory_limit =
+            num("lxc.cgroup2.memory.max").or_else(|| num("lxc.cgroup.memory.limit_in_bytes"));
+        let cpus = match (
+            num("lxc.cgroup.cpu.cfs_quota_us"),
+            num("lxc.cgroup.cpu.cfs_period_us"),
+        ) {
+            (Some(q), Some(p)) if p > 0 => Some(q as f64 / p as f64),
+            _ => parse::config_value(&cfg, "lxc.cgroup2.cpu.max").and_then(|v| {
+                let (q, p) = v.split_once(' ')?;
+                Some(q.parse::<f64>().ok()? / p.parse::<f64>().ok()?)
+            }),
+        };
+        let running = info.state == "RUNNING" || info.state == "FROZEN";
+        let command = side.command.clone().or_else(|| {
+            parse::config_value(&cfg, "lxc.init.cmd")
+                .filter(|v| !v.ends_with(INIT_SCRIPT))
+                .map(|v| v.split_whitespace().map(str::to_string).collect())
+        });
+        let log = parse::config_value(&cfg, "lxc.console.logfile").map(str::to_string);
+        Ok(ContainerState {
+            container: self.record(name, &info.state, info.pid, info.ips.clone()),
+            hostname: parse::config_value(&cfg, "lxc.uts.name").map(str::to_string),
+            command,
+            memory_bytes: if running { info.memory_bytes } else { None },
+            memory_limit_bytes: memory_limit,
+            cpus,
+            cpu_time_s: if running {
+                info.cpu_ns.map(|n| n as f64 / 1e9)
+            } else {
+                None
+            },
+            log_path: log,
+        })
+    }
+
+    fn create(&self, spec: &CreateSpec, image: &Image, cfg: &Config, out: &Output) -> Result<()> {
+        let dir = self.dir(&spec.name);
+        if dir.exists() {
+            return Err(Error::conflict(format!("{} already exists", dir.display())));
+        }
+        let rootfs = dir.join("rootfs");
+        std::fs::create_dir_all(&rootfs).map_err(|e| Error::io("cannot create", &rootfs, e))?;
+        let made = self.create_in(spec, image, cfg, &rootfs, out);
+        if made.is_err() {
+            out.trace(&format!("create failed; removing {}", dir.display()));
+            if let Err(e) = self.remove(&spec.name, out) {
+                out.warn(&format!(
+                    "could not clean up after the failed create: {}",
+                    e.message
+                ));
+            }
+        }
+        made
+    }
+
+    fn start(&self, name: &str, out: &Output) -> Result<()> {
+        let log = self.dir(name).join("lxc-start.log");
+        let _ = std::fs::write(&log, "");
+        let r = self.run(
+            &LXC_START,
+            self.args(
+                name,
+                &["-d", "-l", "ERROR", "-o", &log.display().to_string()],
+            ),
+            out,
+        )?;
+        if !r.ok() {
+            let errors = parse::log_errors(&std::fs::read_to_string(&log).unwrap_or_default());
+            let msg = errors
+                .first()
+                .cloned()
+                .unwrap_or_else(|| "the container failed to start".into());
+            return Err(
+                Error::failed(format!("lxc-start failed: {msg}")).with_hint(format!(
+                    "details: {} and lxc-start -F -P {} -n {name}",
+                    log.display(),
+                    self.path.display()
+                )),
+            );
+        }
+        Ok(())
+    }
+
+    fn stop(&self, name: &str, timeout_s: u64, force: bool, out: &Output) -> Result<()> {
+        let t = timeout_s.to_string();
+        let rest: &[&str] = if force { &["-k"] } else { &["-t", &t] };
+        let r = self.run(&LXC_STOP, self.args(name, rest), out)?;
+        if !r.ok() && self.status(name, out)? != Status::Stopped {
+            return Err(self.failure("lxc-stop", &r));
+        }
+        Ok(())
+    }
+
+    fn kill(&self, name: &str, signal: i32, out: &Output) -> Result<()> {
+        let info = self.info(name, out)?;
+        let Some(pid) = info.pid else {
+            return Err(Error::conflict("the container is not running"));
+        };
+        out.trace(&format!("kill({pid}, {signal})"));
+        // SAFETY: kill(2) with a pid LXC reported as the container's init.
+        if unsafe { libc::kill(pid as libc::pid_t, signal) } != 0 {
+            let e = std::io::Error::last_os_error();
+            return Err(Error::failed(format!(
+                "cannot signal pid {pid}: {}",
+                crate::error::plain_io(&e)
+            )));
+        }
+        Ok(())
+    }
+
+    fn delete(&self, name: &str, out: &Output) -> Result<()> {
+        self.remove(name, out)
+    }
+
+    fn exec(&self, name: &str, spec: &ExecSpec, out: &Output) -> Result<i32> {
+        let path = spec
+            .env
+            .iter()
+            .find(|(k, _)| k == "PATH")
+            .map_or(DEFAULT_PATH, |(_, v)| v.as_str());
+        self.check_command(name, &spec.command, path)?;
+        let mut rest: Vec<String> = vec!["--clear-env".into()];
+        for (k, v) in &spec.env {
+            rest.push("-v".into());
+            rest.push(format!("{k}={v}"));
+        }
+        if let Some(u) = &spec.user {
+            let (uid, gid) = self.user_ids(name, u)?;
+            rest.extend(["-u".into(), uid.to_string(), "-g".into(), gid.to_string()]);
+        }
+        rest.push("--".into());
+        if let Some(dir) = &spec.cwd {
+            // lxc-attach has no working-directory option; a shell changes to it first.
+            rest.extend(
+                [
+                    "/bin/sh",
+                    "-c",
+                    "cd -- \"$1\" || exit 126; shift; exec \"$@\"",
+                    "guestkit-exec",
+                    dir,
+                ]
+                .map(String::from),
+            );
+        }
+        rest.extend(spec.command.iter().cloned());
+        let args = self.args(name, &rest.iter().map(String::as_str).collect::<Vec<_>>());
+        interactive(&LXC_ATTACH.find()?, args, &|m| out.trace(m))
+    }
+
+    fn run_attached(&self, name: &str, command: &[String], out: &Output) -> Result<i32> {
+        let side = self.sidecar(name);
+        let command: Vec<String> = match (command.is_empty(), side.command) {
+            (false, _) => command.to_vec(),
+            (true, Some(c)) => c,
+            (true, None) => vec!["/sbin/init".into()],
+        };
+        self.check_command(name, &command, DEFAULT_PATH)?;
+        let log = self.dir(name).join("lxc-execute.log");
+        let _ = std::fs::write(&log, "");
+        let mut rest = vec![
+            "-l".to_string(),
+            "ERROR".into(),
+            "-o".into(),
+            log.display().to_string(),
+            "--".into(),
+        ];
+        rest.extend(command);
+        let args = self.args(name, &rest.iter().map(String::as_str).collect::<Vec<_>>());
+        let code = interactive(&LXC_EXECUTE.find()?, args, &|m| out.trace(m))?;
+        let errors = parse::log_errors(&std::fs::read_to_string(&log).unwrap_or_default());
+        if code != 0 && !errors.is_empty() {
+            return Err(Error::failed(format!("lxc-execute failed: {}", errors[0])));
+        }
+        Ok(code)
+    }
+
+    fn log_path(&self, name: &str) -> PathBuf {
+        let cfg = self.config_text(name);
+        parse::config_value(&cfg, "lxc.console.logfile")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| self.dir(name).join("console.log"))
+    }
+}
+
+/// A path inside `root`, following symlinks as the container would see them;
+/// `Some` only when it exists.
+fn resolve_in_root(root: &Path, path: &str) -> Option<PathBuf> {
+    let mut current = path.to_string();
+    for _ in 0..40 {
+        let mut resolved = root.to_path_buf();
+        let mut parts: Vec<&str> = current
+            .split('/')
+            .filter(|p| !p.is_empty() && *p != ".")
+            .collect();
+        parts.reverse();
+        let mut redirected = None;
+        let mut walked: Vec<String> = Vec::new();
+        while let Some(p) = parts.pop() {
+            if p == ".." {
+                walked.pop();
+                resolved = root.join(walked.join("/"));
+                continue;
+            }
+            let next = resolved.join(p);
+            match std::fs::symlink_metadata(&next) {
+                Ok(m) if m.file_type().is_symlink() => {
+                    let target = std::fs::read_link(&next).ok()?;
+                    let target = target.to_str()?.to_string();
+                    let base = if target.starts_with('/') {
+                        String::new()
+                    } else {
+                        format!("/{}", walked.join("/"))
+                    };
+                    let rest: Vec<&str> = parts.iter().rev().copied().collect();
+                    redirected = Some(format!("{base}/{target}/{}", rest.join("/")));
+                    break;
+                }
+                Ok(_) => {
+                    walked.push(p.to_string());
+                    resolved = next;
+                }
+                Err(_) => return None,
+            }
+        }
+        match redirected {
+            Some(r) => current = r,
+            None => return std::fs::metadata(&resolved).is_ok().then_some(resolved),
+        }
+    }
+    None
+}
+
+/// The container's init: runs the command with its output on the console log,
+/// and passes TERM and INT on to it. (A command that is itself PID 1 would
+/// ignore them, and every stop would wait out the timeout.)
+fn init_script(command: &[String]) -> String {
+    let cmd: Vec<String> = command.iter().map(|a| sh_quote(a)).collect();
+    format!(
+        "# Written by guestkit's ctr-create: the container's command.\n\
+         exec >/dev/console 2>&1 </dev/null\n\
+         {} &\n\
+         child=$!\n\
+         trap 'kill -TERM $child 2>/dev/null' TERM\n\
+         trap 'kill -INT $child 2>/dev/null' INT\n\
+         while :; do\n\
+         \x20   wait $child\n\
+         \x20   status=$?\n\
+         \x20   kill -0 $child 2>/dev/null || exit $status\n\
+         done\n",
+        cmd.join(" ")
+    )
+}
+
+fn executable(p: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+}
+
+fn sh_quote(s: &str) -> String {
+    if !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./=:,@%+".contains(c))
+    {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', "'\\''"))
+    }
+}
+
+/// fstab fields escape spaces, tabs and backslashes as octal.
+fn fstab_escape(s: &str) -> String {
+    s.replace('\\', "\\134")
+        .replace(' ', "\\040")
+        .replace('\t', "\\011")
+        .replace('\n', "\\012")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resolves_absolute_symlinks_inside_the_root() {
+        let root = tempfile::tempdir().unwrap();
+        let r = root.path();
+        std::fs::create_dir_all(r.join("bin")).unwrap();
+        std::fs::create_dir_all(r.join("usr")).unwrap();
+        std::fs::write(r.join("bin/busybox"), "x").unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(
+            r.join("bin/busybox"),
+            std::fs::Permissions::from_mode(0o755),
+        )
+        .unwrap();
+        std::os::unix::fs::symlink("/bin/busybox", r.join("bin/sh")).unwrap();
+        std::os::unix::fs::symlink("../bin", r.join("usr/bin")).unwrap();
+        assert!(resolve_in_root(r, "/bin/sh").is_some());
+        assert!(resolve_in_root(r, "/usr/bin/sh").is_some());
+        assert!(resolve_in_root(r, "/bin/nope").is_none());
+        assert!(executable(&resolve_in_root(r, "/usr/bin/sh").unwrap()));
+        std::os::unix::fs::symlink("/loop", r.join("loop")).unwrap();
+        assert!(resolve_in_root(r, "/loop").is_none());
+    }
+
+    #[test]
+    fn quoting() {
+        assert_eq!(sh_quote("echo"), "echo");
+        assert_eq!(sh_quote("a b"), "'a b'");
+        assert_eq!(sh_quote("it's"), "'it'\\''s'");
+        assert_eq!(sh_quote(""), "''");
+        assert_eq!(fstab_escape("/a b"), "/a\\040b");
+    }
+}

@@ -1,0 +1,162 @@
+//! Container backends: one trait, a registry, and the lookups every tool shares
+//! (which backend holds a container, where a new one goes).
+
+pub mod lxc;
+
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::image::Image;
+use crate::output::Output;
+use crate::record::{Container, ContainerState, Status};
+use std::path::PathBuf;
+
+/// What ctr-create asks for.
+#[derive(Debug, Default)]
+pub struct CreateSpec {
+    pub name: String,
+    pub memory_bytes: Option<u64>,
+    pub cpus: Option<f64>,
+    pub env: Vec<(String, String)>,
+    pub mounts: Vec<Mount>,
+    /// `None`: no network but loopback; `Some(br)`: a veth on bridge `br`.
+    pub bridge: Option<String>,
+    /// Empty: the image's /sbin/init.
+    pub command: Vec<String>,
+    /// Remove the container once it stops (ctr-run --rm --detach).
+    pub ephemeral: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct Mount {
+    pub source: PathBuf,
+    pub target: String,
+    pub read_only: bool,
+}
+
+/// What ctr-exec asks for.
+#[derive(Debug, Default)]
+pub struct ExecSpec {
+    pub command: Vec<String>,
+    pub env: Vec<(String, String)>,
+    pub cwd: Option<String>,
+    pub user: Option<String>,
+}
+
+pub trait Backend: Send + Sync {
+    fn name(&self) -> &'static str;
+    /// Fails with "unavailable" and an install hint when the backend's tools are missing.
+    fn check(&self) -> Result<()>;
+    /// Every container, in one call to the backend.
+    fn list(&self, out: &Output) -> Result<Vec<Container>>;
+    /// The names of all containers, as cheaply as the backend allows.
+    fn names(&self) -> Result<Vec<String>>;
+    fn exists(&self, name: &str) -> bool;
+    fn status(&self, name: &str, out: &Output) -> Result<Status>;
+    fn state(&self, name: &str, out: &Output) -> Result<ContainerState>;
+    /// Creates a stopped container; on failure nothing of it is left.
+    fn create(&self, spec: &CreateSpec, image: &Image, cfg: &Config, out: &Output) -> Result<()>;
+    fn start(&self, name: &str, out: &Output) -> Result<()>;
+    fn stop(&self, name: &str, timeout_s: u64, force: bool, out: &Output) -> Result<()>;
+    fn kill(&self, name: &str, signal: i32, out: &Output) -> Result<()>;
+    /// Deletes a stopped container and everything guestkit keeps for it.
+    fn delete(&self, name: &str, out: &Output) -> Result<()>;
+    /// Runs a command in a running container with the caller's stdio; its exit code.
+    fn exec(&self, name: &str, spec: &ExecSpec, out: &Output) -> Result<i32>;
+    /// Runs a stopped container's command in the foreground; its exit code.
+    fn run_attached(&self, name: &str, command: &[String], out: &Output) -> Result<i32>;
+    /// The file holding the container's console output.
+    fn log_path(&self, name: &str) -> PathBuf;
+}
+
+pub const NAMES: &[&str] = &["lxc"];
+
+/// A backend by name, whether or not its tools are installed.
+pub fn by_name(cfg: &Config, name: &str) -> Result<Box<dyn Backend>> {
+    match name {
+        "lxc" => Ok(Box::new(lxc::Lxc::new(cfg))),
+        other => {
+            let mut e = Error::usage(format!(
+                "unknown backend {other:?}: expected one of {}",
+                NAMES.join(", ")
+            ));
+            if let Some(s) = crate::cli::parse::closest(other, NAMES.iter().copied()) {
+                e = e.with_hint(format!("did you mean '{s}'?"));
+            }
+            Err(e)
+        }
+    }
+}
+
+/// The backends to ask: the named one (which must be installed), else every
+/// installed one. With none installed, the error says what to install.
+pub fn installed(cfg: &Config, named: Option<&str>) -> Result<Vec<Box<dyn Backend>>> {
+    if let Some(n) = named {
+        let b = by_name(cfg, n)?;
+        b.check()?;
+        return Ok(vec![b]);
+    }
+    let mut found = Vec::new();
+    let mut first_error = None;
+    for n in NAMES {
+        let b = by_name(cfg, n)?;
+        match b.check() {
+            Ok(()) => found.push(b),
+            Err(e) => {
+                first_error.get_or_insert(e);
+            }
+        }
+    }
+    match (found.is_empty(), first_error) {
+        (true, Some(e)) => Err(e),
+        _ => Ok(found),
+    }
+}
+
+/// The backend that holds an existing container.
+pub fn locate(cfg: &Config, name: &str, named: Option<&str>) -> Result<Box<dyn Backend>> {
+    let mut holders = Vec::new();
+    let mut all_names = Vec::new();
+    for b in installed(cfg, named)? {
+        if b.exists(name) {
+            holders.push(b);
+        } else {
+            all_names.extend(b.names().unwrap_or_default());
+        }
+    }
+    match holders.len() {
+        1 => Ok(holders.pop().expect("one holder")),
+        0 => {
+            let where_ = match named {
+                Some(n) => format!("in backend {n}"),
+                None => "in any backend".to_string(),
+            };
+            let mut e = Error::not_found(format!("no such container {where_}"));
+            if let Some(h) = crate::names::suggest(name, all_names.iter().map(String::as_str)) {
+                e = e.with_hint(h);
+            }
+            Err(e)
+        }
+        _ => {
+            let which: Vec<_> = holders.iter().map(|b| b.name()).collect();
+            Err(Error::conflict(format!(
+                "a container of this name exists in {}",
+                which.join(" and ")
+            ))
+            .with_hint("pick one with --backend"))
+        }
+    }
+}
+
+/// Fails with "conflict" when any installed backend already holds the name.
+pub fn ensure_free(cfg: &Config, name: &str) -> Result<()> {
+    for b in installed(cfg, None).unwrap_or_default() {
+        if b.exists(name) {
+            return Err(Error::conflict(format!(
+                "a container of this name already exists in backend {}",
+                b.name()
+            ))
+            .with_hint("pick another name, or delete it first with ctr-delete"));
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,263 @@
+//! The one lexopt loop, driven by a command's spec. It yields raw values;
+//! typed, validated arguments are built from them by the tool.
+
+use super::spec::{Command, Flag};
+use crate::error::{Error, Result};
+use std::collections::BTreeMap;
+use std::ffi::OsString;
+
+/// What was given on the command line, by flag name.
+#[derive(Debug, Default)]
+pub struct Matches {
+    values: BTreeMap<&'static str, Vec<String>>,
+    pub positionals: Vec<String>,
+    /// The command after `--`, for tools that run one.
+    pub trailing: Vec<String>,
+}
+
+/// What the parse asks the program to do.
+#[derive(Debug)]
+pub enum Parsed {
+    Run(Matches),
+    Help,
+    Version,
+}
+
+impl Matches {
+    pub fn flag(&self, long: &str) -> bool {
+        self.values.contains_key(long)
+    }
+
+    /// The last value given for a flag (a later flag overrides an earlier one).
+    pub fn value(&self, long: &str) -> Option<&str> {
+        self.values
+            .get(long)
+            .and_then(|v| v.last())
+            .map(String::as_str)
+    }
+
+    pub fn values(&self, long: &str) -> &[String] {
+        self.values.get(long).map(Vec::as_slice).unwrap_or(&[])
+    }
+
+    /// A flag's value parsed as a number, with an error naming the flag.
+    pub fn number<T: std::str::FromStr>(&self, long: &str) -> Result<Option<T>> {
+        match self.value(long) {
+            None => Ok(None),
+            Some(v) => v.parse().map(Some).map_err(|_| {
+                Error::usage(format!(
+                    "invalid value {v:?} for --{long}: expected a number"
+                ))
+            }),
+        }
+    }
+}
+
+pub fn parse(cmd: &Command, args: Vec<OsString>) -> Result<Parsed> {
+    // Split at the first `--`: what follows is the guest's command, untouched.
+    let (ours, trailing) = match args.iter().position(|a| a == "--") {
+        Some(i) if cmd.trailing.is_some() => (args[..i].to_vec(), Some(args[i + 1..].to_vec())),
+        _ => (args, None),
+    };
+    let mut m = Matches::default();
+    let max_positionals = if cmd.args.iter().any(|a| a.many) {
+        usize::MAX
+    } else {
+        cmd.args.len()
+    };
+    let mut parser = lexopt::Parser::from_args(ours);
+    use lexopt::Arg::*;
+    while let Some(arg) = parser.next().map_err(lexopt_error)? {
+        let flag = match arg {
+            Short(c) => cmd
+                .find_short(c)
+                .ok_or_else(|| unknown(cmd, &format!("-{c}")))?,
+            Long(l) => cmd
+                .find_long(l)
+                .ok_or_else(|| unknown(cmd, &format!("--{l}")))?,
+            Value(v) => {
+                let v = utf8(v, "argument")?;
+                if m.positionals.len() < max_positionals {
+                    m.positionals.push(v);
+                } else if cmd.trailing.is_some() && trailing.is_none() {
+                    // `ctr-exec web ls -l`: the command starts at the first extra word.
+                    m.trailing.push(v);
+                    for raw in parser.raw_args().map_err(lexopt_error)? {
+                        m.trailing.push(utf8(raw, "argument")?);
+                    }
+                } else {
+                    return Err(Error::usage(format!("unexpected argument {v:?}")));
+                }
+                continue;
+            }
+        };
+        match flag.long {
+            "help" => return Ok(Parsed::Help),
+            "version" => return Ok(Parsed::Version),
+            _ => {}
+        }
+        let value = match flag.value {
+            None => {
+                if let Some(v) = parser.optional_value() {
+                    return Err(Error::usage(format!(
+                        "flag --{} takes no value, got {:?}",
+                        flag.long,
+                        v.to_string_lossy()
+                    )));
+                }
+                String::new()
+            }
+            Some(name) => {
+                let v = parser.value().map_err(|_| {
+                    Error::usage(format!("missing value {name} for flag --{}", flag.long))
+                })?;
+                let v = utf8(v, flag.long)?;
+                check_choice(flag, &v)?;
+                v
+            }
+        };
+        let slot = m.values.entry(flag.long).or_default();
+        if !flag.repeat {
+            slot.clear();
+        }
+        slot.push(value);
+    }
+    if let Some(t) = trailing {
+        if !m.trailing.is_empty() {
+            return Err(Error::usage(
+                "give the command either after -- or after the name, not both",
+            ));
+        }
+        m.trailing = t
+            .into_iter()
+            .map(|a| utf8(a, "command"))
+            .collect::<Result<_>>()?;
+    }
+    Ok(Parsed::Run(m))
+}
+
+fn check_choice(flag: &Flag, v: &str) -> Result<()> {
+    if flag.values.is_empty() || flag.values.contains(&v) {
+        return Ok(());
+    }
+    let mut e = Error::usage(format!(
+        "invalid value {v:?} for --{}: expected one of {}",
+        flag.long,
+        flag.values.join(", ")
+    ));
+    if let Some(s) = closest(v, flag.values.iter().copied()) {
+        e = e.with_hint(format!("did you mean '{s}'?"));
+    }
+    Err(e)
+}
+
+fn unknown(cmd: &Command, given: &str) -> Error {
+    let e = Error::usage(format!("unknown flag {given}"));
+    let name = given.trim_start_matches('-');
+    let hint = if given.starts_with("--") {
+        closest(name, cmd.all_flags().map(|f| f.long)).map(|s| format!("--{s}"))
+    } else {
+        None
+    };
+    match hint {
+        Some(h) => e.with_hint(format!("did you mean '{h}'?")),
+        None => e.with_hint(format!("see '{} --help'", cmd.name)),
+    }
+}
+
+/// The candidate closest to `given`, when one is close enough to suggest.
+pub fn closest<'a>(given: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+    // Jaro-Winkler favours shared prefixes ("--timout"); the edit distance
+    // catches swapped letters in short words ("lcx").
+    candidates
+        .map(|c| {
+            (
+                strsim::jaro_winkler(given, c),
+                strsim::osa_distance(given, c),
+                c,
+            )
+        })
+        .filter(|(score, edits, c)| {
+            *score > 0.8 || (*edits == 1 && c.len() > 1) || (*edits == 2 && c.len() > 4)
+        })
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, _, c)| c)
+}
+
+fn utf8(v: OsString, what: &str) -> Result<String> {
+    v.into_string().map_err(|v| {
+        Error::usage(format!(
+            "{what} {:?} is not valid UTF-8",
+            v.to_string_lossy()
+        ))
+    })
+}
+
+fn lexopt_error(e: lexopt::Error) -> Error {
+    Error::usage(e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cmd;
+
+    fn run(cmd: &Command, args: &[&str]) -> Result<Matches> {
+        match parse(cmd, args.iter().map(OsString::from).collect())? {
+            Parsed::Run(m) => Ok(m),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn values_switches_and_positionals() {
+        let m = run(&cmd::ctr_stop::SPEC, &["--timeout=5", "-f", "a", "b"]).unwrap();
+        assert_eq!(m.value("timeout"), Some("5"));
+        assert!(m.flag("force"));
+        assert_eq!(m.positionals, ["a", "b"]);
+    }
+
+    #[test]
+    fn repeated_flags_keep_every_value() {
+        let m = run(
+            &cmd::ctr_create::SPEC,
+            &["web", "-e", "A=1", "--env", "B=2"],
+        )
+        .unwrap();
+        assert_eq!(m.values("env"), ["A=1", "B=2"]);
+    }
+
+    #[test]
+    fn command_after_double_dash_is_untouched() {
+        let m = run(&cmd::ctr_exec::SPEC, &["web", "--", "ls", "-l", "--", "x"]).unwrap();
+        assert_eq!(m.positionals, ["web"]);
+        assert_eq!(m.trailing, ["ls", "-l", "--", "x"]);
+        let m = run(&cmd::ctr_exec::SPEC, &["web", "ls", "-l"]).unwrap();
+        assert_eq!(m.trailing, ["ls", "-l"]);
+    }
+
+    #[test]
+    fn unknown_flag_suggests_the_closest() {
+        let e = run(&cmd::ctr_stop::SPEC, &["--timout", "3"]).unwrap_err();
+        assert_eq!(e.message, "unknown flag --timout");
+        assert_eq!(e.hint.as_deref(), Some("did you mean '--timeout'?"));
+    }
+
+    #[test]
+    fn closed_choices_are_checked() {
+        let e = run(&cmd::ctr_list::SPEC, &["-o", "jsn"]).unwrap_err();
+        assert!(
+            e.message.contains("expected one of json, table, name"),
+            "{}",
+            e.message
+        );
+        assert_eq!(e.hint.as_deref(), Some("did you mean 'json'?"));
+    }
+
+    #[test]
+    fn switches_refuse_values_and_values_are_required() {
+        assert!(run(&cmd::ctr_stop::SPEC, &["--force=yes"]).is_err());
+        let e = run(&cmd::ctr_stop::SPEC, &["--timeout"]).unwrap_err();
+        assert_eq!(e.message, "missing value SECONDS for flag --timeout");
+    }
+}

@@ -1,0 +1,332 @@
+//! Const data describing each tool: its flags, arguments, help text and how
+//! each value completes. The parser, `--help`, man pages and completion
+//! scripts are all derived from these tables, so they cannot disagree.
+
+/// How a value completes in a shell.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Complete {
+    Nothing,
+    File,
+    Dir,
+    /// One of the flag's `values`.
+    Values,
+    /// A container name, from `ctr-list`, filtered by status when given.
+    Container(Option<&'static str>),
+    Backend,
+    /// An image: `busybox`, a directory or a tarball.
+    Image,
+    Signal,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Flag {
+    pub long: &'static str,
+    pub short: Option<char>,
+    /// The value's placeholder (`SECONDS`); `None` for a switch.
+    pub value: Option<&'static str>,
+    pub help: &'static str,
+    /// Accepted values, when the set is closed.
+    pub values: &'static [&'static str],
+    pub complete: Complete,
+    /// May be given more than once (each value kept).
+    pub repeat: bool,
+}
+
+#[derive(Debug)]
+pub struct Arg {
+    pub name: &'static str,
+    pub help: &'static str,
+    pub required: bool,
+    /// Takes any number of values (`NAME...`).
+    pub many: bool,
+    pub complete: Complete,
+}
+
+/// The command a tool runs inside a guest, after `--`.
+#[derive(Debug)]
+pub struct Trailing {
+    pub name: &'static str,
+    pub help: &'static str,
+}
+
+#[derive(Debug)]
+pub struct Command {
+    pub name: &'static str,
+    /// One line, lower case, no full stop: "start containers".
+    pub about: &'static str,
+    /// Paragraphs for `--help` and the man page's DESCRIPTION.
+    pub description: &'static str,
+    pub args: &'static [Arg],
+    pub trailing: Option<Trailing>,
+    pub flags: &'static [Flag],
+    /// Whether the tool takes targets from stdin when given none as arguments.
+    pub stdin_targets: bool,
+    /// (command line, what it does), for help and the man page.
+    pub examples: &'static [(&'static str, &'static str)],
+}
+
+/// A switch (a flag with no value).
+pub const fn switch(long: &'static str, short: Option<char>, help: &'static str) -> Flag {
+    Flag {
+        long,
+        short,
+        value: None,
+        help,
+        values: &[],
+        complete: Complete::Nothing,
+        repeat: false,
+    }
+}
+
+/// A flag that takes a value.
+pub const fn option(
+    long: &'static str,
+    short: Option<char>,
+    value: &'static str,
+    help: &'static str,
+    complete: Complete,
+) -> Flag {
+    Flag {
+        long,
+        short,
+        value: Some(value),
+        help,
+        values: &[],
+        complete,
+        repeat: false,
+    }
+}
+
+/// A flag whose value is one of a closed set.
+pub const fn choice(
+    long: &'static str,
+    short: Option<char>,
+    value: &'static str,
+    help: &'static str,
+    values: &'static [&'static str],
+) -> Flag {
+    Flag {
+        long,
+        short,
+        value: Some(value),
+        help,
+        values,
+        complete: Complete::Values,
+        repeat: false,
+    }
+}
+
+/// A value flag that may be repeated.
+pub const fn repeated(
+    long: &'static str,
+    short: Option<char>,
+    value: &'static str,
+    help: &'static str,
+    complete: Complete,
+) -> Flag {
+    Flag {
+        long,
+        short,
+        value: Some(value),
+        help,
+        values: &[],
+        complete,
+        repeat: true,
+    }
+}
+
+pub const STATUSES: &[&str] = &["running", "stopped", "paused", "created", "unknown"];
+pub const BACKENDS: &[&str] = &["lxc"];
+
+/// Flags every tool has, after its own in help and man pages.
+pub const COMMON_FLAGS: &[Flag] = &[
+    choice(
+        "output",
+        Some('o'),
+        "FORMAT",
+        "Output format: JSON lines, or an aligned table (default: table on a terminal, json otherwise)",
+        &["json", "table"],
+    ),
+    choice(
+        "color",
+        None,
+        "WHEN",
+        "Colour the table: auto (default; honours NO_COLOR and CLICOLOR_FORCE), always or never",
+        &["auto", "always", "never"],
+    ),
+    switch("quiet", Some('q'), "Print no result records, only errors"),
+    switch(
+        "verbose",
+        Some('v'),
+        "Print the backend commands run, on stderr",
+    ),
+    option(
+        "config",
+        None,
+        "FILE",
+        "Read configuration from FILE instead of the default locations",
+        Complete::File,
+    ),
+    Flag {
+        long: "backend",
+        short: Some('b'),
+        value: Some("NAME"),
+        help: "Use this backend (default: the config's routing, then its default backend)",
+        values: BACKENDS,
+        complete: Complete::Backend,
+        repeat: false,
+    },
+    switch("help", Some('h'), "Print help and exit"),
+    switch("version", Some('V'), "Print the version and exit"),
+];
+
+pub const STDIN_TARGETS: &str = "With no NAME, the targets are read from stdin, one per line: a JSON object as the list tools print it (its \"name\" and \"backend\" are used), or a bare name. Every line is checked before anything is done: a bad line is reported with its number, exit code 8, and no target is acted on.";
+
+/// The `--jobs` flag of tools that act on many targets.
+pub const JOBS: Flag = option(
+    "jobs",
+    Some('j'),
+    "N",
+    "Act on up to N targets at once (default: 1); results stay in input order",
+    Complete::Nothing,
+);
+
+impl Command {
+    /// The tool's own flags, then the common ones it does not redefine
+    /// (ctr-list's `--output` also accepts `name`).
+    pub fn all_flags(&self) -> impl Iterator<Item = &Flag> {
+        let own = self.flags;
+        own.iter().chain(
+            COMMON_FLAGS
+                .iter()
+                .filter(move |c| !own.iter().any(|f| f.long == c.long)),
+        )
+    }
+
+    pub fn find_long(&self, long: &str) -> Option<&Flag> {
+        self.all_flags().find(|f| f.long == long)
+    }
+
+    pub fn find_short(&self, short: char) -> Option<&Flag> {
+        self.all_flags().find(|f| f.short == Some(short))
+    }
+
+    /// The description's paragraphs, with the stdin convention where it applies.
+    pub fn paragraphs(&self) -> Vec<&'static str> {
+        let mut p: Vec<&'static str> = self.description.split("\n\n").map(str::trim).collect();
+        if self.stdin_targets {
+            p.push(STDIN_TARGETS);
+        }
+        p
+    }
+
+    /// `ctr-stop [OPTIONS] NAME...`
+    pub fn synopsis(&self) -> String {
+        let mut s = format!("{} [OPTIONS]", self.name);
+        for arg in self.args {
+            let mut a = arg.name.to_string();
+            if arg.many {
+                a.push_str("...");
+            }
+            if arg.required {
+                s.push(' ');
+                s.push_str(&a);
+            } else {
+                s.push_str(&format!(" [{a}]"));
+            }
+        }
+        if let Some(t) = &self.trailing {
+            s.push_str(&format!(" [-- {}...]", t.name));
+        }
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cmd::ALL;
+    use std::collections::HashSet;
+
+    #[test]
+    fn no_tool_repeats_a_flag_name() {
+        for cmd in ALL {
+            let mut longs = HashSet::new();
+            let mut shorts = HashSet::new();
+            for f in cmd.all_flags() {
+                assert!(longs.insert(f.long), "{}: --{} twice", cmd.name, f.long);
+                if let Some(s) = f.short {
+                    assert!(shorts.insert(s), "{}: -{s} twice", cmd.name);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn every_value_flag_names_its_value_and_choices_are_listed() {
+        for cmd in ALL {
+            for f in cmd.all_flags() {
+                if f.complete == Complete::Values {
+                    assert!(
+                        !f.values.is_empty(),
+                        "{}: --{} lists no values",
+                        cmd.name,
+                        f.long
+                    );
+                }
+                if !f.values.is_empty() {
+                    assert!(
+                        f.value.is_some(),
+                        "{}: --{} has values but no value name",
+                        cmd.name,
+                        f.long
+                    );
+                }
+                if let Some(v) = f.value {
+                    assert!(
+                        v.starts_with(|c: char| c.is_ascii_uppercase())
+                            && !v.contains(char::is_whitespace),
+                        "{}: --{} value name {v:?}",
+                        cmd.name,
+                        f.long
+                    );
+                }
+                assert!(
+                    !f.help.is_empty() && !f.help.ends_with('.'),
+                    "{}: --{} help",
+                    cmd.name,
+                    f.long
+                );
+                assert!(
+                    f.long.chars().all(|c| c.is_ascii_lowercase() || c == '-'),
+                    "{}: --{}",
+                    cmd.name,
+                    f.long
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn tools_are_documented() {
+        let mut names = HashSet::new();
+        for cmd in ALL {
+            assert!(names.insert(cmd.name), "{} listed twice", cmd.name);
+            assert!(!cmd.about.is_empty() && !cmd.about.ends_with('.'));
+            assert!(
+                !cmd.description.is_empty(),
+                "{} has no description",
+                cmd.name
+            );
+            assert!(!cmd.examples.is_empty(), "{} has no examples", cmd.name);
+            // Only the last argument may take many values.
+            for arg in cmd.args.iter().rev().skip(1) {
+                assert!(
+                    !arg.many,
+                    "{}: {} takes many but is not last",
+                    cmd.name, arg.name
+                );
+            }
+        }
+    }
+}

@@ -1,0 +1,204 @@
+use super::{CREATE_FLAGS, name_arg};
+use crate::backend::{self, Backend, CreateSpec, Mount};
+use crate::cli::spec::{Command, Complete, Flag, Trailing, switch};
+use crate::error::{Error, Result};
+use crate::image::Image;
+use crate::record::Status;
+use crate::run::{Ctx, Done};
+use crate::targets::Target;
+
+pub const SPEC: Command = Command {
+    name: "ctr-create",
+    about: "create a container",
+    description: "Creates a stopped container from an image: the built-in busybox image (made from the host's static busybox, needing no network), a directory holding a root filesystem, or a rootfs tarball. Without --backend the config's routing rules pick the backend by the name, then its default backend (lxc).\n\nWithout a COMMAND the container runs the image's /sbin/init; with one, it runs that command, and its output goes to the log that ctr-logs reads. A create that fails part-way leaves nothing behind.",
+    args: &[name_arg(
+        "The new container's name: letters, digits, '-', '_' and '.', at most 63",
+        Complete::Nothing,
+    )],
+    trailing: Some(Trailing {
+        name: "COMMAND",
+        help: "The command the container runs instead of /sbin/init",
+    }),
+    flags: FLAGS,
+    stdin_targets: false,
+    examples: &[
+        (
+            "ctr-create web",
+            "A busybox container running busybox init.",
+        ),
+        (
+            "ctr-create job1 --memory 256M --cpus 0.5 -e MODE=batch -- sh -c 'echo working; sleep 600'",
+            "A container with limits that runs one command.",
+        ),
+        (
+            "ctr-create data --image ./rootfs.tar.zst --mount /srv/data:/data:ro --start",
+            "From a tarball, with a read-only bind mount, started at once.",
+        ),
+    ],
+};
+
+const FLAGS: &[Flag] = &[
+    CREATE_FLAGS[0],
+    CREATE_FLAGS[1],
+    CREATE_FLAGS[2],
+    CREATE_FLAGS[3],
+    CREATE_FLAGS[4],
+    CREATE_FLAGS[5],
+    switch("start", None, "Start the container once it is created"),
+];
+
+/// The create request from the flags, every value checked.
+pub fn spec(ctx: &Ctx, name: &str) -> Result<(CreateSpec, Image)> {
+    crate::names::check(name)?;
+    let m = &ctx.m;
+    let mut spec = CreateSpec {
+        name: name.to_string(),
+        command: m.trailing.clone(),
+        ..CreateSpec::default()
+    };
+    spec.memory_bytes = m
+        .value("memory")
+        .map(crate::units::parse_size)
+        .transpose()?;
+    spec.cpus = match m.number::<f64>("cpus")? {
+        Some(c) if !(c > 0.0 && c <= 1024.0) => {
+            return Err(Error::usage(format!(
+                "invalid value {c} for --cpus: expected more than 0"
+            )));
+        }
+        c => c,
+    };
+    spec.env = m
+        .values("env")
+        .iter()
+        .map(|e| env_pair(e))
+        .collect::<Result<_>>()?;
+    spec.mounts = m
+        .values("mount")
+        .iter()
+        .map(|v| mount(v))
+        .collect::<Result<_>>()?;
+    spec.bridge = match m.value("network") {
+        None | Some("none") => None,
+        Some(v) => match v.strip_prefix("bridge=") {
+            Some(br) if !br.is_empty() && !br.contains(['/', ' ']) => {
+                if !std::path::Path::new("/sys/class/net")
+                    .join(br)
+                    .join("bridge")
+                    .exists()
+                {
+                    return Err(Error::invalid(format!("there is no bridge {br:?} on this host")).with_hint(format!(
+                        "create it with 'ip link add {br} type bridge && ip link set {br} up', or use --network none"
+                    )));
+                }
+                Some(br.to_string())
+            }
+            _ => {
+                return Err(Error::usage(format!(
+                    "invalid value {v:?} for --network: expected none or bridge=NAME"
+                )));
+            }
+        },
+    };
+    if let Some(bad) = spec.command.first().filter(|c| c.is_empty()) {
+        return Err(Error::usage(format!(
+            "invalid command {bad:?}: it is empty"
+        )));
+    }
+    let image = Image::parse(m.value("image").unwrap_or("busybox"))?;
+    Ok((spec, image))
+}
+
+/// A new container as a target: its backend is the one routing picks.
+pub fn new_target(ctx: &Ctx, name: &str) -> Target {
+    let backend = ctx.backend_flag().unwrap_or_else(|| ctx.cfg.route(name));
+    Target {
+        name: name.to_string(),
+        backend: Some(backend.to_string()),
+    }
+}
+
+pub fn env_pair(e: &str) -> Result<(String, String)> {
+    match e.split_once('=') {
+        Some((k, v)) if !k.is_empty() && !k.contains(char::is_whitespace) && !e.contains('\n') => {
+            Ok((k.to_string(), v.to_string()))
+        }
+        _ => Err(Error::usage(format!(
+            "invalid value {e:?} for --env: expected KEY=VALUE"
+        ))),
+    }
+}
+
+fn mount(v: &str) -> Result<Mount> {
+    let bad = |why: &str| Error::usage(format!("invalid value {v:?} for --mount: {why}"));
+    let (rest, read_only) = match v.strip_suffix(":ro") {
+        Some(r) => (r, true),
+        None => (v.strip_suffix(":rw").unwrap_or(v), false),
+    };
+    let (src, dst) = rest
+        .split_once(':')
+        .ok_or_else(|| bad("expected SRC:DST[:ro]"))?;
+    if !dst.starts_with('/') || dst.split('/').any(|p| p == "..") {
+        return Err(bad("DST must be an absolute path inside the container"));
+    }
+    let source = std::fs::canonicalize(src).map_err(|e| {
+        Error::invalid(format!(
+            "mount source {src:?}: {}",
+            crate::error::plain_io(&e)
+        ))
+    })?;
+    Ok(Mount {
+        source,
+        target: dst.to_string(),
+        read_only,
+    })
+}
+
+/// Creates (and with `start`, starts) one container; nothing is left when it fails.
+pub fn create(
+    ctx: &Ctx,
+    spec: &CreateSpec,
+    image: &Image,
+    start: bool,
+) -> Result<(Box<dyn Backend>, Status)> {
+    let name = ctx
+        .backend_flag()
+        .unwrap_or_else(|| ctx.cfg.route(&spec.name))
+        .to_string();
+    let b = backend::by_name(&ctx.cfg, &name)?;
+    b.check()?;
+    backend::ensure_free(&ctx.cfg, &spec.name)?;
+    b.create(spec, image, &ctx.cfg, &ctx.out)?;
+    if !start {
+        return Ok((b, Status::Stopped));
+    }
+    if let Err(e) = b.start(&spec.name, &ctx.out) {
+        if let Err(d) = b.delete(&spec.name, &ctx.out) {
+            ctx.out.warn(&format!(
+                "could not remove the container that failed to start: {}",
+                d.message
+            ));
+        }
+        return Err(e);
+    }
+    let status = b.status(&spec.name, &ctx.out).unwrap_or(Status::Unknown);
+    Ok((b, status))
+}
+
+pub fn run(ctx: &Ctx) -> Result<u8> {
+    let name = ctx
+        .m
+        .positionals
+        .first()
+        .ok_or_else(|| Error::usage("no container name given"))?;
+    let (spec, image) = spec(ctx, name)?;
+    let target = new_target(ctx, name);
+    ctx.act("create", vec![target], |_| {
+        let (b, status) = create(ctx, &spec, &image, ctx.m.flag("start"))?;
+        Ok(Done {
+            backend: b.name(),
+            changed: true,
+            status: Some(status),
+        })
+    })
+}

@@ -1,0 +1,97 @@
+use super::{ENV, name_arg};
+use crate::backend::ExecSpec;
+use crate::cli::spec::{Command, Complete, Flag, Trailing, option};
+use crate::error::{Error, Result};
+use crate::record::Status;
+use crate::run::{Ctx, engine_failure};
+
+pub const SPEC: Command = Command {
+    name: "ctr-exec",
+    about: "run a command in a running container",
+    description: "Runs COMMAND inside a running container with this terminal's stdin, stdout and stderr, and exits with the command's own exit code. The command starts with a clean environment (PATH, container=lxc and the container's own variables) plus --env.\n\nIts own failures use the container-engine codes: 125 when ctr-exec failed (no such container, not running), 126 when the command could not be run, 127 when it was not found.",
+    args: &[name_arg(
+        "The container",
+        Complete::Container(Some("running")),
+    )],
+    trailing: Some(Trailing {
+        name: "COMMAND",
+        help: "The command and its arguments",
+    }),
+    flags: FLAGS,
+    stdin_targets: false,
+    examples: &[
+        ("ctr-exec web -- ps", "List the container's processes."),
+        (
+            "ctr-exec web --cwd /tmp --user nobody -- sh -c 'id; pwd'",
+            "Run as another user in another directory.",
+        ),
+        (
+            "echo 'print me' | ctr-exec web -- cat",
+            "stdin reaches the command.",
+        ),
+    ],
+};
+
+const FLAGS: &[Flag] = &[
+    ENV,
+    option(
+        "cwd",
+        Some('w'),
+        "DIR",
+        "Run the command in this directory inside the container",
+        Complete::Nothing,
+    ),
+    option(
+        "user",
+        Some('u'),
+        "USER",
+        "Run as this user: a name from the container's /etc/passwd, or UID[:GID]",
+        Complete::Nothing,
+    ),
+];
+
+pub fn run(ctx: &Ctx) -> Result<u8> {
+    exec(ctx).map_err(engine_failure)
+}
+
+fn exec(ctx: &Ctx) -> Result<u8> {
+    let name = ctx
+        .m
+        .positionals
+        .first()
+        .ok_or_else(|| Error::usage("no container name given"))?;
+    crate::names::check(name)?;
+    if ctx.m.trailing.is_empty() {
+        return Err(
+            Error::usage("no command given").with_hint(format!("ctr-exec {name} -- COMMAND..."))
+        );
+    }
+    let spec = ExecSpec {
+        command: ctx.m.trailing.clone(),
+        env: ctx
+            .m
+            .values("env")
+            .iter()
+            .map(|e| super::ctr_create::env_pair(e))
+            .collect::<Result<_>>()?,
+        cwd: ctx.m.value("cwd").map(str::to_string),
+        user: ctx.m.value("user").map(str::to_string),
+    };
+    let target = crate::targets::Target {
+        name: name.clone(),
+        backend: None,
+    };
+    let b = ctx.locate(&target).map_err(|e| e.prefixed(name))?;
+    let status = b.status(name, &ctx.out).map_err(|e| e.prefixed(name))?;
+    if status != Status::Running {
+        return Err(Error::conflict(format!(
+            "{name}: the container is {}, not running",
+            status.as_str()
+        ))
+        .with_hint(format!("start it first with ctr-start {name}")));
+    }
+    let code = b
+        .exec(name, &spec, &ctx.out)
+        .map_err(|e| e.prefixed(name))?;
+    Ok(code.clamp(0, 255) as u8)
+}

@@ -1,0 +1,56 @@
+use super::names_arg;
+use crate::cli::spec::{Command, Complete, Flag, JOBS, option};
+use crate::error::{Error, Result};
+use crate::record::Status;
+use crate::run::{Ctx, Done};
+
+pub const SPEC: Command = Command {
+    name: "ctr-kill",
+    about: "send a signal to containers",
+    description: "Sends a signal to the init process of each named container (SIGKILL unless --signal says otherwise). The container must be running. The status printed is the one right after the signal was sent; a container may take a moment to act on it.",
+    args: &[names_arg("Containers to signal", Some("running"))],
+    trailing: None,
+    flags: FLAGS,
+    stdin_targets: true,
+    examples: &[
+        ("ctr-kill web", "Kill a container's init with SIGKILL."),
+        (
+            "ctr-kill --signal HUP web",
+            "Ask a container's init to reload.",
+        ),
+    ],
+};
+
+const FLAGS: &[Flag] = &[
+    option(
+        "signal",
+        Some('s'),
+        "SIGNAL",
+        "The signal, by name (TERM, SIGHUP) or number (default: KILL)",
+        Complete::Signal,
+    ),
+    JOBS,
+];
+
+pub fn run(ctx: &Ctx) -> Result<u8> {
+    let signal = crate::units::parse_signal(ctx.m.value("signal").unwrap_or("KILL"))?;
+    let targets = ctx.targets()?;
+    ctx.act("kill", targets, |t| {
+        let b = ctx.locate(t)?;
+        match b.status(&t.name, &ctx.out)? {
+            Status::Running | Status::Paused => {}
+            s => {
+                return Err(Error::conflict(format!(
+                    "the container is {}, not running",
+                    s.as_str()
+                )));
+            }
+        }
+        b.kill(&t.name, signal, &ctx.out)?;
+        Ok(Done {
+            backend: b.name(),
+            changed: true,
+            status: Some(b.status(&t.name, &ctx.out)?),
+        })
+    })
+}

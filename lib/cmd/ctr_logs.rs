@@ -1,0 +1,128 @@
+use super::name_arg;
+use crate::cli::spec::{Command, Complete, Flag, option, switch};
+use crate::error::{Error, Result};
+use crate::record::Status;
+use crate::run::Ctx;
+use std::io::{Read, Seek, SeekFrom};
+use std::time::Duration;
+
+pub const SPEC: Command = Command {
+    name: "ctr-logs",
+    about: "print a container's output log",
+    description: "Prints what a container's command wrote to its console: the raw log, not JSON. With --follow it keeps printing new output until the container stops (or until interrupted).",
+    args: &[name_arg("The container", Complete::Container(None))],
+    trailing: None,
+    flags: FLAGS,
+    stdin_targets: false,
+    examples: &[
+        ("ctr-logs web", "Print the whole log."),
+        (
+            "ctr-logs --tail 20 --follow worker",
+            "The last 20 lines, then new output as it comes.",
+        ),
+    ],
+};
+
+const FLAGS: &[Flag] = &[
+    switch(
+        "follow",
+        Some('f'),
+        "Keep printing new output until the container stops",
+    ),
+    option(
+        "tail",
+        Some('n'),
+        "N",
+        "Print only the last N lines",
+        Complete::Nothing,
+    ),
+];
+
+pub fn run(ctx: &Ctx) -> Result<u8> {
+    let name = ctx
+        .m
+        .positionals
+        .first()
+        .ok_or_else(|| Error::usage("no container name given"))?;
+    crate::names::check(name)?;
+    let tail = ctx.m.number::<usize>("tail")?;
+    let b = ctx
+        .locate(&crate::targets::Target {
+            name: name.clone(),
+            backend: None,
+        })
+        .map_err(|e| e.prefixed(name))?;
+    let path = b.log_path(name);
+    let mut file = match std::fs::File::open(&path) {
+        Ok(f) => Some(f),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => return Err(Error::io("cannot read log", &path, e)),
+    };
+    let mut text = Vec::new();
+    if let Some(f) = file.as_mut() {
+        f.read_to_end(&mut text)
+            .map_err(|e| Error::io("cannot read log", &path, e))?;
+    }
+    let start = match tail {
+        Some(n) => tail_start(&text, n),
+        None => 0,
+    };
+    ctx.out.write(&String::from_utf8_lossy(&text[start..]));
+    if !ctx.m.flag("follow") {
+        return Ok(0);
+    }
+    let mut offset = text.len() as u64;
+    loop {
+        let running = b
+            .status(name, &ctx.out)
+            .map(|s| s != Status::Stopped)
+            .unwrap_or(false);
+        if file.is_none() {
+            file = std::fs::File::open(&path).ok();
+        }
+        if let Some(f) = file.as_mut() {
+            let mut chunk = Vec::new();
+            if f.seek(SeekFrom::Start(offset)).is_ok()
+                && f.read_to_end(&mut chunk).is_ok()
+                && !chunk.is_empty()
+            {
+                offset += chunk.len() as u64;
+                ctx.out.write(&String::from_utf8_lossy(&chunk));
+            }
+        }
+        if !running {
+            return Ok(0);
+        }
+        std::thread::sleep(Duration::from_millis(250));
+    }
+}
+
+/// The byte offset where the last `n` lines begin.
+fn tail_start(text: &[u8], n: usize) -> usize {
+    if n == 0 {
+        return text.len();
+    }
+    let body = text.strip_suffix(b"\n").unwrap_or(text);
+    let mut seen = 0;
+    for (i, &c) in body.iter().enumerate().rev() {
+        if c == b'\n' {
+            seen += 1;
+            if seen == n {
+                return i + 1;
+            }
+        }
+    }
+    0
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn tail_lines() {
+        let t = b"a\nb\nc\n";
+        assert_eq!(&t[super::tail_start(t, 2)..], b"b\nc\n");
+        assert_eq!(&t[super::tail_start(t, 5)..], t);
+        assert_eq!(&t[super::tail_start(t, 0)..], b"");
+        assert_eq!(&b"a\nb"[super::tail_start(b"a\nb", 1)..], b"b");
+    }
+}

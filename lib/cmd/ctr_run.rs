@@ -1,0 +1,82 @@
+use super::{CREATE_FLAGS, name_arg};
+use crate::cli::spec::{Command, Complete, Flag, Trailing, switch};
+use crate::error::{Error, Result};
+use crate::run::{Ctx, Done, engine_failure};
+
+pub const SPEC: Command = Command {
+    name: "ctr-run",
+    about: "create a container and run it",
+    description: "Creates a container and runs it. Without --detach it runs COMMAND (or the image's /sbin/init) in the foreground with this terminal's stdin, stdout and stderr, and exits with the command's own exit code; with --rm the container is deleted afterwards, whatever happened. Its own failures use the container-engine codes: 125 ctr-run failed, 126 the command could not be run, 127 it was not found.\n\nWith --detach it starts the container in the background and prints one result record, as ctr-start does; with --rm as well, the container is deleted when it stops.",
+    args: &[name_arg("The new container's name", Complete::Nothing)],
+    trailing: Some(Trailing {
+        name: "COMMAND",
+        help: "The command to run instead of /sbin/init",
+    }),
+    flags: FLAGS,
+    stdin_targets: false,
+    examples: &[
+        (
+            "ctr-run hello --image busybox --rm -- echo hello from a container",
+            "Run one command in a throwaway container.",
+        ),
+        (
+            "ctr-run worker --detach -- sh -c 'while :; do date; sleep 5; done'",
+            "Start a background container; read its output with ctr-logs.",
+        ),
+    ],
+};
+
+const FLAGS: &[Flag] = &[
+    CREATE_FLAGS[0],
+    CREATE_FLAGS[1],
+    CREATE_FLAGS[2],
+    CREATE_FLAGS[3],
+    CREATE_FLAGS[4],
+    CREATE_FLAGS[5],
+    switch("rm", None, "Delete the container when it ends"),
+    switch(
+        "detach",
+        Some('d'),
+        "Start in the background and print a result record",
+    ),
+];
+
+pub fn run(ctx: &Ctx) -> Result<u8> {
+    let name = ctx
+        .m
+        .positionals
+        .first()
+        .ok_or_else(|| Error::usage("no container name given"))?;
+    if ctx.m.flag("detach") {
+        let (mut spec, image) = super::ctr_create::spec(ctx, name)?;
+        spec.ephemeral = ctx.m.flag("rm");
+        let target = super::ctr_create::new_target(ctx, name);
+        return ctx.act("run", vec![target], |_| {
+            let (b, status) = super::ctr_create::create(ctx, &spec, &image, true)?;
+            Ok(Done {
+                backend: b.name(),
+                changed: true,
+                status: Some(status),
+            })
+        });
+    }
+    foreground(ctx, name).map_err(engine_failure)
+}
+
+fn foreground(ctx: &Ctx, name: &str) -> Result<u8> {
+    let (spec, image) = super::ctr_create::spec(ctx, name)?;
+    let (b, _) =
+        super::ctr_create::create(ctx, &spec, &image, false).map_err(|e| e.prefixed(name))?;
+    let result = b
+        .run_attached(name, &spec.command, &ctx.out)
+        .map_err(|e| e.prefixed(name));
+    if ctx.m.flag("rm")
+        && let Err(e) = b.delete(name, &ctx.out)
+    {
+        return Err(Error::failed(format!(
+            "{name}: could not remove the container: {}",
+            e.message
+        )));
+    }
+    Ok(result?.clamp(0, 255) as u8)
+}

@@ -1,0 +1,59 @@
+use super::names_arg;
+use crate::cli::spec::{Command, JOBS};
+use crate::error::{Result, exit_code_for};
+use crate::output::{Column, Output, col};
+use crate::run::Ctx;
+
+pub const SPEC: Command = Command {
+    name: "ctr-state",
+    about: "show containers in detail",
+    description: "Prints one detailed record per named container: the fields ctr-list prints, plus the hostname, the command it runs, memory use and limit, CPU limit and time, and where its log is.",
+    args: &[names_arg("Containers to show", None)],
+    trailing: None,
+    flags: &[JOBS],
+    stdin_targets: true,
+    examples: &[
+        ("ctr-state web", "Show one container."),
+        (
+            "ctr-state web | jq .memory_bytes",
+            "How much memory it uses, in bytes.",
+        ),
+    ],
+};
+
+const COLUMNS: &[Column] = &[
+    col("NAME", "name"),
+    col("BACKEND", "backend"),
+    col("STATUS", "status"),
+    col("PID", "pid"),
+    col("IPV4", "ipv4"),
+    col("MEMORY", "memory_bytes"),
+    col("LIMIT", "memory_limit_bytes"),
+    col("CPUS", "cpus"),
+    col("IMAGE", "image"),
+];
+
+pub fn run(ctx: &Ctx) -> Result<u8> {
+    let targets = ctx.targets()?;
+    let mut kinds = Vec::new();
+    let mut table = Vec::new();
+    crate::jobs::run_ordered(
+        targets,
+        ctx.jobs()?,
+        |t| ctx.locate(t)?.state(&t.name, &ctx.out),
+        |t, r| match r {
+            Ok(s) if ctx.out.format == crate::output::Format::Table => table.push(s),
+            Ok(s) => {
+                if !ctx.out.quiet {
+                    ctx.out.write(&Output::json_line(&s));
+                }
+            }
+            Err(e) => {
+                ctx.out.error(Some(&t.name), &e);
+                kinds.push(e.kind);
+            }
+        },
+    );
+    ctx.out.records(&table, COLUMNS);
+    Ok(exit_code_for(&kinds))
+}

@@ -1,0 +1,178 @@
+//! Configuration: TOML files, environment and flags, in that rising order of
+//! precedence: flags > environment > user file > system file > defaults.
+
+use crate::error::{Error, Result};
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+
+pub const SYSTEM_FILE: &str = "/etc/guestkit/config.toml";
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// The backend for new containers that no routing rule matches.
+    pub default_backend: Option<String>,
+    /// Routing rules, first match wins.
+    #[serde(default, rename = "route")]
+    pub routes: Vec<Route>,
+    /// Where built images (the busybox root filesystem) are cached.
+    pub cache_dir: Option<PathBuf>,
+    #[serde(default)]
+    pub lxc: LxcConfig,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Route {
+    /// A name pattern with `*` and `?`.
+    pub pattern: String,
+    pub backend: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LxcConfig {
+    /// The LXC container directory (lxc-* -P); default /var/lib/lxc.
+    pub lxcpath: Option<PathBuf>,
+}
+
+impl Config {
+    /// Loads `file` when given (by --config or GUESTKIT_CONFIG), else the system
+    /// file overlaid by the user file; then applies the environment.
+    pub fn load(file: Option<&Path>) -> Result<Config> {
+        let env_file = std::env::var_os("GUESTKIT_CONFIG")
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from);
+        let mut table = toml::Table::new();
+        match file.map(Path::to_path_buf).or(env_file) {
+            Some(f) => merge(&mut table, read(&f, true)?),
+            None => {
+                merge(&mut table, read(Path::new(SYSTEM_FILE), false)?);
+                if let Some(user) = user_file() {
+                    merge(&mut table, read(&user, false)?);
+                }
+            }
+        }
+        let mut cfg: Config = table.try_into().map_err(|e: toml::de::Error| {
+            Error::invalid(format!("bad configuration: {}", e.message().trim()))
+        })?;
+        if let Some(b) = env("GUESTKIT_BACKEND") {
+            cfg.default_backend = Some(b);
+        }
+        if let Some(p) = env("GUESTKIT_LXC_PATH") {
+            cfg.lxc.lxcpath = Some(p.into());
+        }
+        if let Some(p) = env("GUESTKIT_CACHE_DIR") {
+            cfg.cache_dir = Some(p.into());
+        }
+        Ok(cfg)
+    }
+
+    /// The backend a new container of this name goes to, unless one is named.
+    pub fn route(&self, name: &str) -> &str {
+        self.routes
+            .iter()
+            .find(|r| crate::names::glob_match(&r.pattern, name))
+            .map(|r| r.backend.as_str())
+            .or(self.default_backend.as_deref())
+            .unwrap_or("lxc")
+    }
+
+    pub fn cache_dir(&self) -> PathBuf {
+        if let Some(d) = &self.cache_dir {
+            return d.clone();
+        }
+        if is_root() {
+            return PathBuf::from("/var/cache/guestkit");
+        }
+        match (env("XDG_CACHE_HOME"), env("HOME")) {
+            (Some(x), _) => PathBuf::from(x).join("guestkit"),
+            (None, Some(h)) => PathBuf::from(h).join(".cache/guestkit"),
+            _ => PathBuf::from("/tmp/guestkit-cache"),
+        }
+    }
+}
+
+fn env(key: &str) -> Option<String> {
+    std::env::var(key).ok().filter(|v| !v.is_empty())
+}
+
+pub fn is_root() -> bool {
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    unsafe { libc::geteuid() == 0 }
+}
+
+fn user_file() -> Option<PathBuf> {
+    let base = env("XDG_CONFIG_HOME")
+        .map(PathBuf::from)
+        .or_else(|| env("HOME").map(|h| PathBuf::from(h).join(".config")))?;
+    Some(base.join("guestkit/config.toml"))
+}
+
+fn read(path: &Path, required: bool) -> Result<toml::Table> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => {
+            return Ok(toml::Table::new());
+        }
+        Err(e) => return Err(Error::io("cannot read configuration", path, e).with_kind_invalid()),
+    };
+    text.parse::<toml::Table>().map_err(|e| {
+        Error::invalid(format!(
+            "bad configuration in {}: {}",
+            path.display(),
+            e.message().trim()
+        ))
+    })
+}
+
+/// Overlays `top` on `base`, table by table.
+fn merge(base: &mut toml::Table, top: toml::Table) {
+    for (k, v) in top {
+        match (base.get_mut(&k), v) {
+            (Some(toml::Value::Table(b)), toml::Value::Table(t)) => merge(b, t),
+            (_, v) => {
+                base.insert(k, v);
+            }
+        }
+    }
+}
+
+impl Error {
+    fn with_kind_invalid(mut self) -> Error {
+        self.kind = crate::error::Kind::InvalidInput;
+        self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn routes_first_match_then_default() {
+        let cfg: Config = toml::from_str(
+            "default_backend = \"lxc\"\n[[route]]\npattern = \"kube-ovn-*\"\nbackend = \"crun\"\n[[route]]\npattern = \"kube-*\"\nbackend = \"runc\"\n",
+        )
+        .unwrap();
+        assert_eq!(cfg.route("kube-ovn-cni"), "crun");
+        assert_eq!(cfg.route("kube-proxy"), "runc");
+        assert_eq!(cfg.route("web"), "lxc");
+    }
+
+    #[test]
+    fn user_file_overrides_system_file_key_by_key() {
+        let mut t: toml::Table = "cache_dir = \"/a\"\n[lxc]\nlxcpath = \"/sys-lxc\"\n"
+            .parse()
+            .unwrap();
+        merge(&mut t, "[lxc]\nlxcpath = \"/user-lxc\"\n".parse().unwrap());
+        let cfg: Config = t.try_into().unwrap();
+        assert_eq!(cfg.cache_dir.unwrap(), PathBuf::from("/a"));
+        assert_eq!(cfg.lxc.lxcpath.unwrap(), PathBuf::from("/user-lxc"));
+    }
+
+    #[test]
+    fn unknown_keys_are_refused() {
+        assert!(toml::from_str::<Config>("defualt_backend = \"lxc\"").is_err());
+    }
+}

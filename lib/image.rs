@@ -1,0 +1,281 @@
+//! Root filesystems for new containers: the embedded `busybox` image (built
+//! from the host's static busybox, cached), a directory, or a tarball.
+
+use crate::error::{Error, Result, plain_io};
+use crate::output::Output;
+use crate::process::{Tool, capture};
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Image {
+    Busybox,
+    Dir(PathBuf),
+    Tarball(PathBuf, Compression),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Compression {
+    None,
+    Gzip,
+    Xz,
+    Zstd,
+}
+
+const BUSYBOX: Tool = Tool {
+    program: "busybox",
+    package: "busybox-static",
+};
+const TAR: Tool = Tool {
+    program: "tar",
+    package: "tar",
+};
+const CP: Tool = Tool {
+    program: "cp",
+    package: "coreutils",
+};
+
+impl Image {
+    /// `busybox`, an existing directory, or a file named *.tar, *.tar.gz,
+    /// *.tgz, *.tar.xz or *.tar.zst.
+    pub fn parse(s: &str) -> Result<Image> {
+        if s == "busybox" {
+            return Ok(Image::Busybox);
+        }
+        let path = Path::new(s);
+        let meta = std::fs::metadata(path).map_err(|e| {
+            Error::invalid(format!("image {s:?}: {}", plain_io(&e))).with_hint(
+                "use 'busybox', a directory holding a root filesystem, or a rootfs tarball",
+            )
+        })?;
+        let abs =
+            std::fs::canonicalize(path).map_err(|e| Error::io("cannot resolve image", path, e))?;
+        if meta.is_dir() {
+            return Ok(Image::Dir(abs));
+        }
+        let lower = s.to_ascii_lowercase();
+        let compression = if lower.ends_with(".tar") {
+            Compression::None
+        } else if lower.ends_with(".tar.gz") || lower.ends_with(".tgz") {
+            Compression::Gzip
+        } else if lower.ends_with(".tar.xz") || lower.ends_with(".txz") {
+            Compression::Xz
+        } else if lower.ends_with(".tar.zst") || lower.ends_with(".tzst") {
+            Compression::Zstd
+        } else {
+            return Err(Error::invalid(format!(
+                "image {s:?} is neither a directory nor a tarball"
+            ))
+            .with_hint("tarballs must end in .tar, .tar.gz, .tgz, .tar.xz or .tar.zst"));
+        };
+        Ok(Image::Tarball(abs, compression))
+    }
+
+    /// How records show the image.
+    pub fn label(&self) -> String {
+        match self {
+            Image::Busybox => "busybox".into(),
+            Image::Dir(p) | Image::Tarball(p, _) => p.display().to_string(),
+        }
+    }
+
+    /// Fills an empty directory with the image's root filesystem.
+    pub fn unpack_into(&self, rootfs: &Path, cache: &Path, out: &Output) -> Result<()> {
+        let trace = |m: &str| out.trace(m);
+        let source = match self {
+            Image::Busybox => busybox_rootfs(cache, out)?,
+            Image::Dir(d) => d.clone(),
+            Image::Tarball(file, compression) => {
+                let mut args: Vec<std::ffi::OsString> =
+                    vec!["-x".into(), "--numeric-owner".into(), "-p".into()];
+                args.push(
+                    match compression {
+                        Compression::None => "--no-auto-compress",
+                        Compression::Gzip => "--gzip",
+                        Compression::Xz => "--xz",
+                        Compression::Zstd => "--zstd",
+                    }
+                    .into(),
+                );
+                args.extend(["-f".into(), file.into(), "-C".into(), rootfs.into()]);
+                let r = capture(&TAR.find()?, args, &trace)?;
+                if !r.ok() {
+                    return Err(Error::invalid(format!(
+                        "cannot unpack image {}: {}",
+                        file.display(),
+                        last_line(&r.stderr)
+                    )));
+                }
+                return Ok(());
+            }
+        };
+        copy_tree(&source, rootfs, out)
+    }
+}
+
+/// `cp -a SRC/. DST`: keeps owners, modes, links and special files.
+pub fn copy_tree(src: &Path, dst: &Path, out: &Output) -> Result<()> {
+    let r = capture(
+        &CP.find()?,
+        vec![
+            "-a".into(),
+            "--reflink=auto".into(),
+            src.join(".").into(),
+            dst.into(),
+        ],
+        &|m| out.trace(m),
+    )?;
+    if !r.ok() {
+        return Err(Error::failed(format!(
+            "cannot copy {}: {}",
+            src.display(),
+            last_line(&r.stderr)
+        )));
+    }
+    Ok(())
+}
+
+fn last_line(s: &str) -> &str {
+    s.lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("failed")
+        .trim()
+}
+
+/// The cached busybox root filesystem, built on first use. The cache key is
+/// the busybox binary's size and mtime, so an upgrade makes a new one.
+fn busybox_rootfs(cache: &Path, out: &Output) -> Result<PathBuf> {
+    let bin = BUSYBOX.find()?;
+    let bin = std::fs::canonicalize(&bin).unwrap_or(bin);
+    let meta = std::fs::metadata(&bin).map_err(|e| Error::io("cannot read", &bin, e))?;
+    let mtime = meta
+        .modified()
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_secs());
+    let dir = cache.join(format!("images/busybox-{}-{mtime}", meta.len()));
+    if dir.join("bin/busybox").exists() {
+        return Ok(dir);
+    }
+    if !is_static(&bin)? {
+        return Err(Error::unavailable(format!(
+            "{} is dynamically linked and cannot run in a container",
+            bin.display()
+        ))
+        .with_hint("install the busybox-static package, e.g. 'apt-get install busybox-static'"));
+    }
+    out.trace(&format!("building the busybox image in {}", dir.display()));
+    let parent = dir.parent().expect("images dir");
+    std::fs::create_dir_all(parent).map_err(|e| Error::io("cannot create", parent, e))?;
+    // Build beside the final place, then rename: a half-built image is never used.
+    let tmp = parent.join(format!(".busybox-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&tmp);
+    let built = build_busybox(&bin, &tmp, out);
+    if let Err(e) = built {
+        let _ = std::fs::remove_dir_all(&tmp);
+        return Err(e);
+    }
+    if std::fs::rename(&tmp, &dir).is_err() {
+        // Another run built it first.
+        let _ = std::fs::remove_dir_all(&tmp);
+    }
+    Ok(dir)
+}
+
+fn build_busybox(bin: &Path, root: &Path, out: &Output) -> Result<()> {
+    use std::os::unix::fs::{PermissionsExt, symlink};
+    fn io<'a>(what: &'static str, p: &'a Path) -> impl FnOnce(std::io::Error) -> Error + 'a {
+        move |e| Error::io(what, p, e)
+    }
+    for d in [
+        "bin", "sbin", "usr/bin", "usr/sbin", "etc", "dev", "proc", "sys", "tmp", "root", "run",
+        "var/log", "home",
+    ] {
+        let p = root.join(d);
+        std::fs::create_dir_all(&p).map_err(io("cannot create", &p))?;
+    }
+    let tmp = root.join("tmp");
+    std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o1777))
+        .map_err(io("cannot chmod", &tmp))?;
+    let target = root.join("bin/busybox");
+    std::fs::copy(bin, &target).map_err(io("cannot copy busybox to", &target))?;
+    let list = capture(bin, vec!["--list-full".into()], &|m| out.trace(m))?;
+    if !list.ok() {
+        return Err(Error::failed(format!(
+            "{} --list-full failed: {}",
+            bin.display(),
+            last_line(&list.stderr)
+        )));
+    }
+    for applet in list
+        .stdout
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.contains(".."))
+    {
+        let link = root.join(applet);
+        if link.symlink_metadata().is_err() {
+            symlink("/bin/busybox", &link).map_err(io("cannot link", &link))?;
+        }
+    }
+    let files: &[(&str, &str)] = &[
+        (
+            "etc/passwd",
+            "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n",
+        ),
+        ("etc/group", "root:x:0:\nnogroup:x:65534:\n"),
+        // busybox init: nothing to start; halt and poweroff just end the container.
+        ("etc/inittab", "::sysinit:/bin/true\n::shutdown:/bin/true\n"),
+        ("etc/hostname", "busybox\n"),
+    ];
+    for (path, text) in files {
+        let p = root.join(path);
+        std::fs::write(&p, text).map_err(io("cannot write", &p))?;
+    }
+    Ok(())
+}
+
+/// Whether an ELF executable has no program interpreter (is statically linked).
+fn is_static(bin: &Path) -> Result<bool> {
+    let data = std::fs::read(bin).map_err(|e| Error::io("cannot read", bin, e))?;
+    let bad = || Error::unavailable(format!("{} is not an ELF executable", bin.display()));
+    if data.len() < 64 || &data[..4] != b"\x7fELF" || data[4] != 2 || data[5] != 1 {
+        return Err(bad()); // not 64-bit little-endian ELF
+    }
+    let u16_at = |o: usize| u16::from_le_bytes([data[o], data[o + 1]]) as usize;
+    let u64_at =
+        |o: usize| u64::from_le_bytes(data[o..o + 8].try_into().expect("8 bytes")) as usize;
+    let (phoff, phentsize, phnum) = (u64_at(0x20), u16_at(0x36), u16_at(0x38));
+    for i in 0..phnum {
+        let o = phoff + i * phentsize;
+        if o + 4 > data.len() {
+            return Err(bad());
+        }
+        if u32::from_le_bytes(data[o..o + 4].try_into().expect("4 bytes")) == 3 {
+            return Ok(false); // PT_INTERP
+        }
+    }
+    Ok(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn image_kinds() {
+        assert_eq!(Image::parse("busybox").unwrap(), Image::Busybox);
+        assert!(matches!(Image::parse("/").unwrap(), Image::Dir(_)));
+        let e = Image::parse("/no/such/thing").unwrap_err();
+        assert_eq!(e.kind, crate::error::Kind::InvalidInput);
+        let e = Image::parse("/etc/passwd").unwrap_err();
+        assert!(e.message.contains("neither a directory nor a tarball"));
+    }
+
+    #[test]
+    fn dynamic_binaries_are_told_apart() {
+        // The test binary itself is dynamically linked.
+        let me = std::env::current_exe().unwrap();
+        assert!(!is_static(&me).unwrap());
+    }
+}

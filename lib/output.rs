@@ -1,0 +1,238 @@
+//! Where results go: JSON lines or a table on stdout, messages on stderr.
+//! stdout carries only data; a closed stdout (`| head`) ends the run quietly.
+
+use crate::error::Error;
+use owo_colors::OwoColorize;
+use serde::Serialize;
+use serde_json::Value;
+use std::io::{IsTerminal, Write};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Json,
+    Table,
+    /// Names only, one per line (ctr-list).
+    Name,
+}
+
+#[derive(Debug)]
+pub struct Output {
+    pub tool: &'static str,
+    pub format: Format,
+    pub color: bool,
+    pub quiet: bool,
+    pub verbose: bool,
+    pub stderr_color: bool,
+}
+
+/// A table column: its header and the record field it shows.
+pub struct Column {
+    pub header: &'static str,
+    pub field: &'static str,
+}
+
+pub const fn col(header: &'static str, field: &'static str) -> Column {
+    Column { header, field }
+}
+
+impl Output {
+    pub fn new(tool: &'static str, format: Option<&str>, color: Option<&str>) -> Output {
+        let stdout_tty = std::io::stdout().is_terminal();
+        let format = match format {
+            Some("json") => Format::Json,
+            Some("table") => Format::Table,
+            Some("name") => Format::Name,
+            _ if stdout_tty => Format::Table,
+            _ => Format::Json,
+        };
+        let env_says = |tty: bool| {
+            let set = |k: &str| std::env::var_os(k).is_some_and(|v| !v.is_empty() && v != "0");
+            if std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()) {
+                false
+            } else if set("CLICOLOR_FORCE") {
+                true
+            } else {
+                tty
+            }
+        };
+        let (color, stderr_color) = match color {
+            Some("always") => (true, true),
+            Some("never") => (false, false),
+            _ => (
+                env_says(stdout_tty),
+                env_says(std::io::stderr().is_terminal()),
+            ),
+        };
+        Output {
+            tool,
+            format,
+            color,
+            quiet: false,
+            verbose: false,
+            stderr_color,
+        }
+    }
+
+    /// Writes text to stdout; a reader that went away ends the process with 0.
+    pub fn write(&self, text: &str) {
+        let mut stdout = std::io::stdout().lock();
+        if let Err(e) = stdout
+            .write_all(text.as_bytes())
+            .and_then(|_| stdout.flush())
+        {
+            if e.kind() == std::io::ErrorKind::BrokenPipe {
+                std::process::exit(0);
+            }
+            self.error(
+                None,
+                &Error::failed(format!(
+                    "cannot write to stdout: {}",
+                    crate::error::plain_io(&e)
+                )),
+            );
+            std::process::exit(1);
+        }
+    }
+
+    /// One JSON line.
+    pub fn json_line(value: &impl Serialize) -> String {
+        let mut s =
+            serde_json::to_string(value).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"));
+        s.push('\n');
+        s
+    }
+
+    /// Prints records in the chosen format: JSON lines, a table, or names.
+    pub fn records<T: Serialize>(&self, records: &[T], columns: &[Column]) {
+        if self.quiet || records.is_empty() {
+            return;
+        }
+        let text = match self.format {
+            Format::Json => records.iter().map(Output::json_line).collect(),
+            Format::Name => records
+                .iter()
+                .filter_map(|r| serde_json::to_value(r).ok())
+                .map(|v| format!("{}\n", cell(&v, "name")))
+                .collect(),
+            Format::Table => {
+                let values: Vec<Value> = records
+                    .iter()
+                    .filter_map(|r| serde_json::to_value(r).ok())
+                    .collect();
+                self.table(&values, columns)
+            }
+        };
+        self.write(&text);
+    }
+
+    fn table(&self, rows: &[Value], columns: &[Column]) -> String {
+        let cells: Vec<Vec<String>> = rows
+            .iter()
+            .map(|r| columns.iter().map(|c| cell(r, c.field)).collect())
+            .collect();
+        let widths: Vec<usize> = columns
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                cells
+                    .iter()
+                    .map(|r| r[i].chars().count())
+                    .chain([c.header.len()])
+                    .max()
+                    .unwrap_or(0)
+            })
+            .collect();
+        let mut out = String::new();
+        let last = columns.len() - 1;
+        for (i, c) in columns.iter().enumerate() {
+            let h = if i == last {
+                c.header.to_string()
+            } else {
+                format!("{:<w$}  ", c.header, w = widths[i])
+            };
+            out.push_str(&if self.color { h.bold().to_string() } else { h });
+        }
+        out.push('\n');
+        for row in &cells {
+            for (i, (c, text)) in columns.iter().zip(row).enumerate() {
+                let pad = if i == last {
+                    0
+                } else {
+                    widths[i] - text.chars().count() + 2
+                };
+                out.push_str(&self.paint(c.field, text));
+                out.push_str(&" ".repeat(pad));
+            }
+            out.push('\n');
+        }
+        out
+    }
+
+    fn paint(&self, field: &str, text: &str) -> String {
+        if !self.color {
+            return text.to_string();
+        }
+        match (field, text) {
+            ("status", "running") | ("ok", "true") => text.green().to_string(),
+            ("status", "stopped") => text.red().to_string(),
+            ("status", "paused") | ("status", "created") => text.yellow().to_string(),
+            ("ok", "false") => text.red().bold().to_string(),
+            _ => text.to_string(),
+        }
+    }
+
+    /// `ctr-start: web: no such container`, then a hint line, on stderr.
+    pub fn error(&self, target: Option<&str>, e: &Error) {
+        let mut s = String::new();
+        let prefix = match target {
+            Some(t) => format!("{}: {t}: ", self.tool),
+            None => format!("{}: ", self.tool),
+        };
+        s.push_str(&prefix);
+        if self.stderr_color {
+            s.push_str(&e.message.red().to_string());
+        } else {
+            s.push_str(&e.message);
+        }
+        s.push('\n');
+        if let Some(h) = &e.hint {
+            s.push_str(&format!("  hint: {h}\n"));
+        }
+        eprint!("{s}");
+    }
+
+    pub fn warn(&self, message: &str) {
+        eprintln!("{}: warning: {message}", self.tool);
+    }
+
+    /// A diagnostic shown only with --verbose.
+    pub fn trace(&self, message: &str) {
+        if self.verbose {
+            eprintln!("{}: {message}", self.tool);
+        }
+    }
+}
+
+/// A record field as table text: arrays joined with commas, absent as "-".
+fn cell(v: &Value, field: &str) -> String {
+    match v.get(field) {
+        None | Some(Value::Null) => "-".into(),
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Array(a)) if a.is_empty() => "-".into(),
+        Some(Value::Array(a)) => a
+            .iter()
+            .map(|x| {
+                x.as_str()
+                    .map(str::to_string)
+                    .unwrap_or_else(|| x.to_string())
+            })
+            .collect::<Vec<_>>()
+            .join(","),
+        Some(Value::Object(o)) => o
+            .get("message")
+            .and_then(Value::as_str)
+            .unwrap_or("-")
+            .to_string(),
+        Some(other) => other.to_string(),
+    }
+}

@@ -1,0 +1,140 @@
+//! The records tools print: the public interface, documented in guestkit(7).
+//! Field names are snake_case; every container record has the same keys.
+
+use crate::error::Error;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Running,
+    Stopped,
+    Paused,
+    Created,
+    Unknown,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Running => "running",
+            Status::Stopped => "stopped",
+            Status::Paused => "paused",
+            Status::Created => "created",
+            Status::Unknown => "unknown",
+        }
+    }
+}
+
+/// One container, as ctr-list prints it.
+#[derive(Clone, Debug, Serialize)]
+pub struct Container {
+    pub name: String,
+    pub backend: &'static str,
+    pub status: Status,
+    /// The backend's own word for the state, when it says more than `status`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub backend_status: Option<String>,
+    pub pid: Option<u32>,
+    pub image: Option<String>,
+    /// RFC 3339 UTC.
+    pub created: Option<String>,
+    pub ipv4: Vec<String>,
+    pub node: Option<String>,
+    pub vmid: Option<u32>,
+}
+
+impl Container {
+    pub fn new(name: &str, backend: &'static str, status: Status) -> Container {
+        Container {
+            name: name.to_string(),
+            backend,
+            status,
+            backend_status: None,
+            pid: None,
+            image: None,
+            created: None,
+            ipv4: Vec::new(),
+            node: None,
+            vmid: None,
+        }
+    }
+}
+
+/// One container in detail, as ctr-state prints it.
+#[derive(Clone, Debug, Serialize)]
+pub struct ContainerState {
+    #[serde(flatten)]
+    pub container: Container,
+    pub hostname: Option<String>,
+    /// The command the container runs; null for the image's /sbin/init.
+    pub command: Option<Vec<String>>,
+    pub memory_bytes: Option<u64>,
+    pub memory_limit_bytes: Option<u64>,
+    pub cpus: Option<f64>,
+    pub cpu_time_s: Option<f64>,
+    pub log_path: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct ErrorRecord {
+    pub kind: &'static str,
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
+}
+
+/// The result of an action on one target.
+#[derive(Clone, Debug, Serialize)]
+pub struct ActionResult {
+    pub name: String,
+    pub backend: Option<&'static str>,
+    pub action: &'static str,
+    pub ok: bool,
+    pub changed: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<Status>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<ErrorRecord>,
+}
+
+impl ActionResult {
+    pub fn ok(
+        name: &str,
+        backend: &'static str,
+        action: &'static str,
+        changed: bool,
+        status: Option<Status>,
+    ) -> Self {
+        ActionResult {
+            name: name.to_string(),
+            backend: Some(backend),
+            action,
+            ok: true,
+            changed,
+            status,
+            error: None,
+        }
+    }
+
+    pub fn failed(
+        name: &str,
+        backend: Option<&'static str>,
+        action: &'static str,
+        e: &Error,
+    ) -> Self {
+        ActionResult {
+            name: name.to_string(),
+            backend,
+            action,
+            ok: false,
+            changed: false,
+            status: None,
+            error: Some(ErrorRecord {
+                kind: e.kind.as_str(),
+                message: e.message.clone(),
+                hint: e.hint.clone(),
+            }),
+        }
+    }
+}

@@ -1,0 +1,177 @@
+//! What every tool's `main` does: parse, load config, run, and turn the result
+//! into an exit code. Panics become a one-line internal error.
+
+use crate::backend::{self, Backend};
+use crate::cli::help;
+use crate::cli::parse::{Matches, Parsed, parse};
+use crate::cli::spec::Command;
+use crate::config::Config;
+use crate::error::{Error, Result, exit_code_for};
+use crate::output::{Column, Output, col};
+use crate::record::{ActionResult, Status};
+use crate::targets::Target;
+use std::path::Path;
+
+/// Everything a tool's `run` needs.
+pub struct Ctx {
+    pub cmd: &'static Command,
+    pub m: Matches,
+    pub out: Output,
+    pub cfg: Config,
+}
+
+/// Tools that run a command in a guest (ctr-exec, ctr-run) exit with its
+/// code, so their own failures use the container-engine codes: 125 the tool
+/// failed, 126 the command could not be run, 127 it was not found.
+pub fn engine_failure(e: Error) -> Error {
+    if e.exit.is_some() {
+        e
+    } else {
+        e.with_exit(125)
+    }
+}
+
+pub type RunFn = fn(&Ctx) -> Result<u8>;
+
+/// The whole life of a tool process. Never returns.
+pub fn main(cmd: &'static Command, run: RunFn) -> ! {
+    let name = cmd.name;
+    std::panic::set_hook(Box::new(move |info| {
+        let msg = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unexpected failure".into());
+        eprintln!("{name}: internal error: {msg}");
+        eprintln!("  hint: this is a bug in guestkit; please report it with the command you ran");
+        std::process::exit(if cmd.trailing.is_some() { 125 } else { 1 });
+    }));
+    let code = start(cmd, run);
+    std::process::exit(code.into())
+}
+
+fn start(cmd: &'static Command, run: RunFn) -> u8 {
+    let own_failure = |e: &Error| e.exit_code();
+    let mut out = Output::new(cmd.name, None, None);
+    let m = match parse(cmd, std::env::args_os().skip(1).collect()) {
+        Ok(Parsed::Help) => {
+            out.write(&help::help(cmd));
+            return 0;
+        }
+        Ok(Parsed::Version) => {
+            out.write(&help::version(cmd));
+            return 0;
+        }
+        Ok(Parsed::Run(m)) => m,
+        Err(e) => {
+            out.error(None, &e);
+            return own_failure(&e);
+        }
+    };
+    out = Output::new(cmd.name, m.value("output"), m.value("color"));
+    out.quiet = m.flag("quiet");
+    out.verbose = m.flag("verbose");
+    let cfg = match Config::load(m.value("config").map(Path::new)) {
+        Ok(c) => c,
+        Err(e) => {
+            out.error(None, &e);
+            return own_failure(&e);
+        }
+    };
+    let ctx = Ctx { cmd, m, out, cfg };
+    match run(&ctx) {
+        Ok(code) => code,
+        Err(e) => {
+            ctx.out.error(None, &e);
+            own_failure(&e)
+        }
+    }
+}
+
+impl Ctx {
+    pub fn backend_flag(&self) -> Option<&str> {
+        self.m.value("backend")
+    }
+
+    pub fn jobs(&self) -> Result<usize> {
+        match self.m.number::<usize>("jobs")? {
+            Some(0) => Err(Error::usage("--jobs must be at least 1")),
+            Some(n) => Ok(n),
+            None => Ok(1),
+        }
+    }
+
+    /// The targets from arguments or stdin; a usage error when there are none
+    /// and stdin is a terminal.
+    pub fn targets(&self) -> Result<Vec<Target>> {
+        crate::targets::collect(&self.m.positionals, &self.out)?.ok_or_else(|| {
+            Error::usage("no container named").with_hint(format!(
+                "give names as arguments, or pipe them in: ctr-list | {}",
+                self.cmd.name
+            ))
+        })
+    }
+
+    /// The backend holding a target: the one the target or --backend names, else a lookup.
+    pub fn locate(&self, t: &Target) -> Result<Box<dyn Backend>> {
+        if let Some(b) = &t.backend {
+            // A backend named by an input record is input data, not a flag.
+            backend::by_name(&self.cfg, b).map_err(|mut e| {
+                e.kind = crate::error::Kind::InvalidInput;
+                e
+            })?;
+        }
+        let named = t.backend.as_deref().or(self.backend_flag());
+        backend::locate(&self.cfg, &t.name, named)
+    }
+
+    /// Runs an action on every target, `--jobs` at a time, printing one result
+    /// per target in input order; the exit code says whether any failed.
+    pub fn act<F>(&self, action: &'static str, targets: Vec<Target>, f: F) -> Result<u8>
+    where
+        F: Fn(&Target) -> Result<Done> + Sync,
+    {
+        let jobs = self.jobs()?;
+        let mut results = Vec::new();
+        let mut kinds = Vec::new();
+        crate::jobs::run_ordered(targets, jobs, &f, |t, r: Result<Done>| {
+            let rec = match r {
+                Ok(d) => ActionResult::ok(&t.name, d.backend, action, d.changed, d.status),
+                Err(e) => {
+                    self.out.error(Some(&t.name), &e);
+                    kinds.push(e.kind);
+                    let b = self.locate(t).ok().map(|b| b.name()).or_else(|| {
+                        let named = t.backend.as_deref().or(self.backend_flag())?;
+                        backend::NAMES.iter().find(|x| **x == named).copied()
+                    });
+                    ActionResult::failed(&t.name, b, action, &e)
+                }
+            };
+            if self.out.format == crate::output::Format::Table {
+                results.push(rec);
+            } else if !self.out.quiet {
+                self.out.write(&Output::json_line(&rec));
+            }
+        });
+        self.out.records(&results, ACTION_COLUMNS);
+        Ok(exit_code_for(&kinds))
+    }
+}
+
+/// What an action did to one target.
+pub struct Done {
+    pub backend: &'static str,
+    pub changed: bool,
+    pub status: Option<Status>,
+}
+
+pub const ACTION_COLUMNS: &[Column] = &[
+    col("NAME", "name"),
+    col("BACKEND", "backend"),
+    col("ACTION", "action"),
+    col("OK", "ok"),
+    col("CHANGED", "changed"),
+    col("STATUS", "status"),
+    col("ERROR", "error"),
+];

@@ -1,0 +1,200 @@
+//! Bad input is refused before any backend is asked, with a defined exit code,
+//! and loses nothing.
+
+use crate::common::TestEnv;
+use crate::{require_lxc, snap};
+
+#[test]
+fn invalid_names_are_refused() {
+    let env = TestEnv::new();
+    let long = "x".repeat(64);
+    for (label, name) in [
+        ("empty", ""),
+        ("dash", "-x"),
+        ("slash", "a/b"),
+        ("dotdot", ".."),
+        ("long", long.as_str()),
+        ("control", "a\u{1b}b"),
+        ("space", "a b"),
+    ] {
+        // `--` first so that "-x" is a name, not a flag.
+        snap!(
+            format!("invalid-name-{label}"),
+            env.run("ctr-start", &["--", name])
+        );
+    }
+    snap!("invalid-name-create", env.run("ctr-create", &["a/b"]));
+    snap!(
+        "invalid-name-stdin",
+        env.run_stdin("ctr-stop", &[], "ok-name\n../etc\n")
+    );
+}
+
+#[test]
+fn unknown_container_suggests_a_near_name() {
+    require_lxc!();
+    let env = TestEnv::new();
+    env.ok("ctr-create", &["gk-web1", "--", "sleep", "1000"]);
+    snap!("unknown-with-suggestion", env.run("ctr-start", &["gk-web"]));
+    snap!(
+        "unknown-without-suggestion",
+        env.run("ctr-stop", &["zzzzzz"])
+    );
+    snap!("unknown-state", env.run("ctr-state", &["gk-web"]));
+    snap!("unknown-logs", env.run("ctr-logs", &["gk-web"]));
+    snap!(
+        "one-failed-others-go-on",
+        env.run("ctr-start", &["gk-nope", "gk-web1"])
+    );
+    env.ok("ctr-delete", &["--force", "gk-web1"]);
+}
+
+#[test]
+fn malformed_stdin_applies_nothing() {
+    require_lxc!();
+    let env = TestEnv::new();
+    env.ok("ctr-create", &["gk-stdin-a", "--", "sleep", "1000"]);
+    let input = "{\"name\":\"gk-stdin-a\",\"backend\":\"lxc\"}\n{\"name\": 3}\nnot json {\n[1,2]\n{\"nam\":\"x\"}\n";
+    snap!("stdin-malformed", env.run_stdin("ctr-start", &[], input));
+    // The good first line was not acted on.
+    snap!(
+        "stdin-malformed-nothing-started",
+        env.run("ctr-list", &["-o", "name", "--status", "running"])
+    );
+    snap!(
+        "stdin-empty-is-nothing-to-do",
+        env.run_stdin("ctr-start", &[], "")
+    );
+    snap!(
+        "stdin-unknown-backend",
+        env.run_stdin(
+            "ctr-start",
+            &[],
+            "{\"name\":\"gk-stdin-a\",\"backend\":\"nope\"}\n"
+        )
+    );
+    env.ok("ctr-delete", &["gk-stdin-a"]);
+}
+
+#[test]
+fn a_failed_create_leaves_nothing() {
+    require_lxc!();
+    let env = TestEnv::new();
+    let bad = env.path().join("broken.tar.gz");
+    std::fs::write(&bad, "this is not gzip").unwrap();
+    snap!(
+        "create-bad-tarball",
+        env.run(
+            "ctr-create",
+            &["gk-broken", "--image", bad.to_str().unwrap()]
+        )
+    );
+    let empty = env.path().join("empty-rootfs");
+    std::fs::create_dir(&empty).unwrap();
+    snap!(
+        "create-image-without-init",
+        env.run(
+            "ctr-create",
+            &["gk-broken", "--image", empty.to_str().unwrap()]
+        )
+    );
+    snap!(
+        "create-image-without-sh",
+        env.run(
+            "ctr-create",
+            &[
+                "gk-broken",
+                "--image",
+                empty.to_str().unwrap(),
+                "--",
+                "true"
+            ]
+        )
+    );
+    snap!(
+        "create-missing-bridge",
+        env.run(
+            "ctr-create",
+            &["gk-broken", "--network", "bridge=gkbr-none"]
+        )
+    );
+    assert_eq!(
+        std::fs::read_dir(env.path().join("lxc")).unwrap().count(),
+        0,
+        "a failed create left something behind"
+    );
+}
+
+#[test]
+fn a_start_that_fails_says_why() {
+    require_lxc!();
+    let env = TestEnv::new();
+    // The bridge exists at create time and is gone by the start.
+    let bridge = "gkbr-gone";
+    let ip = |args: &[&str]| {
+        std::process::Command::new("ip")
+            .args(args)
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    assert!(
+        ip(&["link", "add", bridge, "type", "bridge"]),
+        "cannot create a test bridge"
+    );
+    env.ok(
+        "ctr-create",
+        &[
+            "gk-nobr",
+            "--network",
+            &format!("bridge={bridge}"),
+            "--",
+            "sleep",
+            "1000",
+        ],
+    );
+    ip(&["link", "del", bridge]);
+    snap!(
+        "start-fails-missing-bridge",
+        env.run("ctr-start", &["gk-nobr"])
+    );
+    env.ok("ctr-delete", &["gk-nobr"]);
+}
+
+#[test]
+fn bad_create_flags() {
+    let env = TestEnv::new();
+    snap!(
+        "create-bad-memory",
+        env.run("ctr-create", &["gk-x", "--memory", "12Q"])
+    );
+    snap!(
+        "create-bad-cpus",
+        env.run("ctr-create", &["gk-x", "--cpus", "-1"])
+    );
+    snap!(
+        "create-bad-env",
+        env.run("ctr-create", &["gk-x", "-e", "NOEQUALS"])
+    );
+    snap!(
+        "create-bad-mount",
+        env.run("ctr-create", &["gk-x", "--mount", "/tmp:relative"])
+    );
+    snap!(
+        "create-bad-network",
+        env.run("ctr-create", &["gk-x", "--network", "wifi"])
+    );
+    snap!(
+        "create-missing-image",
+        env.run("ctr-create", &["gk-x", "--image", "/no/such/image"])
+    );
+    snap!("create-no-name", env.run("ctr-create", &[]));
+}
+
+#[test]
+fn name_taken_is_a_conflict() {
+    require_lxc!();
+    let env = TestEnv::new();
+    env.ok("ctr-create", &["gk-taken", "--", "true"]);
+    snap!("create-name-taken", env.run("ctr-create", &["gk-taken"]));
+    env.ok("ctr-delete", &["gk-taken"]);
+}

@@ -1,0 +1,77 @@
+//! ctr-list: JSON lines, tables, filters, and missing backends.
+
+use crate::common::TestEnv;
+use crate::{require_lxc, snap};
+
+#[test]
+fn empty_list_prints_nothing() {
+    require_lxc!();
+    let env = TestEnv::new();
+    snap!("list-empty", env.run("ctr-list", &[]));
+    snap!("list-empty-table", env.run("ctr-list", &["-o", "table"]));
+}
+
+#[test]
+fn list_filters_by_status() {
+    require_lxc!();
+    let env = TestEnv::new();
+    env.ok("ctr-create", &["gk-list-a", "--", "sleep", "1000"]);
+    env.ok(
+        "ctr-create",
+        &["gk-list-b", "--start", "--", "sleep", "1000"],
+    );
+    snap!("list-json", env.run("ctr-list", &[]));
+    snap!(
+        "list-running",
+        env.run("ctr-list", &["--status", "running", "-o", "name"])
+    );
+    snap!(
+        "list-stopped",
+        env.run("ctr-list", &["-s", "stopped", "-o", "name"])
+    );
+    snap!(
+        "list-color-always",
+        env.run(
+            "ctr-list",
+            &["-s", "stopped", "-o", "table", "--color", "always"]
+        )
+    );
+    snap!(
+        "list-backend-lxc",
+        env.run("ctr-list", &["-b", "lxc", "-o", "name"])
+    );
+    env.ok("ctr-delete", &["--force", "gk-list-a", "gk-list-b"]);
+}
+
+#[test]
+fn list_of_a_broken_pipe_ends_quietly() {
+    require_lxc!();
+    let env = TestEnv::new();
+    env.ok("ctr-create", &["gk-pipe-1", "--", "true"]);
+    // A reader that closes at once: ctr-list must exit 0 with nothing on stderr.
+    let mut child = env
+        .cmd("ctr-list")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "");
+    env.ok("ctr-delete", &["gk-pipe-1"]);
+}
+
+#[test]
+fn missing_lxc_tools_are_unavailable() {
+    let env = TestEnv::new();
+    let mut cmd = env.cmd("ctr-list");
+    cmd.env("PATH", "/nonexistent");
+    snap!("list-no-lxc", env.run_cmd(&mut cmd, None));
+    let mut cmd = env.cmd("ctr-start");
+    cmd.env("PATH", "/nonexistent").arg("web");
+    snap!("start-no-lxc", env.run_cmd(&mut cmd, None));
+    let mut cmd = env.cmd("ctr-create");
+    cmd.env("PATH", "/nonexistent").arg("web");
+    snap!("create-no-lxc", env.run_cmd(&mut cmd, None));
+}

@@ -1,0 +1,137 @@
+//! ctr-run: foreground with exit codes, --rm, --detach with logs.
+
+use crate::common::TestEnv;
+use crate::{require_lxc, snap};
+
+#[test]
+fn run_rm_prints_and_leaves_nothing() {
+    require_lxc!();
+    let env = TestEnv::new();
+    snap!(
+        "run-hello",
+        env.run(
+            "ctr-run",
+            &[
+                "gk-hello",
+                "--image",
+                "busybox",
+                "--rm",
+                "--",
+                "echo",
+                "hello from a container"
+            ]
+        )
+    );
+    assert!(!env.lxc_dir("gk-hello").exists());
+}
+
+#[test]
+fn run_exits_with_the_commands_code() {
+    require_lxc!();
+    let env = TestEnv::new();
+    snap!(
+        "run-exit-7",
+        env.run(
+            "ctr-run",
+            &[
+                "gk-exit",
+                "--rm",
+                "--",
+                "sh",
+                "-c",
+                "echo out; echo err >&2; exit 7"
+            ]
+        )
+    );
+    snap!(
+        "run-not-found-127",
+        env.run("ctr-run", &["gk-exit", "--rm", "--", "no-such-command"])
+    );
+    snap!(
+        "run-not-executable-126",
+        env.run("ctr-run", &["gk-exit", "--rm", "--", "/etc/passwd"])
+    );
+    assert!(!env.lxc_dir("gk-exit").exists());
+    snap!(
+        "run-stdin",
+        env.run_stdin(
+            "ctr-run",
+            &["gk-exit", "--rm", "--", "tr", "a-z", "A-Z"],
+            "piped in\n"
+        )
+    );
+}
+
+#[test]
+fn run_without_rm_keeps_the_container() {
+    require_lxc!();
+    let env = TestEnv::new();
+    snap!("run-keep", env.run("ctr-run", &["gk-keep", "--", "true"]));
+    snap!("run-keep-listed", env.run("ctr-list", &[]));
+    snap!(
+        "run-keep-name-taken",
+        env.run("ctr-run", &["gk-keep", "--", "true"])
+    );
+    env.ok("ctr-delete", &["gk-keep"]);
+}
+
+#[test]
+fn run_detached_then_logs() {
+    require_lxc!();
+    let env = TestEnv::new();
+    let n = "gk-detach";
+    snap!(
+        "run-detach",
+        env.run(
+            "ctr-run",
+            &[
+                n,
+                "--detach",
+                "--",
+                "sh",
+                "-c",
+                "for i in 1 2 3; do echo line $i; done; sleep 1000"
+            ]
+        )
+    );
+    wait_for_log(&env, n, "line 3");
+    snap!(
+        "run-detach-logs-tail",
+        env.run("ctr-logs", &[n, "--tail", "2"])
+    );
+    env.ok("ctr-stop", &[n]);
+    snap!(
+        "run-detach-logs-follow-stopped",
+        env.run("ctr-logs", &[n, "--follow", "-n", "1"])
+    );
+    env.ok("ctr-delete", &[n]);
+}
+
+#[test]
+fn run_detached_rm_is_gone_after_stop() {
+    require_lxc!();
+    let env = TestEnv::new();
+    let n = "gk-ephemeral";
+    snap!(
+        "run-detach-rm",
+        env.run("ctr-run", &[n, "--detach", "--rm", "--", "sleep", "1000"])
+    );
+    env.ok("ctr-stop", &[n]);
+    for _ in 0..50 {
+        if !env.lxc_dir(n).exists() {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    panic!("the --rm container was not removed after it stopped");
+}
+
+fn wait_for_log(env: &TestEnv, name: &str, text: &str) {
+    for _ in 0..100 {
+        if env.stdout("ctr-logs", &[name]).contains(text) {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    panic!("{name}'s log never showed {text:?}");
+}
