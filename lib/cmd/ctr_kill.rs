@@ -7,7 +7,7 @@ use crate::run::{Ctx, Done};
 pub const SPEC: Command = Command {
     name: "ctr-kill",
     about: "send a signal to containers",
-    description: "Sends a signal to the init process of each named container (SIGKILL unless --signal says otherwise). The container must be running. The status printed is the one right after the signal was sent; a container may take a moment to act on it.",
+    description: "Sends a signal to the init process of each named container (SIGKILL unless --signal says otherwise). The container must be running. After SIGKILL the tool waits (up to 5 seconds) for the container to stop; after other signals the status printed is the one right after the signal was sent, and a container may take a moment to act on it.",
     args: &[names_arg("Containers to signal", Some("running"))],
     trailing: None,
     flags: FLAGS,
@@ -47,10 +47,25 @@ pub fn run(ctx: &Ctx) -> Result<u8> {
             }
         }
         b.kill(&t.name, signal, &ctx.out)?;
+        if signal == libc::SIGKILL {
+            // SIGKILL always ends the init, and so the container: report that, not a race.
+            wait_stopped(b.as_ref(), &t.name, ctx);
+        }
         Ok(Done {
             backend: b.name(),
             changed: true,
             status: Some(b.status(&t.name, &ctx.out)?),
         })
     })
+}
+
+fn wait_stopped(b: &dyn crate::backend::Backend, name: &str, ctx: &Ctx) {
+    for _ in 0..100 {
+        if b.status(name, &ctx.out)
+            .map_or(true, |s| s == Status::Stopped)
+        {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
 }

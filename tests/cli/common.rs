@@ -162,6 +162,7 @@ fn filters() -> &'static [(regex::Regex, &'static str)] {
             (r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", "[TIME]"),
             (r#""(memory_bytes|cpu_time_s)":[0-9.e-]+"#, r#""$1":"[N]""#),
             (r"busybox-\d+-\d+", "busybox-[KEY]"),
+            (r"veth[0-9A-Za-z]{6}", "veth[RANDOM]"),
         ]
         .into_iter()
         .map(|(re, with)| (regex::Regex::new(re).unwrap(), with))

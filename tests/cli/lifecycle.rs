@@ -70,7 +70,7 @@ fn busybox_init_container_lifecycle() {
     snap!("init-create-start", env.run("ctr-create", &[n, "--start"]));
     snap!(
         "init-exec-ps",
-        env.run("ctr-exec", &[n, "--", "sh", "-c", "ps -o comm | sort"])
+        env.run("ctr-exec", &[n, "--", "ps", "-o", "comm"])
     );
     snap!(
         "init-kill-hup-keeps-running",
