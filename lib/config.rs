@@ -7,6 +7,62 @@ use std::path::{Path, PathBuf};
 
 pub const SYSTEM_FILE: &str = "/etc/guestkit/config.toml";
 
+/// The environment variables guestkit reads, for man pages.
+pub const ENVIRONMENT: &[(&str, &str)] = &[
+    (
+        "GUESTKIT_CONFIG",
+        "The configuration file to read instead of the default locations (--config wins).",
+    ),
+    (
+        "GUESTKIT_BACKEND",
+        "The default backend for new containers (overrides default_backend).",
+    ),
+    (
+        "GUESTKIT_LXC_PATH",
+        "LXC's container directory (overrides lxc.lxcpath).",
+    ),
+    (
+        "GUESTKIT_CACHE_DIR",
+        "Where built images are cached (overrides cache_dir).",
+    ),
+    (
+        "XDG_CONFIG_HOME",
+        "The user configuration file is $XDG_CONFIG_HOME/guestkit/config.toml (default ~/.config).",
+    ),
+    (
+        "XDG_CACHE_HOME",
+        "Without root, images are cached in $XDG_CACHE_HOME/guestkit (default ~/.cache).",
+    ),
+    (
+        "NO_COLOR",
+        "When set and not empty, tables are not coloured (unless --color always).",
+    ),
+    (
+        "CLICOLOR_FORCE",
+        "When set and not 0, tables are coloured even when stdout is not a terminal (unless --color never).",
+    ),
+];
+
+/// The files guestkit reads and writes, for man pages.
+pub const FILES: &[(&str, &str)] = &[
+    (
+        "/etc/guestkit/config.toml",
+        "The system configuration file.",
+    ),
+    (
+        "~/.config/guestkit/config.toml",
+        "The user configuration file, laid over the system one key by key.",
+    ),
+    (
+        "/var/lib/lxc/NAME/",
+        "An LXC container: LXC's config, rootfs and console.log, and guestkit.json (image and created time).",
+    ),
+    (
+        "/var/cache/guestkit/images/",
+        "Built images (the busybox root filesystem); $XDG_CACHE_HOME/guestkit/images without root.",
+    ),
+];
+
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {

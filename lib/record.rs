@@ -138,3 +138,115 @@ impl ActionResult {
         }
     }
 }
+
+/// (field, JSON type, meaning): the record fields, for man pages.
+pub type FieldDoc = (&'static str, &'static str, &'static str);
+
+pub const CONTAINER_FIELDS: &[FieldDoc] = &[
+    ("name", "string", "the container's name"),
+    ("backend", "string", "the backend that holds it: lxc"),
+    (
+        "status",
+        "string",
+        "running, stopped, paused, created or unknown",
+    ),
+    (
+        "backend_status",
+        "string",
+        "the backend's own word for the state, present only when it says more than status (lxc: frozen, starting, stopping, aborting)",
+    ),
+    (
+        "pid",
+        "integer or null",
+        "the host PID of the container's init while it runs",
+    ),
+    (
+        "image",
+        "string or null",
+        "the image it was created from: busybox, or the directory or tarball path; null for containers guestkit did not create",
+    ),
+    (
+        "created",
+        "string or null",
+        "when guestkit created it, RFC 3339 UTC",
+    ),
+    (
+        "ipv4",
+        "array of strings",
+        "its IPv4 addresses; empty when it has none",
+    ),
+    (
+        "node",
+        "string or null",
+        "the cluster node it runs on (Proxmox); null for local backends",
+    ),
+    (
+        "vmid",
+        "integer or null",
+        "its Proxmox VMID; null for local backends",
+    ),
+];
+
+pub const STATE_FIELDS: &[FieldDoc] = &[
+    ("hostname", "string or null", "the container's hostname"),
+    (
+        "command",
+        "array of strings or null",
+        "the command it runs; null when it runs the image's /sbin/init",
+    ),
+    (
+        "memory_bytes",
+        "integer or null",
+        "memory in use, while it runs",
+    ),
+    (
+        "memory_limit_bytes",
+        "integer or null",
+        "its memory limit; null when unlimited",
+    ),
+    (
+        "cpus",
+        "number or null",
+        "its CPU limit in CPUs; null when unlimited",
+    ),
+    (
+        "cpu_time_s",
+        "number or null",
+        "CPU time used since it started, in seconds, while it runs",
+    ),
+    (
+        "log_path",
+        "string or null",
+        "the file holding its console output (what ctr-logs prints)",
+    ),
+];
+
+pub const RESULT_FIELDS: &[FieldDoc] = &[
+    ("name", "string", "the target's name"),
+    (
+        "backend",
+        "string or null",
+        "the backend that holds it; null when it was not found",
+    ),
+    (
+        "action",
+        "string",
+        "what was done: create, start, stop, delete, kill or run",
+    ),
+    ("ok", "boolean", "whether the action succeeded"),
+    (
+        "changed",
+        "boolean",
+        "whether anything changed; false when it was already done (start on a running container)",
+    ),
+    (
+        "status",
+        "string",
+        "the status afterwards; absent after delete and on failure",
+    ),
+    (
+        "error",
+        "object",
+        "present only when ok is false: kind (not_found, conflict, unavailable, denied, timeout, invalid_input, usage or failed, matching the exit codes), message, and hint when there is one",
+    ),
+];

@@ -69,6 +69,16 @@ fn start(cmd: &'static Command, run: RunFn) -> u8 {
             return own_failure(&e);
         }
     };
+    if let Some(kind) = m.value("generate") {
+        out.write(&match kind {
+            "man" => crate::cli::man::page(cmd),
+            "bash" => crate::cli::complete::bash(cmd),
+            "zsh" => crate::cli::complete::zsh(cmd),
+            "fish" => crate::cli::complete::fish(cmd),
+            _ => crate::cli::complete::nu(),
+        });
+        return 0;
+    }
     out = Output::new(cmd.name, m.value("output"), m.value("color"));
     out.quiet = m.flag("quiet");
     out.verbose = m.flag("verbose");

@@ -1,5 +1,7 @@
 //! The command line: specs, the parser and help, all from one definition.
 
+pub mod complete;
 pub mod help;
+pub mod man;
 pub mod parse;
 pub mod spec;

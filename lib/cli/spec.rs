@@ -63,6 +63,21 @@ pub struct Command {
     pub stdin_targets: bool,
     /// (command line, what it does), for help and the man page.
     pub examples: &'static [(&'static str, &'static str)],
+    /// What the tool prints on stdout, for the man page.
+    pub prints: Prints,
+}
+
+/// What a tool prints on stdout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Prints {
+    /// One container record per container.
+    Containers,
+    /// One detailed container record per container.
+    ContainerStates,
+    /// One result record per target.
+    Results,
+    /// The guest command's own output, or the log (not JSON).
+    Raw,
 }
 
 /// A switch (a flag with no value).
@@ -176,6 +191,13 @@ pub const COMMON_FLAGS: &[Flag] = &[
         complete: Complete::Backend,
         repeat: false,
     },
+    choice(
+        "generate",
+        None,
+        "KIND",
+        "Print this tool's man page or shell completion (for packagers) and exit",
+        &["man", "bash", "zsh", "fish", "nu"],
+    ),
     switch("help", Some('h'), "Print help and exit"),
     switch("version", Some('V'), "Print the version and exit"),
 ];
@@ -319,6 +341,19 @@ mod tests {
                 cmd.name
             );
             assert!(!cmd.examples.is_empty(), "{} has no examples", cmd.name);
+            // Man pages promise jq and nushell pipelines for every tool.
+            assert!(
+                cmd.examples.iter().any(|(l, _)| l.contains("jq ")),
+                "{} has no jq example",
+                cmd.name
+            );
+            assert!(
+                cmd.examples
+                    .iter()
+                    .any(|(l, _)| l.contains("| from json") || l.contains("| lines")),
+                "{} has no nushell example",
+                cmd.name
+            );
             // Only the last argument may take many values.
             for arg in cmd.args.iter().rev().skip(1) {
                 assert!(

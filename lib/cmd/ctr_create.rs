@@ -1,6 +1,6 @@
 use super::{CREATE_FLAGS, name_arg};
 use crate::backend::{self, Backend, CreateSpec, Mount};
-use crate::cli::spec::{Command, Complete, Flag, Trailing, switch};
+use crate::cli::spec::{Command, Complete, Flag, Prints, Trailing, switch};
 use crate::error::{Error, Result};
 use crate::image::Image;
 use crate::record::Status;
@@ -34,7 +34,16 @@ pub const SPEC: Command = Command {
             "ctr-create data --image ./rootfs.tar.zst --mount /srv/data:/data:ro --start",
             "From a tarball, with a read-only bind mount, started at once.",
         ),
+        (
+            "ctr-create web | jq -e .ok >/dev/null && echo created",
+            "Check the result with jq in a script.",
+        ),
+        (
+            "ctr-create web | from json | get status",
+            "The result in nushell.",
+        ),
     ],
+    prints: Prints::Results,
 };
 
 const FLAGS: &[Flag] = &[

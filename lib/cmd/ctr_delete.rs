@@ -1,5 +1,5 @@
 use super::names_arg;
-use crate::cli::spec::{Command, Flag, JOBS, switch};
+use crate::cli::spec::{Command, Flag, JOBS, Prints, switch};
 use crate::error::{Error, Kind, Result};
 use crate::record::Status;
 use crate::run::{Ctx, Done};
@@ -22,7 +22,16 @@ pub const SPEC: Command = Command {
             "ctr-list --status stopped | ctr-delete",
             "Delete every stopped container.",
         ),
+        (
+            "ctr-delete tmp1 tmp2 | jq -c 'select(.changed)'",
+            "Show only the containers that were really deleted.",
+        ),
+        (
+            "ctr-list | from json --objects | where status == stopped | get name | to text | ctr-delete",
+            "The same from nushell.",
+        ),
     ],
+    prints: Prints::Results,
 };
 
 const FLAGS: &[Flag] = &[

@@ -1,6 +1,6 @@
 use super::{ENV, name_arg};
 use crate::backend::ExecSpec;
-use crate::cli::spec::{Command, Complete, Flag, Trailing, option};
+use crate::cli::spec::{Command, Complete, Flag, Prints, Trailing, option};
 use crate::error::{Error, Result};
 use crate::record::Status;
 use crate::run::{Ctx, engine_failure};
@@ -29,7 +29,16 @@ pub const SPEC: Command = Command {
             "echo 'print me' | ctr-exec web -- cat",
             "stdin reaches the command.",
         ),
+        (
+            "ctr-exec web -- cat /etc/app.json | jq .port",
+            "Read a value from a JSON file inside the container.",
+        ),
+        (
+            "ctr-exec web -- cat /etc/passwd | lines | split column \":\" user x uid",
+            "A file inside the container as a nushell table.",
+        ),
     ],
+    prints: Prints::Raw,
 };
 
 const FLAGS: &[Flag] = &[

@@ -1,5 +1,5 @@
 use super::names_arg;
-use crate::cli::spec::{Command, Complete, Flag, JOBS, option};
+use crate::cli::spec::{Command, Complete, Flag, JOBS, Prints, option};
 use crate::error::{Error, Result};
 use crate::record::Status;
 use crate::run::{Ctx, Done};
@@ -18,7 +18,16 @@ pub const SPEC: Command = Command {
             "ctr-kill --signal HUP web",
             "Ask a container's init to reload.",
         ),
+        (
+            "ctr-list --status running | jq -c 'select(.name | test(\"^worker-\"))' | ctr-kill --signal TERM",
+            "Send SIGTERM to the running worker-* containers.",
+        ),
+        (
+            "ctr-kill --signal HUP web | from json | get ok",
+            "Whether the signal was sent, in nushell.",
+        ),
     ],
+    prints: Prints::Results,
 };
 
 const FLAGS: &[Flag] = &[

@@ -1,5 +1,5 @@
 use crate::backend;
-use crate::cli::spec::{Command, Flag, STATUSES, choice};
+use crate::cli::spec::{Command, Flag, Prints, STATUSES, choice};
 use crate::error::{Error, Result};
 use crate::output::{Column, col};
 use crate::record::Container;
@@ -32,6 +32,7 @@ pub const SPEC: Command = Command {
             "Start every stopped container.",
         ),
     ],
+    prints: Prints::Containers,
 };
 
 const FLAGS: &[Flag] = &[

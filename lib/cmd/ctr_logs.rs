@@ -1,5 +1,5 @@
 use super::name_arg;
-use crate::cli::spec::{Command, Complete, Flag, option, switch};
+use crate::cli::spec::{Command, Complete, Flag, Prints, option, switch};
 use crate::error::{Error, Result};
 use crate::record::Status;
 use crate::run::Ctx;
@@ -20,7 +20,16 @@ pub const SPEC: Command = Command {
             "ctr-logs --tail 20 --follow worker",
             "The last 20 lines, then new output as it comes.",
         ),
+        (
+            "ctr-logs api | jq -R 'fromjson? | select(.level == \"error\")'",
+            "Pick error entries from a JSON-lines log.",
+        ),
+        (
+            "ctr-logs web | lines | last 5",
+            "The last five lines, in nushell.",
+        ),
     ],
+    prints: Prints::Raw,
 };
 
 const FLAGS: &[Flag] = &[

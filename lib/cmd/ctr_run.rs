@@ -1,5 +1,5 @@
 use super::{CREATE_FLAGS, name_arg};
-use crate::cli::spec::{Command, Complete, Flag, Trailing, switch};
+use crate::cli::spec::{Command, Complete, Flag, Prints, Trailing, switch};
 use crate::error::{Error, Result};
 use crate::run::{Ctx, Done, engine_failure};
 
@@ -23,7 +23,16 @@ pub const SPEC: Command = Command {
             "ctr-run worker --detach -- sh -c 'while :; do date; sleep 5; done'",
             "Start a background container; read its output with ctr-logs.",
         ),
+        (
+            "ctr-run probe --rm -- cat /etc/passwd | jq -R 'split(\":\") | {user: .[0], uid: .[2]}'",
+            "Turn a file of a fresh container into JSON with jq.",
+        ),
+        (
+            "ctr-run probe --rm -- ls / | lines",
+            "A command's output as a nushell list.",
+        ),
     ],
+    prints: Prints::Raw,
 };
 
 const FLAGS: &[Flag] = &[

@@ -1,5 +1,5 @@
 use super::names_arg;
-use crate::cli::spec::{Command, JOBS};
+use crate::cli::spec::{Command, JOBS, Prints};
 use crate::error::{Error, Result};
 use crate::record::Status;
 use crate::run::{Ctx, Done};
@@ -18,7 +18,16 @@ pub const SPEC: Command = Command {
             "ctr-list --status stopped | ctr-start --jobs 4",
             "Start every stopped container, four at a time.",
         ),
+        (
+            "ctr-start web db | jq -r 'select(.ok | not) | .name'",
+            "Print the names that failed to start.",
+        ),
+        (
+            "ctr-list | from json --objects | where status == stopped | get name | to text | ctr-start",
+            "Start stopped containers from nushell.",
+        ),
     ],
+    prints: Prints::Results,
 };
 
 pub fn run(ctx: &Ctx) -> Result<u8> {

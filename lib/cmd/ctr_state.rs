@@ -1,5 +1,5 @@
 use super::names_arg;
-use crate::cli::spec::{Command, JOBS};
+use crate::cli::spec::{Command, JOBS, Prints};
 use crate::error::{Result, exit_code_for};
 use crate::output::{Column, Output, col};
 use crate::run::Ctx;
@@ -18,7 +18,12 @@ pub const SPEC: Command = Command {
             "ctr-state web | jq .memory_bytes",
             "How much memory it uses, in bytes.",
         ),
+        (
+            "ctr-state web db | from json --objects | select name memory_bytes cpus",
+            "Memory and CPU of two containers, in nushell.",
+        ),
     ],
+    prints: Prints::ContainerStates,
 };
 
 const COLUMNS: &[Column] = &[

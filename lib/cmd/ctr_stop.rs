@@ -1,5 +1,5 @@
 use super::names_arg;
-use crate::cli::spec::{Command, Complete, Flag, JOBS, option, switch};
+use crate::cli::spec::{Command, Complete, Flag, JOBS, Prints, option, switch};
 use crate::error::Result;
 use crate::record::Status;
 use crate::run::{Ctx, Done};
@@ -25,7 +25,12 @@ pub const SPEC: Command = Command {
             "ctr-stop --force $(ctr-list -o name)",
             "Kill every container at once.",
         ),
+        (
+            "ctr-list | from json --objects | where backend == lxc | get name | to text | ctr-stop",
+            "Stop every LXC container from nushell.",
+        ),
     ],
+    prints: Prints::Results,
 };
 
 const FLAGS: &[Flag] = &[

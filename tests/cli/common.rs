@@ -26,7 +26,7 @@ pub fn lxc_missing() -> Option<String> {
     None
 }
 
-fn which(program: &str) -> Option<PathBuf> {
+pub fn which(program: &str) -> Option<PathBuf> {
     std::env::var("PATH")
         .ok()?
         .split(':')
@@ -35,13 +35,14 @@ fn which(program: &str) -> Option<PathBuf> {
 }
 
 /// Skips the calling test when LXC cannot run, saying why; fails instead when
-/// GUESTKIT_REQUIRE_LXC is set (as CI sets it), so CI never skips silently.
+/// GUESTKIT_REQUIRE_ALL is set (as scripts/test sets it as root, and so CI),
+/// so CI never skips silently.
 #[macro_export]
 macro_rules! require_lxc {
     () => {
         if let Some(why) = $crate::common::lxc_missing() {
-            if std::env::var_os("GUESTKIT_REQUIRE_LXC").is_some() {
-                panic!("LXC tests are required here (GUESTKIT_REQUIRE_LXC) but cannot run: {why}");
+            if std::env::var_os("GUESTKIT_REQUIRE_ALL").is_some() {
+                panic!("LXC tests are required here (GUESTKIT_REQUIRE_ALL) but cannot run: {why}");
             }
             eprintln!("skipped: this test needs real LXC: {why}");
             return;
@@ -77,9 +78,19 @@ impl TestEnv {
 
     /// A tool, in the hermetic environment.
     pub fn cmd(&self, tool: &str) -> Command {
-        let mut c = Command::new(bin(tool));
+        self.program(bin(tool), &self.path_env)
+    }
+
+    /// Any program (a shell) in the hermetic environment, with the tools first on PATH.
+    pub fn shell(&self, program: &str) -> Command {
+        let bins = bin("ctr-list").parent().unwrap().display().to_string();
+        self.program(PathBuf::from(program), &format!("{bins}:{}", self.path_env))
+    }
+
+    fn program(&self, program: PathBuf, path: &str) -> Command {
+        let mut c = Command::new(program);
         c.env_clear()
-            .env("PATH", &self.path_env)
+            .env("PATH", path)
             .env("HOME", self.path())
             .env("XDG_CONFIG_HOME", self.path().join("xdg"))
             .env("LC_ALL", "C")

@@ -8,6 +8,7 @@ mod help;
 mod lifecycle;
 mod list;
 mod run;
+mod shells;
 
 /// Every file in tests/cli is wired in above, so no test is silently left out.
 #[test]

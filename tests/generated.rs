@@ -1,0 +1,137 @@
+//! man/ and completions/ are generated from the command specs and committed.
+//! This test regenerates them in memory and fails when the committed files
+//! differ or when a file exists for a tool that no longer does.
+//! `GUESTKIT_REGENERATE=1 cargo test --test generated` rewrites them instead.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+
+fn committed_files() -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    for dir in ["man", "completions"] {
+        let mut stack = vec![Path::new(ROOT).join(dir)];
+        while let Some(d) = stack.pop() {
+            let Ok(entries) = std::fs::read_dir(&d) else {
+                continue;
+            };
+            for e in entries {
+                let p = e.unwrap().path();
+                if p.is_dir() {
+                    stack.push(p);
+                } else {
+                    out.insert(p.strip_prefix(ROOT).unwrap().display().to_string());
+                }
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn man_pages_and_completions_are_up_to_date() {
+    let generated = guestkit::cli::complete::all_files();
+    let rewrite = std::env::var_os("GUESTKIT_REGENERATE").is_some();
+    let mut problems = Vec::new();
+    let wanted: BTreeSet<String> = generated.iter().map(|(p, _)| p.clone()).collect();
+    for (rel, text) in &generated {
+        let path = Path::new(ROOT).join(rel);
+        if std::fs::read_to_string(&path).ok().as_deref() == Some(text.as_str()) {
+            continue;
+        }
+        if rewrite {
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(&path, text).unwrap();
+        } else {
+            problems.push(format!("{rel} is stale or missing"));
+        }
+    }
+    for extra in committed_files().difference(&wanted) {
+        if rewrite {
+            std::fs::remove_file(Path::new(ROOT).join(extra)).unwrap();
+        } else {
+            problems.push(format!("{extra} belongs to no tool"));
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "{}\nrun: GUESTKIT_REGENERATE=1 cargo test --test generated",
+        problems.join("\n")
+    );
+}
+
+fn have(program: &str) -> bool {
+    std::process::Command::new("sh")
+        .args(["-c", &format!("command -v {program}")])
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+fn require(program: &str, package: &str) -> bool {
+    if have(program) {
+        return true;
+    }
+    if std::env::var_os("GUESTKIT_REQUIRE_ALL").is_some() {
+        panic!(
+            "{program} is required here (GUESTKIT_REQUIRE_ALL) but not installed: apt-get install {package}"
+        );
+    }
+    eprintln!("skipped: {program} is not installed (apt-get install {package})");
+    false
+}
+
+#[test]
+fn man_pages_pass_mandoc_lint() {
+    if !require("mandoc", "mandoc") {
+        return;
+    }
+    for (rel, text) in guestkit::cli::complete::all_files() {
+        if !rel.starts_with("man/") {
+            continue;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join(Path::new(&rel).file_name().unwrap());
+        std::fs::write(&file, text).unwrap();
+        let out = std::process::Command::new("mandoc")
+            .args(["-T", "lint", "-W", "all"])
+            .arg(&file)
+            .output()
+            .unwrap();
+        let report = String::from_utf8_lossy(&out.stdout).to_string()
+            + &String::from_utf8_lossy(&out.stderr);
+        assert!(
+            report.trim().is_empty(),
+            "mandoc -T lint -W all {rel}:\n{report}"
+        );
+    }
+}
+
+#[test]
+fn man_pages_render_with_man() {
+    if !require("man", "man-db") || !require("groff", "groff-base") {
+        return;
+    }
+    for (rel, _) in guestkit::cli::complete::all_files() {
+        if !rel.starts_with("man/") {
+            continue;
+        }
+        let out = std::process::Command::new("man")
+            .args(["--warnings=all", "-l"])
+            .arg(Path::new(ROOT).join(&rel))
+            .env("MANWIDTH", "80")
+            .env("MAN_KEEP_FORMATTING", "")
+            .env("PAGER", "cat")
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            out.status.success() && stderr.trim().is_empty(),
+            "man -l {rel}:\n{stderr}"
+        );
+        assert!(
+            String::from_utf8_lossy(&out.stdout).contains("EXIT STATUS") || rel.contains("toml"),
+            "{rel} rendered without its sections"
+        );
+    }
+}
