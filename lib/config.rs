@@ -73,8 +73,20 @@ pub struct Config {
     pub routes: Vec<Route>,
     /// Where built images (the busybox root filesystem) are cached.
     pub cache_dir: Option<PathBuf>,
+    /// Where guestkit keeps what it must remember (OCI bundles).
+    pub state_dir: Option<PathBuf>,
     #[serde(default)]
     pub lxc: LxcConfig,
+    #[serde(default)]
+    pub oci: OciConfig,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OciConfig {
+    /// The runtimes' --root, with one directory per runtime under it; default
+    /// each runtime's own (/run/crun, /run/runc).
+    pub runtime_root: Option<PathBuf>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -121,6 +133,12 @@ impl Config {
         if let Some(p) = env("GUESTKIT_CACHE_DIR") {
             cfg.cache_dir = Some(p.into());
         }
+        if let Some(p) = env("GUESTKIT_STATE_DIR") {
+            cfg.state_dir = Some(p.into());
+        }
+        if let Some(p) = env("GUESTKIT_OCI_ROOT") {
+            cfg.oci.runtime_root = Some(p.into());
+        }
         Ok(cfg)
     }
 
@@ -132,6 +150,21 @@ impl Config {
             .map(|r| r.backend.as_str())
             .or(self.default_backend.as_deref())
             .unwrap_or("lxc")
+    }
+
+    /// /var/lib/guestkit as root, else $XDG_DATA_HOME/guestkit.
+    pub fn state_dir(&self) -> PathBuf {
+        if let Some(d) = &self.state_dir {
+            return d.clone();
+        }
+        if is_root() {
+            return PathBuf::from("/var/lib/guestkit");
+        }
+        match (env("XDG_DATA_HOME"), env("HOME")) {
+            (Some(x), _) => PathBuf::from(x).join("guestkit"),
+            (None, Some(h)) => PathBuf::from(h).join(".local/share/guestkit"),
+            _ => PathBuf::from("/tmp/guestkit-state"),
+        }
     }
 
     pub fn cache_dir(&self) -> PathBuf {

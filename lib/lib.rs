@@ -2,6 +2,7 @@
 //! machines, sharing this library. See DESIGN.md and guestkit(7).
 
 pub mod backend;
+pub mod cgroup;
 pub mod cli;
 pub mod cmd;
 pub mod config;
@@ -10,8 +11,10 @@ pub mod image;
 pub mod jobs;
 pub mod names;
 pub mod output;
+pub mod overlay;
 pub mod process;
 pub mod record;
+pub mod rootfs;
 pub mod run;
 pub mod targets;
 pub mod units;

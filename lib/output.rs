@@ -25,6 +25,9 @@ pub struct Output {
     pub stderr_color: bool,
 }
 
+/// When the tool started, for the elapsed times in --verbose traces.
+pub static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+
 /// A table column: its header and the record field it shows.
 pub struct Column {
     pub header: &'static str,
@@ -208,7 +211,10 @@ impl Output {
     /// A diagnostic shown only with --verbose.
     pub fn trace(&self, message: &str) {
         if self.verbose {
-            eprintln!("{}: {message}", self.tool);
+            let ms = START
+                .get()
+                .map_or(0.0, |t| t.elapsed().as_secs_f64() * 1000.0);
+            eprintln!("{}: [{ms:.1} ms] {message}", self.tool);
         }
     }
 }

@@ -144,7 +144,11 @@ pub type FieldDoc = (&'static str, &'static str, &'static str);
 
 pub const CONTAINER_FIELDS: &[FieldDoc] = &[
     ("name", "string", "the container's name"),
-    ("backend", "string", "the backend that holds it: lxc"),
+    (
+        "backend",
+        "string",
+        "the backend that holds it: lxc, crun or runc",
+    ),
     (
         "status",
         "string",

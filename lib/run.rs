@@ -35,6 +35,7 @@ pub type RunFn = fn(&Ctx) -> Result<u8>;
 
 /// The whole life of a tool process. Never returns.
 pub fn main(cmd: &'static Command, run: RunFn) -> ! {
+    let _ = crate::output::START.set(std::time::Instant::now());
     let name = cmd.name;
     std::panic::set_hook(Box::new(move |info| {
         let msg = info

@@ -33,7 +33,7 @@ def "nu-complete guestkit json-table" [] { ["json" "table"] }
 
 def "nu-complete guestkit json-table-name" [] { ["json" "table" "name"] }
 
-def "nu-complete guestkit lxc" [] { ["lxc"] }
+def "nu-complete guestkit lxc-crun-runc" [] { ["lxc" "crun" "runc"] }
 
 def "nu-complete guestkit man-bash-zsh-fish-nu" [] { ["man" "bash" "zsh" "fish" "nu"] }
 
@@ -47,7 +47,7 @@ export extern "ctr-list" [
     --quiet(-q)  # Print no result records, only errors
     --verbose(-v)  # Print the backend commands run, on stderr
     --config: string  # Read configuration from FILE instead of the default locations
-    --backend(-b): string@"nu-complete guestkit lxc"  # Use this backend (default: the config's routing, then its default backend)
+    --backend(-b): string@"nu-complete guestkit lxc-crun-runc"  # Use this backend (default: the config's routing, then its default backend)
     --generate: string@"nu-complete guestkit man-bash-zsh-fish-nu"  # Print this tool's man page or shell completion (for packagers) and exit
     --help(-h)  # Print help and exit
     --version(-V)  # Print the version and exit
@@ -57,19 +57,19 @@ export extern "ctr-list" [
 export extern "ctr-create" [
     name: string  # The new container's name: letters, digits, '-', '_' and '.', at most 63
     ...command: string  # The command the container runs instead of /sbin/init
-    --image(-i): string@"nu-complete guestkit busybox"  # Root filesystem: busybox (built in, the default), a directory, or a tarball (.tar, .tar.gz, .tar.xz, .tar.zst)
+    --image(-i): string@"nu-complete guestkit busybox"  # Root filesystem: busybox (built in, the default), a directory, an OCI bundle directory, or a tarball (.tar, .tar.gz, .tar.xz, .tar.zst)
     --memory(-m): string  # Memory limit, e.g. 256M or 1G
     --cpus: string  # CPU limit in CPUs, e.g. 0.5 or 2
     --env(-e): string  # Set an environment variable (repeatable)
     --mount: string  # Bind-mount a host path into the container, read-only with :ro (repeatable)
-    --network: string  # none (loopback only, the default) or bridge=BR for a veth on host bridge BR
+    --network: string  # none (loopback only, the default) or bridge=BR for a veth on host bridge BR (lxc only)
     --start  # Start the container once it is created
     --output(-o): string@"nu-complete guestkit json-table"  # Output format: JSON lines, or an aligned table (default: table on a terminal, json otherwise)
     --color: string@"nu-complete guestkit auto-always-never"  # Colour the table: auto (default; honours NO_COLOR and CLICOLOR_FORCE), always or never
     --quiet(-q)  # Print no result records, only errors
     --verbose(-v)  # Print the backend commands run, on stderr
     --config: string  # Read configuration from FILE instead of the default locations
-    --backend(-b): string@"nu-complete guestkit lxc"  # Use this backend (default: the config's routing, then its default backend)
+    --backend(-b): string@"nu-complete guestkit lxc-crun-runc"  # Use this backend (default: the config's routing, then its default backend)
     --generate: string@"nu-complete guestkit man-bash-zsh-fish-nu"  # Print this tool's man page or shell completion (for packagers) and exit
     --help(-h)  # Print help and exit
     --version(-V)  # Print the version and exit
@@ -84,7 +84,7 @@ export extern "ctr-start" [
     --quiet(-q)  # Print no result records, only errors
     --verbose(-v)  # Print the backend commands run, on stderr
     --config: string  # Read configuration from FILE instead of the default locations
-    --backend(-b): string@"nu-complete guestkit lxc"  # Use this backend (default: the config's routing, then its default backend)
+    --backend(-b): string@"nu-complete guestkit lxc-crun-runc"  # Use this backend (default: the config's routing, then its default backend)
     --generate: string@"nu-complete guestkit man-bash-zsh-fish-nu"  # Print this tool's man page or shell completion (for packagers) and exit
     --help(-h)  # Print help and exit
     --version(-V)  # Print the version and exit
@@ -101,7 +101,7 @@ export extern "ctr-stop" [
     --quiet(-q)  # Print no result records, only errors
     --verbose(-v)  # Print the backend commands run, on stderr
     --config: string  # Read configuration from FILE instead of the default locations
-    --backend(-b): string@"nu-complete guestkit lxc"  # Use this backend (default: the config's routing, then its default backend)
+    --backend(-b): string@"nu-complete guestkit lxc-crun-runc"  # Use this backend (default: the config's routing, then its default backend)
     --generate: string@"nu-complete guestkit man-bash-zsh-fish-nu"  # Print this tool's man page or shell completion (for packagers) and exit
     --help(-h)  # Print help and exit
     --version(-V)  # Print the version and exit
@@ -118,7 +118,7 @@ export extern "ctr-delete" [
     --quiet(-q)  # Print no result records, only errors
     --verbose(-v)  # Print the backend commands run, on stderr
     --config: string  # Read configuration from FILE instead of the default locations
-    --backend(-b): string@"nu-complete guestkit lxc"  # Use this backend (default: the config's routing, then its default backend)
+    --backend(-b): string@"nu-complete guestkit lxc-crun-runc"  # Use this backend (default: the config's routing, then its default backend)
     --generate: string@"nu-complete guestkit man-bash-zsh-fish-nu"  # Print this tool's man page or shell completion (for packagers) and exit
     --help(-h)  # Print help and exit
     --version(-V)  # Print the version and exit
@@ -134,7 +134,7 @@ export extern "ctr-kill" [
     --quiet(-q)  # Print no result records, only errors
     --verbose(-v)  # Print the backend commands run, on stderr
     --config: string  # Read configuration from FILE instead of the default locations
-    --backend(-b): string@"nu-complete guestkit lxc"  # Use this backend (default: the config's routing, then its default backend)
+    --backend(-b): string@"nu-complete guestkit lxc-crun-runc"  # Use this backend (default: the config's routing, then its default backend)
     --generate: string@"nu-complete guestkit man-bash-zsh-fish-nu"  # Print this tool's man page or shell completion (for packagers) and exit
     --help(-h)  # Print help and exit
     --version(-V)  # Print the version and exit
@@ -149,7 +149,7 @@ export extern "ctr-state" [
     --quiet(-q)  # Print no result records, only errors
     --verbose(-v)  # Print the backend commands run, on stderr
     --config: string  # Read configuration from FILE instead of the default locations
-    --backend(-b): string@"nu-complete guestkit lxc"  # Use this backend (default: the config's routing, then its default backend)
+    --backend(-b): string@"nu-complete guestkit lxc-crun-runc"  # Use this backend (default: the config's routing, then its default backend)
     --generate: string@"nu-complete guestkit man-bash-zsh-fish-nu"  # Print this tool's man page or shell completion (for packagers) and exit
     --help(-h)  # Print help and exit
     --version(-V)  # Print the version and exit
@@ -167,7 +167,7 @@ export extern "ctr-exec" [
     --quiet(-q)  # Print no result records, only errors
     --verbose(-v)  # Print the backend commands run, on stderr
     --config: string  # Read configuration from FILE instead of the default locations
-    --backend(-b): string@"nu-complete guestkit lxc"  # Use this backend (default: the config's routing, then its default backend)
+    --backend(-b): string@"nu-complete guestkit lxc-crun-runc"  # Use this backend (default: the config's routing, then its default backend)
     --generate: string@"nu-complete guestkit man-bash-zsh-fish-nu"  # Print this tool's man page or shell completion (for packagers) and exit
     --help(-h)  # Print help and exit
     --version(-V)  # Print the version and exit
@@ -177,12 +177,12 @@ export extern "ctr-exec" [
 export extern "ctr-run" [
     name: string  # The new container's name
     ...command: string  # The command to run instead of /sbin/init
-    --image(-i): string@"nu-complete guestkit busybox"  # Root filesystem: busybox (built in, the default), a directory, or a tarball (.tar, .tar.gz, .tar.xz, .tar.zst)
+    --image(-i): string@"nu-complete guestkit busybox"  # Root filesystem: busybox (built in, the default), a directory, an OCI bundle directory, or a tarball (.tar, .tar.gz, .tar.xz, .tar.zst)
     --memory(-m): string  # Memory limit, e.g. 256M or 1G
     --cpus: string  # CPU limit in CPUs, e.g. 0.5 or 2
     --env(-e): string  # Set an environment variable (repeatable)
     --mount: string  # Bind-mount a host path into the container, read-only with :ro (repeatable)
-    --network: string  # none (loopback only, the default) or bridge=BR for a veth on host bridge BR
+    --network: string  # none (loopback only, the default) or bridge=BR for a veth on host bridge BR (lxc only)
     --rm  # Delete the container when it ends
     --detach(-d)  # Start in the background and print a result record
     --output(-o): string@"nu-complete guestkit json-table"  # Output format: JSON lines, or an aligned table (default: table on a terminal, json otherwise)
@@ -190,7 +190,7 @@ export extern "ctr-run" [
     --quiet(-q)  # Print no result records, only errors
     --verbose(-v)  # Print the backend commands run, on stderr
     --config: string  # Read configuration from FILE instead of the default locations
-    --backend(-b): string@"nu-complete guestkit lxc"  # Use this backend (default: the config's routing, then its default backend)
+    --backend(-b): string@"nu-complete guestkit lxc-crun-runc"  # Use this backend (default: the config's routing, then its default backend)
     --generate: string@"nu-complete guestkit man-bash-zsh-fish-nu"  # Print this tool's man page or shell completion (for packagers) and exit
     --help(-h)  # Print help and exit
     --version(-V)  # Print the version and exit
@@ -206,7 +206,7 @@ export extern "ctr-logs" [
     --quiet(-q)  # Print no result records, only errors
     --verbose(-v)  # Print the backend commands run, on stderr
     --config: string  # Read configuration from FILE instead of the default locations
-    --backend(-b): string@"nu-complete guestkit lxc"  # Use this backend (default: the config's routing, then its default backend)
+    --backend(-b): string@"nu-complete guestkit lxc-crun-runc"  # Use this backend (default: the config's routing, then its default backend)
     --generate: string@"nu-complete guestkit man-bash-zsh-fish-nu"  # Print this tool's man page or shell completion (for packagers) and exit
     --help(-h)  # Print help and exit
     --version(-V)  # Print the version and exit

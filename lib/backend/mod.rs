@@ -2,6 +2,7 @@
 //! (which backend holds a container, where a new one goes).
 
 pub mod lxc;
+pub mod oci;
 
 use crate::config::Config;
 use crate::error::{Error, Result};
@@ -24,6 +25,9 @@ pub struct CreateSpec {
     pub command: Vec<String>,
     /// Remove the container once it stops (ctr-run --rm --detach).
     pub ephemeral: bool,
+    /// Deleted as soon as its foreground run ends (ctr-run --rm): a backend
+    /// may share the image's files instead of copying them.
+    pub throwaway: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -68,12 +72,14 @@ pub trait Backend: Send + Sync {
     fn log_path(&self, name: &str) -> PathBuf;
 }
 
-pub const NAMES: &[&str] = &["lxc"];
+pub const NAMES: &[&str] = &["lxc", "crun", "runc"];
 
 /// A backend by name, whether or not its tools are installed.
 pub fn by_name(cfg: &Config, name: &str) -> Result<Box<dyn Backend>> {
     match name {
         "lxc" => Ok(Box::new(lxc::Lxc::new(cfg))),
+        "crun" => Ok(Box::new(oci::Oci::new(cfg, "crun"))),
+        "runc" => Ok(Box::new(oci::Oci::new(cfg, "runc"))),
         other => {
             let mut e = Error::usage(format!(
                 "unknown backend {other:?}: expected one of {}",

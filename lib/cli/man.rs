@@ -259,8 +259,10 @@ pub fn overview() -> String {
     }
     out.push_str(".SH BACKENDS\n.TP\n\\fBlxc\\fR\n");
     out.push_str(&prose("Linux containers through the lxc-* tools (lxc-create, lxc-start, lxc-stop, lxc-destroy, lxc-ls, lxc-info, lxc-attach, lxc-execute), run as subprocesses. One lxc-ls call lists every container. Install the lxc package."));
+    out.push_str(".TP\n\\fBcrun\\fR, \\fBrunc\\fR\n");
+    out.push_str(&prose("The OCI runtimes, through their own command lines (run, state, kill, delete, exec, list). ctr-create builds an OCI bundle (config.json and rootfs) under the state directory; a bundle the runtime does not know is a stopped container. A started container's output goes to the bundle's console.log, which ctr-logs reads. ctr-stop sends SIGTERM, waits --timeout seconds, then SIGKILL. The containers get their own network namespace with loopback only. Install the crun or runc package."));
     out.push_str(".PP\n");
-    out.push_str(&prose("A backend whose tools are missing makes the tool exit 5 and name the package to install. The backend is the source of truth: guestkit keeps no database, so what lxc-ls shows always agrees with ctr-list."));
+    out.push_str(&prose("Without --backend, ctr-list asks every installed backend at once and skips those that are not installed; a backend named with --backend that is not installed makes the tool exit 5 and name the package to install. The backend is the source of truth: guestkit keeps no database, so what lxc-ls, crun list and runc list show always agrees with ctr-list."));
     out.push_str(".SH IMAGES\n");
     paragraphs(
         &mut out,
@@ -360,7 +362,7 @@ pub fn config_page() -> String {
     }
     environment(&mut out);
     out.push_str(".SH EXAMPLES\n.EX\n");
-    out.push_str(&esc("default_backend = \"lxc\"\ncache_dir = \"/var/cache/guestkit\"\n\n[[route]]\npattern = \"ci-*\"\nbackend = \"lxc\"\n\n[lxc]\nlxcpath = \"/var/lib/lxc\""));
+    out.push_str(&esc("default_backend = \"lxc\"\ncache_dir = \"/var/cache/guestkit\"\nstate_dir = \"/var/lib/guestkit\"\n\n# kube-ovn-* containers run on crun, everything else on lxc.\n[[route]]\npattern = \"kube-ovn-*\"\nbackend = \"crun\"\n\n[lxc]\nlxcpath = \"/var/lib/lxc\"\n\n[oci]\nruntime_root = \"/run\""));
     out.push_str("\n.EE\n.SH SEE ALSO\n\\fBguestkit\\fR(7)\n");
     out
 }

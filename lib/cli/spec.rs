@@ -151,7 +151,7 @@ pub const fn repeated(
 }
 
 pub const STATUSES: &[&str] = &["running", "stopped", "paused", "created", "unknown"];
-pub const BACKENDS: &[&str] = &["lxc"];
+pub const BACKENDS: &[&str] = &["lxc", "crun", "runc"];
 
 /// Flags every tool has, after its own in help and man pages.
 pub const COMMON_FLAGS: &[Flag] = &[

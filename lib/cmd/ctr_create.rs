@@ -10,7 +10,7 @@ use crate::targets::Target;
 pub const SPEC: Command = Command {
     name: "ctr-create",
     about: "create a container",
-    description: "Creates a stopped container from an image: the built-in busybox image (made from the host's static busybox, needing no network), a directory holding a root filesystem, or a rootfs tarball. Without --backend the config's routing rules pick the backend by the name, then its default backend (lxc).\n\nWithout a COMMAND the container runs the image's /sbin/init; with one, it runs that command, and its output goes to the log that ctr-logs reads. A create that fails part-way leaves nothing behind.",
+    description: "Creates a stopped container from an image: the built-in busybox image (made from the host's static busybox, needing no network), a directory holding a root filesystem, an OCI bundle, or a rootfs tarball. Without --backend the config's routing rules pick the backend (lxc, crun or runc) by the name, then its default backend (lxc). A name is unique across backends: one taken in any backend is refused (exit 4).\n\nWithout a COMMAND the container runs the image's /sbin/init; with one, it runs that command, and its output goes to the log that ctr-logs reads. A create that fails part-way leaves nothing behind.",
     args: &[name_arg(
         "The new container's name: letters, digits, '-', '_' and '.', at most 63",
         Complete::Nothing,
@@ -90,18 +90,7 @@ pub fn spec(ctx: &Ctx, name: &str) -> Result<(CreateSpec, Image)> {
     spec.bridge = match m.value("network") {
         None | Some("none") => None,
         Some(v) => match v.strip_prefix("bridge=") {
-            Some(br) if !br.is_empty() && !br.contains(['/', ' ']) => {
-                if !std::path::Path::new("/sys/class/net")
-                    .join(br)
-                    .join("bridge")
-                    .exists()
-                {
-                    return Err(Error::invalid(format!("there is no bridge {br:?} on this host")).with_hint(format!(
-                        "create it with 'ip link add {br} type bridge && ip link set {br} up', or use --network none"
-                    )));
-                }
-                Some(br.to_string())
-            }
+            Some(br) if !br.is_empty() && !br.contains(['/', ' ']) => Some(br.to_string()),
             _ => {
                 return Err(Error::usage(format!(
                     "invalid value {v:?} for --network: expected none or bridge=NAME"

@@ -73,7 +73,8 @@ pub fn run(ctx: &Ctx) -> Result<u8> {
 }
 
 fn foreground(ctx: &Ctx, name: &str) -> Result<u8> {
-    let (spec, image) = super::ctr_create::spec(ctx, name)?;
+    let (mut spec, image) = super::ctr_create::spec(ctx, name)?;
+    spec.throwaway = ctx.m.flag("rm");
     let (b, _) =
         super::ctr_create::create(ctx, &spec, &image, false).map_err(|e| e.prefixed(name))?;
     let result = b

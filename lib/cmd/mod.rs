@@ -63,7 +63,7 @@ pub const CREATE_FLAGS: [Flag; 6] = [
         "image",
         Some('i'),
         "IMAGE",
-        "Root filesystem: busybox (built in, the default), a directory, or a tarball (.tar, .tar.gz, .tar.xz, .tar.zst)",
+        "Root filesystem: busybox (built in, the default), a directory, an OCI bundle directory, or a tarball (.tar, .tar.gz, .tar.xz, .tar.zst)",
         Complete::Image,
     ),
     option(
@@ -92,7 +92,7 @@ pub const CREATE_FLAGS: [Flag; 6] = [
         "network",
         None,
         "NETWORK",
-        "none (loopback only, the default) or bridge=BR for a veth on host bridge BR",
+        "none (loopback only, the default) or bridge=BR for a veth on host bridge BR (lxc only)",
         Complete::Nothing,
     ),
 ];

@@ -34,6 +34,47 @@ pub fn which(program: &str) -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
+/// Why an OCI runtime cannot run tests here, if it cannot.
+pub fn oci_missing(runtime: &str) -> Option<String> {
+    // SAFETY: geteuid cannot fail.
+    if unsafe { libc::geteuid() } != 0 {
+        return Some("not running as root".into());
+    }
+    if which(runtime).is_none() {
+        return Some(format!(
+            "{runtime} is not installed (apt-get install {runtime})"
+        ));
+    }
+    if which("busybox").is_none() {
+        return Some("busybox is not installed (apt-get install busybox-static)".into());
+    }
+    let mounts = std::fs::read_to_string("/proc/self/mounts").unwrap_or_default();
+    if runtime == "crun"
+        && mounts
+            .lines()
+            .any(|l| l.contains(" /sys/fs/cgroup/unified cgroup2 "))
+    {
+        return Some("crun refuses cgroups in hybrid mode; run the tests in a private mount namespace without /sys/fs/cgroup/unified, as scripts/test does".into());
+    }
+    None
+}
+
+#[macro_export]
+macro_rules! require_oci {
+    ($runtime:expr) => {
+        if let Some(why) = $crate::common::oci_missing($runtime) {
+            if std::env::var_os("GUESTKIT_REQUIRE_ALL").is_some() {
+                panic!(
+                    "{} tests are required here (GUESTKIT_REQUIRE_ALL) but cannot run: {why}",
+                    $runtime
+                );
+            }
+            eprintln!("skipped: this test needs real {}: {why}", $runtime);
+            return;
+        }
+    };
+}
+
 /// Skips the calling test when LXC cannot run, saying why; fails instead when
 /// GUESTKIT_REQUIRE_ALL is set (as scripts/test sets it as root, and so CI),
 /// so CI never skips silently.
@@ -99,6 +140,8 @@ impl TestEnv {
             .env("GUESTKIT_CONFIG", self.path().join("config.toml"))
             .env("GUESTKIT_LXC_PATH", self.path().join("lxc"))
             .env("GUESTKIT_CACHE_DIR", cache_dir())
+            .env("GUESTKIT_STATE_DIR", self.path().join("state"))
+            .env("GUESTKIT_OCI_ROOT", self.path().join("run"))
             .current_dir(self.path())
             .stdin(Stdio::null());
         c

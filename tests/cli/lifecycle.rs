@@ -214,7 +214,7 @@ fn mounts_and_bridge_network() {
 
 /// The memory limit the kernel enforces on a running container's init, read
 /// from its cgroup on the host (cgroup v1 or v2).
-fn memory_limit_of(env: &TestEnv, name: &str) -> u64 {
+pub fn memory_limit_of(env: &TestEnv, name: &str) -> u64 {
     let state: serde_json::Value = serde_json::from_str(&env.stdout("ctr-state", &[name])).unwrap();
     let pid = state["pid"]
         .as_u64()

@@ -7,6 +7,7 @@ mod exec;
 mod help;
 mod lifecycle;
 mod list;
+mod oci;
 mod run;
 mod shells;
 

@@ -12,6 +12,7 @@ use crate::image::Image;
 use crate::output::Output;
 use crate::process::{Tool, capture, interactive};
 use crate::record::{Container, ContainerState, Status};
+use crate::rootfs::{self, DEFAULT_PATH, resolve_in_root};
 use serde::{Deserialize, Serialize};
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -303,73 +304,16 @@ impl Lxc {
 
     /// The 127 and 126 cases, which lxc itself reports only as a bare exit code.
     fn check_command(&self, name: &str, command: &[String], path: &str) -> Result<()> {
-        let (Some(root), Some(cmd)) = (self.rootfs(name), command.first()) else {
-            return Ok(());
-        };
-        let found = if cmd.starts_with('/') {
-            resolve_in_root(&root, cmd)
-        } else if cmd.contains('/') {
-            return Ok(()); // relative to a working directory we don't know
-        } else {
-            path.split(':').find_map(|d| {
-                resolve_in_root(&root, &format!("{d}/{cmd}")).filter(|p| executable(p))
-            })
-        };
-        match found {
-            None => Err(Error::not_found(format!("command not found: {cmd}")).with_exit(127)),
-            Some(p) if !executable(&p) => Err(Error::new(
-                crate::error::Kind::Denied,
-                format!("cannot run {cmd}: not an executable file"),
-            )
-            .with_exit(126)),
-            Some(_) => Ok(()),
+        match self.rootfs(name) {
+            Some(root) => rootfs::check_command(&root, command, path),
+            None => Ok(()),
         }
     }
 
     fn user_ids(&self, name: &str, user: &str) -> Result<(u32, u32)> {
-        let (u, g) = match user.split_once(':') {
-            Some((u, g)) => (u, Some(g)),
-            None => (user, None),
-        };
-        let root = self.rootfs(name);
-        let read = |f: &str| {
-            root.as_ref()
-                .and_then(|r| std::fs::read_to_string(r.join(f)).ok())
-                .unwrap_or_default()
-        };
-        let passwd = read("etc/passwd");
-        let entry = passwd
-            .lines()
-            .map(|l| l.split(':').collect::<Vec<_>>())
-            .find(|f| f.len() > 3 && (f[0] == u || f[2] == u));
-        let uid = match (u.parse::<u32>(), &entry) {
-            (Ok(n), _) => n,
-            (_, Some(f)) => f[2].parse().unwrap_or(0),
-            _ => {
-                return Err(Error::not_found(format!(
-                    "no user {u:?} in the container's /etc/passwd"
-                )));
-            }
-        };
-        let gid = match g {
-            None => entry.and_then(|f| f[3].parse().ok()).unwrap_or(uid),
-            Some(g) => match g.parse::<u32>() {
-                Ok(n) => n,
-                Err(_) => read("etc/group")
-                    .lines()
-                    .map(|l| l.split(':').collect::<Vec<_>>())
-                    .find(|f| f.len() > 2 && f[0] == g)
-                    .and_then(|f| f[2].parse().ok())
-                    .ok_or_else(|| {
-                        Error::not_found(format!("no group {g:?} in the container's /etc/group"))
-                    })?,
-            },
-        };
-        Ok((uid, gid))
+        rootfs::user_ids(self.rootfs(name).as_deref(), user)
     }
 }
-
-const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 impl Backend for Lxc {
     fn name(&self) -> &'static str {
@@ -381,7 +325,8 @@ impl Backend for Lxc {
     }
 
     fn list(&self, out: &Output) -> Result<Vec<Container>> {
-        if !self.path.is_dir() {
+        // No container directory, no containers: spare the lxc-ls run.
+        if self.names()?.is_empty() {
             return Ok(Vec::new());
         }
         let mut args: Vec<OsString> = vec!["-P".into(), self.path.clone().into()];
@@ -459,6 +404,13 @@ impl Backend for Lxc {
     }
 
     fn create(&self, spec: &CreateSpec, image: &Image, cfg: &Config, out: &Output) -> Result<()> {
+        if let Some(br) = &spec.bridge
+            && !Path::new("/sys/class/net").join(br).join("bridge").exists()
+        {
+            return Err(Error::invalid(format!("there is no bridge {br:?} on this host")).with_hint(format!(
+                "create it with 'ip link add {br} type bridge && ip link set {br} up', or use --network none"
+            )));
+        }
         let dir = self.dir(&spec.name);
         if dir.exists() {
             return Err(Error::conflict(format!("{} already exists", dir.display())));
@@ -607,54 +559,6 @@ impl Backend for Lxc {
     }
 }
 
-/// A path inside `root`, following symlinks as the container would see them;
-/// `Some` only when it exists.
-fn resolve_in_root(root: &Path, path: &str) -> Option<PathBuf> {
-    let mut current = path.to_string();
-    for _ in 0..40 {
-        let mut resolved = root.to_path_buf();
-        let mut parts: Vec<&str> = current
-            .split('/')
-            .filter(|p| !p.is_empty() && *p != ".")
-            .collect();
-        parts.reverse();
-        let mut redirected = None;
-        let mut walked: Vec<String> = Vec::new();
-        while let Some(p) = parts.pop() {
-            if p == ".." {
-                walked.pop();
-                resolved = root.join(walked.join("/"));
-                continue;
-            }
-            let next = resolved.join(p);
-            match std::fs::symlink_metadata(&next) {
-                Ok(m) if m.file_type().is_symlink() => {
-                    let target = std::fs::read_link(&next).ok()?;
-                    let target = target.to_str()?.to_string();
-                    let base = if target.starts_with('/') {
-                        String::new()
-                    } else {
-                        format!("/{}", walked.join("/"))
-                    };
-                    let rest: Vec<&str> = parts.iter().rev().copied().collect();
-                    redirected = Some(format!("{base}/{target}/{}", rest.join("/")));
-                    break;
-                }
-                Ok(_) => {
-                    walked.push(p.to_string());
-                    resolved = next;
-                }
-                Err(_) => return None,
-            }
-        }
-        match redirected {
-            Some(r) => current = r,
-            None => return std::fs::metadata(&resolved).is_ok().then_some(resolved),
-        }
-    }
-    None
-}
-
 /// The container's init: runs the command with its output on the console log,
 /// and passes TERM and INT on to it. (A command that is itself PID 1 would
 /// ignore them, and every stop would wait out the timeout.)
@@ -674,11 +578,6 @@ fn init_script(command: &[String]) -> String {
          done\n",
         cmd.join(" ")
     )
-}
-
-fn executable(p: &Path) -> bool {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
 }
 
 fn sh_quote(s: &str) -> String {
@@ -703,29 +602,6 @@ fn fstab_escape(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn resolves_absolute_symlinks_inside_the_root() {
-        let root = tempfile::tempdir().unwrap();
-        let r = root.path();
-        std::fs::create_dir_all(r.join("bin")).unwrap();
-        std::fs::create_dir_all(r.join("usr")).unwrap();
-        std::fs::write(r.join("bin/busybox"), "x").unwrap();
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(
-            r.join("bin/busybox"),
-            std::fs::Permissions::from_mode(0o755),
-        )
-        .unwrap();
-        std::os::unix::fs::symlink("/bin/busybox", r.join("bin/sh")).unwrap();
-        std::os::unix::fs::symlink("../bin", r.join("usr/bin")).unwrap();
-        assert!(resolve_in_root(r, "/bin/sh").is_some());
-        assert!(resolve_in_root(r, "/usr/bin/sh").is_some());
-        assert!(resolve_in_root(r, "/bin/nope").is_none());
-        assert!(executable(&resolve_in_root(r, "/usr/bin/sh").unwrap()));
-        std::os::unix::fs::symlink("/loop", r.join("loop")).unwrap();
-        assert!(resolve_in_root(r, "/loop").is_none());
-    }
 
     #[test]
     fn quoting() {

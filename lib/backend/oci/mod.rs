@@ -1,0 +1,735 @@
+//! The OCI backends, crun and runc: one implementation, parameterised by the
+//! runtime binary. A container is an OCI bundle (config.json + rootfs) kept
+//! under guestkit's state directory, run by the runtime's own CLI. A bundle
+//! the runtime does not know (never started, or deleted after it ended) is a
+//! stopped container.
+
+pub mod parse;
+
+use super::{Backend, CreateSpec, ExecSpec};
+use crate::config::Config;
+use crate::error::{Error, Result, plain_io};
+use crate::image::Image;
+use crate::output::Output;
+use crate::process::{Tool, capture, exit_code, show};
+use crate::record::{Container, ContainerState, Status};
+use crate::rootfs::{self, DEFAULT_PATH};
+use oci_spec::runtime::{LinuxCpuBuilder, LinuxMemoryBuilder, MountBuilder, RootBuilder, Spec};
+use serde::{Deserialize, Serialize};
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+const SIDECAR: &str = "guestkit.json";
+const LOG: &str = "console.log";
+const RUNTIME_LOG: &str = "runtime.log";
+
+pub struct Oci {
+    runtime: &'static str,
+    tool: Tool,
+    /// Where this runtime's bundles live: <state_dir>/oci/<runtime>.
+    bundles: PathBuf,
+    /// The runtime's --root, when configured (else its own default).
+    root: Option<PathBuf>,
+}
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct Sidecar {
+    image: Option<String>,
+    created: Option<String>,
+    command: Option<Vec<String>>,
+}
+
+impl Oci {
+    pub fn new(cfg: &Config, runtime: &'static str) -> Oci {
+        Oci {
+            runtime,
+            tool: Tool {
+                program: runtime,
+                package: runtime,
+            },
+            bundles: cfg.state_dir().join("oci").join(runtime),
+            root: cfg.oci.runtime_root.as_ref().map(|r| r.join(runtime)),
+        }
+    }
+
+    fn bundle(&self, name: &str) -> PathBuf {
+        self.bundles.join(name)
+    }
+
+    /// The runtime's state directory, where it keeps one directory per container.
+    fn root_dir(&self) -> PathBuf {
+        self.root
+            .clone()
+            .unwrap_or_else(|| PathBuf::from("/run").join(self.runtime))
+    }
+
+    fn args(&self, rest: &[&str]) -> Vec<OsString> {
+        let mut a: Vec<OsString> = Vec::new();
+        if let Some(r) = &self.root {
+            a.push("--root".into());
+            a.push(r.into());
+        }
+        a.extend(rest.iter().map(OsString::from));
+        a
+    }
+
+    fn run(&self, rest: &[&str], out: &Output) -> Result<crate::process::Outcome> {
+        capture(&self.tool.find()?, self.args(rest), &|m| out.trace(m))
+    }
+
+    fn failure(&self, what: &str, text: &str) -> Error {
+        let msg = runtime_message(text);
+        let e = Error::failed(format!("{} {what} failed: {msg}", self.runtime));
+        if msg.contains("hybrid mode") {
+            // crun before 1.9 on a host with cgroup v1 and a v2 mount beside it.
+            return e.with_hint("this crun cannot run on a host with cgroups in hybrid mode: use --backend runc or lxc, or a host with pure cgroup v2");
+        }
+        e
+    }
+
+    /// The runtime's view of one container; `None` when it does not know it.
+    fn runtime_state(&self, name: &str, out: &Output) -> Result<Option<parse::RuntimeState>> {
+        if !self.root_dir().join(name).exists() {
+            return Ok(None);
+        }
+        let r = self.run(&["state", name], out)?;
+        if !r.ok() {
+            return Ok(None); // it went away between the two looks
+        }
+        parse::state(&r.stdout).map(Some).map_err(|e| {
+            Error::failed(format!(
+                "{} state printed something unexpected: {e}",
+                self.runtime
+            ))
+        })
+    }
+
+    fn sidecar(&self, name: &str) -> Option<Sidecar> {
+        let bytes = std::fs::read(self.bundle(name).join(SIDECAR)).ok()?;
+        serde_json::from_slice(&bytes).ok()
+    }
+
+    fn record(&self, name: &str, status: Status, pid: Option<u32>) -> Container {
+        let mut c = Container::new(name, self.name(), status);
+        c.pid = pid.filter(|p| *p > 0 && status != Status::Stopped);
+        if let Some(side) = self.sidecar(name) {
+            c.image = side.image;
+            c.created = side.created;
+        }
+        c
+    }
+
+    /// Waits until the container has stopped; false when `limit` passed first.
+    fn wait_stopped(&self, name: &str, limit: Duration, out: &Output) -> Result<bool> {
+        let start = Instant::now();
+        loop {
+            match self.runtime_state(name, out)? {
+                Some(s) if parse::status(&s.status) != Status::Stopped => {}
+                _ => return Ok(true),
+            }
+            if start.elapsed() >= limit {
+                return Ok(false);
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn signal(&self, name: &str, signal: i32, out: &Output) -> Result<()> {
+        let r = self.run(&["kill", name, &signal.to_string()], out)?;
+        if !r.ok() {
+            return Err(self.failure("kill", &r.stderr));
+        }
+        Ok(())
+    }
+
+    /// Forgets the runtime's record of an ended container, so it can run again.
+    fn forget(&self, name: &str, out: &Output) -> Result<()> {
+        if !self.root_dir().join(name).exists() {
+            return Ok(());
+        }
+        let r = self.run(&["delete", "--force", name], out)?;
+        if !r.ok() && self.root_dir().join(name).exists() {
+            return Err(self.failure("delete", &r.stderr));
+        }
+        Ok(())
+    }
+
+    fn spec(&self, spec: &CreateSpec, base: Option<Spec>, root: &Path) -> Result<Spec> {
+        let bad =
+            |e: oci_spec::OciSpecError| Error::failed(format!("cannot build config.json: {e}"));
+        let mut s = base.unwrap_or_default();
+        s.set_hostname(Some(spec.name.clone()));
+        s.set_root(Some(
+            RootBuilder::default()
+                .path("rootfs")
+                .readonly(false)
+                .build()
+                .map_err(bad)?,
+        ));
+        let mut p = s.process().clone().unwrap_or_default();
+        p.set_terminal(Some(false));
+        let args = if !spec.command.is_empty() {
+            spec.command.clone()
+        } else {
+            match p.args().as_ref().filter(|a| !a.is_empty()) {
+                Some(a) => a.clone(),
+                None => vec!["/sbin/init".into()],
+            }
+        };
+        rootfs::check_command(root, &args, DEFAULT_PATH).map_err(|e| {
+            Error::invalid(format!("the image cannot run {:?}: {}", args[0], e.message))
+                .with_hint("give the command the container runs after --")
+        })?;
+        p.set_args(Some(with_init(root, &spec.command, args)));
+        let mut env: Vec<String> = p
+            .env()
+            .clone()
+            .unwrap_or_else(|| vec![format!("PATH={DEFAULT_PATH}")]);
+        for (k, v) in &spec.env {
+            env.retain(|e| e.split_once('=').map(|(ek, _)| ek) != Some(k.as_str()));
+            env.push(format!("{k}={v}"));
+        }
+        p.set_env(Some(env));
+        s.set_process(Some(p));
+        let mounts = s.mounts_mut().get_or_insert_with(Vec::new);
+        for m in &spec.mounts {
+            let mut options = vec!["rbind".to_string()];
+            options.push(if m.read_only { "ro" } else { "rw" }.into());
+            mounts.push(
+                MountBuilder::default()
+                    .destination(&m.target)
+                    .typ("bind")
+                    .source(&m.source)
+                    .options(options)
+                    .build()
+                    .map_err(bad)?,
+            );
+        }
+        let linux = s.linux_mut().get_or_insert_with(Default::default);
+        let resources = linux.resources_mut().get_or_insert_with(Default::default);
+        if let Some(bytes) = spec.memory_bytes {
+            resources.set_memory(Some(
+                LinuxMemoryBuilder::default()
+                    .limit(bytes as i64)
+                    .build()
+                    .map_err(bad)?,
+            ));
+        }
+        if let Some(cpus) = spec.cpus {
+            let quota = (cpus * 100_000.0).round() as i64;
+            resources.set_cpu(Some(
+                LinuxCpuBuilder::default()
+                    .quota(quota)
+                    .period(100_000u64)
+                    .build()
+                    .map_err(bad)?,
+            ));
+        }
+        Ok(s)
+    }
+
+    fn create_in(
+        &self,
+        spec: &CreateSpec,
+        image: &Image,
+        cfg: &Config,
+        dir: &Path,
+        out: &Output,
+    ) -> Result<()> {
+        let root = dir.join("rootfs");
+        let base = match image {
+            Image::Bundle(b) => Some(Spec::load(b.join("config.json")).map_err(|e| {
+                Error::invalid(format!("bad OCI bundle {}: config.json: {e}", b.display()))
+            })?),
+            _ => None,
+        };
+        if !(spec.throwaway && self.overlay(image, cfg, dir, out)) {
+            image.unpack_into(&root, &cfg.cache_dir(), out)?;
+        }
+        let s = self.spec(spec, base, &root)?;
+        s.save(dir.join("config.json")).map_err(|e| {
+            Error::failed(format!(
+                "cannot write {}: {e}",
+                dir.join("config.json").display()
+            ))
+        })?;
+        let side = Sidecar {
+            image: Some(image.label()),
+            created: Some(crate::units::now_rfc3339()),
+            command: (!spec.command.is_empty()).then(|| spec.command.clone()),
+        };
+        let p = dir.join(SIDECAR);
+        std::fs::write(&p, Output::json_line(&side)).map_err(|e| Error::io("cannot write", &p, e))
+    }
+
+    /// For a throwaway container of a built-in image: the cached image as a
+    /// read-only lower layer, writes in the bundle. False when that cannot be
+    /// done here (no overlayfs, no privilege), and the image is copied instead.
+    fn overlay(&self, image: &Image, cfg: &Config, dir: &Path, out: &Output) -> bool {
+        let Ok(Some(lower)) = image.cached(&cfg.cache_dir(), out) else {
+            return false;
+        };
+        let (upper, work) = (dir.join("upper"), dir.join("work"));
+        if std::fs::create_dir(&upper).is_err() || std::fs::create_dir(&work).is_err() {
+            return false;
+        }
+        match crate::overlay::mount(&lower, &upper, &work, &dir.join("rootfs")) {
+            Ok(()) => {
+                out.trace(&format!(
+                    "mounted {} over {} at {}/rootfs",
+                    upper.display(),
+                    lower.display(),
+                    dir.display()
+                ));
+                true
+            }
+            Err(e) => {
+                out.trace(&format!(
+                    "overlay mount failed ({}); copying the image",
+                    plain_io(&e)
+                ));
+                let _ = std::fs::remove_dir(&upper);
+                let _ = std::fs::remove_dir(&work);
+                false
+            }
+        }
+    }
+
+    fn config(&self, name: &str) -> Option<Spec> {
+        Spec::load(self.bundle(name).join("config.json")).ok()
+    }
+}
+
+/// Removes a bundle directory, unmounting an overlay root first.
+fn remove_bundle(dir: &Path) -> Result<()> {
+    let root = dir.join("rootfs");
+    crate::overlay::unmount(&root).map_err(|e| Error::io("cannot unmount", &root, e))?;
+    match std::fs::remove_dir_all(dir) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            Err(Error::io("cannot remove", dir, e))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// A command behind a small shell init that passes TERM and INT on to it:
+/// a command that is itself PID 1 ignores them, and every stop would wait out
+/// its timeout. Needs /bin/sh in the image; without it, or for the image's
+/// own init, the command runs as it is. `"$@"` carries the arguments, so
+/// nothing is re-quoted; stdin is kept (a background job's would be /dev/null).
+fn with_init(root: &Path, command: &[String], args: Vec<String>) -> Vec<String> {
+    if command.is_empty() || rootfs::resolve_in_root(root, "/bin/sh").is_none() {
+        return args;
+    }
+    let script = "exec 3<&0; \"$@\" <&3 3<&- & child=$!; \
+                  trap 'kill -TERM $child 2>/dev/null' TERM; trap 'kill -INT $child 2>/dev/null' INT; \
+                  while :; do wait $child; status=$?; kill -0 $child 2>/dev/null || exit $status; done";
+    let mut a: Vec<String> = vec![
+        "/bin/sh".into(),
+        "-c".into(),
+        script.into(),
+        "guestkit-init".into(),
+    ];
+    a.extend(args);
+    a
+}
+
+/// The message of a runtime's error output: the last line, without runc's
+/// `time=… level=error msg="…"` wrapping or crun's program prefix.
+fn runtime_message(text: &str) -> String {
+    let line = text
+        .lines()
+        .rev()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .unwrap_or("no output");
+    if let Some(i) = line.find("msg=\"") {
+        let msg = &line[i + 5..];
+        return msg
+            .rsplit_once('"')
+            .map_or(msg, |(m, _)| m)
+            .replace("\\\"", "\"");
+    }
+    if let Ok(v) = serde_json::from_str::<serde_json::Value>(line)
+        && let Some(m) = v.get("msg").and_then(|m| m.as_str())
+    {
+        return m.to_string();
+    }
+    line.trim_start_matches("crun: ").to_string()
+}
+
+impl Backend for Oci {
+    fn name(&self) -> &'static str {
+        self.runtime
+    }
+
+    fn check(&self) -> Result<()> {
+        self.tool.find().map(|_| ())
+    }
+
+    fn list(&self, out: &Output) -> Result<Vec<Container>> {
+        // The runtime knows no container when its state dir is empty: then
+        // only guestkit's bundles (all stopped) are listed, without a run.
+        let runtime_empty =
+            std::fs::read_dir(self.root_dir()).map_or(true, |mut d| d.next().is_none());
+        if runtime_empty {
+            return Ok(self
+                .bundle_names()
+                .iter()
+                .map(|n| self.record(n, Status::Stopped, None))
+                .collect());
+        }
+        let r = self.run(&["list", "--format", "json"], out)?;
+        if !r.ok() {
+            // A runtime that never ran anything has no state dir yet.
+            if self.root_dir().exists() {
+                return Err(self.failure("list", &r.stderr));
+            }
+        }
+        let known = if r.ok() {
+            parse::list(&r.stdout).map_err(|e| {
+                Error::failed(format!(
+                    "{} list printed something unexpected: {e}",
+                    self.runtime
+                ))
+            })?
+        } else {
+            Vec::new()
+        };
+        let mut records: Vec<Container> = known
+            .iter()
+            .map(|s| self.record(&s.id, parse::status(&s.status), Some(s.pid)))
+            .collect();
+        for name in self.bundle_names() {
+            if !known.iter().any(|s| s.id == name) {
+                records.push(self.record(&name, Status::Stopped, None));
+            }
+        }
+        Ok(records)
+    }
+
+    fn names(&self) -> Result<Vec<String>> {
+        let mut names = self.bundle_names();
+        if let Ok(entries) = std::fs::read_dir(self.root_dir()) {
+            names.extend(entries.filter_map(|e| e.ok()?.file_name().into_string().ok()));
+        }
+        names.sort();
+        names.dedup();
+        Ok(names)
+    }
+
+    fn exists(&self, name: &str) -> bool {
+        self.bundle(name).join(SIDECAR).is_file() || self.root_dir().join(name).is_dir()
+    }
+
+    fn status(&self, name: &str, out: &Output) -> Result<Status> {
+        match self.runtime_state(name, out)? {
+            Some(s) => Ok(parse::status(&s.status)),
+            None if self.exists(name) => Ok(Status::Stopped),
+            None => Err(Error::not_found(format!(
+                "no such container in backend {}",
+                self.runtime
+            ))),
+        }
+    }
+
+    fn state(&self, name: &str, out: &Output) -> Result<ContainerState> {
+        let rs = self.runtime_state(name, out)?;
+        if rs.is_none() && !self.exists(name) {
+            return Err(Error::not_found(format!(
+                "no such container in backend {}",
+                self.runtime
+            )));
+        }
+        let status = rs
+            .as_ref()
+            .map_or(Status::Stopped, |s| parse::status(&s.status));
+        let config = self.config(name);
+        let process = config.as_ref().and_then(|c| c.process().clone());
+        let resources = config
+            .as_ref()
+            .and_then(|c| c.linux().clone())
+            .and_then(|l| l.resources().clone());
+        let cpus = resources
+            .as_ref()
+            .and_then(|r| r.cpu().clone())
+            .and_then(|c| {
+                let (q, p) = (c.quota()?, c.period()?);
+                (q > 0 && p > 0).then(|| q as f64 / p as f64)
+            });
+        let log = self.bundle(name).join(LOG);
+        let pid = rs
+            .as_ref()
+            .map(|s| s.pid)
+            .filter(|p| *p > 0 && status != Status::Stopped);
+        Ok(ContainerState {
+            container: self.record(name, status, pid),
+            hostname: config.as_ref().and_then(|c| c.hostname().clone()),
+            command: self
+                .sidecar(name)
+                .and_then(|s| s.command)
+                .or_else(|| process.and_then(|p| p.args().clone())),
+            memory_bytes: pid.and_then(crate::cgroup::memory_bytes),
+            memory_limit_bytes: resources
+                .as_ref()
+                .and_then(|r| *r.memory())
+                .and_then(|m| m.limit())
+                .map(|l| l as u64),
+            cpus,
+            cpu_time_s: pid.and_then(crate::cgroup::cpu_time_s),
+            log_path: log.exists().then(|| log.display().to_string()),
+        })
+    }
+
+    fn create(&self, spec: &CreateSpec, image: &Image, cfg: &Config, out: &Output) -> Result<()> {
+        if spec.bridge.is_some() {
+            return Err(Error::usage(format!("--network bridge=… is not supported by {}: its containers get their own network namespace with loopback only", self.runtime))
+                .with_hint("use --network none, or --backend lxc for a bridged container"));
+        }
+        if spec.ephemeral {
+            // OCI runtimes have no remove-on-exit, and guestkit runs no daemon to do it.
+            return Err(Error::usage(format!(
+                "ctr-run --detach --rm is not supported by {}",
+                self.runtime
+            ))
+            .with_hint("run in the foreground with --rm, or delete it later with ctr-delete"));
+        }
+        let dir = self.bundle(&spec.name);
+        if dir.exists() {
+            return Err(Error::conflict(format!("{} already exists", dir.display())));
+        }
+        std::fs::create_dir_all(dir.join("rootfs"))
+            .map_err(|e| Error::io("cannot create", &dir, e))?;
+        let made = self.create_in(spec, image, cfg, &dir, out);
+        if made.is_err() {
+            out.trace(&format!("create failed; removing {}", dir.display()));
+            if let Err(e) = remove_bundle(&dir) {
+                out.warn(&format!(
+                    "could not clean up {}: {}",
+                    dir.display(),
+                    e.message
+                ));
+            }
+        }
+        made
+    }
+
+    fn start(&self, name: &str, out: &Output) -> Result<()> {
+        self.forget(name, out)?;
+        let dir = self.bundle(name);
+        if !dir.join("config.json").is_file() {
+            return Err(Error::conflict(format!(
+                "{name} has no bundle in {}; it was not created by guestkit",
+                self.bundles.display()
+            )));
+        }
+        let open = |f: &str| {
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(dir.join(f))
+                .map_err(|e| Error::io("cannot open", &dir.join(f), e))
+        };
+        let log = open(LOG)?;
+        let runtime_log = dir.join(RUNTIME_LOG);
+        let _ = std::fs::write(&runtime_log, "");
+        let mut args = vec![
+            "--log".into(),
+            runtime_log.clone().into_os_string(),
+            "--log-format=json".into(),
+        ];
+        args.extend(self.args(&[
+            "run",
+            "--detach",
+            "--bundle",
+            &dir.display().to_string(),
+            name,
+        ]));
+        let program = self.tool.find()?;
+        out.trace(&format!(
+            "+ {} >>{}",
+            show(&program.display().to_string(), &args),
+            dir.join(LOG).display()
+        ));
+        // The container keeps the runtime's stdout and stderr: its log file.
+        let status = std::process::Command::new(&program)
+            .args(&args)
+            .stdin(std::process::Stdio::null())
+            .stdout(
+                log.try_clone()
+                    .map_err(|e| Error::io("cannot open", &dir.join(LOG), e))?,
+            )
+            .stderr(log)
+            .status()
+            .map_err(|e| {
+                Error::failed(format!(
+                    "cannot run {}: {}",
+                    program.display(),
+                    plain_io(&e)
+                ))
+            })?;
+        if !status.success() {
+            let text = std::fs::read_to_string(&runtime_log).unwrap_or_default();
+            let _ = self.forget(name, out);
+            return Err(self
+                .failure("run", &text)
+                .with_hint(format!("details: {}", runtime_log.display())));
+        }
+        Ok(())
+    }
+
+    fn stop(&self, name: &str, timeout_s: u64, force: bool, out: &Output) -> Result<()> {
+        if !force {
+            self.signal(name, libc::SIGTERM, out)?;
+            if self.wait_stopped(name, Duration::from_secs(timeout_s), out)? {
+                return Ok(());
+            }
+            out.trace("timed out waiting; sending SIGKILL");
+        }
+        // A container that ended in the meantime cannot be signalled; that is fine.
+        if let Err(e) = self.signal(name, libc::SIGKILL, out)
+            && self.status(name, out)? != Status::Stopped
+        {
+            return Err(e);
+        }
+        if !self.wait_stopped(name, Duration::from_secs(10), out)? {
+            return Err(Error::timeout(
+                "the container did not stop 10 seconds after SIGKILL",
+            ));
+        }
+        Ok(())
+    }
+
+    fn kill(&self, name: &str, signal: i32, out: &Output) -> Result<()> {
+        self.signal(name, signal, out)
+    }
+
+    fn delete(&self, name: &str, out: &Output) -> Result<()> {
+        self.forget(name, out)?;
+        remove_bundle(&self.bundle(name))
+    }
+
+    fn exec(&self, name: &str, spec: &ExecSpec, out: &Output) -> Result<i32> {
+        let root = self.bundle(name).join("rootfs");
+        let env = self
+            .config(name)
+            .and_then(|c| c.process().clone())
+            .and_then(|p| p.env().clone())
+            .unwrap_or_default();
+        let path = spec
+            .env
+            .iter()
+            .find(|(k, _)| k == "PATH")
+            .map(|(_, v)| v.clone())
+            .or_else(|| {
+                env.iter()
+                    .find_map(|e| e.strip_prefix("PATH=").map(str::to_string))
+            })
+            .unwrap_or_else(|| DEFAULT_PATH.into());
+        if root.is_dir() {
+            rootfs::check_command(&root, &spec.command, &path)?;
+        }
+        let mut rest: Vec<String> = vec!["exec".into()];
+        // The container's own environment, then --env: crun's exec replaces the
+        // environment with the --env values instead of adding them.
+        let own = env.iter().filter(|e| {
+            !spec
+                .env
+                .iter()
+                .any(|(k, _)| e.split_once('=').map(|(ek, _)| ek) == Some(k.as_str()))
+        });
+        for e in own {
+            rest.push(format!("--env={e}"));
+        }
+        for (k, v) in &spec.env {
+            rest.push(format!("--env={k}={v}"));
+        }
+        if let Some(d) = &spec.cwd {
+            rest.push(format!("--cwd={d}"));
+        }
+        if let Some(u) = &spec.user {
+            let (uid, gid) = rootfs::user_ids(root.is_dir().then_some(root.as_path()), u)?;
+            rest.push(format!("--user={uid}:{gid}"));
+        }
+        rest.push(name.into());
+        rest.extend(spec.command.iter().cloned());
+        let args = self.args(&rest.iter().map(String::as_str).collect::<Vec<_>>());
+        crate::process::interactive(&self.tool.find()?, args, &|m| out.trace(m))
+    }
+
+    fn run_attached(&self, name: &str, _command: &[String], out: &Output) -> Result<i32> {
+        // The command is in the bundle's config.json, written at create.
+        self.forget(name, out)?;
+        let dir = self.bundle(name);
+        let runtime_log = dir.join(RUNTIME_LOG);
+        let _ = std::fs::write(&runtime_log, "");
+        let mut args = vec![
+            "--log".into(),
+            runtime_log.clone().into_os_string(),
+            "--log-format=json".into(),
+        ];
+        args.extend(self.args(&["run", "--bundle", &dir.display().to_string(), name]));
+        let program = self.tool.find()?;
+        out.trace(&format!(
+            "+ {}",
+            show(&program.display().to_string(), &args)
+        ));
+        let status = std::process::Command::new(&program)
+            .args(&args)
+            .status()
+            .map_err(|e| {
+                Error::failed(format!(
+                    "cannot run {}: {}",
+                    program.display(),
+                    plain_io(&e)
+                ))
+            })?;
+        let code = exit_code(&status);
+        let log = std::fs::read_to_string(&runtime_log).unwrap_or_default();
+        let _ = self.forget(name, out);
+        // The command's own failure is its exit code; the runtime's is an error in its log.
+        if code != 0 && log.lines().any(|l| l.contains("\"level\":\"error\"")) {
+            return Err(self.failure("run", &log));
+        }
+        Ok(code)
+    }
+
+    fn log_path(&self, name: &str) -> PathBuf {
+        self.bundle(name).join(LOG)
+    }
+}
+
+impl Oci {
+    fn bundle_names(&self) -> Vec<String> {
+        let Ok(entries) = std::fs::read_dir(&self.bundles) else {
+            return Vec::new();
+        };
+        entries
+            .filter_map(|e| e.ok())
+            .filter(|e| e.path().join(SIDECAR).is_file())
+            .filter_map(|e| e.file_name().into_string().ok())
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn runtime_messages() {
+        assert_eq!(
+            super::runtime_message(
+                "time=\"2026-11-25T20:27:42Z\" level=error msg=\"container does not exist\"\n"
+            ),
+            "container does not exist"
+        );
+        assert_eq!(
+            super::runtime_message("crun: cgroups in hybrid mode not supported"),
+            "cgroups in hybrid mode not supported"
+        );
+        assert_eq!(
+            super::runtime_message("{\"msg\":\"boom\",\"level\":\"error\"}"),
+            "boom"
+        );
+    }
+}

@@ -1,0 +1,78 @@
+//! What the OCI runtimes print: `list --format json` and `state`, the same
+//! shape in crun and runc (runc prints `null` for an empty list).
+
+use crate::record::Status;
+use serde::Deserialize;
+
+#[derive(Debug, Deserialize, PartialEq)]
+pub struct RuntimeState {
+    pub id: String,
+    #[serde(default)]
+    pub pid: u32,
+    pub status: String,
+    #[serde(default)]
+    pub bundle: String,
+}
+
+pub fn list(text: &str) -> Result<Vec<RuntimeState>, serde_json::Error> {
+    Ok(serde_json::from_str::<Option<Vec<RuntimeState>>>(text)?.unwrap_or_default())
+}
+
+pub fn state(text: &str) -> Result<RuntimeState, serde_json::Error> {
+    serde_json::from_str(text)
+}
+
+/// The runtime's status word as a guestkit status. OCI's words are ours.
+pub fn status(word: &str) -> Status {
+    match word {
+        "running" => Status::Running,
+        "stopped" => Status::Stopped,
+        "paused" => Status::Paused,
+        "created" => Status::Created,
+        _ => Status::Unknown,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn crun_list_recorded() {
+        let l = list(include_str!("testdata/crun-list.json")).unwrap();
+        assert_eq!(l.len(), 2);
+        assert_eq!(
+            l[0],
+            RuntimeState {
+                id: "t2".into(),
+                pid: 23096,
+                status: "created".into(),
+                bundle: "/tmp/oci2/b".into()
+            }
+        );
+        assert_eq!((l[1].pid, status(&l[1].status)), (0, Status::Stopped));
+    }
+
+    #[test]
+    fn runc_list_recorded() {
+        let l = list(include_str!("testdata/runc-list.json")).unwrap();
+        assert_eq!(l[0].id, "r1");
+        assert_eq!(status(&l[0].status), Status::Running);
+        assert_eq!(
+            list(include_str!("testdata/runc-list-stopped.json")).unwrap()[0].status,
+            "stopped"
+        );
+        assert_eq!(
+            list(include_str!("testdata/runc-list-empty.json")).unwrap(),
+            vec![]
+        );
+    }
+
+    #[test]
+    fn states_recorded() {
+        let s = state(include_str!("testdata/runc-state.json")).unwrap();
+        assert_eq!((s.id.as_str(), s.pid), ("r1", 23132));
+        let s = state(include_str!("testdata/crun-state-stopped.json")).unwrap();
+        assert_eq!((s.status.as_str(), s.pid), ("stopped", 0));
+    }
+}

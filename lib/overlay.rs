@@ -1,0 +1,76 @@
+//! Overlay mounts: a container root made of a shared read-only image and a
+//! small writable layer, so a throwaway container needs no copy of its image.
+
+use std::ffi::CString;
+use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
+
+fn cstr(p: &Path) -> std::io::Result<CString> {
+    CString::new(p.as_os_str().as_bytes())
+        .map_err(|_| std::io::Error::from(std::io::ErrorKind::InvalidInput))
+}
+
+/// Mounts `lower` (read-only) under `upper` (writes) at `target`.
+pub fn mount(lower: &Path, upper: &Path, work: &Path, target: &Path) -> std::io::Result<()> {
+    for p in [lower, upper, work] {
+        // The option string cannot carry these characters unescaped.
+        if p.as_os_str()
+            .as_bytes()
+            .iter()
+            .any(|b| matches!(b, b',' | b':' | b'\\'))
+        {
+            return Err(std::io::Error::from(std::io::ErrorKind::InvalidInput));
+        }
+    }
+    let opts = format!(
+        "lowerdir={},upperdir={},workdir={}",
+        lower.display(),
+        upper.display(),
+        work.display()
+    );
+    let (src, tgt, fs) = (
+        CString::new("overlay")?,
+        cstr(target)?,
+        CString::new("overlay")?,
+    );
+    let data = CString::new(opts)?;
+    // SAFETY: every pointer is a valid NUL-terminated string that outlives the call.
+    let rc = unsafe {
+        libc::mount(
+            src.as_ptr(),
+            tgt.as_ptr(),
+            fs.as_ptr(),
+            0,
+            data.as_ptr().cast(),
+        )
+    };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
+    }
+}
+
+/// Detaches whatever is mounted at `target`; nothing mounted is fine.
+pub fn unmount(target: &Path) -> std::io::Result<()> {
+    if !is_mountpoint(target) {
+        return Ok(());
+    }
+    let tgt = cstr(target)?;
+    // SAFETY: a valid NUL-terminated path.
+    let rc = unsafe { libc::umount2(tgt.as_ptr(), libc::MNT_DETACH) };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
+    }
+}
+
+/// Whether a directory is a mount point (its device differs from its parent's).
+pub fn is_mountpoint(p: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (std::fs::metadata(p), p.parent().map(std::fs::metadata)) {
+        (Ok(a), Some(Ok(b))) => a.dev() != b.dev(),
+        _ => false,
+    }
+}

@@ -1,0 +1,289 @@
+//! The OCI backends on the real crun and runc: the same scenarios as LXC.
+
+use crate::common::TestEnv;
+use crate::{require_lxc, require_oci, snap};
+
+fn lifecycle(rt: &str) {
+    let env = TestEnv::new();
+    let n = &format!("gk-{rt}-life");
+    let s = |step: &str| format!("{rt}-{step}");
+    snap!(
+        s("1-create"),
+        env.run(
+            "ctr-create",
+            &[
+                n,
+                "-b",
+                rt,
+                "--memory",
+                "64M",
+                "--cpus",
+                "0.5",
+                "-e",
+                "GREETING=hi there",
+                "--",
+                "sh",
+                "-c",
+                "echo \"$GREETING from $(hostname)\"; echo to-stderr >&2; exec sleep 1000"
+            ]
+        )
+    );
+    snap!(s("2-list-stopped"), env.run("ctr-list", &[]));
+    snap!(s("3-start"), env.run("ctr-start", &[n]));
+    snap!(s("4-start-again-unchanged"), env.run("ctr-start", &[n]));
+    assert_eq!(
+        crate::lifecycle::memory_limit_of(&env, n),
+        64 << 20,
+        "the memory limit did not reach the cgroup"
+    );
+    snap!(s("5-state"), env.run("ctr-state", &[n]));
+    snap!(
+        s("6-exec"),
+        env.run(
+            "ctr-exec",
+            &[
+                n,
+                "-e",
+                "X=1",
+                "--cwd",
+                "/tmp",
+                "--user",
+                "nobody",
+                "--",
+                "sh",
+                "-c",
+                "echo X=$X GREETING=$GREETING; pwd; id; exit 3"
+            ]
+        )
+    );
+    snap!(
+        s("6-exec-not-found"),
+        env.run("ctr-exec", &[n, "--", "nope"])
+    );
+    snap!(
+        s("6-exec-stdin"),
+        env.run_stdin("ctr-exec", &[n, "--", "wc", "-l"], "a\nb\n")
+    );
+    wait_for_log(&env, n, "to-stderr");
+    snap!(s("7-logs"), env.run("ctr-logs", &[n]));
+    snap!(s("8-stop"), env.run("ctr-stop", &[n]));
+    snap!(s("9-stop-again-unchanged"), env.run("ctr-stop", &[n]));
+    snap!(s("9-restart"), env.run("ctr-start", &[n]));
+    snap!(s("9-kill"), env.run("ctr-kill", &[n]));
+    snap!(s("10-delete"), env.run("ctr-delete", &[n]));
+    snap!(s("11-list-empty"), env.run("ctr-list", &[]));
+    assert!(
+        !env.path().join("state/oci").join(rt).join(n).exists(),
+        "delete left the bundle behind"
+    );
+}
+
+fn run_rm(rt: &str) {
+    let env = TestEnv::new();
+    snap!(
+        format!("{rt}-run-rm"),
+        env.run("ctr-run", &["gk-hi", "-b", rt, "--rm", "--", "echo", "hi"])
+    );
+    // A throwaway run shares the cached image read-only; its writes stay its own.
+    snap!(
+        format!("{rt}-run-rm-writes"),
+        env.run(
+            "ctr-run",
+            &[
+                "gk-hi",
+                "-b",
+                rt,
+                "--rm",
+                "--",
+                "sh",
+                "-c",
+                "echo written > /etc/gk-note; cat /etc/gk-note; rm /bin/true"
+            ]
+        )
+    );
+    snap!(
+        format!("{rt}-run-rm-image-intact"),
+        env.run(
+            "ctr-run",
+            &[
+                "gk-hi",
+                "-b",
+                rt,
+                "--rm",
+                "--",
+                "sh",
+                "-c",
+                "test -e /etc/gk-note || echo clean; test -e /bin/true && echo intact"
+            ]
+        )
+    );
+    snap!(
+        format!("{rt}-run-exit-7"),
+        env.run(
+            "ctr-run",
+            &["gk-hi", "-b", rt, "--rm", "--", "sh", "-c", "exit 7"]
+        )
+    );
+    snap!(
+        format!("{rt}-run-stdin"),
+        env.run_stdin(
+            "ctr-run",
+            &["gk-hi", "-b", rt, "--rm", "--", "tr", "a-z", "A-Z"],
+            "piped\n"
+        )
+    );
+    snap!(
+        format!("{rt}-run-not-found"),
+        env.run("ctr-run", &["gk-hi", "-b", rt, "--rm", "--", "nope"])
+    );
+    snap!(
+        format!("{rt}-run-detach-rm-refused"),
+        env.run(
+            "ctr-run",
+            &["gk-hi", "-b", rt, "--rm", "--detach", "--", "true"]
+        )
+    );
+    snap!(
+        format!("{rt}-run-bridge-refused"),
+        env.run("ctr-create", &["gk-hi", "-b", rt, "--network", "bridge=lo"])
+    );
+    assert_eq!(
+        env.stdout("ctr-list", &[]),
+        "",
+        "ctr-run --rm left something"
+    );
+}
+
+fn wait_for_log(env: &TestEnv, name: &str, text: &str) {
+    for _ in 0..100 {
+        if env.stdout("ctr-logs", &[name]).contains(text) {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    panic!("{name}'s log never showed {text:?}");
+}
+
+#[test]
+fn crun_lifecycle() {
+    require_oci!("crun");
+    lifecycle("crun");
+}
+
+#[test]
+fn runc_lifecycle() {
+    require_oci!("runc");
+    lifecycle("runc");
+}
+
+#[test]
+fn crun_run_rm() {
+    require_oci!("crun");
+    run_rm("crun");
+}
+
+#[test]
+fn runc_run_rm() {
+    require_oci!("runc");
+    run_rm("runc");
+}
+
+#[test]
+fn all_three_backends_in_one_list_and_routing() {
+    require_lxc!();
+    require_oci!("crun");
+    require_oci!("runc");
+    let env = TestEnv::new();
+    env.write_config(
+        "default_backend = \"lxc\"\n[[route]]\npattern = \"kube-ovn-*\"\nbackend = \"crun\"\n[[route]]\npattern = \"job-*\"\nbackend = \"runc\"\n",
+    );
+    snap!(
+        "route-crun",
+        env.run("ctr-create", &["kube-ovn-cni", "--", "sleep", "1000"])
+    );
+    snap!(
+        "route-runc",
+        env.run("ctr-create", &["job-1", "--", "sleep", "1000"])
+    );
+    snap!(
+        "route-default-lxc",
+        env.run("ctr-create", &["web", "--", "sleep", "1000"])
+    );
+    snap!(
+        "route-flag-wins",
+        env.run(
+            "ctr-create",
+            &["kube-ovn-x", "-b", "runc", "--", "sleep", "1000"]
+        )
+    );
+    snap!(
+        "three-backends-start",
+        env.run("ctr-start", &["kube-ovn-cni", "job-1", "web"])
+    );
+    snap!("three-backends-list", env.run("ctr-list", &[]));
+    snap!(
+        "three-backends-list-runc",
+        env.run("ctr-list", &["-b", "runc", "-o", "name"])
+    );
+    // A name is unique across backends.
+    snap!(
+        "name-taken-in-other-backend",
+        env.run("ctr-create", &["web", "-b", "crun"])
+    );
+    let listed = env.stdout("ctr-list", &[]);
+    snap!(
+        "three-backends-stop-from-list",
+        env.run_stdin("ctr-stop", &["--jobs", "3"], &listed)
+    );
+    snap!(
+        "three-backends-delete",
+        env.run(
+            "ctr-delete",
+            &["kube-ovn-cni", "job-1", "web", "kube-ovn-x"]
+        )
+    );
+}
+
+#[test]
+fn same_name_in_two_backends_is_ambiguous() {
+    require_oci!("runc");
+    require_lxc!();
+    let env = TestEnv::new();
+    env.ok("ctr-create", &["gk-twin", "-b", "runc", "--", "true"]);
+    // Made behind guestkit's back: LXC itself creates the twin.
+    let lxc = env.path().join("lxc");
+    let conf = env.path().join("twin.conf");
+    std::fs::write(&conf, "lxc.net.0.type = empty\n").unwrap();
+    let ok = std::process::Command::new("lxc-create")
+        .arg("-P")
+        .arg(&lxc)
+        .args(["-n", "gk-twin", "-t", "none", "-f"])
+        .arg(&conf)
+        .status()
+        .unwrap();
+    assert!(ok.success());
+    snap!("twin-ambiguous", env.run("ctr-start", &["gk-twin"]));
+    snap!(
+        "twin-picked",
+        env.run("ctr-delete", &["gk-twin", "-b", "runc"])
+    );
+    snap!(
+        "twin-from-stdin-record",
+        env.run_stdin(
+            "ctr-delete",
+            &[],
+            "{\"name\":\"gk-twin\",\"backend\":\"lxc\"}\n"
+        )
+    );
+}
+
+#[test]
+fn missing_runtime_is_unavailable() {
+    let env = TestEnv::new();
+    let mut cmd = env.cmd("ctr-list");
+    cmd.env("PATH", "/nonexistent").args(["-b", "crun"]);
+    snap!("crun-missing", env.run_cmd(&mut cmd, None));
+    let mut cmd = env.cmd("ctr-create");
+    cmd.env("PATH", "/nonexistent").args(["x", "-b", "runc"]);
+    snap!("runc-missing", env.run_cmd(&mut cmd, None));
+}
