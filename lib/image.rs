@@ -124,10 +124,17 @@ impl Image {
                 args.extend(["-f".into(), file.into(), "-C".into(), rootfs.into()]);
                 let r = capture(&TAR.find()?, args, &trace)?;
                 if !r.ok() {
+                    // The first line names the cause ("xz: File format not recognized");
+                    // tar's own lines after it only say that it gave up.
+                    let first = r
+                        .stderr
+                        .lines()
+                        .map(str::trim)
+                        .find(|l| !l.is_empty())
+                        .unwrap_or("failed");
                     return Err(Error::invalid(format!(
-                        "cannot unpack image {}: {}",
-                        file.display(),
-                        last_line(&r.stderr)
+                        "cannot unpack image {}: {first}",
+                        file.display()
                     )));
                 }
                 return Ok(());

@@ -287,3 +287,45 @@ fn missing_runtime_is_unavailable() {
     cmd.env("PATH", "/nonexistent").args(["x", "-b", "runc"]);
     snap!("runc-missing", env.run_cmd(&mut cmd, None));
 }
+
+fn failed_create_leaves_nothing(rt: &str) {
+    let env = TestEnv::new();
+    let bad = env.path().join("broken.tar.xz");
+    std::fs::write(&bad, "not xz").unwrap();
+    snap!(
+        format!("{rt}-create-bad-tarball"),
+        env.run(
+            "ctr-create",
+            &["gk-bad", "-b", rt, "--image", bad.to_str().unwrap()]
+        )
+    );
+    let empty = env.path().join("empty-rootfs");
+    std::fs::create_dir(&empty).unwrap();
+    snap!(
+        format!("{rt}-create-image-without-init"),
+        env.run(
+            "ctr-create",
+            &["gk-bad", "-b", rt, "--image", empty.to_str().unwrap()]
+        )
+    );
+    let bundles = env.path().join("state/oci").join(rt);
+    let left = std::fs::read_dir(&bundles).map(|d| d.count()).unwrap_or(0);
+    assert_eq!(
+        left,
+        0,
+        "a failed create left a bundle in {}",
+        bundles.display()
+    );
+}
+
+#[test]
+fn crun_failed_create_leaves_nothing() {
+    require_oci!("crun");
+    failed_create_leaves_nothing("crun");
+}
+
+#[test]
+fn runc_failed_create_leaves_nothing() {
+    require_oci!("runc");
+    failed_create_leaves_nothing("runc");
+}

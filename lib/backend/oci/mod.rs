@@ -158,6 +158,8 @@ impl Oci {
     fn spec(&self, spec: &CreateSpec, base: Option<Spec>, root: &Path) -> Result<Spec> {
         let bad =
             |e: oci_spec::OciSpecError| Error::failed(format!("cannot build config.json: {e}"));
+        // A given bundle's own command is the default; oci-spec's default ("sh") is not.
+        let has_base = base.is_some();
         let mut s = base.unwrap_or_default();
         s.set_hostname(Some(spec.name.clone()));
         s.set_root(Some(
@@ -172,7 +174,7 @@ impl Oci {
         let args = if !spec.command.is_empty() {
             spec.command.clone()
         } else {
-            match p.args().as_ref().filter(|a| !a.is_empty()) {
+            match p.args().as_ref().filter(|a| has_base && !a.is_empty()) {
                 Some(a) => a.clone(),
                 None => vec!["/sbin/init".into()],
             }
