@@ -26,12 +26,24 @@ pub const ENVIRONMENT: &[(&str, &str)] = &[
         "Where built images are cached (overrides cache_dir).",
     ),
     (
+        "GUESTKIT_STATE_DIR",
+        "Where guestkit keeps OCI bundles (overrides state_dir).",
+    ),
+    (
+        "GUESTKIT_OCI_ROOT",
+        "The crun and runc state directory root, passed as --root (overrides oci.runtime_root).",
+    ),
+    (
         "XDG_CONFIG_HOME",
         "The user configuration file is $XDG_CONFIG_HOME/guestkit/config.toml (default ~/.config).",
     ),
     (
         "XDG_CACHE_HOME",
         "Without root, images are cached in $XDG_CACHE_HOME/guestkit (default ~/.cache).",
+    ),
+    (
+        "XDG_DATA_HOME",
+        "Without root, OCI bundles are kept in $XDG_DATA_HOME/guestkit (default ~/.local/share).",
     ),
     (
         "NO_COLOR",
@@ -52,6 +64,14 @@ pub const FILES: &[(&str, &str)] = &[
     (
         "~/.config/guestkit/config.toml",
         "The user configuration file, laid over the system one key by key.",
+    ),
+    (
+        "/var/lib/guestkit/oci/RUNTIME/NAME/",
+        "An OCI container's bundle: config.json, rootfs, console.log (its output), runtime.log and guestkit.json.",
+    ),
+    (
+        "/run/crun/, /run/runc/",
+        "The runtimes' own state, one directory per container.",
     ),
     (
         "/var/lib/lxc/NAME/",
@@ -139,7 +159,33 @@ impl Config {
         if let Some(p) = env("GUESTKIT_OCI_ROOT") {
             cfg.oci.runtime_root = Some(p.into());
         }
+        cfg.check_backends()?;
         Ok(cfg)
+    }
+
+    /// Unknown backends in the file are bad configuration, found at load time
+    /// rather than at the first create that uses them.
+    fn check_backends(&self) -> Result<()> {
+        let known = crate::backend::NAMES;
+        let bad = |what: String, b: &str| {
+            Error::invalid(format!(
+                "bad configuration: {what}: unknown backend {b:?}, expected one of {}",
+                known.join(", ")
+            ))
+        };
+        if let Some(b) = self
+            .default_backend
+            .as_deref()
+            .filter(|b| !known.contains(b))
+        {
+            return Err(bad("default_backend".into(), b));
+        }
+        for (i, r) in self.routes.iter().enumerate() {
+            if !known.contains(&r.backend.as_str()) {
+                return Err(bad(format!("route {} ({})", i + 1, r.pattern), &r.backend));
+            }
+        }
+        Ok(())
     }
 
     /// The backend a new container of this name goes to, unless one is named.

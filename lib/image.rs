@@ -206,6 +206,21 @@ fn copy_plain_tree(src: &Path, dst: &Path) -> Result<()> {
     Ok(())
 }
 
+/// Creates a new container's own directory, atomically: of two creates of one
+/// name at once, exactly one gets it, and the other's cleanup can never touch it.
+pub fn claim_dir(dir: &Path) -> Result<()> {
+    if let Some(parent) = dir.parent() {
+        std::fs::create_dir_all(parent).map_err(|e| Error::io("cannot create", parent, e))?;
+    }
+    match std::fs::create_dir(dir) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            Err(Error::conflict(format!("{} already exists", dir.display())))
+        }
+        Err(e) => Err(Error::io("cannot create", dir, e)),
+    }
+}
+
 /// `cp -a SRC/. DST`: keeps owners, modes, links and special files.
 pub fn copy_tree(src: &Path, dst: &Path, out: &Output) -> Result<()> {
     let r = capture(

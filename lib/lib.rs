@@ -16,5 +16,6 @@ pub mod process;
 pub mod record;
 pub mod rootfs;
 pub mod run;
+pub mod signals;
 pub mod targets;
 pub mod units;

@@ -3,10 +3,25 @@
 
 use crate::error::{Error, Result};
 
-pub const MAX_LEN: usize = 63;
+/// New containers' names are their hostnames, so at most 63 bytes.
+pub const MAX_NEW: usize = 63;
+/// Existing containers made by other tools may have longer names (podman's
+/// IDs are 64 hex digits).
+pub const MAX_LEN: usize = 128;
 
-/// A container name is a hostname label: letters, digits, `-`, `_` and `.`,
-/// starting with a letter or digit, at most 63 bytes, not `.` or `..`.
+/// The name of a container to create: as `check`, and at most 63 bytes.
+pub fn check_new(name: &str) -> Result<()> {
+    check(name)?;
+    if name.len() > MAX_NEW {
+        return Err(Error::usage(format!(
+            "invalid container name {name:?}: a new container's name is its hostname, at most {MAX_NEW} bytes"
+        )));
+    }
+    Ok(())
+}
+
+/// A container name: letters, digits, `-`, `_` and `.`, starting with a
+/// letter or digit, at most 128 bytes, so never `.`, `..` or a path.
 pub fn check(name: &str) -> Result<()> {
     let bad = |why: &str| {
         Err(Error::usage(format!(
@@ -80,6 +95,8 @@ mod tests {
         for good in ["web", "web-1", "a", "db_2.old", "9lives"] {
             check(good).unwrap();
         }
+        assert!(check(&"f".repeat(64)).is_ok(), "podman-style ids are names");
+        assert!(check_new(&"f".repeat(64)).is_err());
         for bad in [
             "",
             "-x",
@@ -89,7 +106,7 @@ mod tests {
             "a b",
             "tab\there",
             "é",
-            &"x".repeat(64),
+            &"x".repeat(129),
         ] {
             assert!(check(bad).is_err(), "{bad:?} accepted");
         }

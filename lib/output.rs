@@ -25,6 +25,14 @@ pub struct Output {
     pub stderr_color: bool,
 }
 
+static STDOUT_CLOSED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+static KEEP_GOING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Makes a closed stdout stop the output but not the work (action tools).
+pub fn keep_going_when_stdout_closes() {
+    KEEP_GOING.store(true, std::sync::atomic::Ordering::Relaxed);
+}
+
 /// When the tool started, for the elapsed times in --verbose traces.
 pub static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
 
@@ -78,13 +86,25 @@ impl Output {
 
     /// Writes text to stdout; a reader that went away ends the process with 0.
     pub fn write(&self, text: &str) {
+        self.write_bytes(text.as_bytes())
+    }
+
+    /// Writes bytes to stdout. When the reader has gone (`| head`), a list
+    /// ends quietly with 0; an action tool (see `keep_going`) finishes its
+    /// targets, so a batch is never cut off half-done, and prints no more.
+    pub fn write_bytes(&self, bytes: &[u8]) {
+        use std::sync::atomic::Ordering;
+        if STDOUT_CLOSED.load(Ordering::Relaxed) {
+            return;
+        }
         let mut stdout = std::io::stdout().lock();
-        if let Err(e) = stdout
-            .write_all(text.as_bytes())
-            .and_then(|_| stdout.flush())
-        {
+        if let Err(e) = stdout.write_all(bytes).and_then(|_| stdout.flush()) {
             if e.kind() == std::io::ErrorKind::BrokenPipe {
-                std::process::exit(0);
+                if !KEEP_GOING.load(Ordering::Relaxed) {
+                    std::process::exit(0);
+                }
+                STDOUT_CLOSED.store(true, Ordering::Relaxed);
+                return;
             }
             self.error(
                 None,

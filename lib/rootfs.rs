@@ -50,7 +50,12 @@ pub fn user_ids(root: Option<&Path>, user: &str) -> Result<(u32, u32)> {
         .find(|f| f.len() > 3 && (f[0] == u || f[2] == u));
     let uid = match (u.parse::<u32>(), &entry) {
         (Ok(n), _) => n,
-        (_, Some(f)) => f[2].parse().unwrap_or(0),
+        (_, Some(f)) => f[2].parse().map_err(|_| {
+            Error::invalid(format!(
+                "user {u:?} has a bad uid {:?} in the container's /etc/passwd",
+                f[2]
+            ))
+        })?,
         _ => {
             return Err(Error::not_found(format!(
                 "no user {u:?} in the container's /etc/passwd"

@@ -24,7 +24,8 @@ pub struct Ctx {
 /// code, so their own failures use the container-engine codes: 125 the tool
 /// failed, 126 the command could not be run, 127 it was not found.
 pub fn engine_failure(e: Error) -> Error {
-    if e.exit.is_some() {
+    // Usage errors keep code 2, as parse errors (unknown flags) do.
+    if e.exit.is_some() || e.kind == crate::error::Kind::Usage {
         e
     } else {
         e.with_exit(125)
@@ -126,12 +127,18 @@ impl Ctx {
 
     /// The backend holding a target: the one the target or --backend names, else a lookup.
     pub fn locate(&self, t: &Target) -> Result<Box<dyn Backend>> {
-        if let Some(b) = &t.backend {
-            // A backend named by an input record is input data, not a flag.
-            backend::by_name(&self.cfg, b).map_err(|mut e| {
-                e.kind = crate::error::Kind::InvalidInput;
-                e
-            })?;
+        // An input record's backend and --backend must agree: acting on a
+        // container of another backend than the one asked for is never meant.
+        if let (Some(b), Some(f)) = (&t.backend, self.backend_flag())
+            && b != f
+        {
+            return Err(Error::invalid(format!(
+                "the input names backend {b}, but --backend names {f}"
+            ))
+            .with_hint(format!(
+                "to act on one backend's containers, filter the list: ctr-list -b {f} | {}",
+                self.cmd.name
+            )));
         }
         let named = t.backend.as_deref().or(self.backend_flag());
         backend::locate(&self.cfg, &t.name, named)
@@ -144,6 +151,7 @@ impl Ctx {
         F: Fn(&Target) -> Result<Done> + Sync,
     {
         let jobs = self.jobs()?;
+        crate::output::keep_going_when_stdout_closes();
         let mut results = Vec::new();
         let mut kinds = Vec::new();
         crate::jobs::run_ordered(targets, jobs, &f, |t, r: Result<Done>| {

@@ -88,8 +88,17 @@ fn parse_line(line: &str) -> Result<Option<Target>> {
     }
     let v: Value =
         serde_json::from_str(text).map_err(|e| Error::invalid(format!("invalid JSON: {e}")))?;
-    let Value::Object(o) = v else {
-        return Err(Error::invalid("expected a JSON object with a \"name\""));
+    let o = match v {
+        Value::Object(o) => o,
+        // `jq .name` without -r prints names as JSON strings.
+        Value::String(name) => {
+            crate::names::check(&name)?;
+            return Ok(Some(Target {
+                name,
+                backend: None,
+            }));
+        }
+        _ => return Err(Error::invalid("expected a JSON object with a \"name\"")),
     };
     let name = match o.get("name") {
         Some(Value::String(s)) => s.clone(),
@@ -99,7 +108,13 @@ fn parse_line(line: &str) -> Result<Option<Target>> {
     crate::names::check(&name)?;
     let backend = match o.get("backend") {
         None | Some(Value::Null) => None,
-        Some(Value::String(s)) => Some(s.clone()),
+        Some(Value::String(s)) if crate::backend::NAMES.contains(&s.as_str()) => Some(s.clone()),
+        Some(Value::String(s)) => {
+            return Err(Error::invalid(format!(
+                "unknown backend {s:?}: expected one of {}",
+                crate::backend::NAMES.join(", ")
+            )));
+        }
         Some(_) => return Err(Error::invalid("\"backend\" must be a string")),
     };
     Ok(Some(Target { name, backend }))
@@ -115,7 +130,8 @@ mod tests {
 
     #[test]
     fn objects_and_bare_names() {
-        let input = "{\"name\":\"web\",\"backend\":\"lxc\",\"status\":\"running\"}\n\n  db  \n";
+        let input =
+            "{\"name\":\"web\",\"backend\":\"lxc\",\"status\":\"running\"}\n\n  db  \n\"quoted\"\n";
         let t = from_lines(input.as_bytes(), &out()).unwrap();
         assert_eq!(
             t[0],
@@ -124,6 +140,7 @@ mod tests {
                 backend: Some("lxc".into())
             }
         );
+        assert_eq!(t[2].name, "quoted");
         assert_eq!(
             t[1],
             Target {
@@ -136,6 +153,7 @@ mod tests {
     #[test]
     fn any_bad_line_refuses_all() {
         for input in [
+            "{\"name\":\"web\",\"backend\":\"nope\"}\n",
             "web\n{\"nam\":1}\n",
             "web\n[1]\n",
             "{bad json\n",

@@ -72,6 +72,12 @@ pub trait Backend: Send + Sync {
     fn log_path(&self, name: &str) -> PathBuf;
 }
 
+/// Shell that passes the signals a user may send (ctr-stop's TERM, ctr-kill's
+/// others) on to `$child`: a command that is itself PID 1 in its namespace would
+/// ignore every signal it has no handler for, and every stop would wait out
+/// its timeout. Used by the backends' small init wrappers.
+pub const FORWARD_SIGNALS: &str = "for s in TERM INT HUP QUIT USR1 USR2 WINCH; do trap \"kill -$s \\$child 2>/dev/null\" $s; done";
+
 pub const NAMES: &[&str] = &["lxc", "crun", "runc"];
 
 /// A backend by name, whether or not its tools are installed.

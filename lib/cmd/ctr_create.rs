@@ -58,7 +58,7 @@ const FLAGS: &[Flag] = &[
 
 /// The create request from the flags, every value checked.
 pub fn spec(ctx: &Ctx, name: &str) -> Result<(CreateSpec, Image)> {
-    crate::names::check(name)?;
+    crate::names::check_new(name)?;
     let m = &ctx.m;
     let mut spec = CreateSpec {
         name: name.to_string(),
@@ -70,9 +70,10 @@ pub fn spec(ctx: &Ctx, name: &str) -> Result<(CreateSpec, Image)> {
         .map(crate::units::parse_size)
         .transpose()?;
     spec.cpus = match m.number::<f64>("cpus")? {
-        Some(c) if !(c > 0.0 && c <= 1024.0) => {
+        // The kernel's CFS quota is at least 1 ms per 100 ms period.
+        Some(c) if !(0.01..=1024.0).contains(&c) => {
             return Err(Error::usage(format!(
-                "invalid value {c} for --cpus: expected more than 0"
+                "invalid value {c} for --cpus: expected a number from 0.01 to 1024"
             )));
         }
         c => c,
@@ -166,11 +167,25 @@ pub fn create(
     let b = backend::by_name(&ctx.cfg, &name)?;
     b.check()?;
     backend::ensure_free(&ctx.cfg, &spec.name)?;
+    // Ctrl-C now ends the children (tar, cp, the runtime), whose failure
+    // leads to the cleanup below, instead of ending us before it.
+    crate::signals::defer();
     b.create(spec, image, &ctx.cfg, &ctx.out)?;
+    let interrupted = || {
+        crate::signals::interrupted()
+            .then(|| Error::failed("interrupted; the new container was removed").with_exit(130))
+    };
+    if let Some(e) = interrupted() {
+        let _ = b.delete(&spec.name, &ctx.out);
+        return Err(e);
+    }
     if !start {
         return Ok((b, Status::Stopped));
     }
-    if let Err(e) = b.start(&spec.name, &ctx.out) {
+    if let Err(e) = b
+        .start(&spec.name, &ctx.out)
+        .and_then(|()| interrupted().map_or(Ok(()), Err))
+    {
         if let Err(d) = b.delete(&spec.name, &ctx.out) {
             ctx.out.warn(&format!(
                 "could not remove the container that failed to start: {}",

@@ -76,7 +76,8 @@ pub fn run(ctx: &Ctx) -> Result<u8> {
         Some(n) => tail_start(&text, n),
         None => 0,
     };
-    ctx.out.write(&String::from_utf8_lossy(&text[start..]));
+    // Raw bytes: a log is not always UTF-8, and a chunk may end mid-character.
+    ctx.out.write_bytes(&text[start..]);
     if !ctx.m.flag("follow") {
         return Ok(0);
     }
@@ -96,7 +97,7 @@ pub fn run(ctx: &Ctx) -> Result<u8> {
                 && !chunk.is_empty()
             {
                 offset += chunk.len() as u64;
-                ctx.out.write(&String::from_utf8_lossy(&chunk));
+                ctx.out.write_bytes(&chunk);
             }
         }
         if !running {

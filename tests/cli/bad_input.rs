@@ -7,7 +7,7 @@ use crate::{require_lxc, snap};
 #[test]
 fn invalid_names_are_refused() {
     let env = TestEnv::new();
-    let long = "x".repeat(64);
+    let long = "x".repeat(129);
     for (label, name) in [
         ("empty", ""),
         ("dash", "-x"),
@@ -24,6 +24,11 @@ fn invalid_names_are_refused() {
         );
     }
     snap!("invalid-name-create", env.run("ctr-create", &["a/b"]));
+    // A new container's name is its hostname: at most 63 bytes.
+    snap!(
+        "invalid-name-create-long",
+        env.run("ctr-create", &[&"x".repeat(64)])
+    );
     snap!(
         "invalid-name-stdin",
         env.run_stdin("ctr-stop", &[], "ok-name\n../etc\n")
@@ -64,6 +69,20 @@ fn malformed_stdin_applies_nothing() {
     snap!(
         "stdin-empty-is-nothing-to-do",
         env.run_stdin("ctr-start", &[], "")
+    );
+    // `jq .name` without -r: names as JSON strings.
+    snap!(
+        "stdin-json-string-names",
+        env.run_stdin("ctr-stop", &[], "\"gk-stdin-a\"\n")
+    );
+    // An input record's backend and --backend must agree.
+    snap!(
+        "stdin-backend-disagrees-with-flag",
+        env.run_stdin(
+            "ctr-stop",
+            &["-b", "lxc"],
+            "{\"name\":\"gk-stdin-a\",\"backend\":\"crun\"}\n"
+        )
     );
     snap!(
         "stdin-unknown-backend",

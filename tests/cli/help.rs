@@ -66,6 +66,8 @@ fn bad_config_is_invalid_input() {
     let env = TestEnv::new();
     env.write_config("defualt_backend = \"lxc\"\n");
     snap!("config-unknown-key", env.run("ctr-list", &[]));
+    env.write_config("[[route]]\npattern = \"k-*\"\nbackend = \"kube\"\n");
+    snap!("config-unknown-route-backend", env.run("ctr-list", &[]));
     env.write_config("default_backend = \n");
     snap!("config-bad-toml", env.run("ctr-list", &[]));
 }

@@ -95,6 +95,29 @@ fn kill_ends_a_container() {
     wait_for_status(&env, n, "stopped");
     snap!("kill-stopped-refused", env.run("ctr-kill", &[n]));
     env.ok("ctr-delete", &[n]);
+    // Signals other than TERM reach a command, through the init wrapper.
+    let h = "gk-hup";
+    env.ok(
+        "ctr-create",
+        &[
+            h,
+            "--start",
+            "--",
+            "sh",
+            "-c",
+            "trap 'echo got HUP' HUP; while :; do sleep 1; done",
+        ],
+    );
+    snap!("kill-hup", env.run("ctr-kill", &[h, "--signal", "HUP"]));
+    for _ in 0..100 {
+        if env.stdout("ctr-logs", &[h]).contains("got HUP") {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    snap!("kill-hup-logs", env.run("ctr-logs", &[h]));
+    env.ok("ctr-stop", &[h]);
+    env.ok("ctr-delete", &[h]);
 }
 
 #[test]

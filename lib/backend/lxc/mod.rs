@@ -342,8 +342,16 @@ impl Backend for Lxc {
     }
 
     fn names(&self) -> Result<Vec<String>> {
-        let Ok(entries) = std::fs::read_dir(&self.path) else {
-            return Ok(Vec::new());
+        let entries = match std::fs::read_dir(&self.path) {
+            Ok(e) => e,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => {
+                return Err(Error::io(
+                    "cannot read the LXC container directory",
+                    &self.path,
+                    e,
+                ));
+            }
         };
         let mut names: Vec<String> = entries
             .filter_map(|e| e.ok())
@@ -412,12 +420,11 @@ impl Backend for Lxc {
             )));
         }
         let dir = self.dir(&spec.name);
-        if dir.exists() {
-            return Err(Error::conflict(format!("{} already exists", dir.display())));
-        }
+        crate::image::claim_dir(&dir)?;
         let rootfs = dir.join("rootfs");
-        std::fs::create_dir_all(&rootfs).map_err(|e| Error::io("cannot create", &rootfs, e))?;
-        let made = self.create_in(spec, image, cfg, &rootfs, out);
+        let made = std::fs::create_dir(&rootfs)
+            .map_err(|e| Error::io("cannot create", &rootfs, e))
+            .and_then(|()| self.create_in(spec, image, cfg, &rootfs, out));
         if made.is_err() {
             out.trace(&format!("create failed; removing {}", dir.display()));
             if let Err(e) = self.remove(&spec.name, out) {
@@ -560,8 +567,7 @@ impl Backend for Lxc {
 }
 
 /// The container's init: runs the command with its output on the console log,
-/// and passes TERM and INT on to it. (A command that is itself PID 1 would
-/// ignore them, and every stop would wait out the timeout.)
+/// and passes signals on to it (see `FORWARD_SIGNALS`).
 fn init_script(command: &[String]) -> String {
     let cmd: Vec<String> = command.iter().map(|a| sh_quote(a)).collect();
     format!(
@@ -569,14 +575,14 @@ fn init_script(command: &[String]) -> String {
          exec >/dev/console 2>&1 </dev/null\n\
          {} &\n\
          child=$!\n\
-         trap 'kill -TERM $child 2>/dev/null' TERM\n\
-         trap 'kill -INT $child 2>/dev/null' INT\n\
+         {}\n\
          while :; do\n\
          \x20   wait $child\n\
          \x20   status=$?\n\
          \x20   kill -0 $child 2>/dev/null || exit $status\n\
          done\n",
-        cmd.join(" ")
+        cmd.join(" "),
+        super::FORWARD_SIGNALS
     )
 }
 

@@ -179,10 +179,14 @@ impl Oci {
                 None => vec!["/sbin/init".into()],
             }
         };
-        rootfs::check_command(root, &args, DEFAULT_PATH).map_err(|e| {
-            Error::invalid(format!("the image cannot run {:?}: {}", args[0], e.message))
-                .with_hint("give the command the container runs after --")
-        })?;
+        // Without a command the image must have its init; a given command is
+        // checked when it runs (127/126 then, as for lxc).
+        if spec.command.is_empty() {
+            rootfs::check_command(root, &args, DEFAULT_PATH).map_err(|e| {
+                Error::invalid(format!("the image cannot run {:?}: {}", args[0], e.message))
+                    .with_hint("give the command the container runs after --")
+            })?;
+        }
         p.set_args(Some(with_init(root, &spec.command, args)));
         let mut env: Vec<String> = p
             .env()
@@ -315,22 +319,23 @@ fn remove_bundle(dir: &Path) -> Result<()> {
     }
 }
 
-/// A command behind a small shell init that passes TERM and INT on to it:
-/// a command that is itself PID 1 ignores them, and every stop would wait out
-/// its timeout. Needs /bin/sh in the image; without it, or for the image's
+/// A command behind a small shell init that passes signals on to it (see
+/// `FORWARD_SIGNALS`). Needs /bin/sh in the image; without it, or for the image's
 /// own init, the command runs as it is. `"$@"` carries the arguments, so
 /// nothing is re-quoted; stdin is kept (a background job's would be /dev/null).
 fn with_init(root: &Path, command: &[String], args: Vec<String>) -> Vec<String> {
     if command.is_empty() || rootfs::resolve_in_root(root, "/bin/sh").is_none() {
         return args;
     }
-    let script = "exec 3<&0; \"$@\" <&3 3<&- & child=$!; \
-                  trap 'kill -TERM $child 2>/dev/null' TERM; trap 'kill -INT $child 2>/dev/null' INT; \
-                  while :; do wait $child; status=$?; kill -0 $child 2>/dev/null || exit $status; done";
+    let script = format!(
+        "exec 3<&0; \"$@\" <&3 3<&- & child=$!; {}; \
+         while :; do wait $child; status=$?; kill -0 $child 2>/dev/null || exit $status; done",
+        super::FORWARD_SIGNALS
+    );
     let mut a: Vec<String> = vec![
         "/bin/sh".into(),
         "-c".into(),
-        script.into(),
+        script,
         "guestkit-init".into(),
     ];
     a.extend(args);
@@ -498,12 +503,10 @@ impl Backend for Oci {
             .with_hint("run in the foreground with --rm, or delete it later with ctr-delete"));
         }
         let dir = self.bundle(&spec.name);
-        if dir.exists() {
-            return Err(Error::conflict(format!("{} already exists", dir.display())));
-        }
-        std::fs::create_dir_all(dir.join("rootfs"))
-            .map_err(|e| Error::io("cannot create", &dir, e))?;
-        let made = self.create_in(spec, image, cfg, &dir, out);
+        crate::image::claim_dir(&dir)?;
+        let made = std::fs::create_dir(dir.join("rootfs"))
+            .map_err(|e| Error::io("cannot create", &dir, e))
+            .and_then(|()| self.create_in(spec, image, cfg, &dir, out));
         if made.is_err() {
             out.trace(&format!("create failed; removing {}", dir.display()));
             if let Err(e) = remove_bundle(&dir) {
@@ -518,14 +521,16 @@ impl Backend for Oci {
     }
 
     fn start(&self, name: &str, out: &Output) -> Result<()> {
-        self.forget(name, out)?;
         let dir = self.bundle(name);
+        // Checked first: the runtime's record of a container made by another
+        // tool (podman, say) is not ours to delete.
         if !dir.join("config.json").is_file() {
             return Err(Error::conflict(format!(
                 "{name} has no bundle in {}; it was not created by guestkit",
                 self.bundles.display()
             )));
         }
+        self.forget(name, out)?;
         let open = |f: &str| {
             std::fs::OpenOptions::new()
                 .create(true)
@@ -660,10 +665,20 @@ impl Backend for Oci {
         crate::process::interactive(&self.tool.find()?, args, &|m| out.trace(m))
     }
 
-    fn run_attached(&self, name: &str, _command: &[String], out: &Output) -> Result<i32> {
+    fn run_attached(&self, name: &str, command: &[String], out: &Output) -> Result<i32> {
         // The command is in the bundle's config.json, written at create.
-        self.forget(name, out)?;
         let dir = self.bundle(name);
+        let path = self
+            .config(name)
+            .and_then(|c| c.process().clone())
+            .and_then(|p| p.env().clone())
+            .and_then(|env| {
+                env.iter()
+                    .find_map(|e| e.strip_prefix("PATH=").map(str::to_string))
+            })
+            .unwrap_or_else(|| DEFAULT_PATH.into());
+        rootfs::check_command(&dir.join("rootfs"), command, &path)?;
+        self.forget(name, out)?;
         let runtime_log = dir.join(RUNTIME_LOG);
         let _ = std::fs::write(&runtime_log, "");
         let mut args = vec![
