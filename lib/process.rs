@@ -14,8 +14,19 @@ pub struct Tool {
 }
 
 impl Tool {
+    /// The program's path, looked up once per process.
     pub fn find(&self) -> Result<PathBuf> {
-        which::which(self.program).map_err(|_| {
+        use std::collections::HashMap;
+        use std::sync::{Mutex, OnceLock};
+        static FOUND: OnceLock<Mutex<HashMap<&'static str, Option<PathBuf>>>> = OnceLock::new();
+        let cache = FOUND.get_or_init(Default::default);
+        let found = {
+            let mut map = cache.lock().unwrap_or_else(|e| e.into_inner());
+            map.entry(self.program)
+                .or_insert_with(|| which::which(self.program).ok())
+                .clone()
+        };
+        found.ok_or_else(|| {
             Error::unavailable(format!(
                 "{} is not installed (not found on PATH)",
                 self.program
@@ -55,20 +66,28 @@ pub fn show(program: &str, args: &[OsString]) -> String {
     s
 }
 
-/// Runs a program to completion, capturing its output.
-pub fn capture(
+/// A program started with its output captured, for work to be done meanwhile.
+pub struct Running {
+    child: std::process::Child,
+    program: PathBuf,
+}
+
+/// Starts a program with stdin empty and stdout and stderr captured.
+pub fn spawn_capture(
     program: &std::path::Path,
     args: Vec<OsString>,
     trace: &dyn Fn(&str),
-) -> Result<Outcome> {
+) -> Result<Running> {
     trace(&format!(
         "+ {}",
         show(&program.display().to_string(), &args)
     ));
-    let out = std::process::Command::new(program)
+    let child = std::process::Command::new(program)
         .args(args)
         .stdin(std::process::Stdio::null())
-        .output()
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
         .map_err(|e| {
             Error::failed(format!(
                 "cannot run {}: {}",
@@ -76,12 +95,38 @@ pub fn capture(
                 crate::error::plain_io(&e)
             ))
         })?;
-    trace(&format!("  exit {}", exit_code(&out.status)));
-    Ok(Outcome {
-        code: exit_code(&out.status),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    Ok(Running {
+        child,
+        program: program.to_path_buf(),
     })
+}
+
+impl Running {
+    /// Waits for the program and collects what it printed.
+    pub fn finish(self, trace: &dyn Fn(&str)) -> Result<Outcome> {
+        let out = self.child.wait_with_output().map_err(|e| {
+            Error::failed(format!(
+                "cannot run {}: {}",
+                self.program.display(),
+                crate::error::plain_io(&e)
+            ))
+        })?;
+        trace(&format!("  exit {}", exit_code(&out.status)));
+        Ok(Outcome {
+            code: exit_code(&out.status),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        })
+    }
+}
+
+/// Runs a program to completion, capturing its output.
+pub fn capture(
+    program: &std::path::Path,
+    args: Vec<OsString>,
+    trace: &dyn Fn(&str),
+) -> Result<Outcome> {
+    spawn_capture(program, args, trace)?.finish(trace)
 }
 
 /// Runs a program with the caller's stdin, stdout and stderr; returns its exit code.

@@ -93,6 +93,7 @@ pub fn run(ctx: &Ctx) -> Result<u8> {
         all.retain(|c| c.status.as_str() == s);
     }
     all.sort_by(|a, b| (&a.name, a.backend).cmp(&(&b.name, b.backend)));
+    ctx.out.trace(&format!("{} containers listed", all.len()));
     ctx.out.records(&all, COLUMNS);
     Ok(failed.map_or(0, |k| k.exit_code()))
 }

@@ -111,9 +111,19 @@ impl Oci {
     }
 
     fn record(&self, name: &str, status: Status, pid: Option<u32>) -> Container {
+        self.record_with(name, status, pid, self.sidecar(name))
+    }
+
+    fn record_with(
+        &self,
+        name: &str,
+        status: Status,
+        pid: Option<u32>,
+        side: Option<Sidecar>,
+    ) -> Container {
         let mut c = Container::new(name, self.name(), status);
         c.pid = pid.filter(|p| *p > 0 && status != Status::Stopped);
-        if let Some(side) = self.sidecar(name) {
+        if let Some(side) = side {
             c.image = side.image;
             c.created = side.created;
         }
@@ -387,7 +397,21 @@ impl Backend for Oci {
                 .map(|n| self.record(n, Status::Stopped, None))
                 .collect());
         }
-        let r = self.run(&["list", "--format", "json"], out)?;
+        let running = crate::process::spawn_capture(
+            &self.tool.find()?,
+            self.args(&["list", "--format", "json"]),
+            &|m| out.trace(m),
+        )?;
+        // While the runtime works, read what guestkit keeps beside each bundle.
+        let mut sidecars: std::collections::HashMap<String, Option<Sidecar>> = self
+            .bundle_names()
+            .into_iter()
+            .map(|n| {
+                let side = self.sidecar(&n);
+                (n, side)
+            })
+            .collect();
+        let r = running.finish(&|m| out.trace(m))?;
         if !r.ok() {
             // A runtime that never ran anything has no state dir yet.
             if self.root_dir().exists() {
@@ -406,12 +430,14 @@ impl Backend for Oci {
         };
         let mut records: Vec<Container> = known
             .iter()
-            .map(|s| self.record(&s.id, parse::status(&s.status), Some(s.pid)))
+            .map(|s| {
+                let side = sidecars.remove(&s.id).flatten();
+                self.record_with(&s.id, parse::status(&s.status), Some(s.pid), side)
+            })
             .collect();
-        for name in self.bundle_names() {
-            if !known.iter().any(|s| s.id == name) {
-                records.push(self.record(&name, Status::Stopped, None));
-            }
+        // Bundles the runtime does not know are stopped containers.
+        for (name, side) in sidecars {
+            records.push(self.record_with(&name, Status::Stopped, None, side));
         }
         Ok(records)
     }
