@@ -94,6 +94,13 @@ impl Image {
 
     /// Fills an empty directory with the image's root filesystem.
     pub fn unpack_into(&self, rootfs: &Path, cache: &Path, out: &Output) -> Result<()> {
+        out.progress(Some(&format!("unpacking {}", self.label())));
+        let r = self.unpack(rootfs, cache, out);
+        out.progress(None);
+        r
+    }
+
+    fn unpack(&self, rootfs: &Path, cache: &Path, out: &Output) -> Result<()> {
         let trace = |m: &str| out.trace(m);
         let source = match self {
             Image::Busybox => {

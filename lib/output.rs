@@ -224,6 +224,18 @@ impl Output {
         eprint!("{s}");
     }
 
+    /// A line of progress for a long operation, on stderr when it is a
+    /// terminal (and neither --quiet nor --verbose); `None` clears it.
+    pub fn progress(&self, message: Option<&str>) {
+        if self.quiet || self.verbose || !std::io::stderr().is_terminal() {
+            return;
+        }
+        match message {
+            Some(m) => eprint!("\r\x1b[2K{}: {m}…", self.tool),
+            None => eprint!("\r\x1b[2K"),
+        }
+    }
+
     pub fn warn(&self, message: &str) {
         eprintln!("{}: warning: {message}", self.tool);
     }

@@ -135,3 +135,31 @@ fn man_pages_render_with_man() {
         );
     }
 }
+
+/// Every tool prints its own generated files with --generate, for packagers.
+#[test]
+fn tools_print_their_own_files_with_generate() {
+    let files: std::collections::HashMap<String, String> =
+        guestkit::cli::complete::all_files().into_iter().collect();
+    for cmd in guestkit::cmd::ALL {
+        let n = cmd.name;
+        for (kind, rel) in [
+            ("man", format!("man/man1/{n}.1")),
+            ("bash", format!("completions/bash/{n}")),
+            ("zsh", format!("completions/zsh/_{n}")),
+            ("fish", format!("completions/fish/{n}.fish")),
+            ("nu", "completions/nushell/guestkit.nu".to_string()),
+        ] {
+            let out = std::process::Command::new(assert_cmd::cargo::cargo_bin(n))
+                .args(["--generate", kind])
+                .output()
+                .unwrap();
+            assert!(out.status.success(), "{n} --generate {kind}");
+            assert_eq!(
+                String::from_utf8_lossy(&out.stdout),
+                files[&rel],
+                "{n} --generate {kind} differs from {rel}"
+            );
+        }
+    }
+}

@@ -62,7 +62,11 @@ pub fn run(ctx: &Ctx) -> Result<u8> {
                 status: Some(Status::Stopped),
             });
         }
-        b.stop(&t.name, timeout, force, &ctx.out)?;
+        ctx.out
+            .progress(Some(&format!("stopping {} (up to {timeout} s)", t.name)));
+        let stopped = b.stop(&t.name, timeout, force, &ctx.out);
+        ctx.out.progress(None);
+        stopped?;
         Ok(Done {
             backend: b.name(),
             changed: true,
