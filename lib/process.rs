@@ -66,6 +66,15 @@ pub fn show(program: &str, args: &[OsString]) -> String {
     s
 }
 
+/// The error for a program that could not be started at all.
+pub fn cannot_run(program: &std::path::Path, e: std::io::Error) -> Error {
+    Error::failed(format!(
+        "cannot run {}: {}",
+        program.display(),
+        crate::error::plain_io(&e)
+    ))
+}
+
 /// A program started with its output captured, for work to be done meanwhile.
 pub struct Running {
     child: std::process::Child,
@@ -88,13 +97,7 @@ pub fn spawn_capture(
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
-        .map_err(|e| {
-            Error::failed(format!(
-                "cannot run {}: {}",
-                program.display(),
-                crate::error::plain_io(&e)
-            ))
-        })?;
+        .map_err(|e| cannot_run(&program, e))?;
     Ok(Running {
         child,
         program: program.to_path_buf(),
@@ -104,13 +107,10 @@ pub fn spawn_capture(
 impl Running {
     /// Waits for the program and collects what it printed.
     pub fn finish(self, trace: &dyn Fn(&str)) -> Result<Outcome> {
-        let out = self.child.wait_with_output().map_err(|e| {
-            Error::failed(format!(
-                "cannot run {}: {}",
-                self.program.display(),
-                crate::error::plain_io(&e)
-            ))
-        })?;
+        let out = self
+            .child
+            .wait_with_output()
+            .map_err(|e| cannot_run(&self.program, e))?;
         trace(&format!("  exit {}", exit_code(&out.status)));
         Ok(Outcome {
             code: exit_code(&out.status),
@@ -142,13 +142,7 @@ pub fn interactive(
     let status = std::process::Command::new(program)
         .args(args)
         .status()
-        .map_err(|e| {
-            Error::failed(format!(
-                "cannot run {}: {}",
-                program.display(),
-                crate::error::plain_io(&e)
-            ))
-        })?;
+        .map_err(|e| cannot_run(&program, e))?;
     Ok(exit_code(&status))
 }
 

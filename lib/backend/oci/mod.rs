@@ -595,13 +595,7 @@ impl Backend for Oci {
             )
             .stderr(log)
             .status()
-            .map_err(|e| {
-                Error::failed(format!(
-                    "cannot run {}: {}",
-                    program.display(),
-                    plain_io(&e)
-                ))
-            })?;
+            .map_err(|e| crate::process::cannot_run(&program, e))?;
         if !status.success() {
             let text = std::fs::read_to_string(&runtime_log).unwrap_or_default();
             let _ = self.forget(name, out);
@@ -721,13 +715,7 @@ impl Backend for Oci {
         let status = std::process::Command::new(&program)
             .args(&args)
             .status()
-            .map_err(|e| {
-                Error::failed(format!(
-                    "cannot run {}: {}",
-                    program.display(),
-                    plain_io(&e)
-                ))
-            })?;
+            .map_err(|e| crate::process::cannot_run(&program, e))?;
         let code = exit_code(&status);
         let log = std::fs::read_to_string(&runtime_log).unwrap_or_default();
         let _ = self.forget(name, out);
