@@ -97,7 +97,7 @@ pub fn spawn_capture(
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
-        .map_err(|e| cannot_run(&program, e))?;
+        .map_err(|e| cannot_run(program, e))?;
     Ok(Running {
         child,
         program: program.to_path_buf(),
@@ -142,7 +142,7 @@ pub fn interactive(
     let status = std::process::Command::new(program)
         .args(args)
         .status()
-        .map_err(|e| cannot_run(&program, e))?;
+        .map_err(|e| cannot_run(program, e))?;
     Ok(exit_code(&status))
 }
 
