@@ -130,3 +130,16 @@ fn parameter_errors_use_the_servers_words() {
         "{e:?}"
     );
 }
+
+#[test]
+fn path_templates_give_their_parameters() {
+    let e = api()
+        .find("POST", "/nodes/pve2/qemu/123/status/start")
+        .unwrap();
+    assert_eq!(e.path, "/nodes/{node}/qemu/{vmid}/status/start");
+    assert_eq!(e.path_params, [pair("node", "pve2"), pair("vmid", "123")]);
+    let e = api()
+        .find("GET", "/nodes/pve2/tasks/UPID%3Apve2%3A0000/status")
+        .unwrap();
+    assert_eq!(e.path_params[1], pair("upid", "UPID:pve2:0000"));
+}
