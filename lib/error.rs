@@ -158,9 +158,13 @@ impl std::error::Error for Error {}
 /// The exit code of a run in which these target errors happened: the shared
 /// kind's code when every failure was of one kind, else 1.
 pub fn exit_code_for<'a>(errors: impl IntoIterator<Item = &'a Kind>) -> u8 {
+    exit_code_of(errors.into_iter().map(|k| k.exit_code()))
+}
+
+/// The same for failures' own exit codes (a kind's, or one set with `with_exit`).
+pub fn exit_code_of(codes: impl IntoIterator<Item = u8>) -> u8 {
     let mut code = 0;
-    for kind in errors {
-        let c = kind.exit_code();
+    for c in codes {
         if code == 0 {
             code = c;
         } else if code != c {

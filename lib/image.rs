@@ -222,7 +222,10 @@ pub fn claim_dir(dir: &Path) -> Result<()> {
     match std::fs::create_dir(dir) {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-            Err(Error::conflict(format!("{} already exists", dir.display())))
+            Err(Error::conflict(format!("{} already exists", dir.display())).with_hint(format!(
+                "if ctr-list does not show it, it is left from a create that was killed: remove it with rm -r {}",
+                dir.display()
+            )))
         }
         Err(e) => Err(Error::io("cannot create", dir, e)),
     }

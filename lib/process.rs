@@ -91,7 +91,13 @@ pub fn spawn_capture(
         "+ {}",
         show(&program.display().to_string(), &args)
     ));
-    let child = std::process::Command::new(program)
+    let mut cmd = std::process::Command::new(program);
+    if crate::signals::interrupted() {
+        // Cleaning up after Ctrl-C: a second one must not kill the cleanup.
+        use std::os::unix::process::CommandExt;
+        cmd.process_group(0);
+    }
+    let child = cmd
         .args(args)
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::piped())
@@ -139,11 +145,14 @@ pub fn interactive(
         "+ {}",
         show(&program.display().to_string(), &args)
     ));
-    let status = std::process::Command::new(program)
+    let mut child = std::process::Command::new(program)
         .args(args)
-        .status()
+        .spawn()
         .map_err(|e| cannot_run(program, e))?;
-    Ok(exit_code(&status))
+    crate::signals::forward_to(child.id());
+    let status = child.wait().map_err(|e| cannot_run(program, e));
+    crate::signals::forward_to(0);
+    Ok(exit_code(&status?))
 }
 
 /// A process's exit code, with death by signal N as 128+N as shells report it.

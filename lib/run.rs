@@ -6,7 +6,7 @@ use crate::cli::help;
 use crate::cli::parse::{Matches, Parsed, parse};
 use crate::cli::spec::Command;
 use crate::config::Config;
-use crate::error::{Error, Result, exit_code_for};
+use crate::error::{Error, Result};
 use crate::output::{Column, Output, col};
 use crate::record::{ActionResult, Status};
 use crate::targets::Target;
@@ -153,13 +153,13 @@ impl Ctx {
         let jobs = self.jobs()?;
         crate::output::keep_going_when_stdout_closes();
         let mut results = Vec::new();
-        let mut kinds = Vec::new();
+        let mut codes = Vec::new();
         crate::jobs::run_ordered(targets, jobs, &f, |t, r: Result<Done>| {
             let rec = match r {
                 Ok(d) => ActionResult::ok(&t.name, d.backend, action, d.changed, d.status),
                 Err(e) => {
                     self.out.error(Some(&t.name), &e);
-                    kinds.push(e.kind);
+                    codes.push(e.exit_code());
                     let b = self.locate(t).ok().map(|b| b.name()).or_else(|| {
                         let named = t.backend.as_deref().or(self.backend_flag())?;
                         backend::NAMES.iter().find(|x| **x == named).copied()
@@ -174,7 +174,7 @@ impl Ctx {
             }
         });
         self.out.records(&results, ACTION_COLUMNS);
-        Ok(exit_code_for(&kinds))
+        Ok(crate::error::exit_code_of(codes))
     }
 }
 

@@ -145,17 +145,26 @@ pub fn check_value(prop: &Value, value: &str) -> Result<(), String> {
     let num = |k: &str| prop.get(k).and_then(Value::as_f64);
     match prop.get("type").and_then(Value::as_str).unwrap_or("string") {
         "integer" => {
+            // The server's is_integer: ^[+-]?\d+$.
             let n: i64 = value
                 .parse()
                 .ok()
-                .filter(|_| !value.starts_with('+'))
+                .filter(|_| {
+                    value
+                        .trim_start_matches(['+', '-'])
+                        .bytes()
+                        .all(|b| b.is_ascii_digit())
+                })
                 .ok_or_else(|| format!("type check ('integer') failed - got '{value}'"))?;
             range(n as f64, num("minimum"), num("maximum"))?;
         }
         "number" => {
+            // Finite decimal numbers only: Rust would also read "inf" and "NaN".
             let n: f64 = value
                 .parse()
-                .map_err(|_| format!("type check ('number') failed - got '{value}'"))?;
+                .ok()
+                .filter(|n: &f64| n.is_finite() && value.bytes().any(|b| b.is_ascii_digit()))
+                .ok_or_else(|| format!("type check ('number') failed - got '{value}'"))?;
             range(n, num("minimum"), num("maximum"))?;
         }
         // Form bodies carry booleans as 1 and 0; "true" fails the type check.
@@ -299,6 +308,10 @@ fn check_property_string(fields: &Map<String, Value>, value: &str) -> Result<(),
     Ok(())
 }
 
+fn hex(b: u8) -> Option<u8> {
+    (b as char).to_digit(16).map(|d| d as u8)
+}
+
 fn percent_decode(s: &str) -> String {
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
@@ -306,9 +319,9 @@ fn percent_decode(s: &str) -> String {
     while i < bytes.len() {
         if bytes[i] == b'%'
             && i + 2 < bytes.len()
-            && let Ok(b) = u8::from_str_radix(&s[i + 1..i + 3], 16)
+            && let (Some(h), Some(l)) = (hex(bytes[i + 1]), hex(bytes[i + 2]))
         {
-            out.push(b);
+            out.push(h * 16 + l);
             i += 3;
             continue;
         }

@@ -118,6 +118,17 @@ fn parameter_errors_use_the_servers_words() {
             "invalid format - value does not look like a valid node name"
         )]
     );
+    check("POST", "/nodes/pve1/qemu", &[("vmid", "+100")]).unwrap();
+    assert_eq!(
+        errors(check(
+            "POST",
+            "/nodes/pve1/qemu",
+            &[("vmid", "100"), ("cpulimit", "inf")]
+        )),
+        [pair("cpulimit", "type check ('number') failed - got 'inf'")]
+    );
+    // A malformed escape next to a multibyte character is not a crash.
+    assert!(api().find("GET", "/nodes/%aé/qemu").is_ok());
     let e = errors(check(
         "POST",
         "/nodes/pve1/qemu",

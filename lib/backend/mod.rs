@@ -75,8 +75,10 @@ pub trait Backend: Send + Sync {
 /// Shell that passes the signals a user may send (ctr-stop's TERM, ctr-kill's
 /// others) on to `$child`: a command that is itself PID 1 in its namespace would
 /// ignore every signal it has no handler for, and every stop would wait out
-/// its timeout. Used by the backends' small init wrappers.
-pub const FORWARD_SIGNALS: &str = "for s in TERM INT HUP QUIT USR1 USR2 WINCH; do trap \"kill -$s \\$child 2>/dev/null\" $s; done";
+/// its timeout. A background job of a non-interactive shell ignores INT and
+/// QUIT, so those reach the command as TERM. Used by the init wrappers.
+pub const FORWARD_SIGNALS: &str = "for s in TERM HUP USR1 USR2 WINCH; do trap \"kill -$s \\$child 2>/dev/null\" $s; done; \
+     trap 'kill -TERM $child 2>/dev/null' INT QUIT";
 
 pub const NAMES: &[&str] = &["lxc", "crun", "runc"];
 

@@ -170,29 +170,33 @@ pub fn create(
     // Ctrl-C now ends the children (tar, cp, the runtime), whose failure
     // leads to the cleanup below, instead of ending us before it.
     crate::signals::defer();
-    b.create(spec, image, &ctx.cfg, &ctx.out)?;
-    let interrupted = || {
-        crate::signals::interrupted()
-            .then(|| Error::failed("interrupted; the new container was removed").with_exit(130))
+    // After Ctrl-C the children's own failures ("cannot unpack…") are only
+    // its consequence: report the interruption instead.
+    let interrupted = |e: Error| match crate::signals::interrupted() {
+        true => Error::failed("interrupted; nothing of the new container was kept").with_exit(130),
+        false => e,
     };
-    if let Some(e) = interrupted() {
-        let _ = b.delete(&spec.name, &ctx.out);
+    b.create(spec, image, &ctx.cfg, &ctx.out)
+        .map_err(interrupted)?;
+    let made = if crate::signals::interrupted() {
+        Err(interrupted(Error::failed("interrupted")))
+    } else if start {
+        b.start(&spec.name, &ctx.out).map_err(interrupted)
+    } else {
+        Ok(())
+    };
+    if let Err(e) = made {
+        if let Err(d) = b.delete(&spec.name, &ctx.out) {
+            return Err(Error::failed(format!(
+                "{}; and the container could not be removed: {}",
+                e.message, d.message
+            ))
+            .with_hint(format!("remove it with ctr-delete --force {}", spec.name)));
+        }
         return Err(e);
     }
     if !start {
         return Ok((b, Status::Stopped));
-    }
-    if let Err(e) = b
-        .start(&spec.name, &ctx.out)
-        .and_then(|()| interrupted().map_or(Ok(()), Err))
-    {
-        if let Err(d) = b.delete(&spec.name, &ctx.out) {
-            ctx.out.warn(&format!(
-                "could not remove the container that failed to start: {}",
-                d.message
-            ));
-        }
-        return Err(e);
     }
     let status = b.status(&spec.name, &ctx.out).unwrap_or(Status::Unknown);
     Ok((b, status))

@@ -7,7 +7,7 @@ use crate::run::{Ctx, Done};
 pub const SPEC: Command = Command {
     name: "ctr-kill",
     about: "send a signal to containers",
-    description: "Sends a signal (SIGKILL unless --signal says otherwise) to each named container: to its init, which for a container running a command passes TERM, INT, HUP, QUIT, USR1, USR2 and WINCH on to the command. The container must be running. After SIGKILL the tool waits (up to 5 seconds) for the container to stop; after other signals the status printed is the one right after the signal was sent.",
+    description: "Sends a signal (SIGKILL unless --signal says otherwise) to each named container: to its init, which for a container running a command passes TERM, HUP, USR1, USR2 and WINCH on to the command, and INT and QUIT as TERM (a shell's background job ignores those two). The container must be running. After SIGKILL the tool waits (up to 5 seconds) for the container to stop; after other signals the status printed is the one right after the signal was sent.",
     args: &[names_arg("Containers to signal", Some("running"))],
     trailing: None,
     flags: FLAGS,

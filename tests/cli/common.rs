@@ -242,3 +242,26 @@ macro_rules! snap {
         })
     };
 }
+
+/// Runs `ctr-run ... -- sh -c 'echo started; sleep 1000'` in the foreground,
+/// sends SIGTERM to ctr-run alone once the command has started, and returns
+/// ctr-run's exit code: guestkit must pass the signal on and clean up.
+pub fn term_foreground_run(env: &TestEnv, args: &[&str]) -> Option<i32> {
+    use std::io::BufRead;
+    let mut child = env
+        .cmd("ctr-run")
+        .args(args)
+        .args(["--", "sh", "-c", "echo started; sleep 1000"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert_eq!(line, "started\n");
+    // SAFETY: signalling our own child process.
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    child.wait().unwrap().code()
+}

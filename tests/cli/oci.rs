@@ -329,3 +329,26 @@ fn runc_failed_create_leaves_nothing() {
     require_oci!("runc");
     failed_create_leaves_nothing("runc");
 }
+
+fn term_foreground(rt: &str) {
+    let env = TestEnv::new();
+    let code = crate::common::term_foreground_run(&env, &["gk-term", "-b", rt, "--rm"]);
+    assert_eq!(
+        code,
+        Some(143),
+        "ctr-run should exit as its command did, killed by TERM"
+    );
+    assert_eq!(env.stdout("ctr-list", &[]), "", "--rm left the container");
+}
+
+#[test]
+fn crun_term_to_a_foreground_run() {
+    require_oci!("crun");
+    term_foreground("crun");
+}
+
+#[test]
+fn runc_term_to_a_foreground_run() {
+    require_oci!("runc");
+    term_foreground("runc");
+}

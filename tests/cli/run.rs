@@ -135,3 +135,16 @@ fn wait_for_log(env: &TestEnv, name: &str, text: &str) {
     }
     panic!("{name}'s log never showed {text:?}");
 }
+
+#[test]
+fn term_to_a_foreground_run_reaches_the_command_and_cleans_up() {
+    require_lxc!();
+    let env = TestEnv::new();
+    let code = crate::common::term_foreground_run(&env, &["gk-term", "--rm"]);
+    assert_eq!(
+        code,
+        Some(143),
+        "ctr-run should exit as its command did, killed by TERM"
+    );
+    assert!(!env.lxc_dir("gk-term").exists(), "--rm left the container");
+}

@@ -11,7 +11,7 @@ use crate::config::Config;
 use crate::error::{Error, Result, plain_io};
 use crate::image::Image;
 use crate::output::Output;
-use crate::process::{Tool, capture, exit_code, show};
+use crate::process::{Tool, capture, show};
 use crate::record::{Container, ContainerState, Status};
 use crate::rootfs::{self, DEFAULT_PATH};
 use oci_spec::runtime::{LinuxCpuBuilder, LinuxMemoryBuilder, MountBuilder, RootBuilder, Spec};
@@ -708,15 +708,8 @@ impl Backend for Oci {
         ];
         args.extend(self.args(&["run", "--bundle", &dir.display().to_string(), name]));
         let program = self.tool.find()?;
-        out.trace(&format!(
-            "+ {}",
-            show(&program.display().to_string(), &args)
-        ));
-        let status = std::process::Command::new(&program)
-            .args(&args)
-            .status()
-            .map_err(|e| crate::process::cannot_run(&program, e))?;
-        let code = exit_code(&status);
+        // With the caller's stdio; TERM and HUP sent to guestkit reach the runtime.
+        let code = crate::process::interactive(&program, args, &|m| out.trace(m))?;
         let log = std::fs::read_to_string(&runtime_log).unwrap_or_default();
         let _ = self.forget(name, out);
         // The command's own failure is its exit code; the runtime's is an error in its log.
