@@ -152,7 +152,9 @@ pub fn interactive(
     crate::signals::forward_to(child.id());
     let status = child.wait().map_err(|e| cannot_run(program, e));
     crate::signals::forward_to(0);
-    Ok(exit_code(&status?))
+    let code = exit_code(&status?);
+    trace(&format!("  exit {code}"));
+    Ok(code)
 }
 
 /// A process's exit code, with death by signal N as 128+N as shells report it.

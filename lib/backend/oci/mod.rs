@@ -634,7 +634,9 @@ impl Backend for Oci {
 
     fn delete(&self, name: &str, out: &Output) -> Result<()> {
         self.forget(name, out)?;
-        remove_bundle(&self.bundle(name))
+        remove_bundle(&self.bundle(name))?;
+        out.trace(&format!("removed {}", self.bundle(name).display()));
+        Ok(())
     }
 
     fn exec(&self, name: &str, spec: &ExecSpec, out: &Output) -> Result<i32> {
