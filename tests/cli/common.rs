@@ -54,7 +54,7 @@ pub fn oci_missing(runtime: &str) -> Option<String> {
             .lines()
             .any(|l| l.contains(" /sys/fs/cgroup/unified cgroup2 "))
     {
-        return Some("crun refuses cgroups in hybrid mode; run the tests in a private mount namespace without /sys/fs/cgroup/unified, as scripts/test does".into());
+        return Some("crun refuses cgroups in hybrid mode; run the tests in a private mount namespace without /sys/fs/cgroup/unified, as scripts/test-runner does for cargo test".into());
     }
     None
 }
@@ -76,7 +76,7 @@ macro_rules! require_oci {
 }
 
 /// Skips the calling test when LXC cannot run, saying why; fails instead when
-/// GUESTKIT_REQUIRE_ALL is set (as scripts/test sets it as root, and so CI),
+/// GUESTKIT_REQUIRE_ALL is set (as README's test command and so CI set it),
 /// so CI never skips silently.
 #[macro_export]
 macro_rules! require_lxc {
