@@ -74,6 +74,25 @@ impl Oci {
         a
     }
 
+    /// `<runtime> --log … run [extra] --bundle DIR NAME`, with the runtime's own
+    /// log (JSON, emptied first) in the bundle, and that log's path.
+    fn run_args(&self, name: &str, extra: &[&str]) -> (Vec<OsString>, PathBuf) {
+        let dir = self.bundle(name);
+        let log = dir.join(RUNTIME_LOG);
+        let _ = std::fs::write(&log, "");
+        let mut args: Vec<OsString> = vec![
+            "--log".into(),
+            log.clone().into(),
+            "--log-format=json".into(),
+        ];
+        let bundle = dir.display().to_string();
+        let mut rest = vec!["run"];
+        rest.extend(extra);
+        rest.extend(["--bundle", &bundle, name]);
+        args.extend(self.args(&rest));
+        (args, log)
+    }
+
     fn run(&self, rest: &[&str], out: &Output) -> Result<crate::process::Outcome> {
         capture(&self.tool.find()?, self.args(rest), &|m| out.trace(m))
     }
@@ -565,20 +584,7 @@ impl Backend for Oci {
                 .map_err(|e| Error::io("cannot open", &dir.join(f), e))
         };
         let log = open(LOG)?;
-        let runtime_log = dir.join(RUNTIME_LOG);
-        let _ = std::fs::write(&runtime_log, "");
-        let mut args = vec![
-            "--log".into(),
-            runtime_log.clone().into_os_string(),
-            "--log-format=json".into(),
-        ];
-        args.extend(self.args(&[
-            "run",
-            "--detach",
-            "--bundle",
-            &dir.display().to_string(),
-            name,
-        ]));
+        let (args, runtime_log) = self.run_args(name, &["--detach"]);
         let program = self.tool.find()?;
         out.trace(&format!(
             "+ {} >>{}",
@@ -701,14 +707,7 @@ impl Backend for Oci {
             .unwrap_or_else(|| DEFAULT_PATH.into());
         rootfs::check_command(&dir.join("rootfs"), command, &path)?;
         self.forget(name, out)?;
-        let runtime_log = dir.join(RUNTIME_LOG);
-        let _ = std::fs::write(&runtime_log, "");
-        let mut args = vec![
-            "--log".into(),
-            runtime_log.clone().into_os_string(),
-            "--log-format=json".into(),
-        ];
-        args.extend(self.args(&["run", "--bundle", &dir.display().to_string(), name]));
+        let (args, runtime_log) = self.run_args(name, &[]);
         let program = self.tool.find()?;
         // With the caller's stdio; TERM and HUP sent to guestkit reach the runtime.
         let code = crate::process::interactive(&program, args, &|m| out.trace(m))?;
