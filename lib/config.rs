@@ -34,6 +34,38 @@ pub const ENVIRONMENT: &[(&str, &str)] = &[
         "The crun and runc state directory root, passed as --root (overrides oci.runtime_root).",
     ),
     (
+        "GUESTKIT_PVE_URL",
+        "Proxmox VE API URLs, comma-separated, tried in order (overrides proxmox.url; else PROXMOX_VE_ENDPOINT).",
+    ),
+    (
+        "GUESTKIT_PVE_TOKEN",
+        "A Proxmox VE API token, USER@REALM!TOKENID=SECRET (overrides proxmox.token; else PROXMOX_VE_API_TOKEN).",
+    ),
+    (
+        "GUESTKIT_PVE_USER",
+        "A Proxmox VE user for ticket login, e.g. root@pam (overrides proxmox.user; else PROXMOX_VE_USERNAME).",
+    ),
+    (
+        "GUESTKIT_PVE_PASSWORD",
+        "That user's password (overrides proxmox.password; else PROXMOX_VE_PASSWORD).",
+    ),
+    (
+        "GUESTKIT_PVE_FINGERPRINT",
+        "The SHA-256 fingerprint of the server certificate, AA:BB:..., pinned (overrides proxmox.fingerprint).",
+    ),
+    (
+        "GUESTKIT_PVE_CA",
+        "A CA certificate file to verify the server with (overrides proxmox.ca_file).",
+    ),
+    (
+        "GUESTKIT_PVE_INSECURE",
+        "1 turns certificate verification off, with a warning (overrides proxmox.insecure; else PROXMOX_VE_INSECURE).",
+    ),
+    (
+        "GUESTKIT_PVE_NODE",
+        "The node new VMs go to (overrides proxmox.node).",
+    ),
+    (
         "XDG_CONFIG_HOME",
         "The user configuration file is $XDG_CONFIG_HOME/guestkit/config.toml (default ~/.config).",
     ),
@@ -99,6 +131,66 @@ pub struct Config {
     pub lxc: LxcConfig,
     #[serde(default)]
     pub oci: OciConfig,
+    #[serde(default)]
+    pub proxmox: ProxmoxConfig,
+}
+
+/// The Proxmox VE connection. Secrets are given inline, from a file or from a
+/// command, and are never printed (see `pve::secret`).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProxmoxConfig {
+    /// API URLs of the cluster's nodes, tried in order: `https://pve1:8006`.
+    #[serde(default, deserialize_with = "one_or_many")]
+    pub url: Vec<String>,
+    /// An API token, `USER@REALM!TOKENID=SECRET`.
+    pub token: Option<String>,
+    pub token_file: Option<PathBuf>,
+    pub token_command: Option<String>,
+    /// A user for ticket authentication, `root@pam`, with its password.
+    pub user: Option<String>,
+    pub password: Option<String>,
+    pub password_file: Option<PathBuf>,
+    pub password_command: Option<String>,
+    /// The SHA-256 fingerprint of the server certificate, `AA:BB:…`, pinned.
+    pub fingerprint: Option<String>,
+    /// A CA certificate file (PEM) to verify the server with, e.g. a copy of
+    /// /etc/pve/pve-root-ca.pem.
+    pub ca_file: Option<PathBuf>,
+    /// Turn certificate verification off (warned about on every run).
+    #[serde(default)]
+    pub insecure: bool,
+    /// The node new VMs go to (default: the online node with the most free memory).
+    pub node: Option<String>,
+    /// The storage for new disks (default local-lvm).
+    pub storage: Option<String>,
+    /// Seconds to wait for one API answer (default 30).
+    pub timeout: Option<f64>,
+    /// Seconds to keep retrying an operation on a locked guest (default 10).
+    pub lock_wait: Option<f64>,
+}
+
+fn one_or_many<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany {
+        One(String),
+        Many(Vec<String>),
+    }
+    Ok(match OneOrMany::deserialize(d)? {
+        OneOrMany::One(s) => split_urls(&s),
+        OneOrMany::Many(v) => v,
+    })
+}
+
+fn split_urls(s: &str) -> Vec<String> {
+    s.split(',')
+        .map(str::trim)
+        .filter(|u| !u.is_empty())
+        .map(String::from)
+        .collect()
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -159,6 +251,7 @@ impl Config {
         if let Some(p) = env("GUESTKIT_OCI_ROOT") {
             cfg.oci.runtime_root = Some(p.into());
         }
+        cfg.proxmox.apply_env();
         cfg.check_backends()?;
         Ok(cfg)
     }
@@ -224,6 +317,41 @@ impl Config {
             (Some(x), _) => PathBuf::from(x).join("guestkit"),
             (None, Some(h)) => PathBuf::from(h).join(".cache/guestkit"),
             _ => PathBuf::from("/tmp/guestkit-cache"),
+        }
+    }
+}
+
+impl ProxmoxConfig {
+    /// guestkit's own variables, else the ones terraform-provider-proxmox
+    /// users already have. A token from the environment replaces a user and
+    /// password from the files, so the two never mix.
+    fn apply_env(&mut self) {
+        let first = |keys: &[&str]| keys.iter().find_map(|k| env(k));
+        if let Some(u) = first(&["GUESTKIT_PVE_URL", "PROXMOX_VE_ENDPOINT"]) {
+            self.url = split_urls(&u);
+        }
+        if let Some(t) = first(&["GUESTKIT_PVE_TOKEN", "PROXMOX_VE_API_TOKEN"]) {
+            self.token = Some(t);
+            (self.token_file, self.token_command) = (None, None);
+        }
+        if let Some(u) = first(&["GUESTKIT_PVE_USER", "PROXMOX_VE_USERNAME"]) {
+            self.user = Some(u);
+        }
+        if let Some(p) = first(&["GUESTKIT_PVE_PASSWORD", "PROXMOX_VE_PASSWORD"]) {
+            self.password = Some(p);
+            (self.password_file, self.password_command) = (None, None);
+        }
+        if let Some(f) = env("GUESTKIT_PVE_FINGERPRINT") {
+            self.fingerprint = Some(f);
+        }
+        if let Some(f) = env("GUESTKIT_PVE_CA") {
+            self.ca_file = Some(f.into());
+        }
+        if let Some(v) = first(&["GUESTKIT_PVE_INSECURE", "PROXMOX_VE_INSECURE"]) {
+            self.insecure = matches!(v.as_str(), "1" | "true" | "yes");
+        }
+        if let Some(n) = env("GUESTKIT_PVE_NODE") {
+            self.node = Some(n);
         }
     }
 }

@@ -120,6 +120,9 @@ impl Error {
     pub fn invalid(message: impl Into<String>) -> Error {
         Error::new(Kind::InvalidInput, message)
     }
+    pub fn denied(message: impl Into<String>) -> Error {
+        Error::new(Kind::Denied, message)
+    }
     pub fn timeout(message: impl Into<String>) -> Error {
         Error::new(Kind::Timeout, message)
     }

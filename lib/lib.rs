@@ -13,6 +13,7 @@ pub mod names;
 pub mod output;
 pub mod overlay;
 pub mod process;
+pub mod pve;
 pub mod record;
 pub mod rootfs;
 pub mod run;

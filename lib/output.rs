@@ -135,7 +135,11 @@ impl Output {
             Format::Name => records
                 .iter()
                 .filter_map(|r| serde_json::to_value(r).ok())
-                .map(|v| format!("{}\n", cell(&v, "name")))
+                // A VM without a name goes by its VMID.
+                .map(|v| match (v.get("name"), v.get("vmid")) {
+                    (None | Some(Value::Null), Some(id)) if !id.is_null() => format!("{id}\n"),
+                    _ => format!("{}\n", cell(&v, "name")),
+                })
                 .collect(),
             Format::Table => {
                 let values: Vec<Value> = records
@@ -227,13 +231,19 @@ impl Output {
     /// A line of progress for a long operation, on stderr when it is a
     /// terminal (and neither --quiet nor --verbose); `None` clears it.
     pub fn progress(&self, message: Option<&str>) {
-        if self.quiet || self.verbose || !std::io::stderr().is_terminal() {
+        if !self.shows_progress() {
             return;
         }
         match message {
             Some(m) => eprint!("\r\x1b[2K{}: {m}…", self.tool),
             None => eprint!("\r\x1b[2K"),
         }
+    }
+
+    /// Whether progress lines are shown, so callers can skip work that only
+    /// feeds them.
+    pub fn shows_progress(&self) -> bool {
+        !(self.quiet || self.verbose) && std::io::stderr().is_terminal()
     }
 
     pub fn warn(&self, message: &str) {

@@ -254,3 +254,113 @@ pub const RESULT_FIELDS: &[FieldDoc] = &[
         "present only when ok is false: kind (not_found, conflict, unavailable, denied, timeout, invalid_input, usage or failed, matching the exit codes), message, and hint when there is one",
     ),
 ];
+
+pub const VM_FIELDS: &[FieldDoc] = &[
+    ("vmid", "integer", "the VM's ID, unique in the cluster"),
+    ("name", "string or null", "its name; null when it has none"),
+    ("node", "string", "the cluster node that holds it"),
+    ("backend", "string", "always proxmox"),
+    (
+        "status",
+        "string",
+        "running, stopped, paused or unknown (its node is down, or the cluster has no figures yet)",
+    ),
+    (
+        "backend_status",
+        "string",
+        "Proxmox's own word, present only when it says more than status (suspended, prelaunch)",
+    ),
+    (
+        "cpus",
+        "integer or null",
+        "virtual CPUs (cores times sockets)",
+    ),
+    ("memory_bytes", "integer or null", "its memory size"),
+    ("disk_bytes", "integer or null", "the size of its disks"),
+    (
+        "uptime_s",
+        "integer or null",
+        "seconds since it started, while it runs",
+    ),
+    (
+        "tags",
+        "array of strings",
+        "its tags; empty when it has none",
+    ),
+    ("template", "boolean", "whether it is a template"),
+    (
+        "lock",
+        "string or null",
+        "the operation that holds it (backup, clone, create, migrate, snapshot, ...), when one does",
+    ),
+    ("pool", "string or null", "its resource pool"),
+];
+
+pub const VM_STATE_FIELDS: &[FieldDoc] = &[
+    (
+        "qmpstatus",
+        "string or null",
+        "QEMU's own state: running, paused, suspended, prelaunch or stopped",
+    ),
+    (
+        "pid",
+        "integer or null",
+        "the QEMU process on its node, while it runs",
+    ),
+    (
+        "cpu_usage",
+        "number or null",
+        "CPU use as a fraction of its CPUs",
+    ),
+    (
+        "memory_used_bytes",
+        "integer or null",
+        "memory in use, while it runs",
+    ),
+    (
+        "config",
+        "object",
+        "its configuration as Proxmox keeps it: memory in MiB, devices as property strings (net0, scsi0), tags, description",
+    ),
+];
+
+pub const VM_RESULT_FIELDS: &[FieldDoc] = &[
+    ("name", "string", "the VM's name, else the target as given"),
+    (
+        "vmid",
+        "integer or null",
+        "its VMID; null when it was not found",
+    ),
+    (
+        "node",
+        "string or null",
+        "its node; null when it was not found",
+    ),
+    ("backend", "string", "always proxmox"),
+    (
+        "action",
+        "string",
+        "what was done: create, clone, start, stop, restart, delete or wait",
+    ),
+    ("ok", "boolean", "whether the action succeeded"),
+    (
+        "changed",
+        "boolean",
+        "whether anything changed; false when it was already done (start on a running VM)",
+    ),
+    (
+        "status",
+        "string",
+        "the status afterwards; absent after delete, with --no-wait, and on failure",
+    ),
+    (
+        "upid",
+        "string",
+        "with --no-wait: the task's ID, to follow with pvenode task log",
+    ),
+    (
+        "error",
+        "object",
+        "present only when ok is false: kind, message (the server's or the task's own), and hint (for a failed task, the last lines of its log)",
+    ),
+];

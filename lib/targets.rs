@@ -36,6 +36,22 @@ pub fn collect(args: &[String], out: &Output) -> Result<Option<Vec<Target>>> {
 }
 
 pub fn from_lines(input: impl BufRead, out: &Output) -> Result<Vec<Target>> {
+    from_lines_with(
+        input,
+        out,
+        parse_line,
+        "each line must be a JSON object with a \"name\" (as ctr-list prints) or a bare name",
+    )
+}
+
+/// Reads every line with `parse`, reporting each bad one with its number;
+/// any bad line refuses the whole input, so nothing is half-applied.
+pub fn from_lines_with<T>(
+    input: impl BufRead,
+    out: &Output,
+    parse: impl Fn(&str) -> Result<Option<T>>,
+    hint: &str,
+) -> Result<Vec<T>> {
     let mut targets = Vec::new();
     let mut bad = 0;
     for (i, line) in input.lines().enumerate() {
@@ -54,7 +70,7 @@ pub fn from_lines(input: impl BufRead, out: &Output) -> Result<Vec<Target>> {
                 break;
             }
         };
-        match parse_line(&line) {
+        match parse(&line) {
             Ok(Some(t)) => targets.push(t),
             Ok(None) => {}
             Err(e) => {
@@ -68,8 +84,9 @@ pub fn from_lines(input: impl BufRead, out: &Output) -> Result<Vec<Target>> {
     }
     if bad > 0 {
         let lines = if bad == 1 { "line" } else { "lines" };
-        return Err(Error::invalid(format!("{bad} bad stdin {lines}; nothing was done"))
-            .with_hint("each line must be a JSON object with a \"name\" (as ctr-list prints) or a bare name"));
+        return Err(
+            Error::invalid(format!("{bad} bad stdin {lines}; nothing was done")).with_hint(hint),
+        );
     }
     Ok(targets)
 }

@@ -23,6 +23,27 @@ def "nu-complete guestkit containers stopped" [] {
     } catch { [] }
 }
 
+def "nu-complete guestkit vms" [] {
+    try {
+        ^timeout 2 vm-list -o json | complete | get stdout | from json --objects
+        | each {|v| {value: ($v.name? | default ($v.vmid | into string)), description: $"VM ($v.vmid) on ($v.node) ($v.status)"} }
+    } catch { [] }
+}
+
+def "nu-complete guestkit vms running" [] {
+    try {
+        ^timeout 2 vm-list -o json --status running | complete | get stdout | from json --objects
+        | each {|v| {value: ($v.name? | default ($v.vmid | into string)), description: $"VM ($v.vmid) on ($v.node) ($v.status)"} }
+    } catch { [] }
+}
+
+def "nu-complete guestkit vms stopped" [] {
+    try {
+        ^timeout 2 vm-list -o json --status stopped | complete | get stdout | from json --objects
+        | each {|v| {value: ($v.name? | default ($v.vmid | into string)), description: $"VM ($v.vmid) on ($v.node) ($v.status)"} }
+    } catch { [] }
+}
+
 def "nu-complete guestkit HUP-INT-QUIT-KILL-USR1-USR2-TERM-CONT-STOP-PWR-WINCH-ALRM" [] { ["HUP" "INT" "QUIT" "KILL" "USR1" "USR2" "TERM" "CONT" "STOP" "PWR" "WINCH" "ALRM"] }
 
 def "nu-complete guestkit auto-always-never" [] { ["auto" "always" "never"] }
@@ -36,6 +57,10 @@ def "nu-complete guestkit json-table-name" [] { ["json" "table" "name"] }
 def "nu-complete guestkit lxc-crun-runc" [] { ["lxc" "crun" "runc"] }
 
 def "nu-complete guestkit man-bash-zsh-fish-nu" [] { ["man" "bash" "zsh" "fish" "nu"] }
+
+def "nu-complete guestkit proxmox" [] { ["proxmox"] }
+
+def "nu-complete guestkit running-stopped" [] { ["running" "stopped"] }
 
 def "nu-complete guestkit running-stopped-paused-created-unknown" [] { ["running" "stopped" "paused" "created" "unknown"] }
 
@@ -207,6 +232,176 @@ export extern "ctr-logs" [
     --verbose(-v)  # Print the backend commands run, on stderr
     --config: string  # Read configuration from FILE instead of the default locations
     --backend(-b): string@"nu-complete guestkit lxc-crun-runc"  # Use this backend (default: the config's routing, then its default backend)
+    --generate: string@"nu-complete guestkit man-bash-zsh-fish-nu"  # Print this tool's man page or shell completion (for packagers) and exit
+    --help(-h)  # Print help and exit
+    --version(-V)  # Print the version and exit
+]
+
+# list virtual machines
+export extern "vm-list" [
+    --node(-n): string  # Only VMs on this node
+    --status(-s): string@"nu-complete guestkit running-stopped-paused-created-unknown"  # Only VMs in this status
+    --tag(-t): string  # Only VMs with this tag
+    --name: string  # Only VMs whose name matches this pattern (* and ?)
+    --templates  # Only templates
+    --no-templates  # Leave templates out
+    --output(-o): string@"nu-complete guestkit json-table-name"  # Output format: JSON lines, an aligned table, or names only (default: table on a terminal, json otherwise)
+    --backend(-b): string@"nu-complete guestkit proxmox"  # The backend: proxmox, the only one with VMs
+    --color: string@"nu-complete guestkit auto-always-never"  # Colour the table: auto (default; honours NO_COLOR and CLICOLOR_FORCE), always or never
+    --quiet(-q)  # Print no result records, only errors
+    --verbose(-v)  # Print the backend commands run, on stderr
+    --config: string  # Read configuration from FILE instead of the default locations
+    --generate: string@"nu-complete guestkit man-bash-zsh-fish-nu"  # Print this tool's man page or shell completion (for packagers) and exit
+    --help(-h)  # Print help and exit
+    --version(-V)  # Print the version and exit
+]
+
+# create a virtual machine
+export extern "vm-create" [
+    name?: string  # The VM's name, a DNS name (optional)
+    --vmid: string  # The VMID (default: the lowest free one)
+    --node(-n): string  # The node to create it on
+    --memory(-m): string  # Memory, e.g. 2G or 512M
+    --cores: string  # CPU cores per socket
+    --sockets: string  # CPU sockets
+    --disk: string  # A first disk (scsi0) of this size, e.g. 32G
+    --storage: string  # The storage for the disk (default: local-lvm)
+    --net: string  # A network device: bridge=BR[,model=virtio][,tag=VLAN][,firewall=1], or none (repeatable; default bridge=vmbr0)
+    --iso: string  # An installer ISO as a CD, e.g. local:iso/debian-12.iso
+    --ostype: string  # The guest OS type, e.g. l26 (Linux) or win11
+    --tags: string  # Tags, comma-separated
+    --pool: string  # The resource pool to add it to
+    --description: string  # A description, shown in the web UI
+    --set: string  # Any other qemu setting (repeatable)
+    --start  # Start the VM once it is created
+    --no-wait  # Return once the server has accepted the task, with its UPID in the record, instead of following it to the end
+    --backend(-b): string@"nu-complete guestkit proxmox"  # The backend: proxmox, the only one with VMs
+    --output(-o): string@"nu-complete guestkit json-table"  # Output format: JSON lines, or an aligned table (default: table on a terminal, json otherwise)
+    --color: string@"nu-complete guestkit auto-always-never"  # Colour the table: auto (default; honours NO_COLOR and CLICOLOR_FORCE), always or never
+    --quiet(-q)  # Print no result records, only errors
+    --verbose(-v)  # Print the backend commands run, on stderr
+    --config: string  # Read configuration from FILE instead of the default locations
+    --generate: string@"nu-complete guestkit man-bash-zsh-fish-nu"  # Print this tool's man page or shell completion (for packagers) and exit
+    --help(-h)  # Print help and exit
+    --version(-V)  # Print the version and exit
+]
+
+# clone a virtual machine
+export extern "vm-clone" [
+    source: string@"nu-complete guestkit vms"  # The VM or template to clone, by name or VMID
+    name: string  # The new VM's name, a DNS name
+    --vmid: string  # The new VMID (default: the lowest free one)
+    --target: string  # The node for the clone (default: the source's)
+    --full  # A full copy rather than a linked clone
+    --storage: string  # The storage for a full clone's disks
+    --start  # Start the clone once it is made
+    --no-wait  # Return once the server has accepted the task, with its UPID in the record, instead of following it to the end
+    --backend(-b): string@"nu-complete guestkit proxmox"  # The backend: proxmox, the only one with VMs
+    --output(-o): string@"nu-complete guestkit json-table"  # Output format: JSON lines, or an aligned table (default: table on a terminal, json otherwise)
+    --color: string@"nu-complete guestkit auto-always-never"  # Colour the table: auto (default; honours NO_COLOR and CLICOLOR_FORCE), always or never
+    --quiet(-q)  # Print no result records, only errors
+    --verbose(-v)  # Print the backend commands run, on stderr
+    --config: string  # Read configuration from FILE instead of the default locations
+    --generate: string@"nu-complete guestkit man-bash-zsh-fish-nu"  # Print this tool's man page or shell completion (for packagers) and exit
+    --help(-h)  # Print help and exit
+    --version(-V)  # Print the version and exit
+]
+
+# start virtual machines
+export extern "vm-start" [
+    ...name: string@"nu-complete guestkit vms stopped"  # VMs to start, by name or VMID
+    --jobs(-j): string  # Act on up to N targets at once (default: 1); results stay in input order
+    --no-wait  # Return once the server has accepted the task, with its UPID in the record, instead of following it to the end
+    --backend(-b): string@"nu-complete guestkit proxmox"  # The backend: proxmox, the only one with VMs
+    --output(-o): string@"nu-complete guestkit json-table"  # Output format: JSON lines, or an aligned table (default: table on a terminal, json otherwise)
+    --color: string@"nu-complete guestkit auto-always-never"  # Colour the table: auto (default; honours NO_COLOR and CLICOLOR_FORCE), always or never
+    --quiet(-q)  # Print no result records, only errors
+    --verbose(-v)  # Print the backend commands run, on stderr
+    --config: string  # Read configuration from FILE instead of the default locations
+    --generate: string@"nu-complete guestkit man-bash-zsh-fish-nu"  # Print this tool's man page or shell completion (for packagers) and exit
+    --help(-h)  # Print help and exit
+    --version(-V)  # Print the version and exit
+]
+
+# stop virtual machines
+export extern "vm-stop" [
+    ...name: string@"nu-complete guestkit vms running"  # VMs to stop, by name or VMID
+    --timeout(-t): string  # How long the guest gets to shut down (default: 60)
+    --force(-f)  # Stop the VM hard when the shutdown times out
+    --hard  # Stop at once, without asking the guest
+    --jobs(-j): string  # Act on up to N targets at once (default: 1); results stay in input order
+    --no-wait  # Return once the server has accepted the task, with its UPID in the record, instead of following it to the end
+    --backend(-b): string@"nu-complete guestkit proxmox"  # The backend: proxmox, the only one with VMs
+    --output(-o): string@"nu-complete guestkit json-table"  # Output format: JSON lines, or an aligned table (default: table on a terminal, json otherwise)
+    --color: string@"nu-complete guestkit auto-always-never"  # Colour the table: auto (default; honours NO_COLOR and CLICOLOR_FORCE), always or never
+    --quiet(-q)  # Print no result records, only errors
+    --verbose(-v)  # Print the backend commands run, on stderr
+    --config: string  # Read configuration from FILE instead of the default locations
+    --generate: string@"nu-complete guestkit man-bash-zsh-fish-nu"  # Print this tool's man page or shell completion (for packagers) and exit
+    --help(-h)  # Print help and exit
+    --version(-V)  # Print the version and exit
+]
+
+# restart virtual machines
+export extern "vm-restart" [
+    ...name: string@"nu-complete guestkit vms"  # VMs to restart, by name or VMID
+    --jobs(-j): string  # Act on up to N targets at once (default: 1); results stay in input order
+    --no-wait  # Return once the server has accepted the task, with its UPID in the record, instead of following it to the end
+    --backend(-b): string@"nu-complete guestkit proxmox"  # The backend: proxmox, the only one with VMs
+    --output(-o): string@"nu-complete guestkit json-table"  # Output format: JSON lines, or an aligned table (default: table on a terminal, json otherwise)
+    --color: string@"nu-complete guestkit auto-always-never"  # Colour the table: auto (default; honours NO_COLOR and CLICOLOR_FORCE), always or never
+    --quiet(-q)  # Print no result records, only errors
+    --verbose(-v)  # Print the backend commands run, on stderr
+    --config: string  # Read configuration from FILE instead of the default locations
+    --generate: string@"nu-complete guestkit man-bash-zsh-fish-nu"  # Print this tool's man page or shell completion (for packagers) and exit
+    --help(-h)  # Print help and exit
+    --version(-V)  # Print the version and exit
+]
+
+# delete virtual machines
+export extern "vm-delete" [
+    ...name: string@"nu-complete guestkit vms stopped"  # VMs to delete, by name or VMID
+    --purge  # Also remove the VM from backup jobs, replication and HA, and destroy unreferenced disks
+    --force(-f)  # Stop a running VM hard first
+    --jobs(-j): string  # Act on up to N targets at once (default: 1); results stay in input order
+    --no-wait  # Return once the server has accepted the task, with its UPID in the record, instead of following it to the end
+    --backend(-b): string@"nu-complete guestkit proxmox"  # The backend: proxmox, the only one with VMs
+    --output(-o): string@"nu-complete guestkit json-table"  # Output format: JSON lines, or an aligned table (default: table on a terminal, json otherwise)
+    --color: string@"nu-complete guestkit auto-always-never"  # Colour the table: auto (default; honours NO_COLOR and CLICOLOR_FORCE), always or never
+    --quiet(-q)  # Print no result records, only errors
+    --verbose(-v)  # Print the backend commands run, on stderr
+    --config: string  # Read configuration from FILE instead of the default locations
+    --generate: string@"nu-complete guestkit man-bash-zsh-fish-nu"  # Print this tool's man page or shell completion (for packagers) and exit
+    --help(-h)  # Print help and exit
+    --version(-V)  # Print the version and exit
+]
+
+# show the state of virtual machines
+export extern "vm-state" [
+    ...name: string@"nu-complete guestkit vms"  # VMs to show, by name or VMID
+    --backend(-b): string@"nu-complete guestkit proxmox"  # The backend: proxmox, the only one with VMs
+    --output(-o): string@"nu-complete guestkit json-table"  # Output format: JSON lines, or an aligned table (default: table on a terminal, json otherwise)
+    --color: string@"nu-complete guestkit auto-always-never"  # Colour the table: auto (default; honours NO_COLOR and CLICOLOR_FORCE), always or never
+    --quiet(-q)  # Print no result records, only errors
+    --verbose(-v)  # Print the backend commands run, on stderr
+    --config: string  # Read configuration from FILE instead of the default locations
+    --generate: string@"nu-complete guestkit man-bash-zsh-fish-nu"  # Print this tool's man page or shell completion (for packagers) and exit
+    --help(-h)  # Print help and exit
+    --version(-V)  # Print the version and exit
+]
+
+# wait until virtual machines reach a state
+export extern "vm-wait" [
+    ...name: string@"nu-complete guestkit vms"  # VMs to wait for, by name or VMID
+    --for: string@"nu-complete guestkit running-stopped"  # The state to wait for (required)
+    --timeout(-t): string  # Give up after this long (default: 300)
+    --jobs(-j): string  # Act on up to N targets at once (default: 1); results stay in input order
+    --backend(-b): string@"nu-complete guestkit proxmox"  # The backend: proxmox, the only one with VMs
+    --output(-o): string@"nu-complete guestkit json-table"  # Output format: JSON lines, or an aligned table (default: table on a terminal, json otherwise)
+    --color: string@"nu-complete guestkit auto-always-never"  # Colour the table: auto (default; honours NO_COLOR and CLICOLOR_FORCE), always or never
+    --quiet(-q)  # Print no result records, only errors
+    --verbose(-v)  # Print the backend commands run, on stderr
+    --config: string  # Read configuration from FILE instead of the default locations
     --generate: string@"nu-complete guestkit man-bash-zsh-fish-nu"  # Print this tool's man page or shell completion (for packagers) and exit
     --help(-h)  # Print help and exit
     --version(-V)  # Print the version and exit

@@ -4,7 +4,10 @@
 use super::spec::{Command, Flag, Prints};
 use crate::cmd::ALL;
 use crate::error::EXIT_CODES;
-use crate::record::{CONTAINER_FIELDS, FieldDoc, RESULT_FIELDS, STATE_FIELDS};
+use crate::record::{
+    CONTAINER_FIELDS, FieldDoc, RESULT_FIELDS, STATE_FIELDS, VM_FIELDS, VM_RESULT_FIELDS,
+    VM_STATE_FIELDS,
+};
 use std::fmt::Write;
 
 const DATE: &str = "2026-11-25";
@@ -206,6 +209,24 @@ pub fn page(cmd: &Command) -> String {
             out.push_str(".PP\n");
             out.push_str(&prose("Errors are also reported on stderr, one line per failed target, with a hint where one helps."));
         }
+        Prints::Vms => {
+            out.push_str(&prose("One JSON object per VM and line (or a table on a terminal), sorted by VMID; nothing at all when there are none. With -o name, one name per line (the VMID for a VM without a name). Every record has these fields; absent values are null:"));
+            fields(&mut out, VM_FIELDS);
+        }
+        Prints::VmStates => {
+            out.push_str(&prose(
+                "One JSON object per named VM and line, with the fields of vm-list(1), read fresh from the VM's node:",
+            ));
+            fields(&mut out, VM_FIELDS);
+            out.push_str(".PP\nand these:\n");
+            fields(&mut out, VM_STATE_FIELDS);
+        }
+        Prints::VmResults => {
+            out.push_str(&prose("One JSON object per target and line, in input order (or a table on a terminal, once all are done):"));
+            fields(&mut out, VM_RESULT_FIELDS);
+            out.push_str(".PP\n");
+            out.push_str(&prose("Errors are also reported on stderr, one line per failed target, with a hint where one helps."));
+        }
         Prints::Raw => {
             out.push_str(&prose("stdout carries the guest's own output, not JSON; guestkit's own messages go to stderr."));
             if cmd.flags.iter().any(|f| f.long == "detach") {
@@ -244,7 +265,7 @@ pub fn overview() -> String {
         &mut out,
         "guestkit",
         7,
-        "manage Linux containers from the shell with small composable tools",
+        "manage containers and VMs from the shell with small tools",
     );
     out.push_str(".SH DESCRIPTION\n");
     paragraphs(
@@ -261,6 +282,8 @@ pub fn overview() -> String {
     out.push_str(&prose("Linux containers through the lxc-* tools (lxc-create, lxc-start, lxc-stop, lxc-destroy, lxc-ls, lxc-info, lxc-attach, lxc-execute), run as subprocesses. One lxc-ls call lists every container. Install the lxc package."));
     out.push_str(".TP\n\\fBcrun\\fR, \\fBrunc\\fR\n");
     out.push_str(&prose("The OCI runtimes, through their own command lines (run, state, kill, delete, exec, list). ctr-create builds an OCI bundle (config.json and rootfs) under the state directory; a bundle the runtime does not know is a stopped container. A started container's output goes to the bundle's console.log, which ctr-logs reads. ctr-stop sends SIGTERM, waits --timeout seconds, then SIGKILL. The containers get their own network namespace with loopback only. Install the crun or runc package."));
+    out.push_str(".TP\n\\fBproxmox\\fR\n");
+    out.push_str(&prose("Proxmox VE virtual machines, for the vm-* tools, through the cluster's REST API over HTTPS, with one connection per node reused for every request. vm-list is one /cluster/resources request for the whole cluster. Long operations are tasks, followed on the node that runs them until they end; OK and WARNINGS count as success. Names are found on whichever node holds the VM. The certificate is verified: pin its fingerprint or give the cluster's CA file (see guestkit.toml(5))."));
     out.push_str(".PP\n");
     out.push_str(&prose("Without --backend, ctr-list asks every installed backend at once and skips those that are not installed; a backend named with --backend that is not installed makes the tool exit 5 and name the package to install. The backend is the source of truth: guestkit keeps no database, so what lxc-ls, crun list and runc list show always agrees with ctr-list."));
     out.push_str(".SH IMAGES\n");
@@ -278,6 +301,12 @@ pub fn overview() -> String {
     fields(&mut out, STATE_FIELDS);
     out.push_str(".SS Result (ctr\\-start, ctr\\-stop, ctr\\-create, ctr\\-delete, ctr\\-kill, ctr\\-run \\-\\-detach)\n");
     fields(&mut out, RESULT_FIELDS);
+    out.push_str(".SS VM (vm\\-list)\n");
+    fields(&mut out, VM_FIELDS);
+    out.push_str(".SS VM in detail (vm\\-state): the fields above, and\n");
+    fields(&mut out, VM_STATE_FIELDS);
+    out.push_str(".SS VM result (vm\\-start, vm\\-stop, vm\\-restart, vm\\-delete, vm\\-wait, vm\\-create, vm\\-clone)\n");
+    fields(&mut out, VM_RESULT_FIELDS);
     out.push_str(".SH PIPING\n");
     paragraphs(
         &mut out,
@@ -357,12 +386,52 @@ pub fn config_page() -> String {
             "[lxc] lxcpath",
             "LXC's container directory, as the lxc-* tools take it with -P. Default: /var/lib/lxc. Environment: GUESTKIT_LXC_PATH.",
         ),
+        (
+            "[proxmox] url",
+            "The Proxmox VE API of the cluster: one URL (https://pve1:8006; the port defaults to 8006), a comma-separated string or a list of them. When one does not answer, the next is tried. Plain http is refused. Environment: GUESTKIT_PVE_URL, else PROXMOX_VE_ENDPOINT.",
+        ),
+        (
+            "[proxmox] token, token_file, token_command",
+            "An API token, USER@REALM!TOKENID=SECRET: inline, read from a file, or printed by a command run with sh (e.g. pass show pve). The first given is used. Environment: GUESTKIT_PVE_TOKEN, else PROXMOX_VE_API_TOKEN.",
+        ),
+        (
+            "[proxmox] user, password, password_file, password_command",
+            "A user (root@pam) and its password, for ticket login when no token is given. Tickets are renewed before their two hours run out. Environment: GUESTKIT_PVE_USER and GUESTKIT_PVE_PASSWORD, else PROXMOX_VE_USERNAME and PROXMOX_VE_PASSWORD.",
+        ),
+        (
+            "[proxmox] fingerprint",
+            "The SHA-256 fingerprint of the server's certificate, AA:BB:... as the web UI shows it; several, comma-separated, for the nodes of a cluster. Only those certificates are accepted, whatever their name. Environment: GUESTKIT_PVE_FINGERPRINT.",
+        ),
+        (
+            "[proxmox] ca_file",
+            "A CA certificate file (PEM) to verify the servers with, e.g. a copy of /etc/pve/pve-root-ca.pem; the URL's host must then match the certificate. Without fingerprint or ca_file, the public CAs are trusted. Environment: GUESTKIT_PVE_CA.",
+        ),
+        (
+            "[proxmox] insecure",
+            "true turns certificate verification off; every run warns about it. Environment: GUESTKIT_PVE_INSECURE=1, else PROXMOX_VE_INSECURE.",
+        ),
+        (
+            "[proxmox] node",
+            "The node vm-create puts new VMs on. Default: the online node with the most free memory. Environment: GUESTKIT_PVE_NODE.",
+        ),
+        (
+            "[proxmox] storage",
+            "The storage for the disks vm-create makes. Default: local-lvm.",
+        ),
+        (
+            "[proxmox] timeout",
+            "Seconds to wait for one API answer. Default: 30.",
+        ),
+        (
+            "[proxmox] lock_wait",
+            "Seconds an operation keeps retrying a VM that another task holds (VM is locked, can't lock file) before it reports a conflict. Default: 10.",
+        ),
     ] {
         let _ = write!(out, ".TP\n\\fB{}\\fR\n{}", esc(key), prose(what));
     }
     environment(&mut out);
     out.push_str(".SH EXAMPLES\n.EX\n");
-    out.push_str(&esc("default_backend = \"lxc\"\ncache_dir = \"/var/cache/guestkit\"\nstate_dir = \"/var/lib/guestkit\"\n\n# kube-ovn-* containers run on crun, everything else on lxc.\n[[route]]\npattern = \"kube-ovn-*\"\nbackend = \"crun\"\n\n[lxc]\nlxcpath = \"/var/lib/lxc\"\n\n[oci]\nruntime_root = \"/run\""));
+    out.push_str(&esc("default_backend = \"lxc\"\ncache_dir = \"/var/cache/guestkit\"\nstate_dir = \"/var/lib/guestkit\"\n\n# kube-ovn-* containers run on crun, everything else on lxc.\n[[route]]\npattern = \"kube-ovn-*\"\nbackend = \"crun\"\n\n[lxc]\nlxcpath = \"/var/lib/lxc\"\n\n[oci]\nruntime_root = \"/run\"\n\n[proxmox]\nurl = [\"https://pve1:8006\", \"https://pve2:8006\"]\ntoken_command = \"pass show pve/guestkit-token\"\nfingerprint = \"AA:BB:...:FF\"\nnode = \"pve1\""));
     out.push_str("\n.EE\n.SH SEE ALSO\n\\fBguestkit\\fR(7)\n");
     out
 }

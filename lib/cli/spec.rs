@@ -12,6 +12,8 @@ pub enum Complete {
     Values,
     /// A container name, from `ctr-list`, filtered by status when given.
     Container(Option<&'static str>),
+    /// A VM name, from `vm-list`, filtered by status when given.
+    Vm(Option<&'static str>),
     Backend,
     /// An image: `busybox`, a directory or a tarball.
     Image,
@@ -78,6 +80,12 @@ pub enum Prints {
     Results,
     /// The guest command's own output, or the log (not JSON).
     Raw,
+    /// One VM record per VM.
+    Vms,
+    /// One detailed VM record per VM.
+    VmStates,
+    /// One VM result record per target.
+    VmResults,
 }
 
 /// A switch (a flag with no value).
@@ -204,6 +212,25 @@ pub const COMMON_FLAGS: &[Flag] = &[
 
 pub const STDIN_TARGETS: &str = "With no NAME, the targets are read from stdin, one per line: a JSON object as the list tools print it (its \"name\" and \"backend\" are used), or a bare name. Every line is checked before anything is done: a bad line is reported with its number, exit code 8, and no target is acted on.";
 
+pub const VM_STDIN_TARGETS: &str = "With no NAME, the targets are read from stdin, one per line: a JSON object as vm-list prints it (its \"vmid\", else its \"name\"), or a bare name or VMID. Every line is checked before anything is done: a bad line is reported with its number, exit code 8, and no target is acted on. Names are looked up in one /cluster/resources request, so a VM is found on whichever node holds it; a name that two VMs share is refused with both listed.";
+
+/// The vm-* tools' `--backend`: Proxmox VE is the one backend with VMs.
+pub const VM_BACKEND: Flag = Flag {
+    long: "backend",
+    short: Some('b'),
+    value: Some("NAME"),
+    help: "The backend: proxmox, the only one with VMs",
+    values: &["proxmox"],
+    complete: Complete::Values,
+    repeat: false,
+};
+
+pub const NO_WAIT: Flag = switch(
+    "no-wait",
+    None,
+    "Return once the server has accepted the task, with its UPID in the record, instead of following it to the end",
+);
+
 /// The `--jobs` flag of tools that act on many targets.
 pub const JOBS: Flag = option(
     "jobs",
@@ -237,7 +264,11 @@ impl Command {
     pub fn paragraphs(&self) -> Vec<&'static str> {
         let mut p: Vec<&'static str> = self.description.split("\n\n").map(str::trim).collect();
         if self.stdin_targets {
-            p.push(STDIN_TARGETS);
+            p.push(if self.name.starts_with("vm-") {
+                VM_STDIN_TARGETS
+            } else {
+                STDIN_TARGETS
+            });
         }
         p
     }

@@ -11,6 +11,15 @@ pub mod ctr_run;
 pub mod ctr_start;
 pub mod ctr_state;
 pub mod ctr_stop;
+pub mod vm_clone;
+pub mod vm_create;
+pub mod vm_delete;
+pub mod vm_list;
+pub mod vm_restart;
+pub mod vm_start;
+pub mod vm_state;
+pub mod vm_stop;
+pub mod vm_wait;
 
 use crate::cli::spec::{Arg, Command, Complete, Flag, option, repeated};
 
@@ -25,6 +34,15 @@ pub const ALL: &[&Command] = &[
     &ctr_exec::SPEC,
     &ctr_run::SPEC,
     &ctr_logs::SPEC,
+    &vm_list::SPEC,
+    &vm_create::SPEC,
+    &vm_clone::SPEC,
+    &vm_start::SPEC,
+    &vm_stop::SPEC,
+    &vm_restart::SPEC,
+    &vm_delete::SPEC,
+    &vm_state::SPEC,
+    &vm_wait::SPEC,
 ];
 
 /// `NAME...`, completed with containers in the given status.
@@ -35,6 +53,17 @@ pub const fn names_arg(help: &'static str, status: Option<&'static str>) -> Arg 
         required: false,
         many: true,
         complete: Complete::Container(status),
+    }
+}
+
+/// `NAME...` of VMs (names or VMIDs), completed with VMs in the given status.
+pub const fn vm_names_arg(help: &'static str, status: Option<&'static str>) -> Arg {
+    Arg {
+        name: "NAME",
+        help,
+        required: false,
+        many: true,
+        complete: Complete::Vm(status),
     }
 }
 

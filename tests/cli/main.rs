@@ -1,6 +1,8 @@
 //! Whole CLI runs of every tool, snapshotted: exit code, stdout and stderr.
 
 mod common;
+#[path = "../../sim/mod.rs"]
+mod sim;
 
 mod bad_input;
 mod exec;
@@ -10,6 +12,7 @@ mod list;
 mod oci;
 mod run;
 mod shells;
+mod vm;
 
 /// Every file in tests/cli is wired in above, so no test is silently left out.
 #[test]

@@ -1,0 +1,41 @@
+use super::vm_names_arg;
+use crate::cli::spec::{Command, JOBS, NO_WAIT, Prints, VM_BACKEND};
+use crate::error::Result;
+use crate::pve::{tool, vm};
+use crate::run::Ctx;
+
+pub const SPEC: Command = Command {
+    name: "vm-start",
+    about: "start virtual machines",
+    description: "Starts each VM, wherever it is in the cluster, and follows the start task to its end, then prints one result per VM. A VM that is already running is left alone and reported with \"changed\":false. A template cannot start. A VM locked by another task is retried for up to proxmox.lock_wait seconds (default 10), then reported as a conflict.\n\nWhen the answer to the start request is lost (a dropped connection, 596), the request is not sent again: vm-start reads the VM's state and reports what it finds.",
+    args: &[vm_names_arg(
+        "VMs to start, by name or VMID",
+        Some("stopped"),
+    )],
+    trailing: None,
+    flags: &[JOBS, NO_WAIT, VM_BACKEND],
+    stdin_targets: true,
+    examples: &[
+        ("vm-start web 101", "Start two VMs, by name and by VMID."),
+        (
+            "vm-list --status stopped --tag ci | vm-start --jobs 10",
+            "Start every stopped ci VM, ten at a time.",
+        ),
+        (
+            "vm-start web | jq -r 'select(.ok | not) | .error.message'",
+            "Print why a start failed.",
+        ),
+        (
+            "vm-list | from json --objects | where node == pve2 | each { to json -r } | to text | vm-start",
+            "Start the VMs of node pve2 from nushell.",
+        ),
+    ],
+    prints: Prints::VmResults,
+};
+
+pub fn run(ctx: &Ctx) -> Result<u8> {
+    let targets = tool::targets(ctx)?;
+    let c = tool::connect(ctx)?;
+    let no_wait = ctx.m.flag("no-wait");
+    tool::act(ctx, &c, "start", targets, |v| vm::start(&c, v, no_wait))
+}

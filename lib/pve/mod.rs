@@ -1,0 +1,9 @@
+//! Proxmox VE: the REST API client and the VM operations the vm-* tools use.
+//! See docs/proxmox.md for the decisions behind it.
+
+pub mod client;
+pub mod secret;
+pub mod task;
+pub mod tls;
+pub mod tool;
+pub mod vm;

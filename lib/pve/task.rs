@@ -1,0 +1,145 @@
+//! Proxmox VE tasks: a long operation answers with a UPID, which is followed
+//! on the node it names until the task stops. `OK` and `WARNINGS: n` are
+//! success; anything else is the task's own error, with its log's last lines.
+
+use super::client::{Client, classify};
+use crate::error::{Error, Result};
+use serde_json::Value;
+use std::time::{Duration, Instant};
+
+/// `UPID:<node>:<pid>:<pstart>:<starttime>:<type>:<id>:<user>:`
+#[derive(Clone, Debug, PartialEq)]
+pub struct Upid {
+    pub raw: String,
+    pub node: String,
+    pub kind: String,
+    pub id: String,
+}
+
+pub fn parse_upid(s: &str) -> Option<Upid> {
+    let f: Vec<&str> = s.split(':').collect();
+    if f.len() < 9 || f[0] != "UPID" || f[1].is_empty() {
+        return None;
+    }
+    Some(Upid {
+        raw: s.to_string(),
+        node: f[1].to_string(),
+        kind: f[5].to_string(),
+        id: f[6].to_string(),
+    })
+}
+
+/// The UPID a write returned.
+pub fn upid_of(data: &Value) -> Result<Upid> {
+    data.as_str().and_then(parse_upid).ok_or_else(|| {
+        Error::failed(format!(
+            "expected a task id (UPID) from the server, got {data}"
+        ))
+    })
+}
+
+/// Polls the task until it stops, showing progress on a terminal. Returns
+/// the exit status (`OK`, `WARNINGS: 2`); a failed task is an error of the
+/// kind its message says. `deadline` bounds the wait (exit 7 after it).
+pub fn wait(c: &Client, upid: &Upid, label: &str, deadline: Option<Instant>) -> Result<String> {
+    let start = Instant::now();
+    let path = format!("/nodes/{}/tasks/{}", upid.node, upid.raw);
+    let mut pause = Duration::from_millis(40);
+    loop {
+        let st = c.get(&format!("{path}/status"), &[])?;
+        if st.get("status").and_then(Value::as_str) == Some("stopped") {
+            c.out.progress(None);
+            let exit = st
+                .get("exitstatus")
+                .and_then(Value::as_str)
+                .unwrap_or("unknown")
+                .to_string();
+            if exit == "OK" || exit.starts_with("WARNINGS") {
+                c.out.trace(&format!(
+                    "task {} {} ended {exit} after {:.1} s",
+                    upid.kind,
+                    upid.id,
+                    start.elapsed().as_secs_f64()
+                ));
+                return Ok(exit);
+            }
+            return Err(failed_task(c, upid, &path, &exit));
+        }
+        if deadline.is_some_and(|d| Instant::now() >= d) {
+            c.out.progress(None);
+            return Err(Error::timeout(format!(
+                "task {} is still running after {:.0} s",
+                upid.kind,
+                start.elapsed().as_secs_f64()
+            ))
+            .with_hint(format!(
+                "it goes on on the server; follow it with: pvenode task log {}",
+                upid.raw
+            )));
+        }
+        if c.out.shows_progress() {
+            let last = last_lines(c, &path, 1).pop().unwrap_or_default();
+            c.out.progress(Some(&format!(
+                "{label}: {} {:.0}s {last}",
+                upid.kind,
+                start.elapsed().as_secs_f64()
+            )));
+        }
+        std::thread::sleep(pause);
+        pause = (pause * 3 / 2).min(Duration::from_millis(500));
+    }
+}
+
+fn failed_task(c: &Client, upid: &Upid, path: &str, exit: &str) -> Error {
+    let lines: Vec<String> = last_lines(c, path, 4)
+        .into_iter()
+        .filter(|l| !l.starts_with("TASK ERROR"))
+        .collect();
+    let mut e = Error::new(classify(exit), exit.to_string());
+    let log = if lines.is_empty() {
+        String::new()
+    } else {
+        format!("the task log ends: {}; ", lines.join(" / "))
+    };
+    e.hint = Some(format!(
+        "{log}see it all with: pvenode task log {}",
+        upid.raw
+    ));
+    e
+}
+
+/// The last `n` lines of a task's log (empty when it cannot be read).
+fn last_lines(c: &Client, path: &str, n: usize) -> Vec<String> {
+    let Ok(log) = c.get(
+        &format!("{path}/log"),
+        &[("start", "0".into()), ("limit", "1000".into())],
+    ) else {
+        return Vec::new();
+    };
+    let all: Vec<String> = log
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|l| l.get("t").and_then(Value::as_str).map(String::from))
+                .filter(|t| !t.trim().is_empty())
+                .collect()
+        })
+        .unwrap_or_default();
+    all[all.len().saturating_sub(n)..].to_vec()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn upids_name_their_node_type_and_guest() {
+        let u = parse_upid("UPID:pve2:00001ED0:00035693:66343A23:qmstart:100:ops@pve!ci:").unwrap();
+        assert_eq!(
+            (u.node.as_str(), u.kind.as_str(), u.id.as_str()),
+            ("pve2", "qmstart", "100")
+        );
+        assert!(parse_upid("UPID:pve2:1").is_none());
+        assert!(parse_upid("not a upid").is_none());
+    }
+}

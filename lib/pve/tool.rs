@@ -1,0 +1,88 @@
+//! What every vm-* tool shares: connecting, reading targets, and acting on
+//! each with one result line per target, as the ctr-* tools do.
+
+use super::client::Client;
+use super::vm::{self, ActionResult, Done, Target, Vm};
+use crate::error::{Error, Result};
+use crate::output::{Column, Format, col};
+use crate::run::Ctx;
+use std::io::IsTerminal;
+
+pub fn connect(ctx: &Ctx) -> Result<Client<'_>> {
+    if let Some(b) = ctx.backend_flag()
+        && b != vm::BACKEND
+    {
+        return Err(Error::usage(format!(
+            "the vm-* tools act on Proxmox VE VMs: backend {b} has none"
+        )));
+    }
+    Client::connect(&ctx.cfg.proxmox, &ctx.out)
+}
+
+/// The VMs named as arguments, else one per stdin line.
+pub fn targets(ctx: &Ctx) -> Result<Vec<Target>> {
+    if !ctx.m.positionals.is_empty() {
+        return ctx.m.positionals.iter().map(|a| vm::parse_arg(a)).collect();
+    }
+    let stdin = std::io::stdin();
+    if stdin.is_terminal() {
+        return Err(Error::usage("no VM named").with_hint(format!(
+            "give names or VMIDs as arguments, or pipe them in: vm-list | {}",
+            ctx.cmd.name
+        )));
+    }
+    crate::targets::from_lines_with(
+        stdin.lock(),
+        &ctx.out,
+        vm::parse_line,
+        "each line must be a JSON object with a \"vmid\" or \"name\" (as vm-list prints), or a bare name or VMID",
+    )
+}
+
+/// Resolves every target through one cluster listing, then runs `f` on
+/// each, `--jobs` at a time, printing results in input order.
+pub fn act<F>(ctx: &Ctx, c: &Client, action: &'static str, targets: Vec<Target>, f: F) -> Result<u8>
+where
+    F: Fn(&Vm) -> Result<Done> + Sync,
+{
+    let jobs = ctx.jobs()?;
+    let vms = vm::list(c)?;
+    crate::output::keep_going_when_stdout_closes();
+    let mut table = Vec::new();
+    let mut codes = Vec::new();
+    let work = |t: &Target| -> (Option<Vm>, Result<Done>) {
+        match vm::resolve(&vms, t) {
+            Ok(v) => {
+                let r = f(&v);
+                (Some(v), r)
+            }
+            Err(e) => (None, Err(e)),
+        }
+    };
+    crate::jobs::run_ordered(targets, jobs, work, |t, (v, r)| {
+        if let Err(e) = &r {
+            let label = v.as_ref().map_or_else(|| t.label(), |v| v.label());
+            ctx.out.error(Some(&label), e);
+            codes.push(e.exit_code());
+        }
+        let rec = ActionResult::new(action, t.label(), v.as_ref(), &r);
+        if ctx.out.format == Format::Table {
+            table.push(rec);
+        } else if !ctx.out.quiet {
+            ctx.out.write(&crate::output::Output::json_line(&rec));
+        }
+    });
+    ctx.out.records(&table, RESULT_COLUMNS);
+    Ok(crate::error::exit_code_of(codes))
+}
+
+pub const RESULT_COLUMNS: &[Column] = &[
+    col("VMID", "vmid"),
+    col("NAME", "name"),
+    col("NODE", "node"),
+    col("ACTION", "action"),
+    col("OK", "ok"),
+    col("CHANGED", "changed"),
+    col("STATUS", "status"),
+    col("ERROR", "error"),
+];

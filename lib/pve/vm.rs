@@ -1,0 +1,759 @@
+//! Virtual machines on a Proxmox VE cluster: the record vm-list prints, how
+//! a target (name or VMID) is found on whichever node holds it, and the
+//! operations the vm-* tools share.
+
+use super::client::{Client, Fail, Method, is_lock};
+use super::task::{self, Upid};
+use crate::error::{Error, Kind, Result};
+use crate::record::{ErrorRecord, Status};
+use serde::Serialize;
+use serde_json::Value;
+use std::time::{Duration, Instant};
+
+pub const BACKEND: &str = "proxmox";
+
+/// One VM, as vm-list prints it.
+#[derive(Clone, Debug, Serialize)]
+pub struct Vm {
+    pub vmid: u32,
+    pub name: Option<String>,
+    pub node: String,
+    pub backend: &'static str,
+    pub status: Status,
+    /// Proxmox's own word, when it says more than `status`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub backend_status: Option<String>,
+    pub cpus: Option<u32>,
+    pub memory_bytes: Option<u64>,
+    pub disk_bytes: Option<u64>,
+    pub uptime_s: Option<u64>,
+    pub tags: Vec<String>,
+    pub template: bool,
+    pub lock: Option<String>,
+    pub pool: Option<String>,
+}
+
+fn u64_of(v: &Value, k: &str) -> Option<u64> {
+    match v.get(k)? {
+        Value::Number(n) => n.as_u64().or_else(|| n.as_f64().map(|f| f as u64)),
+        Value::String(s) => s.parse().ok(),
+        _ => None,
+    }
+}
+
+fn str_of(v: &Value, k: &str) -> Option<String> {
+    v.get(k)
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+        .map(String::from)
+}
+
+/// A `*-list` value: one string split on `,`, `;` or spaces.
+pub fn split_list(s: &str) -> Vec<String> {
+    s.split([';', ',', ' '])
+        .filter(|t| !t.is_empty())
+        .map(String::from)
+        .collect()
+}
+
+/// Proxmox's run state in guestkit's vocabulary, and its own word when that
+/// says more.
+pub fn status_of(status: Option<&str>, qmp: Option<&str>) -> (Status, Option<String>) {
+    match (status, qmp) {
+        (Some("running"), None | Some("running")) => (Status::Running, None),
+        (Some("running"), Some(q @ ("paused" | "suspended"))) | (Some(q @ "paused"), _) => {
+            (Status::Paused, Some(q.to_string()))
+        }
+        (Some("running"), Some(q)) => (Status::Running, Some(q.to_string())),
+        (Some("stopped"), _) => (Status::Stopped, None),
+        (Some(s), _) => (Status::Unknown, Some(s.to_string())),
+        (None, _) => (Status::Unknown, None),
+    }
+}
+
+impl Vm {
+    /// A `/cluster/resources` entry; `None` for anything but a VM.
+    pub fn from_resource(r: &Value) -> Option<Vm> {
+        if r.get("type").and_then(Value::as_str) != Some("qemu") {
+            return None;
+        }
+        let (status, backend_status) = status_of(r.get("status").and_then(Value::as_str), None);
+        Some(Vm {
+            vmid: u64_of(r, "vmid")? as u32,
+            name: str_of(r, "name"),
+            node: str_of(r, "node")?,
+            backend: BACKEND,
+            status,
+            backend_status,
+            cpus: u64_of(r, "maxcpu").map(|n| n as u32),
+            memory_bytes: u64_of(r, "maxmem"),
+            disk_bytes: u64_of(r, "maxdisk"),
+            uptime_s: u64_of(r, "uptime").filter(|_| status == Status::Running),
+            tags: str_of(r, "tags")
+                .map(|t| split_list(&t))
+                .unwrap_or_default(),
+            template: u64_of(r, "template") == Some(1),
+            lock: str_of(r, "lock"),
+            pool: str_of(r, "pool"),
+        })
+    }
+
+    /// How errors and results name it: its name, else its VMID.
+    pub fn label(&self) -> String {
+        self.name.clone().unwrap_or_else(|| self.vmid.to_string())
+    }
+
+    pub fn path(&self) -> String {
+        format!("/nodes/{}/qemu/{}", self.node, self.vmid)
+    }
+}
+
+/// Every VM of the cluster, by VMID, in one request.
+pub fn list(c: &Client) -> Result<Vec<Vm>> {
+    let data = c.get("/cluster/resources", &[("type", "vm".into())])?;
+    let mut vms: Vec<Vm> = data
+        .as_array()
+        .map(|a| a.iter().filter_map(Vm::from_resource).collect())
+        .unwrap_or_default();
+    vms.sort_by_key(|v| v.vmid);
+    Ok(vms)
+}
+
+/// A VM named on the command line or on a stdin line.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Target {
+    pub name: Option<String>,
+    pub vmid: Option<u32>,
+}
+
+impl Target {
+    pub fn label(&self) -> String {
+        match (&self.name, self.vmid) {
+            (Some(n), _) => n.clone(),
+            (None, Some(id)) => id.to_string(),
+            (None, None) => "?".into(),
+        }
+    }
+}
+
+pub fn check_vmid(n: u64) -> Result<u32> {
+    if (100..=999_999_999).contains(&n) {
+        Ok(n as u32)
+    } else {
+        Err(Error::usage(format!(
+            "invalid VMID {n}: VMIDs are 100 to 999999999"
+        )))
+    }
+}
+
+/// A VM name is a DNS name: labels of letters, digits and inner hyphens,
+/// joined by dots.
+pub fn check_name(name: &str) -> Result<()> {
+    let ok = !name.is_empty()
+        && name.len() <= 253
+        && name.split('.').all(|l| {
+            !l.is_empty()
+                && l.len() <= 63
+                && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+        });
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::usage(format!(
+            "invalid VM name {name:?}: a VM name is a DNS name (letters, digits, inner '-', labels joined by '.')"
+        )))
+    }
+}
+
+/// A name or a VMID, as given on the command line.
+pub fn parse_arg(s: &str) -> Result<Target> {
+    if !s.is_empty() && s.chars().all(|c| c.is_ascii_digit()) {
+        let n: u64 = s
+            .parse()
+            .map_err(|_| Error::usage(format!("invalid VMID {s}")))?;
+        return Ok(Target {
+            name: None,
+            vmid: Some(check_vmid(n)?),
+        });
+    }
+    check_name(s)?;
+    Ok(Target {
+        name: Some(s.to_string()),
+        vmid: None,
+    })
+}
+
+/// One stdin line: a record as vm-list prints it (its `vmid`, else its
+/// `name`), a JSON string, or a bare name or VMID.
+pub fn parse_line(line: &str) -> Result<Option<Target>> {
+    let text = line.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    if !text.starts_with(['{', '[', '"']) {
+        return parse_arg(text).map(Some);
+    }
+    let v: Value =
+        serde_json::from_str(text).map_err(|e| Error::invalid(format!("invalid JSON: {e}")))?;
+    let o = match v {
+        Value::Object(o) => o,
+        Value::String(s) => return parse_arg(&s).map(Some),
+        Value::Number(n) => {
+            return Ok(Some(Target {
+                name: None,
+                vmid: Some(check_vmid(n.as_u64().unwrap_or(0))?),
+            }));
+        }
+        _ => {
+            return Err(Error::invalid(
+                "expected a JSON object with a \"vmid\" or \"name\"",
+            ));
+        }
+    };
+    match o.get("backend") {
+        None | Some(Value::Null) => {}
+        Some(Value::String(b)) if b == BACKEND => {}
+        Some(other) => {
+            return Err(Error::invalid(format!(
+                "backend {other} is not proxmox: the vm-* tools act on Proxmox VE VMs"
+            )));
+        }
+    }
+    let vmid = match o.get("vmid") {
+        None | Some(Value::Null) => None,
+        Some(Value::Number(n)) => Some(check_vmid(n.as_u64().unwrap_or(0))?),
+        Some(Value::String(s)) if s.chars().all(|c| c.is_ascii_digit()) && !s.is_empty() => {
+            Some(check_vmid(s.parse().unwrap_or(0))?)
+        }
+        Some(_) => return Err(Error::invalid("\"vmid\" must be a number")),
+    };
+    let name = match o.get("name") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) => {
+            check_name(s)?;
+            Some(s.clone())
+        }
+        Some(_) => return Err(Error::invalid("\"name\" must be a string")),
+    };
+    if vmid.is_none() && name.is_none() {
+        return Err(Error::invalid(
+            "the object has neither \"vmid\" nor \"name\"",
+        ));
+    }
+    Ok(Some(Target { name, vmid }))
+}
+
+/// The VM a target means, found in the cluster list: by VMID when it has
+/// one (a VMID is unique in a cluster), else by name, which must be unique.
+pub fn resolve(vms: &[Vm], t: &Target) -> Result<Vm> {
+    if let Some(id) = t.vmid {
+        return vms.iter().find(|v| v.vmid == id).cloned().ok_or_else(|| {
+            Error::not_found(format!("no VM with VMID {id} in the cluster"))
+                .with_hint("vm-list shows the VMs there are")
+        });
+    }
+    let name = t.name.as_deref().unwrap_or_default();
+    let found: Vec<&Vm> = vms
+        .iter()
+        .filter(|v| v.name.as_deref() == Some(name))
+        .collect();
+    match found.as_slice() {
+        [one] => Ok((*one).clone()),
+        [] => {
+            let mut e = Error::not_found(format!("no VM named {name} in the cluster"));
+            if let Some(s) =
+                crate::names::suggest(name, vms.iter().filter_map(|v| v.name.as_deref()))
+            {
+                e = e.with_hint(format!("did you mean {s:?}?"));
+            }
+            Err(e)
+        }
+        many => Err(Error::conflict(format!(
+            "the name {name} is ambiguous: {}",
+            many.iter()
+                .map(|v| format!("VMID {} on {}", v.vmid, v.node))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))
+        .with_hint("name the VM by its VMID instead")),
+    }
+}
+
+/// The live state of a VM on its node.
+pub fn current(c: &Client, vm: &Vm) -> Result<Value> {
+    c.get(&format!("{}/status/current", vm.path()), &[])
+}
+
+pub fn current_status(cur: &Value) -> Status {
+    status_of(
+        cur.get("status").and_then(Value::as_str),
+        cur.get("qmpstatus").and_then(Value::as_str),
+    )
+    .0
+}
+
+/// What an operation did to one VM.
+pub struct Done {
+    pub changed: bool,
+    pub status: Option<Status>,
+    /// The task, when the tool does not wait for it (--no-wait).
+    pub upid: Option<String>,
+}
+
+/// The result of an action on one VM.
+#[derive(Clone, Debug, Serialize)]
+pub struct ActionResult {
+    pub name: String,
+    pub vmid: Option<u32>,
+    pub node: Option<String>,
+    pub backend: &'static str,
+    pub action: &'static str,
+    pub ok: bool,
+    pub changed: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<Status>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub upid: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<ErrorRecord>,
+}
+
+impl ActionResult {
+    pub fn new(action: &'static str, label: String, vm: Option<&Vm>, r: &Result<Done>) -> Self {
+        let (ok, changed, status, upid, error) = match r {
+            Ok(d) => (true, d.changed, d.status, d.upid.clone(), None),
+            Err(e) => (
+                false,
+                false,
+                None,
+                None,
+                Some(ErrorRecord {
+                    kind: e.kind.as_str(),
+                    message: e.message.clone(),
+                    hint: e.hint.clone(),
+                }),
+            ),
+        };
+        ActionResult {
+            name: vm.and_then(|v| v.name.clone()).unwrap_or(label),
+            vmid: vm.map(|v| v.vmid),
+            node: vm.map(|v| v.node.clone()),
+            backend: BACKEND,
+            action,
+            ok,
+            changed,
+            status,
+            upid,
+            error,
+        }
+    }
+}
+
+/// A write that starts a task on a VM.
+pub struct Op<'p> {
+    pub method: Method,
+    pub path: String,
+    pub params: Vec<(&'p str, String)>,
+    /// The task type it starts (`qmstart`), to find it again after a lost answer.
+    pub kind: &'static str,
+    pub no_wait: bool,
+    pub deadline: Option<Instant>,
+}
+
+/// Sends a write that starts a task, retrying while the VM is locked (up to
+/// the lock wait), and follows the task unless `no_wait`. When the answer is
+/// lost (596, a broken connection) the write is never sent again: the VM's
+/// node is asked for its active task of that type, which is followed; with
+/// none, `settled` re-reads the state and says whether the write took effect.
+pub fn task(
+    c: &Client,
+    vm: &Vm,
+    op: &Op,
+    settled: &dyn Fn() -> Result<bool>,
+) -> Result<Option<Upid>> {
+    let (path, params, no_wait, deadline) = (&op.path, &op.params, op.no_wait, op.deadline);
+    let give_up = Instant::now() + c.lock_wait;
+    let mut pause = Duration::from_millis(200);
+    loop {
+        let outcome = match c.write(op.method, path, params) {
+            Ok(data) => {
+                let upid = task::upid_of(&data)?;
+                if no_wait {
+                    return Ok(Some(upid));
+                }
+                task::wait(c, &upid, &vm.label(), deadline).map(|_| Some(upid))
+            }
+            Err(Fail {
+                error,
+                uncertain: true,
+                ..
+            }) => {
+                c.out.trace(&format!(
+                    "{}: the outcome is unknown ({}); asking the node",
+                    vm.label(),
+                    error.message
+                ));
+                if let Some(upid) = active_task(c, vm, op.kind)? {
+                    c.out.trace(&format!(
+                        "{}: following the {} task found running",
+                        vm.label(),
+                        op.kind
+                    ));
+                    if no_wait {
+                        return Ok(Some(upid));
+                    }
+                    return task::wait(c, &upid, &vm.label(), deadline).map(|_| Some(upid));
+                }
+                return match settled() {
+                    Ok(true) => Ok(None),
+                    _ => Err(error.with_hint(
+                        "the server may still be working on it; check with vm-state before trying again",
+                    )),
+                };
+            }
+            Err(f) => Err(f.error),
+        };
+        match outcome {
+            Err(e) if is_lock(&e) && Instant::now() + pause < give_up => {
+                c.out.trace(&format!(
+                    "{}: {}; trying again in {} ms",
+                    vm.label(),
+                    e.message.trim(),
+                    pause.as_millis()
+                ));
+                std::thread::sleep(pause);
+                pause = (pause * 2).min(Duration::from_secs(2));
+            }
+            Err(mut e) if is_lock(&e) => {
+                e.kind = Kind::Conflict;
+                e.hint = Some(format!(
+                    "another task holds the VM; waited {} s (proxmox.lock_wait); see the cluster's task list",
+                    c.lock_wait.as_secs_f64()
+                ));
+                return Err(e);
+            }
+            other => return other,
+        }
+    }
+}
+
+/// The VM's running task of this type on its node, if there is one.
+fn active_task(c: &Client, vm: &Vm, kind: &str) -> Result<Option<Upid>> {
+    let list = c.get(
+        &format!("/nodes/{}/tasks", vm.node),
+        &[("vmid", vm.vmid.to_string()), ("source", "active".into())],
+    )?;
+    Ok(list
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|t| t.get("type").and_then(Value::as_str) == Some(kind))
+        .filter_map(|t| {
+            t.get("upid")
+                .and_then(Value::as_str)
+                .and_then(task::parse_upid)
+        })
+        .next())
+}
+
+/// Polls the VM's status until it is `want`, or fails at the deadline.
+pub fn wait_for(c: &Client, vm: &Vm, want: Status, deadline: Instant) -> Result<Status> {
+    let mut pause = Duration::from_millis(100);
+    loop {
+        let s = current_status(&current(c, vm)?);
+        if s == want {
+            return Ok(s);
+        }
+        if Instant::now() >= deadline {
+            return Err(Error::timeout(format!(
+                "VM {} is {}, not {}, at the deadline",
+                vm.vmid,
+                s.as_str(),
+                want.as_str()
+            )));
+        }
+        c.out.progress(Some(&format!(
+            "{}: {} (waiting for {})",
+            vm.label(),
+            s.as_str(),
+            want.as_str()
+        )));
+        std::thread::sleep(pause.min(deadline.saturating_duration_since(Instant::now())));
+        pause = (pause * 3 / 2).min(Duration::from_secs(1));
+    }
+}
+
+pub fn start(c: &Client, vm: &Vm, no_wait: bool) -> Result<Done> {
+    let cur = current(c, vm)?;
+    if cur.get("template").and_then(Value::as_u64) == Some(1) || vm.template {
+        return Err(
+            Error::conflict(format!("VM {} is a template and cannot start", vm.vmid)).with_hint(
+                format!(
+                    "clone it and start the clone: vm-clone {} NEW --start",
+                    vm.label()
+                ),
+            ),
+        );
+    }
+    if current_status(&cur) == Status::Running {
+        return Ok(Done {
+            changed: false,
+            status: Some(Status::Running),
+            upid: None,
+        });
+    }
+    let op = Op {
+        method: Method::Post,
+        path: format!("{}/status/start", vm.path()),
+        params: vec![],
+        kind: "qmstart",
+        no_wait,
+        deadline: None,
+    };
+    let settled = || Ok(current_status(&current(c, vm)?) == Status::Running);
+    let upid = task(c, vm, &op, &settled)?;
+    finish(c, vm, no_wait, upid)
+}
+
+pub struct StopHow {
+    /// Seconds the guest gets to shut down.
+    pub timeout: u64,
+    /// Stop it hard when the shutdown times out.
+    pub force: bool,
+    /// Stop at once, without asking the guest.
+    pub hard: bool,
+}
+
+pub fn stop(c: &Client, vm: &Vm, how: &StopHow, no_wait: bool) -> Result<Done> {
+    let cur = current(c, vm)?;
+    if current_status(&cur) == Status::Stopped {
+        return Ok(Done {
+            changed: false,
+            status: Some(Status::Stopped),
+            upid: None,
+        });
+    }
+    let (path, params, kind) = if how.hard {
+        (format!("{}/status/stop", vm.path()), vec![], "qmstop")
+    } else {
+        let mut p = vec![("timeout", how.timeout.to_string())];
+        if how.force {
+            p.push(("forceStop", "1".to_string()));
+        }
+        (format!("{}/status/shutdown", vm.path()), p, "qmshutdown")
+    };
+    let op = Op {
+        method: Method::Post,
+        path,
+        params,
+        kind,
+        no_wait,
+        deadline: Some(Instant::now() + Duration::from_secs(how.timeout + 60)),
+    };
+    let settled = || Ok(current_status(&current(c, vm)?) == Status::Stopped);
+    let upid = task(c, vm, &op, &settled)
+        .map_err(|e| {
+            if e.kind == Kind::Timeout && !how.force && !how.hard {
+                e.with_hint(format!(
+                    "the guest did not shut down within {} s; --force stops it hard after the timeout, --hard at once",
+                    how.timeout
+                ))
+            } else {
+                e
+            }
+        })?;
+    finish(c, vm, no_wait, upid)
+}
+
+pub fn restart(c: &Client, vm: &Vm, no_wait: bool) -> Result<Done> {
+    let cur = current(c, vm)?;
+    if current_status(&cur) != Status::Running {
+        return start(c, vm, no_wait);
+    }
+    // A reboot's effect cannot be read back, so an uncertain one is an error.
+    let op = Op {
+        method: Method::Post,
+        path: format!("{}/status/reboot", vm.path()),
+        params: vec![],
+        kind: "qmreboot",
+        no_wait,
+        deadline: None,
+    };
+    let upid = task(c, vm, &op, &|| Ok(false))?;
+    finish(c, vm, no_wait, upid)
+}
+
+pub fn delete(c: &Client, vm: &Vm, purge: bool, force: bool, no_wait: bool) -> Result<Done> {
+    let cur = current(c, vm)?;
+    if current_status(&cur) != Status::Stopped {
+        if !force {
+            return Err(
+                Error::conflict(format!("VM {} is running", vm.vmid)).with_hint(format!(
+                    "stop it first (vm-stop {}), or delete with --force",
+                    vm.label()
+                )),
+            );
+        }
+        let how = StopHow {
+            timeout: 0,
+            force: true,
+            hard: true,
+        };
+        stop(c, vm, &how, false)?;
+    }
+    let mut params = vec![];
+    if purge {
+        params.push(("purge", "1".to_string()));
+        params.push(("destroy-unreferenced-disks", "1".to_string()));
+    }
+    let settled = || match current(c, vm) {
+        Err(e) if e.kind == Kind::NotFound => Ok(true),
+        _ => Ok(false),
+    };
+    let op = Op {
+        method: Method::Delete,
+        path: vm.path(),
+        params,
+        kind: "qmdestroy",
+        no_wait,
+        deadline: None,
+    };
+    let upid = task(c, vm, &op, &settled)?;
+    Ok(Done {
+        changed: true,
+        status: None,
+        upid: upid.filter(|_| no_wait).map(|u| u.raw),
+    })
+}
+
+fn finish(c: &Client, vm: &Vm, no_wait: bool, upid: Option<Upid>) -> Result<Done> {
+    if no_wait {
+        return Ok(Done {
+            changed: true,
+            status: None,
+            upid: upid.map(|u| u.raw),
+        });
+    }
+    Ok(Done {
+        changed: true,
+        status: Some(current_status(&current(c, vm)?)),
+        upid: None,
+    })
+}
+
+/// A free VMID: the lowest, by /cluster/nextid (which does not reserve it).
+pub fn next_vmid(c: &Client) -> Result<u32> {
+    let v = c.get("/cluster/nextid", &[])?;
+    let n = match &v {
+        Value::Number(n) => n.as_u64(),
+        Value::String(s) => s.parse().ok(),
+        _ => None,
+    };
+    n.map(|n| n as u32)
+        .ok_or_else(|| Error::failed(format!("unexpected answer from /cluster/nextid: {v}")))
+}
+
+/// Runs `create` with the given VMID, or with free ones from
+/// /cluster/nextid, taking the next when another creator won the race.
+pub fn with_new_vmid<T>(
+    c: &Client,
+    given: Option<u32>,
+    create: &dyn Fn(u32) -> Result<T>,
+) -> Result<(u32, T)> {
+    if let Some(id) = given {
+        return create(id).map(|t| (id, t));
+    }
+    let mut tries = 0;
+    loop {
+        let id = next_vmid(c)?;
+        match create(id) {
+            Err(e) if e.message.contains("already exists") && tries < 5 => {
+                c.out.trace(&format!(
+                    "VMID {id} was taken meanwhile ({}); taking the next",
+                    e.message.trim()
+                ));
+                tries += 1;
+            }
+            other => return other.map(|t| (id, t)),
+        }
+    }
+}
+
+/// The node new VMs go to: the given one, else the online node with the most
+/// free memory.
+pub fn pick_node(c: &Client, given: Option<&str>) -> Result<String> {
+    if let Some(n) = given.or(c.cfg.node.as_deref()) {
+        return Ok(n.to_string());
+    }
+    let nodes = c.get("/nodes", &[])?;
+    nodes
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|n| n.get("status").and_then(Value::as_str) == Some("online"))
+        .max_by_key(|n| {
+            u64_of(n, "maxmem")
+                .unwrap_or(0)
+                .saturating_sub(u64_of(n, "mem").unwrap_or(0))
+        })
+        .and_then(|n| str_of(n, "node"))
+        .ok_or_else(|| Error::unavailable("no node of the cluster is online"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vms() -> Vec<Vm> {
+        let data: Value =
+            serde_json::from_str(include_str!("testdata/cluster-resources.json")).unwrap();
+        data["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(Vm::from_resource)
+            .collect()
+    }
+
+    #[test]
+    fn resources_become_vm_records() {
+        let v = vms();
+        assert!(v.iter().all(|v| v.backend == BACKEND));
+        let web = v.iter().find(|v| v.vmid == 100).unwrap();
+        assert_eq!(web.name.as_deref(), Some("web"));
+        assert_eq!(web.tags, vec!["ci", "prod"]);
+        assert_eq!(web.status, Status::Running);
+        assert_eq!(web.memory_bytes, Some(2147483648));
+    }
+
+    #[test]
+    fn targets_by_vmid_name_and_record() {
+        assert_eq!(parse_arg("101").unwrap().vmid, Some(101));
+        assert!(parse_arg("99").is_err());
+        assert!(parse_arg("bad_name").is_err());
+        let t = parse_line(r#"{"vmid":100,"name":"web","node":"pve1","backend":"proxmox"}"#)
+            .unwrap()
+            .unwrap();
+        assert_eq!((t.vmid, t.name.as_deref()), (Some(100), Some("web")));
+        assert!(parse_line(r#"{"name":"web","backend":"lxc"}"#).is_err());
+        assert!(parse_line(r#"{"status":"running"}"#).is_err());
+        assert_eq!(parse_line("  ").unwrap(), None);
+    }
+
+    #[test]
+    fn names_resolve_uniquely_or_list_the_candidates() {
+        let mut v = vms();
+        let t = |s: &str| parse_arg(s).unwrap();
+        assert_eq!(resolve(&v, &t("web")).unwrap().vmid, 100);
+        assert_eq!(resolve(&v, &t("wbe")).unwrap_err().kind, Kind::NotFound);
+        let mut twin = v[0].clone();
+        twin.vmid = 900;
+        twin.node = "pve3".into();
+        v.push(twin);
+        let e = resolve(&v, &t(v[0].name.clone().unwrap().as_str())).unwrap_err();
+        assert_eq!(e.kind, Kind::Conflict);
+        assert!(e.message.contains("VMID 900 on pve3"), "{}", e.message);
+    }
+}

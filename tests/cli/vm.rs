@@ -1,0 +1,477 @@
+//! The vm-* tools against the Proxmox VE simulator (sim/): every lifecycle
+//! step, pipes, bulk actions, and each failure path, snapshotted whole.
+
+use crate::common::TestEnv;
+use crate::sim::server::{Fault, Options, PASSWORD, Sim, TOKEN, USER, Vm};
+use crate::snap;
+use std::process::Command;
+
+/// A test environment whose tools talk to `sim` with the token, pinning
+/// every node's certificate.
+struct Pve {
+    env: TestEnv,
+    sim: Sim,
+    vars: Vec<(&'static str, String)>,
+}
+
+impl Pve {
+    fn new(opts: Options) -> Pve {
+        let sim = Sim::start(opts);
+        let env = TestEnv::new();
+        env.write_config("[proxmox]\nlock_wait = 0.5\n");
+        let vars = vec![
+            ("GUESTKIT_PVE_URL", sim.urls.join(",")),
+            ("GUESTKIT_PVE_TOKEN", TOKEN.to_string()),
+            ("GUESTKIT_PVE_FINGERPRINT", sim.fingerprints.join(",")),
+        ];
+        Pve { env, sim, vars }
+    }
+
+    fn with_vms(n: u32) -> Pve {
+        let p = Pve::new(Options::default());
+        for i in 0..n {
+            let node = ["pve1", "pve2", "pve3"][i as usize % 3];
+            p.sim
+                .add_vm(Vm::new(100 + i, node, &format!("vm{}", 100 + i)));
+        }
+        p
+    }
+
+    fn cmd(&self, tool: &str) -> Command {
+        let mut c = self.env.cmd(tool);
+        for (k, v) in &self.vars {
+            c.env(k, v);
+        }
+        c
+    }
+
+    fn run(&self, tool: &str, args: &[&str]) -> String {
+        self.redact(self.env.run_cmd(self.cmd(tool).args(args), None))
+    }
+
+    fn run_stdin(&self, tool: &str, args: &[&str], input: &str) -> String {
+        self.redact(self.env.run_cmd(self.cmd(tool).args(args), Some(input)))
+    }
+
+    fn set(&mut self, k: &'static str, v: &str) {
+        self.vars.retain(|(x, _)| *x != k);
+        self.vars.push((k, v.to_string()));
+    }
+
+    fn unset(&mut self, k: &'static str) {
+        self.vars.retain(|(x, _)| *x != k);
+    }
+
+    fn redact(&self, text: String) -> String {
+        let mut t = text;
+        for (i, fp) in self.sim.fingerprints.iter().enumerate() {
+            t = t.replace(fp, &format!("[FINGERPRINT {}]", i + 1));
+        }
+        for (i, u) in self.sim.urls.iter().enumerate() {
+            let host = u.trim_start_matches("https://");
+            t = t.replace(host, &format!("[NODE {} API]", i + 1));
+        }
+        for (re, with) in [
+            (r"UPID:[^\s\x22]*:", "[UPID]"),
+            (r#""uptime_s":\d+"#, r#""uptime_s":"[N]""#),
+            (r"\[\d+\.\d ms\]", "[MS]"),
+            (r"in \d+\.\d ms", "in [MS]"),
+            (r"after \d+\.\d (ms|s)", "after [TIME]"),
+        ] {
+            t = regex::Regex::new(re)
+                .unwrap()
+                .replace_all(&t, with)
+                .into_owned();
+        }
+        t
+    }
+}
+
+#[test]
+fn list_is_one_request_for_the_whole_cluster() {
+    let p = Pve::with_vms(4);
+    p.sim.with_vm(101, |v| {
+        v.running = true;
+        v.tags = vec!["ci".into(), "web".into()];
+    });
+    p.sim.with_vm(103, |v| {
+        v.template = true;
+        v.name = Some("debian-12-template".into());
+    });
+    p.sim.clear_requests();
+    snap!("vm-list", p.run("vm-list", &[]));
+    assert_eq!(p.sim.requests(), ["GET /cluster/resources"]);
+    snap!(
+        "vm-list-filters",
+        p.run("vm-list", &["--tag", "ci", "--status", "running"])
+    );
+    snap!(
+        "vm-list-templates",
+        p.run("vm-list", &["--templates", "-o", "name"])
+    );
+    snap!(
+        "vm-list-node-glob",
+        p.run(
+            "vm-list",
+            &[
+                "--node",
+                "pve1",
+                "--name",
+                "vm1*",
+                "--no-templates",
+                "-o",
+                "table"
+            ]
+        )
+    );
+}
+
+#[test]
+fn lifecycle() {
+    let p = Pve::with_vms(0);
+    snap!(
+        "vm-create",
+        p.run(
+            "vm-create",
+            &[
+                "web",
+                "--node",
+                "pve2",
+                "--memory",
+                "1G",
+                "--cores",
+                "2",
+                "--disk",
+                "8G",
+                "--tags",
+                "ci,linux",
+                "--net",
+                "bridge=vmbr0,tag=20",
+                "--set",
+                "agent=1"
+            ]
+        )
+    );
+    let vm = p.sim.vm(100).expect("VM 100 was created");
+    assert_eq!(
+        vm.config.get("net0").map(String::as_str),
+        Some("virtio,bridge=vmbr0,tag=20")
+    );
+    assert_eq!(vm.config.get("memory").map(String::as_str), Some("1024"));
+    assert_eq!(vm.tags, ["ci", "linux"]);
+    snap!("vm-start", p.run("vm-start", &["web"]));
+    assert!(p.sim.vm(100).unwrap().running);
+    snap!("vm-start-again", p.run("vm-start", &["100"]));
+    snap!("vm-state", p.run("vm-state", &["web"]));
+    snap!("vm-restart", p.run("vm-restart", &["web"]));
+    snap!("vm-stop", p.run("vm-stop", &["web", "--timeout", "5"]));
+    snap!(
+        "vm-wait-stopped",
+        p.run("vm-wait", &["web", "--for", "stopped"])
+    );
+    p.sim.with_vm(100, |v| v.template = true);
+    snap!(
+        "vm-clone",
+        p.run("vm-clone", &["web", "web2", "--target", "pve3", "--start"])
+    );
+    assert_eq!(p.sim.vm(101).unwrap().node, "pve3");
+    snap!("vm-delete-running", p.run("vm-delete", &["web2"]));
+    snap!(
+        "vm-delete-force",
+        p.run("vm-delete", &["web2", "--force", "--purge"])
+    );
+    assert!(p.sim.vm(101).is_none());
+}
+
+#[test]
+fn no_wait_returns_the_task_and_wait_follows() {
+    let p = Pve::with_vms(1);
+    snap!(
+        "vm-start-no-wait",
+        p.run("vm-start", &["vm100", "--no-wait"])
+    );
+    snap!(
+        "vm-wait-running",
+        p.run("vm-wait", &["vm100", "--for", "running", "--timeout", "10"])
+    );
+}
+
+#[test]
+fn list_piped_into_stop() {
+    let p = Pve::with_vms(6);
+    for id in [100, 101, 102] {
+        p.sim.with_vm(id, |v| {
+            v.running = true;
+            v.tags = vec!["ci".into()];
+        });
+    }
+    let list = String::from_utf8(
+        p.cmd("vm-list")
+            .args(["--tag", "ci"])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    snap!(
+        "vm-list-into-stop",
+        p.run_stdin("vm-stop", &["--jobs", "3"], &list)
+    );
+    assert!((100..103).all(|id| !p.sim.vm(id).unwrap().running));
+}
+
+#[test]
+fn bulk_start_with_jobs() {
+    let p = Pve::with_vms(20);
+    let names: String = (100..120).map(|i| format!("vm{i}\n")).collect();
+    let out = p.run_stdin("vm-start", &["--jobs", "10"], &names);
+    snap!("vm-start-bulk", out);
+    assert!((100..120).all(|id| p.sim.vm(id).unwrap().running));
+}
+
+#[test]
+fn missing_and_ambiguous_vms() {
+    let p = Pve::with_vms(2);
+    p.sim.add_vm(Vm::new(300, "pve3", "vm100"));
+    snap!("vm-start-missing", p.run("vm-start", &["wbe", "999"]));
+    snap!("vm-start-ambiguous", p.run("vm-start", &["vm100", "101"]));
+}
+
+#[test]
+fn bad_stdin_lines_refuse_everything() {
+    let p = Pve::with_vms(2);
+    snap!(
+        "vm-start-bad-stdin",
+        p.run_stdin(
+            "vm-start",
+            &[],
+            "vm100\n{\"name\":\"web\",\"backend\":\"lxc\"}\n42\nbad_name\n"
+        )
+    );
+    assert!(!p.sim.vm(100).unwrap().running);
+}
+
+#[test]
+fn locked_vm_is_a_conflict() {
+    let p = Pve::with_vms(1);
+    p.sim.with_vm(100, |v| v.lock = Some("backup".into()));
+    snap!("vm-start-locked", p.run("vm-start", &["vm100"]));
+}
+
+#[test]
+fn concurrent_operations_meet_the_lock_and_retry() {
+    let p = Pve::with_vms(1);
+    p.sim.with_vm(100, |v| v.running = true);
+    p.sim
+        .set_task_duration(std::time::Duration::from_millis(300));
+    // The shutdown task holds the VM; the forced delete that follows meets
+    // the lock on its hard stop, retries, and gets through.
+    snap!(
+        "vm-stop-busy-no-wait",
+        p.run("vm-stop", &["vm100", "--no-wait"])
+    );
+    let out = p.run("vm-delete", &["vm100", "--force", "-v"]);
+    assert!(out.contains("can't lock file"), "{out}");
+    assert!(out.contains("\"ok\":true"), "{out}");
+}
+
+#[test]
+fn task_errors_carry_their_log() {
+    let p = Pve::with_vms(1);
+    p.sim.with_vm(100, |v| {
+        v.fail_start = Some((
+            "start failed: QEMU exited with code 1".into(),
+            vec![
+                "generating cloud-init ISO".into(),
+                "kvm: -drive file=/dev/pve/vm-100-disk-0: Could not open '/dev/pve/vm-100-disk-0': No such file or directory".into(),
+            ],
+        ))
+    });
+    snap!("vm-start-task-error", p.run("vm-start", &["vm100"]));
+}
+
+#[test]
+fn shutdown_timeout_and_force() {
+    let p = Pve::with_vms(1);
+    p.sim.with_vm(100, |v| {
+        v.running = true;
+        v.ignores_shutdown = true;
+    });
+    snap!(
+        "vm-stop-timeout",
+        p.run("vm-stop", &["vm100", "--timeout", "1"])
+    );
+    assert!(p.sim.vm(100).unwrap().running);
+    snap!(
+        "vm-stop-force",
+        p.run("vm-stop", &["vm100", "--timeout", "1", "--force"])
+    );
+    assert!(!p.sim.vm(100).unwrap().running);
+}
+
+#[test]
+fn nextid_race_takes_the_next_id() {
+    let p = Pve::with_vms(0);
+    p.sim.lose_nextid_races(1);
+    snap!(
+        "vm-create-race",
+        p.run("vm-create", &["web", "--node", "pve1"])
+    );
+    assert_eq!(p.sim.vm(100).unwrap().tags, ["other-creator"]);
+    assert_eq!(p.sim.vm(101).unwrap().name.as_deref(), Some("web"));
+}
+
+#[test]
+fn bad_token_is_denied() {
+    let mut p = Pve::with_vms(1);
+    p.set("GUESTKIT_PVE_TOKEN", "ops@pve!ci=wrong-secret");
+    let out = p.run("vm-list", &[]);
+    assert!(!out.contains("wrong-secret"), "{out}");
+    snap!("vm-list-bad-token", out);
+    p.set("GUESTKIT_PVE_TOKEN", "just-a-secret");
+    let out = p.run("vm-list", &[]);
+    assert!(!out.contains("just-a-secret"), "{out}");
+    snap!("vm-list-malformed-token", out);
+    p.unset("GUESTKIT_PVE_TOKEN");
+    snap!("vm-list-no-credentials", p.run("vm-list", &[]));
+}
+
+#[test]
+fn wrong_fingerprint_is_refused_before_any_secret_is_sent() {
+    let mut p = Pve::with_vms(1);
+    p.set("GUESTKIT_PVE_URL", &p.sim.urls[0].clone());
+    p.set("GUESTKIT_PVE_FINGERPRINT", &p.sim.fingerprints[1].clone());
+    p.sim.clear_requests();
+    snap!("vm-list-wrong-fingerprint", p.run("vm-list", &[]));
+    assert!(p.sim.requests().is_empty());
+    p.unset("GUESTKIT_PVE_FINGERPRINT");
+    snap!("vm-list-untrusted-certificate", p.run("vm-list", &[]));
+}
+
+#[test]
+fn ca_file_and_insecure_opt_out() {
+    let mut p = Pve::with_vms(1);
+    let ca = p.env.path().join("pve-root-ca.pem");
+    std::fs::write(&ca, &p.sim.ca_pem).unwrap();
+    p.unset("GUESTKIT_PVE_FINGERPRINT");
+    p.set(
+        "GUESTKIT_PVE_URL",
+        &p.sim.urls[0].replace("127.0.0.1", "localhost"),
+    );
+    p.set("GUESTKIT_PVE_CA", ca.to_str().unwrap());
+    snap!("vm-list-ca-file", p.run("vm-list", &["-o", "name"]));
+    p.unset("GUESTKIT_PVE_CA");
+    p.set("GUESTKIT_PVE_INSECURE", "1");
+    snap!("vm-list-insecure", p.run("vm-list", &["-o", "name"]));
+}
+
+#[test]
+fn node_down_fails_over_to_the_next_url() {
+    let p = Pve::new(Options {
+        down: vec!["pve1"],
+        ..Options::default()
+    });
+    p.sim.add_vm(Vm::new(100, "pve2", "web"));
+    p.sim.add_vm(Vm::new(101, "pve1", "stuck"));
+    snap!("vm-list-node-down", p.run("vm-list", &["-v"]));
+    snap!(
+        "vm-start-on-down-node",
+        p.run("vm-start", &["web", "stuck"])
+    );
+}
+
+#[test]
+fn unreachable_cluster() {
+    let p = Pve::new(Options {
+        nodes: vec!["pve1", "pve2"],
+        down: vec!["pve1", "pve2"],
+        ..Options::default()
+    });
+    snap!("vm-list-unreachable", p.run("vm-list", &[]));
+}
+
+#[test]
+fn tickets_with_csrf_and_renewal_after_expiry() {
+    let mut p = Pve::with_vms(2);
+    p.unset("GUESTKIT_PVE_TOKEN");
+    p.set("GUESTKIT_PVE_USER", USER);
+    p.set("GUESTKIT_PVE_PASSWORD", PASSWORD);
+    snap!("vm-start-ticket", p.run("vm-start", &["vm100"]));
+    // Every ticket expires as the next run logs in: it logs in again.
+    p.sim.set_latency(std::time::Duration::from_millis(5));
+    let expire = {
+        let sim = &p.sim;
+        std::thread::scope(|s| {
+            let h = s.spawn(|| p.run("vm-start", &["vm101", "-v"]));
+            std::thread::sleep(std::time::Duration::from_millis(120));
+            sim.expire_tickets();
+            h.join().unwrap()
+        })
+    };
+    assert!(expire.contains("\"ok\":true"), "{expire}");
+    p.set("GUESTKIT_PVE_PASSWORD", "wrong");
+    snap!("vm-list-bad-password", p.run("vm-list", &[]));
+}
+
+#[test]
+fn lost_answers_are_read_back_not_resent() {
+    let p = Pve::with_vms(2);
+    // The start is carried out but its answer is lost: vm-start reads the
+    // state instead of starting again.
+    p.sim.fault("/status/start", Fault::DropAfter);
+    snap!("vm-start-answer-lost", p.run("vm-start", &["vm100"]));
+    assert_eq!(
+        p.sim
+            .requests()
+            .iter()
+            .filter(|r| r.ends_with("/status/start"))
+            .count(),
+        1
+    );
+    assert!(p.sim.vm(100).unwrap().running);
+    // A 596 on a GET is retried.
+    p.sim.fault(
+        "/cluster/resources",
+        Fault::Status(596, "Connection timed out"),
+    );
+    snap!("vm-list-596-retried", p.run("vm-list", &["-o", "name"]));
+    // A 596 on a write, where the start did not happen: reported, not resent.
+    p.sim
+        .fault("/status/start", Fault::Status(596, "Connection timed out"));
+    snap!("vm-start-596", p.run("vm-start", &["vm101"]));
+}
+
+#[test]
+fn old_servers_errors_come_from_the_reason_phrase() {
+    let p = Pve::new(Options {
+        old_errors: true,
+        ..Options::default()
+    });
+    p.sim.add_vm(Vm::new(100, "pve1", "web"));
+    p.sim.with_vm(100, |v| v.lock = Some("backup".into()));
+    snap!("vm-start-locked-old-server", p.run("vm-start", &["web"]));
+}
+
+#[test]
+fn usage_errors() {
+    let p = Pve::with_vms(1);
+    snap!(
+        "vm-stop-hard-force",
+        p.run("vm-stop", &["--hard", "--force", "vm100"])
+    );
+    snap!("vm-create-bad-name", p.run("vm-create", &["bad_name"]));
+    snap!(
+        "vm-create-bad-net",
+        p.run("vm-create", &["web", "--net", "vmbr0"])
+    );
+    snap!("vm-start-vmid-range", p.run("vm-start", &["42"]));
+    snap!("vm-list-backend", p.run("vm-list", &["-b", "lxc"]));
+    p.sim.allow_refusals();
+    snap!(
+        "vm-create-bad-set",
+        p.run(
+            "vm-create",
+            &["web", "--node", "pve1", "--set", "cores=lots"]
+        )
+    );
+}
