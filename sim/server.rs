@@ -69,6 +69,8 @@ pub enum Fault {
     Drop,
     /// Carry the request out, then close the connection without answering.
     DropAfter,
+    /// Every ticket expires just before this request is read.
+    ExpireTickets,
 }
 
 #[derive(Clone, Debug)]
@@ -211,6 +213,7 @@ struct Shared {
     refused: Mutex<Vec<String>>,
     requests: Mutex<Vec<String>>,
     allow_refusals: AtomicBool,
+    connections: std::sync::atomic::AtomicUsize,
 }
 
 pub struct Sim {
@@ -255,6 +258,7 @@ impl Sim {
             refused: Mutex::new(vec![]),
             requests: Mutex::new(vec![]),
             allow_refusals: AtomicBool::new(false),
+            connections: Default::default(),
         });
         let mut urls = vec![];
         let mut fingerprints = vec![];
@@ -364,6 +368,11 @@ impl Sim {
         self.shared.requests.lock().unwrap().clone()
     }
 
+    /// TCP connections accepted so far, on every node.
+    pub fn connections(&self) -> usize {
+        self.shared.connections.load(Ordering::Relaxed)
+    }
+
     pub fn clear_requests(&self) {
         self.shared.requests.lock().unwrap().clear();
     }
@@ -420,6 +429,8 @@ fn serve(tcp: TcpStream, config: Arc<ServerConfig>, shared: &Shared, node: &str)
     let Ok(conn) = ServerConnection::new(config) else {
         return;
     };
+    let _ = tcp.set_nodelay(true);
+    shared.connections.fetch_add(1, Ordering::Relaxed);
     let stream = StreamOwned::new(conn, tcp);
     let mut reader = BufReader::new(stream);
     loop {
@@ -446,6 +457,12 @@ fn serve(tcp: TcpStream, config: Arc<ServerConfig>, shared: &Shared, node: &str)
                 return;
             }
             Some(Fault::Status(code, msg)) => error(code, msg, shared),
+            Some(Fault::ExpireTickets) => {
+                for t in shared.cluster.lock().unwrap().tickets.values_mut() {
+                    t.expires = Instant::now();
+                }
+                handle(&req, shared, node)
+            }
             None => handle(&req, shared, node),
         };
         if resp.status == 401 {
@@ -460,7 +477,10 @@ fn serve(tcp: TcpStream, config: Arc<ServerConfig>, shared: &Shared, node: &str)
             if close { "Connection: close\r\n" } else { "" }
         );
         let s = reader.get_mut();
-        if s.write_all(head.as_bytes()).is_err() || s.write_all(resp.body.as_bytes()).is_err() {
+        // One write: the head and body leave in the same TLS records.
+        if s.write_all(format!("{head}{}", resp.body).as_bytes())
+            .is_err()
+        {
             return;
         }
         let _ = s.flush();

@@ -26,21 +26,21 @@ def "nu-complete guestkit containers stopped" [] {
 def "nu-complete guestkit vms" [] {
     try {
         ^timeout 2 vm-list -o json | complete | get stdout | from json --objects
-        | each {|v| {value: ($v.name? | default ($v.vmid | into string)), description: $"VM ($v.vmid) on ($v.node) ($v.status)"} }
+        | each {|v| {value: ($v.name? | default ($v.vmid | into string)), description: $"VM ($v.vmid), ($v.node), ($v.status)"} }
     } catch { [] }
 }
 
 def "nu-complete guestkit vms running" [] {
     try {
         ^timeout 2 vm-list -o json --status running | complete | get stdout | from json --objects
-        | each {|v| {value: ($v.name? | default ($v.vmid | into string)), description: $"VM ($v.vmid) on ($v.node) ($v.status)"} }
+        | each {|v| {value: ($v.name? | default ($v.vmid | into string)), description: $"VM ($v.vmid), ($v.node), ($v.status)"} }
     } catch { [] }
 }
 
 def "nu-complete guestkit vms stopped" [] {
     try {
         ^timeout 2 vm-list -o json --status stopped | complete | get stdout | from json --objects
-        | each {|v| {value: ($v.name? | default ($v.vmid | into string)), description: $"VM ($v.vmid) on ($v.node) ($v.status)"} }
+        | each {|v| {value: ($v.name? | default ($v.vmid | into string)), description: $"VM ($v.vmid), ($v.node), ($v.status)"} }
     } catch { [] }
 }
 

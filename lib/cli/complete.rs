@@ -293,7 +293,7 @@ pub fn nu() -> String {
         let name = nu_guest_completer(list, *s);
         let filter = s.map(|s| format!(" --status {s}")).unwrap_or_default();
         let each = if *list == "vm-list" {
-            "each {|v| {value: ($v.name? | default ($v.vmid | into string)), description: $\"VM ($v.vmid) on ($v.node) ($v.status)\"} }"
+            "each {|v| {value: ($v.name? | default ($v.vmid | into string)), description: $\"VM ($v.vmid), ($v.node), ($v.status)\"} }"
         } else {
             "each {|c| {value: $c.name, description: $\"($c.backend) ($c.status)\"} }"
         };

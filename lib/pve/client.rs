@@ -14,6 +14,7 @@ use super::tls::{self, Trust};
 use crate::config::ProxmoxConfig;
 use crate::error::{Error, Kind, Result};
 use crate::output::Output;
+use serde::de::DeserializeOwned;
 use serde_json::Value;
 use std::sync::RwLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -164,12 +165,18 @@ impl<'a> Client<'a> {
         })
     }
 
-    /// A GET, retried with backoff when that is safe.
+    /// A GET's `data`, retried with backoff when that is safe.
     pub fn get(&self, path: &str, query: Params) -> Result<Value> {
+        self.get_as(path, query)
+    }
+
+    /// A GET's `data` read straight into `T`: much faster than a `Value`
+    /// for big answers (a cluster's resources).
+    pub fn get_as<T: DeserializeOwned>(&self, path: &str, query: Params) -> Result<T> {
         let mut attempt = 0;
         loop {
             match self.call(Method::Get, path, query) {
-                Ok(v) => return Ok(v),
+                Ok(body) => return data_of(path, &body).map_err(|f| f.error),
                 Err(f) if retryable_read(&f) && attempt < GET_BACKOFF_MS.len() => {
                     self.out.trace(&format!(
                         "GET {path}: {}; retrying in {} ms",
@@ -185,12 +192,13 @@ impl<'a> Client<'a> {
 
     /// A write: sent once (to the next URL only when it never arrived).
     pub fn write(&self, method: Method, path: &str, params: Params) -> Result<Value, Fail> {
-        self.call(method, path, params)
+        data_of(path, &self.call(method, path, params)?)
     }
 
     /// One request, with failover between URLs and one new login when a
     /// ticket has expired.
-    fn call(&self, method: Method, path: &str, params: Params) -> Result<Value, Fail> {
+    /// The body of a successful answer.
+    fn call(&self, method: Method, path: &str, params: Params) -> Result<String, Fail> {
         let mut relogged = false;
         loop {
             let headers = self.auth_headers(method)?;
@@ -217,7 +225,7 @@ impl<'a> Client<'a> {
         path: &str,
         params: Params,
         headers: &[(&'static str, String)],
-    ) -> Result<Value, Fail> {
+    ) -> Result<String, Fail> {
         let n = self.urls.len();
         let first = self.preferred.load(Ordering::Relaxed);
         let mut unreachable = Vec::new();
@@ -373,7 +381,10 @@ impl<'a> Client<'a> {
             ];
             self.out
                 .trace(&format!("logging in to Proxmox VE as {user}"));
-            match self.send(Method::Post, "/access/ticket", &params, &[]) {
+            match self
+                .send(Method::Post, "/access/ticket", &params, &[])
+                .and_then(|body| data_of::<Value>("/access/ticket", &body))
+            {
                 Ok(data) => {
                     let new = login_session(&data)?;
                     *guard = Some(new.clone());
@@ -564,12 +575,29 @@ fn retryable_read(f: &Fail) -> bool {
     }
 }
 
-/// The `data` of a success, or the server's error as an `Error`.
+#[derive(serde::Deserialize)]
+struct Envelope<T> {
+    data: T,
+}
+
+/// The `data` of a successful answer's body.
+fn data_of<T: DeserializeOwned>(path: &str, body: &str) -> Result<T, Fail> {
+    serde_json::from_str::<Envelope<T>>(body)
+        .map(|e| e.data)
+        .map_err(|e| Fail {
+            error: Error::failed(format!("unexpected answer from {path}: {e}")),
+            uncertain: false,
+            status: None,
+            lost: false,
+        })
+}
+
+/// The body of a success, or the server's error as an `Error`.
 fn decode(
     method: Method,
     path: &str,
     resp: ureq::http::Response<ureq::Body>,
-) -> Result<Value, Fail> {
+) -> Result<String, Fail> {
     let status = resp.status().as_u16();
     let reason = tls::take_reason();
     let mut body = resp.into_body();
@@ -578,10 +606,10 @@ fn decode(
         .limit(64 * 1024 * 1024)
         .read_to_string()
         .unwrap_or_default();
-    let json: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
     if (200..300).contains(&status) {
-        return Ok(json.get("data").cloned().unwrap_or(Value::Null));
+        return Ok(text);
     }
+    let json: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
     let message = json
         .get("message")
         .and_then(Value::as_str)

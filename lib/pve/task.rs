@@ -44,7 +44,9 @@ pub fn upid_of(data: &Value) -> Result<Upid> {
 pub fn wait(c: &Client, upid: &Upid, label: &str, deadline: Option<Instant>) -> Result<String> {
     let start = Instant::now();
     let path = format!("/nodes/{}/tasks/{}", upid.node, upid.raw);
-    let mut pause = Duration::from_millis(40);
+    // Short at first (many tasks end within a second), then every 250 ms:
+    // fine enough to end soon after the task, light on the server.
+    let mut pause = Duration::from_millis(50);
     loop {
         let st = c.get(&format!("{path}/status"), &[])?;
         if st.get("status").and_then(Value::as_str) == Some("stopped") {
@@ -86,7 +88,7 @@ pub fn wait(c: &Client, upid: &Upid, label: &str, deadline: Option<Instant>) -> 
             )));
         }
         std::thread::sleep(pause);
-        pause = (pause * 3 / 2).min(Duration::from_millis(500));
+        pause = (pause * 3 / 2).min(Duration::from_millis(250));
     }
 }
 

@@ -227,6 +227,12 @@ fn bulk_start_with_jobs() {
     let out = p.run_stdin("vm-start", &["--jobs", "10"], &names);
     snap!("vm-start-bulk", out);
     assert!((100..120).all(|id| p.sim.vm(id).unwrap().running));
+    // One agent per process: connections are reused between requests.
+    let (requests, connections) = (p.sim.requests().len(), p.sim.connections());
+    assert!(
+        connections * 3 < requests,
+        "{connections} connections for {requests} requests"
+    );
 }
 
 #[test]
@@ -262,6 +268,7 @@ fn locked_vm_is_a_conflict() {
 fn concurrent_operations_meet_the_lock_and_retry() {
     let p = Pve::with_vms(1);
     p.sim.with_vm(100, |v| v.running = true);
+    p.env.write_config("[proxmox]\nlock_wait = 5\n");
     p.sim
         .set_task_duration(std::time::Duration::from_millis(300));
     // The shutdown task holds the VM; the forced delete that follows meets
@@ -397,18 +404,25 @@ fn tickets_with_csrf_and_renewal_after_expiry() {
     p.set("GUESTKIT_PVE_USER", USER);
     p.set("GUESTKIT_PVE_PASSWORD", PASSWORD);
     snap!("vm-start-ticket", p.run("vm-start", &["vm100"]));
-    // Every ticket expires as the next run logs in: it logs in again.
-    p.sim.set_latency(std::time::Duration::from_millis(5));
-    let expire = {
-        let sim = &p.sim;
-        std::thread::scope(|s| {
-            let h = s.spawn(|| p.run("vm-start", &["vm101", "-v"]));
-            std::thread::sleep(std::time::Duration::from_millis(120));
-            sim.expire_tickets();
-            h.join().unwrap()
-        })
-    };
-    assert!(expire.contains("\"ok\":true"), "{expire}");
+    // The ticket expires in the middle of a run, just before the start
+    // request: it is refused, the tool logs in again and goes on.
+    p.sim.fault("/status/start", Fault::ExpireTickets);
+    p.sim.clear_requests();
+    let out = p.run("vm-start", &["vm101", "-v"]);
+    assert!(out.contains("\"ok\":true"), "{out}");
+    assert!(out.contains("logging in again"), "{out}");
+    let logins = p
+        .sim
+        .requests()
+        .iter()
+        .filter(|r| r.ends_with("/access/ticket"))
+        .count();
+    assert_eq!(logins, 2, "{:?}", p.sim.requests());
+    // Neither the password nor a ticket reaches a trace.
+    assert!(
+        !out.contains(PASSWORD) && !out.contains("PVE:root@pam"),
+        "{out}"
+    );
     p.set("GUESTKIT_PVE_PASSWORD", "wrong");
     snap!("vm-list-bad-password", p.run("vm-list", &[]));
 }
@@ -474,4 +488,46 @@ fn usage_errors() {
             &["web", "--node", "pve1", "--set", "cores=lots"]
         )
     );
+}
+
+#[test]
+fn vm_names_complete_in_fish_and_nushell() {
+    let p = Pve::with_vms(3);
+    p.sim.with_vm(101, |v| v.running = true);
+    let shell = |program: &str, args: &[&str]| {
+        let mut c = p.env.shell(program);
+        for (k, v) in &p.vars {
+            c.env(k, v);
+        }
+        let o = c.args(args).output().unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    };
+    let root = env!("CARGO_MANIFEST_DIR");
+    if crate::common::which("fish").is_some() || std::env::var_os("GUESTKIT_REQUIRE_ALL").is_some()
+    {
+        let script = format!(
+            "set fish_complete_path {root}/completions/fish $fish_complete_path; complete -C 'vm-stop '; complete -C 'vm-start v'"
+        );
+        let got = shell("fish", &["--no-config", "-c", &script]);
+        let firsts: Vec<&str> = got.lines().map(|l| l.split('\t').next().unwrap()).collect();
+        assert_eq!(firsts, ["vm101", "vm100", "vm102"], "{got}");
+    }
+    if crate::common::which("nu").is_some() || std::env::var_os("GUESTKIT_REQUIRE_ALL").is_some() {
+        let script = format!(
+            "source {root}/completions/nushell/guestkit.nu
+             print (nu-complete guestkit vms running | to json -r)
+             print (nu-complete guestkit vms stopped | get value | to json -r)"
+        );
+        let got = shell("nu", &["--no-config-file", "-c", &script]);
+        let lines: Vec<&str> = got.lines().collect();
+        assert_eq!(
+            lines,
+            [
+                r#"[{"value":"vm101","description":"VM 101, pve2, running"}]"#,
+                r#"["vm100","vm102"]"#
+            ],
+            "{got}"
+        );
+    }
 }

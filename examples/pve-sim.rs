@@ -1,0 +1,43 @@
+//! Runs the Proxmox VE simulator (sim/) on its own, for the benchmark and
+//! for trying the vm-* tools by hand. Prints the environment the tools need
+//! as shell `export` lines, then serves until stdin closes.
+//!
+//!   pve-sim [VMS] [LATENCY_MS] [TASK_MS]   (defaults: 1000 VMs, 20 ms, 500 ms)
+
+#[path = "../sim/mod.rs"]
+mod sim;
+
+use sim::server::{Options, Sim, TOKEN, Vm};
+use std::io::Read;
+use std::time::Duration;
+
+fn main() {
+    let arg = |i: usize, default: u64| {
+        std::env::args()
+            .nth(i)
+            .and_then(|a| a.parse().ok())
+            .unwrap_or(default)
+    };
+    let (vms, latency, task) = (arg(1, 1000), arg(2, 20), arg(3, 500));
+    let sim = Sim::start(Options {
+        latency: Duration::from_millis(latency),
+        task_duration: Duration::from_millis(task),
+        ..Options::default()
+    });
+    let nodes = ["pve1", "pve2", "pve3"];
+    for i in 0..vms as u32 {
+        let mut vm = Vm::new(100 + i, nodes[i as usize % 3], &format!("bench-{i}"));
+        vm.tags = vec!["bench".into()];
+        sim.add_vm(vm);
+    }
+    println!("export GUESTKIT_PVE_URL='{}'", sim.urls.join(","));
+    println!("export GUESTKIT_PVE_TOKEN='{TOKEN}'");
+    println!(
+        "export GUESTKIT_PVE_FINGERPRINT='{}'",
+        sim.fingerprints.join(",")
+    );
+    println!("export PVE_SIM_FIRST_URL='{}'", sim.urls[0]);
+    // Serve until whoever started us closes our stdin.
+    let _ = std::io::stdin().read_to_end(&mut Vec::new());
+    eprintln!("pve-sim: {} requests served", sim.requests().len());
+}
