@@ -531,3 +531,28 @@ fn vm_names_complete_in_fish_and_nushell() {
         );
     }
 }
+
+#[test]
+fn tasks_show_progress_on_a_terminal() {
+    let p = Pve::with_vms(1);
+    p.sim
+        .set_task_duration(std::time::Duration::from_millis(800));
+    // script(1) gives the tool a terminal for stderr; stdout goes to a file.
+    let json = p.env.path().join("out.json");
+    let mut c = p.env.shell("script");
+    for (k, v) in &p.vars {
+        c.env(k, v);
+    }
+    let cmd = format!("vm-start vm100 > {}", json.display());
+    let o = c.args(["-qec", &cmd, "/dev/null"]).output().unwrap();
+    let tty = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{tty}");
+    assert!(tty.contains("vm-start: vm100: qmstart "), "{tty:?}");
+    // The progress line is cleared when the task ends, and stdout stays data.
+    assert!(tty.ends_with("\r\x1b[2K"), "{tty:?}");
+    let out = std::fs::read_to_string(json).unwrap();
+    assert!(
+        out.starts_with("{\"name\":\"vm100\"") && out.contains("\"ok\":true"),
+        "{out}"
+    );
+}
