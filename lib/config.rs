@@ -2,6 +2,7 @@
 //! precedence: flags > environment > user file > system file > defaults.
 
 use crate::error::{Error, Result};
+use crate::pve::secret::Secret;
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
@@ -144,12 +145,12 @@ pub struct ProxmoxConfig {
     #[serde(default, deserialize_with = "one_or_many")]
     pub url: Vec<String>,
     /// An API token, `USER@REALM!TOKENID=SECRET`.
-    pub token: Option<String>,
+    pub token: Option<Secret>,
     pub token_file: Option<PathBuf>,
     pub token_command: Option<String>,
     /// A user for ticket authentication, `root@pam`, with its password.
     pub user: Option<String>,
-    pub password: Option<String>,
+    pub password: Option<Secret>,
     pub password_file: Option<PathBuf>,
     pub password_command: Option<String>,
     /// The SHA-256 fingerprint of the server certificate, `AA:BB:…`, pinned.
@@ -331,14 +332,14 @@ impl ProxmoxConfig {
             self.url = split_urls(&u);
         }
         if let Some(t) = first(&["GUESTKIT_PVE_TOKEN", "PROXMOX_VE_API_TOKEN"]) {
-            self.token = Some(t);
+            self.token = Some(Secret::new(t));
             (self.token_file, self.token_command) = (None, None);
         }
         if let Some(u) = first(&["GUESTKIT_PVE_USER", "PROXMOX_VE_USERNAME"]) {
             self.user = Some(u);
         }
         if let Some(p) = first(&["GUESTKIT_PVE_PASSWORD", "PROXMOX_VE_PASSWORD"]) {
-            self.password = Some(p);
+            self.password = Some(Secret::new(p));
             (self.password_file, self.password_command) = (None, None);
         }
         if let Some(f) = env("GUESTKIT_PVE_FINGERPRINT") {

@@ -69,6 +69,9 @@ pub enum Fault {
     Drop,
     /// Carry the request out, then close the connection without answering.
     DropAfter,
+    /// Carry the request out, then answer with this status (596 while the
+    /// operation goes on, as pveproxy does).
+    StatusAfter(u16, &'static str),
     /// Every ticket expires just before this request is read.
     ExpireTickets,
 }
@@ -89,6 +92,13 @@ pub struct Vm {
     pub fail_start: Option<(String, Vec<String>)>,
     /// The guest ignores ACPI shutdown requests.
     pub ignores_shutdown: bool,
+    /// QEMU is paused (status running, qmpstatus paused).
+    pub paused: bool,
+    /// Managed by HA: start and stop are hastart/hastop tasks that end
+    /// before the guest changes state.
+    pub ha_managed: bool,
+    /// A start that succeeds with this many warnings.
+    pub start_warnings: u32,
 }
 
 impl Vm {
@@ -120,6 +130,9 @@ impl Vm {
             started: None,
             fail_start: None,
             ignores_shutdown: false,
+            paused: false,
+            ha_managed: false,
+            start_warnings: 0,
         }
     }
 
@@ -181,12 +194,20 @@ struct Task {
 #[derive(Clone)]
 enum Effect {
     Start,
+    Resume,
+    /// An HA task: when it ends, the HA manager runs the real one.
+    Ha(Box<Effect>, &'static str),
     Stop,
-    Shutdown { timeout: Duration, force: bool },
+    Shutdown {
+        timeout: Duration,
+        force: bool,
+    },
     Reboot,
     Create,
     Destroy,
-    Clone { newid: u32 },
+    Clone {
+        newid: u32,
+    },
     Fail(String),
 }
 
@@ -205,6 +226,7 @@ struct Cluster {
     faults: VecDeque<(String, Fault)>,
     /// Creates that find their VMID taken by a faster creator.
     lost_races: usize,
+    task_duration: Duration,
 }
 
 struct Shared {
@@ -457,6 +479,10 @@ fn serve(tcp: TcpStream, config: Arc<ServerConfig>, shared: &Shared, node: &str)
                 return;
             }
             Some(Fault::Status(code, msg)) => error(code, msg, shared),
+            Some(Fault::StatusAfter(code, msg)) => {
+                let _ = handle(&req, shared, node);
+                error(code, msg, shared)
+            }
             Some(Fault::ExpireTickets) => {
                 for t in shared.cluster.lock().unwrap().tickets.values_mut() {
                     t.expires = Instant::now();
@@ -661,8 +687,9 @@ fn handle(req: &Request, shared: &Shared, node_here: &str) -> Response {
     }
     let user = "ops@pve!ci".to_string();
     let mut c = shared.cluster.lock().unwrap();
-    tick(&mut c);
     let opts = shared.opts.lock().unwrap().clone();
+    c.task_duration = opts.task_duration;
+    tick(&mut c);
     // Requests for another node are proxied there: a down node gives 595.
     if let Some(n) = p.get("node") {
         if !opts.nodes.contains(&n.as_str()) {
@@ -728,15 +755,14 @@ fn handle(req: &Request, shared: &Shared, node_here: &str) -> Response {
                 let online = !opts.down.contains(&vm.node.as_str());
                 let mut r = json!({
                     "id": format!("qemu/{}", vm.vmid), "type": "qemu", "vmid": vm.vmid, "node": vm.node,
-                    "status": if !online {"unknown"} else if vm.running {"running"} else {"stopped"},
+                    "status": if !online {"unknown"} else if vm.paused {"paused"} else if vm.running {"running"} else {"stopped"},
                     "uptime": vm.started.filter(|_| vm.running).map_or(0, |s| s.elapsed().as_secs()),
                     "template": vm.template as u8, "maxcpu": vm.cpus(), "cpu": if vm.running {0.02} else {0.0},
                     "maxmem": vm.memory_bytes(), "mem": if vm.running {vm.memory_bytes() / 2} else {0},
                     "maxdisk": vm.disk_bytes(), "disk": 0, "netin": 0, "netout": 0, "diskread": 0, "diskwrite": 0,
                 });
-                if let Some(n) = &vm.name {
-                    r["name"] = json!(n);
-                }
+                // As Proxmox shows a VM without a name.
+                r["name"] = json!(vm.name.clone().unwrap_or(format!("VM {}", vm.vmid)));
                 if let Some(l) = &vm.lock {
                     r["lock"] = json!(l);
                 }
@@ -814,8 +840,18 @@ fn handle(req: &Request, shared: &Shared, node_here: &str) -> Response {
             let Some(vm) = c.vms.get(&vmid).filter(|v| v.node == node).cloned() else {
                 return error(500, &vm_path(vmid, &node), shared);
             };
-            let busy = c.tasks.values().any(|t| !t.done && t.vmid == vmid);
             let sub = t.trim_start_matches("/nodes/{node}/qemu/{vmid}");
+            if m == "POST" && sub == "/status/stop" && flag("overrule-shutdown") {
+                // qm stop --overrule-shutdown: running shutdowns are aborted.
+                for t in c.tasks.values_mut() {
+                    if !t.done && t.vmid == vmid && t.kind == "qmshutdown" {
+                        t.done = true;
+                        t.exitstatus = Some("interrupted by signal".into());
+                        t.log.push("TASK ERROR: interrupted by signal".into());
+                    }
+                }
+            }
+            let busy = c.tasks.values().any(|t| !t.done && t.vmid == vmid);
             if m != "GET" {
                 if let Some(l) = &vm.lock {
                     return error(500, &format!("VM is locked ({l})"), shared);
@@ -847,17 +883,16 @@ fn handle(req: &Request, shared: &Shared, node_here: &str) -> Response {
                         "cpus": vm.cpus(), "maxmem": vm.memory_bytes(), "mem": if vm.running {vm.memory_bytes()/2} else {0},
                         "maxdisk": vm.disk_bytes(), "cpu": if vm.running {0.02} else {0.0},
                         "uptime": vm.started.filter(|_| vm.running).map_or(0, |s| s.elapsed().as_secs()),
-                        "ha": {"managed": 0}, "diskread": 0, "diskwrite": 0, "netin": 0, "netout": 0,
+                        "ha": if vm.ha_managed {json!({"managed": 1, "state": "started"})} else {json!({"managed": 0})},
+                        "diskread": 0, "diskwrite": 0, "netin": 0, "netout": 0,
                     });
                     if vm.running {
-                        r["qmpstatus"] = json!("running");
+                        r["qmpstatus"] = json!(if vm.paused { "paused" } else { "running" });
                         r["pid"] = json!(10000 + vmid);
                     } else {
                         r["qmpstatus"] = json!("stopped");
                     }
-                    if let Some(n) = &vm.name {
-                        r["name"] = json!(n);
-                    }
+                    r["name"] = json!(vm.name.clone().unwrap_or(format!("VM {vmid}")));
                     if let Some(l) = &vm.lock {
                         r["lock"] = json!(l);
                     }
@@ -878,13 +913,21 @@ fn handle(req: &Request, shared: &Shared, node_here: &str) -> Response {
                         (Some((e, _)), _) => Effect::Fail(e.clone()),
                         _ => Effect::Start,
                     };
-                    ok(json!(new_task(&mut c, &opts, &node, "qmstart", vmid, &user, effect)))
+                    let (kind, effect) = ha(&vm, "qmstart", effect);
+                    ok(json!(new_task(&mut c, &opts, &node, kind, vmid, &user, effect)))
                 }
-                ("POST", "/status/stop") => ok(json!(new_task(&mut c, &opts, &node, "qmstop", vmid, &user, Effect::Stop))),
+                ("POST", "/status/resume") => {
+                    ok(json!(new_task(&mut c, &opts, &node, "qmresume", vmid, &user, Effect::Resume)))
+                }
+                ("POST", "/status/stop") => {
+                    let (kind, effect) = ha(&vm, "qmstop", Effect::Stop);
+                    ok(json!(new_task(&mut c, &opts, &node, kind, vmid, &user, effect)))
+                }
                 ("POST", "/status/shutdown") => {
                     let timeout = Duration::from_secs(num("timeout").unwrap_or(60) as u64);
                     let effect = Effect::Shutdown { timeout, force: flag("forceStop") };
-                    ok(json!(new_task(&mut c, &opts, &node, "qmshutdown", vmid, &user, effect)))
+                    let (kind, effect) = ha(&vm, "qmshutdown", effect);
+                    ok(json!(new_task(&mut c, &opts, &node, kind, vmid, &user, effect)))
                 }
                 ("POST", "/status/reboot") => {
                     if !vm.running {
@@ -932,12 +975,16 @@ fn handle(req: &Request, shared: &Shared, node_here: &str) -> Response {
             }
         }
         ("GET", "/nodes/{node}/tasks") => {
-            let active_only = p.get("source").is_none_or(|s| s == "active");
+            let source = p.get("source").map_or("archive", String::as_str);
             let list: Vec<Value> = c
                 .tasks
                 .values()
                 .filter(|t| t.node == p["node"] && num("vmid").is_none_or(|id| id == t.vmid))
-                .filter(|t| !active_only || !t.done)
+                .filter(|t| match source {
+                    "active" => !t.done,
+                    "archive" => t.done,
+                    _ => true,
+                })
                 .map(|t| {
                     let mut r = json!({"upid": t.upid, "node": t.node, "type": t.kind, "id": t.vmid.to_string(),
                         "user": t.user, "pid": 1, "pstart": 1, "starttime": t.starttime});
@@ -1011,6 +1058,20 @@ fn authenticate(req: &Request, shared: &Shared) -> Result<(), Response> {
     }
 }
 
+/// An HA-managed guest's start or stop: an hastart/hastop task that hands
+/// the real one to the HA manager when it ends.
+fn ha(vm: &Vm, kind: &'static str, effect: Effect) -> (&'static str, Effect) {
+    if !vm.ha_managed || matches!(effect, Effect::Fail(_)) {
+        return (kind, effect);
+    }
+    let ha_kind = if kind == "qmstart" {
+        "hastart"
+    } else {
+        "hastop"
+    };
+    (ha_kind, Effect::Ha(Box::new(effect), kind))
+}
+
 fn new_task(
     c: &mut Cluster,
     opts: &Options,
@@ -1029,6 +1090,9 @@ fn new_task(
         start
     );
     let mut duration = opts.task_duration;
+    if matches!(effect, Effect::Ha(..)) {
+        duration /= 4;
+    }
     if let Effect::Shutdown { timeout, .. } = &effect
         && c.vms.get(&vmid).is_some_and(|v| v.ignores_shutdown)
     {
@@ -1076,17 +1140,36 @@ fn tick(c: &mut Cluster) {
             let t = &c.tasks[&upid];
             (t.vmid, t.effect.clone())
         };
-        let mut outcome: Result<(), String> = Ok(());
+        // Ok(warnings) or the task's error.
+        let mut outcome: Result<u32, String> = Ok(0);
         match effect {
             Effect::Start => {
                 if let Some(v) = c.vms.get_mut(&vmid) {
                     v.running = true;
                     v.started = Some(now);
+                    outcome = Ok(v.start_warnings);
                 }
+            }
+            Effect::Resume => {
+                if let Some(v) = c.vms.get_mut(&vmid) {
+                    v.paused = false;
+                }
+            }
+            Effect::Ha(inner, kind) => {
+                let (node, user) = {
+                    let t = &c.tasks[&upid];
+                    (t.node.clone(), t.user.clone())
+                };
+                let opts = Options {
+                    task_duration: c.task_duration,
+                    ..Options::default()
+                };
+                new_task(c, &opts, &node, kind, vmid, &user, *inner);
             }
             Effect::Stop => {
                 if let Some(v) = c.vms.get_mut(&vmid) {
                     v.running = false;
+                    v.paused = false;
                 }
             }
             Effect::Shutdown { force, .. } => {
@@ -1124,9 +1207,16 @@ fn tick(c: &mut Cluster) {
         let t = c.tasks.get_mut(&upid).unwrap();
         t.done = true;
         match outcome {
-            Ok(()) => {
+            Ok(0) => {
                 t.log.push("TASK OK".into());
                 t.exitstatus = Some("OK".into());
+            }
+            Ok(n) => {
+                for i in 1..=n {
+                    t.log.push(format!("WARN: a warning ({i})"));
+                }
+                t.log.push(format!("TASK WARNINGS: {n}"));
+                t.exitstatus = Some(format!("WARNINGS: {n}"));
             }
             Err(e) => {
                 t.log.push(format!("TASK ERROR: {e}"));

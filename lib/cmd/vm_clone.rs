@@ -1,7 +1,7 @@
 use crate::cli::spec::{Arg, Command, Complete, NO_WAIT, Prints, VM_BACKEND, option, switch};
 use crate::error::{Error, Result};
 use crate::pve::client::{Client, Method};
-use crate::pve::task::{self, Upid};
+use crate::pve::task::Upid;
 use crate::pve::{tool, vm};
 use crate::run::Ctx;
 
@@ -102,12 +102,16 @@ pub fn run(ctx: &Ctx) -> Result<u8> {
         if let Some(s) = ctx.m.value("storage") {
             p.push(("storage", s.to_string()));
         }
-        let data = c.write(Method::Post, &format!("{}/clone", src.path()), &p)?;
-        let upid = task::upid_of(&data)?;
-        if !no_wait || ctx.m.flag("start") {
-            task::wait(&c, &upid, &name, None)?;
-        }
-        Ok(upid)
+        let op = vm::Op {
+            method: Method::Post,
+            path: format!("{}/clone", src.path()),
+            params: p,
+            kind: "qmclone",
+            no_wait: no_wait && !ctx.m.flag("start"),
+            deadline: None,
+        };
+        // The source is what a clone locks (and waits for when locked).
+        vm::task(&c, &src, &op, &|| vm::exists(&c, &target, id))
     });
     report(ctx, &c, "clone", &name, &target, cloned, no_wait)
 }
@@ -120,26 +124,11 @@ pub fn report(
     action: &'static str,
     label: &str,
     node: &str,
-    made: Result<(u32, Upid)>,
+    made: Result<(u32, Option<Upid>)>,
     no_wait: bool,
 ) -> Result<u8> {
     let result = made.map(|(vmid, upid)| {
-        let new = vm::Vm {
-            vmid,
-            name: Some(label.to_string()).filter(|n| n != "new VM"),
-            node: node.to_string(),
-            backend: vm::BACKEND,
-            status: crate::record::Status::Stopped,
-            backend_status: None,
-            cpus: None,
-            memory_bytes: None,
-            disk_bytes: None,
-            uptime_s: None,
-            tags: vec![],
-            template: false,
-            lock: None,
-            pool: None,
-        };
+        let new = vm::Vm::made(vmid, node, Some(label).filter(|n| *n != "new VM"));
         let done = if ctx.m.flag("start") {
             vm::start(c, &new, no_wait).map_err(|e| {
                 let hint = format!(
@@ -151,7 +140,7 @@ pub fn report(
             Ok(vm::Done {
                 changed: true,
                 status: (!no_wait).then_some(crate::record::Status::Stopped),
-                upid: no_wait.then(|| upid.raw.clone()),
+                upid: upid.filter(|_| no_wait).map(|u| u.raw),
             })
         };
         (new, done)

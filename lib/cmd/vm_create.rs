@@ -3,7 +3,7 @@ use crate::cli::spec::{
 };
 use crate::error::{Error, Result};
 use crate::pve::client::Method;
-use crate::pve::{task, tool, vm};
+use crate::pve::{tool, vm};
 use crate::run::Ctx;
 
 pub const SPEC: Command = Command {
@@ -158,12 +158,16 @@ pub fn run(ctx: &Ctx) -> Result<u8> {
     let created = vm::with_new_vmid(&c, given, &|id| {
         let mut p = vec![("vmid", id.to_string())];
         p.extend(params.iter().map(|(k, v)| (k.as_str(), v.clone())));
-        let data = c.write(Method::Post, &format!("/nodes/{node}/qemu"), &p)?;
-        let upid = task::upid_of(&data)?;
-        if !no_wait || ctx.m.flag("start") {
-            task::wait(&c, &upid, &label, None)?;
-        }
-        Ok(upid)
+        let op = vm::Op {
+            method: Method::Post,
+            path: format!("/nodes/{node}/qemu"),
+            params: p,
+            kind: "qmcreate",
+            no_wait: no_wait && !ctx.m.flag("start"),
+            deadline: None,
+        };
+        let new = vm::Vm::made(id, &node, name.as_deref());
+        vm::task(&c, &new, &op, &|| vm::exists(&c, &node, id))
     });
     super::vm_clone::report(ctx, &c, "create", &label, &node, created, no_wait)
 }

@@ -93,7 +93,7 @@ fn state(c: &crate::pve::client::Client, mut v: vm::Vm) -> Result<VmState> {
     v.status = status;
     v.backend_status = backend_status;
     v.lock = s("lock");
-    v.name = s("name").or(v.name);
+    v.name = vm::own_name(s("name"), v.vmid).or(v.name);
     v.uptime_s = num("uptime").filter(|_| status == crate::record::Status::Running);
     v.cpus = num("cpus").map(|n| n as u32).or(v.cpus);
     v.memory_bytes = num("maxmem").or(v.memory_bytes);

@@ -124,7 +124,7 @@ impl<'a> Client<'a> {
         let agent = tls::agent(&trust, timeout)?;
         let token = secret::resolve(
             "token",
-            cfg.token.as_deref(),
+            cfg.token.as_ref().map(Secret::expose),
             cfg.token_file.as_deref(),
             cfg.token_command.as_deref(),
         )?;
@@ -133,7 +133,7 @@ impl<'a> Client<'a> {
             (None, Some(user)) => {
                 let password = secret::resolve(
                     "password",
-                    cfg.password.as_deref(),
+                    cfg.password.as_ref().map(Secret::expose),
                     cfg.password_file.as_deref(),
                     cfg.password_command.as_deref(),
                 )?
@@ -202,6 +202,10 @@ impl<'a> Client<'a> {
         let mut relogged = false;
         loop {
             let headers = self.auth_headers(method)?;
+            let cookie = headers
+                .iter()
+                .find(|(k, _)| *k == "Cookie")
+                .map(|(_, v)| v.clone());
             match self.send(method, path, params, &headers) {
                 Err(f)
                     if f.status == Some(401)
@@ -211,7 +215,7 @@ impl<'a> Client<'a> {
                     // A 401 was not carried out, so sending again is safe.
                     self.out
                         .trace("the ticket was refused (expired?); logging in again");
-                    self.drop_session();
+                    self.drop_session(cookie.as_deref());
                     relogged = true;
                 }
                 other => return other,
@@ -405,9 +409,17 @@ impl<'a> Client<'a> {
         Err(f)
     }
 
-    fn drop_session(&self) {
+    /// Forgets the session whose cookie was refused, unless another thread
+    /// has replaced it already (with --jobs, many may see the same 401).
+    fn drop_session(&self, refused_cookie: Option<&str>) {
         if let Auth::Ticket { session, .. } = &self.auth {
-            *session.write().unwrap() = None;
+            let mut s = session.write().unwrap();
+            let current = s
+                .as_ref()
+                .map(|s| format!("PVEAuthCookie={}", s.ticket.expose()));
+            if current.as_deref() == refused_cookie {
+                *s = None;
+            }
         }
     }
 }
@@ -522,6 +534,9 @@ fn transport_failure(e: &ureq::Error) -> Transport {
                     "if the certificate was renewed on purpose, pin the new fingerprint (GUESTKIT_PVE_FINGERPRINT or proxmox.fingerprint); otherwise something is in the way",
                 ));
             }
+            if let Some(h) = inner.downcast_ref::<tls::HandshakeFailed>() {
+                return Transport::NotSent(h.to_string());
+            }
             Transport::Lost(Error::unavailable(format!("connection failed: {inner}")))
         }
         ureq::Error::Rustls(r) => Transport::Tls(tls_error(&r.to_string())),
@@ -601,11 +616,21 @@ fn decode(
     let status = resp.status().as_u16();
     let reason = tls::take_reason();
     let mut body = resp.into_body();
-    let text = body
-        .with_config()
-        .limit(64 * 1024 * 1024)
-        .read_to_string()
-        .unwrap_or_default();
+    let text = match body.with_config().limit(64 * 1024 * 1024).read_to_string() {
+        Ok(t) => t,
+        // The answer broke off: as with a lost connection, the request may
+        // have been carried out.
+        Err(e) => {
+            return Err(Fail {
+                error: Error::unavailable(format!(
+                    "the answer from the Proxmox VE API broke off: {e}"
+                )),
+                uncertain: method != Method::Get,
+                status: Some(status).filter(|s| !(200..300).contains(s)),
+                lost: true,
+            });
+        }
+    };
     if (200..300).contains(&status) {
         return Ok(text);
     }
@@ -660,7 +685,12 @@ fn decode(
 /// The kind of a Proxmox VE error text, whether a request's or a task's.
 pub fn classify(message: &str) -> Kind {
     let m = message.to_ascii_lowercase();
-    if m.contains("does not exist") || m.contains("no such") {
+    // Only a missing guest or task is "not found": a missing storage or
+    // volume is a failure of the operation, not a missing target.
+    if (m.contains("configuration file") && m.contains("does not exist"))
+        || m.contains("no such task")
+        || m.contains("no such vm")
+    {
         Kind::NotFound
     } else if m.contains("is locked")
         || m.contains("can't lock file")
@@ -744,6 +774,7 @@ mod tests {
             ("VM 100 already running", Kind::Conflict),
             ("VM quit/powerdown failed - got timeout", Kind::Timeout),
             ("no such task", Kind::NotFound),
+            ("storage 'x' does not exist", Kind::Failed),
             ("something else", Kind::Failed),
         ] {
             assert_eq!(classify(m), k, "{m}");

@@ -47,6 +47,7 @@ pub fn wait(c: &Client, upid: &Upid, label: &str, deadline: Option<Instant>) -> 
     // Short at first (many tasks end within a second), then every 250 ms:
     // fine enough to end soon after the task, light on the server.
     let mut pause = Duration::from_millis(50);
+    let mut tail = LogTail::default();
     loop {
         let st = c.get(&format!("{path}/status"), &[])?;
         if st.get("status").and_then(Value::as_str) == Some("stopped") {
@@ -65,7 +66,8 @@ pub fn wait(c: &Client, upid: &Upid, label: &str, deadline: Option<Instant>) -> 
                 ));
                 return Ok(exit);
             }
-            return Err(failed_task(c, upid, &path, &exit));
+            tail.read(c, &path);
+            return Err(failed_task(upid, &exit, &tail));
         }
         if deadline.is_some_and(|d| Instant::now() >= d) {
             c.out.progress(None);
@@ -80,7 +82,8 @@ pub fn wait(c: &Client, upid: &Upid, label: &str, deadline: Option<Instant>) -> 
             )));
         }
         if c.out.shows_progress() {
-            let last = last_lines(c, &path, 1).pop().unwrap_or_default();
+            tail.read(c, &path);
+            let last = tail.last.back().cloned().unwrap_or_default();
             c.out.progress(Some(&format!(
                 "{label}: {} {:.0}s {last}",
                 upid.kind,
@@ -92,10 +95,12 @@ pub fn wait(c: &Client, upid: &Upid, label: &str, deadline: Option<Instant>) -> 
     }
 }
 
-fn failed_task(c: &Client, upid: &Upid, path: &str, exit: &str) -> Error {
-    let lines: Vec<String> = last_lines(c, path, 4)
-        .into_iter()
+fn failed_task(upid: &Upid, exit: &str, tail: &LogTail) -> Error {
+    let lines: Vec<String> = tail
+        .last
+        .iter()
         .filter(|l| !l.starts_with("TASK ERROR"))
+        .cloned()
         .collect();
     let mut e = Error::new(classify(exit), exit.to_string());
     let log = if lines.is_empty() {
@@ -110,24 +115,48 @@ fn failed_task(c: &Client, upid: &Upid, path: &str, exit: &str) -> Error {
     e
 }
 
-/// The last `n` lines of a task's log (empty when it cannot be read).
-fn last_lines(c: &Client, path: &str, n: usize) -> Vec<String> {
-    let Ok(log) = c.get(
-        &format!("{path}/log"),
-        &[("start", "0".into()), ("limit", "1000".into())],
-    ) else {
-        return Vec::new();
-    };
-    let all: Vec<String> = log
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|l| l.get("t").and_then(Value::as_str).map(String::from))
-                .filter(|t| !t.trim().is_empty())
-                .collect()
-        })
-        .unwrap_or_default();
-    all[all.len().saturating_sub(n)..].to_vec()
+/// The end of a task's log, read incrementally: each read asks only for
+/// the lines after those already seen, so a long log (a disk mirror's
+/// progress) costs little, and the last lines are the real last ones.
+#[derive(Default)]
+struct LogTail {
+    seen: usize,
+    last: std::collections::VecDeque<String>,
+}
+
+impl LogTail {
+    const PAGE: usize = 500;
+    const KEEP: usize = 4;
+
+    /// Reads the lines written since the last read (errors leave it as is:
+    /// the log only decorates progress and failures).
+    fn read(&mut self, c: &Client, path: &str) {
+        loop {
+            let params = [
+                ("start", self.seen.to_string()),
+                ("limit", Self::PAGE.to_string()),
+            ];
+            let Ok(page) = c.get(&format!("{path}/log"), &params) else {
+                return;
+            };
+            let lines = page.as_array().map_or(&[][..], Vec::as_slice);
+            self.seen += lines.len();
+            for t in lines
+                .iter()
+                .filter_map(|l| l.get("t").and_then(Value::as_str))
+            {
+                if !t.trim().is_empty() {
+                    self.last.push_back(t.to_string());
+                    if self.last.len() > Self::KEEP {
+                        self.last.pop_front();
+                    }
+                }
+            }
+            if lines.len() < Self::PAGE {
+                return;
+            }
+        }
+    }
 }
 
 #[cfg(test)]

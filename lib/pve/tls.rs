@@ -20,8 +20,8 @@ use std::sync::Arc;
 use std::time::Duration;
 use ureq::unversioned::resolver::DefaultResolver;
 use ureq::unversioned::transport::{
-    Buffers, ConnectionDetails, Connector, Either, LazyBuffers, NextTimeout, RustlsConnector,
-    TcpConnector, Transport, TransportAdapter,
+    Buffers, ConnectProxyConnector, ConnectionDetails, Connector, Either, LazyBuffers, NextTimeout,
+    RustlsConnector, TcpConnector, Transport, TransportAdapter,
 };
 
 #[derive(Clone, Debug, PartialEq)]
@@ -113,8 +113,10 @@ pub fn agent(trust: &Trust, timeout: Duration) -> Result<ureq::Agent> {
         Trust::Pinned(fps) => Some(pinned_config(fps.clone())),
         _ => None,
     };
+    // As ureq's default chain: an HTTPS_PROXY (CONNECT) first, then TCP.
     let chain =
-        ().chain(TcpConnector::default())
+        ().chain(ConnectProxyConnector::default())
+            .chain(TcpConnector::default())
             .chain(PinnedTls { config: pin })
             .chain(RustlsConnector::default())
             .chain(ReasonReader);
@@ -157,6 +159,22 @@ impl std::fmt::Display for PinMismatch {
 }
 
 impl std::error::Error for PinMismatch {}
+
+/// A TLS handshake that failed for another reason: nothing was sent.
+#[derive(Debug)]
+pub struct HandshakeFailed(pub std::io::Error);
+
+impl std::fmt::Display for HandshakeFailed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "TLS handshake failed: {}",
+            crate::error::plain_io(&self.0)
+        )
+    }
+}
+
+impl std::error::Error for HandshakeFailed {}
 
 /// Accepts exactly the pinned certificate, whatever its name or issuer (a
 /// node is often reached by address), and still checks that the server
@@ -273,7 +291,7 @@ impl<In: Transport> Connector<In> for PinnedTls {
         if let Err(e) = conn.complete_io(&mut sock) {
             return Err(match take_mismatch() {
                 Some(m) => ureq::Error::Other(Box::new(m)),
-                None => ureq::Error::Io(e),
+                None => ureq::Error::Other(Box::new(HandshakeFailed(e))),
             });
         }
         let buffers = LazyBuffers::new(

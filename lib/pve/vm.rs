@@ -101,9 +101,10 @@ impl Vm {
         let (status, backend_status) = status_of(r.status.as_deref(), None);
         let int = |n: Option<f64>| n.map(|n| n as u64);
         let text = |s: Option<String>| s.filter(|s| !s.is_empty());
+        let vmid = int(r.vmid)? as u32;
         Some(Vm {
-            vmid: int(r.vmid)? as u32,
-            name: text(r.name),
+            vmid,
+            name: own_name(r.name, vmid),
             node: text(r.node)?,
             backend: BACKEND,
             status,
@@ -119,6 +120,26 @@ impl Vm {
         })
     }
 
+    /// A VM just made by a create or clone, before the cluster lists it.
+    pub fn made(vmid: u32, node: &str, name: Option<&str>) -> Vm {
+        Vm {
+            vmid,
+            name: name.map(String::from),
+            node: node.to_string(),
+            backend: BACKEND,
+            status: Status::Stopped,
+            backend_status: None,
+            cpus: None,
+            memory_bytes: None,
+            disk_bytes: None,
+            uptime_s: None,
+            tags: vec![],
+            template: false,
+            lock: None,
+            pool: None,
+        }
+    }
+
     /// How errors and results name it: its name, else its VMID.
     pub fn label(&self) -> String {
         self.name.clone().unwrap_or_else(|| self.vmid.to_string())
@@ -127,6 +148,11 @@ impl Vm {
     pub fn path(&self) -> String {
         format!("/nodes/{}/qemu/{}", self.node, self.vmid)
     }
+}
+
+/// The VM's own name: Proxmox shows a VM without one as `VM 100`.
+pub fn own_name(name: Option<String>, vmid: u32) -> Option<String> {
+    name.filter(|n| !n.is_empty() && *n != format!("VM {vmid}"))
 }
 
 /// Every VM of the cluster, by VMID, in one request.
@@ -249,6 +275,9 @@ pub fn parse_line(line: &str) -> Result<Option<Target>> {
     };
     let name = match o.get("name") {
         None | Some(Value::Null) => None,
+        // With a VMID, the name only labels the result: one that is not a
+        // valid VM name (`VM 100`, as Proxmox shows unnamed VMs) is dropped.
+        Some(Value::String(s)) if vmid.is_some() => check_name(s).ok().map(|_| s.clone()),
         Some(Value::String(s)) => {
             check_name(s)?;
             Some(s.clone())
@@ -296,6 +325,15 @@ pub fn resolve(vms: &[Vm], t: &Target) -> Result<Vm> {
                 .join(", ")
         ))
         .with_hint("name the VM by its VMID instead")),
+    }
+}
+
+/// Whether the node holds this VM.
+pub fn exists(c: &Client, node: &str, vmid: u32) -> Result<bool> {
+    match c.get(&format!("/nodes/{node}/qemu/{vmid}/status/current"), &[]) {
+        Ok(_) => Ok(true),
+        Err(e) if e.kind == Kind::NotFound => Ok(false),
+        Err(e) => Err(e),
     }
 }
 
@@ -392,7 +430,9 @@ pub fn task(
     settled: &dyn Fn() -> Result<bool>,
 ) -> Result<Option<Upid>> {
     let (path, params, no_wait, deadline) = (&op.path, &op.params, op.no_wait, op.deadline);
-    let give_up = Instant::now() + c.lock_wait;
+    // The lock wait counts from the first lock error: a real server itself
+    // waits ~10 s on a file lock before it answers with one.
+    let mut give_up: Option<Instant> = None;
     let mut pause = Duration::from_millis(200);
     loop {
         let outcome = match c.write(op.method, path, params) {
@@ -426,17 +466,23 @@ pub fn task(
                 }
                 return match settled() {
                     Ok(true) => Ok(None),
-                    _ => Err(error.with_hint(
-                        "the server may still be working on it; check with vm-state before trying again",
-                    )),
+                    _ => Err(error.with_hint(format!(
+                        "the server may still be working on it; check VM {} with vm-state before trying again",
+                        vm.vmid
+                    ))),
                 };
             }
             Err(f) => Err(f.error),
         };
         match outcome {
-            Err(e) if is_lock(&e) && Instant::now() < give_up => {
+            Err(e)
+                if is_lock(&e)
+                    && Instant::now()
+                        < *give_up.get_or_insert_with(|| Instant::now() + c.lock_wait) =>
+            {
                 // The last try comes at the end of the lock wait, not before.
-                let wait = pause.min(give_up.saturating_duration_since(Instant::now()));
+                let end = give_up.expect("set by the guard");
+                let wait = pause.min(end.saturating_duration_since(Instant::now()));
                 c.out.trace(&format!(
                     "{}: {}; trying again in {} ms",
                     vm.label(),
@@ -469,7 +515,11 @@ fn active_task(c: &Client, vm: &Vm, kind: &str) -> Result<Option<Upid>> {
         .as_array()
         .into_iter()
         .flatten()
-        .filter(|t| t.get("type").and_then(Value::as_str) == Some(kind))
+        .filter(|t| {
+            // HA-managed guests get hastart/hastop for qmstart/qmstop.
+            let ty = t.get("type").and_then(Value::as_str).unwrap_or("");
+            ty == kind || (ty.starts_with("ha") && ty[2..] == kind[2..])
+        })
         .filter_map(|t| {
             t.get("upid")
                 .and_then(Value::as_str)
@@ -517,24 +567,31 @@ pub fn start(c: &Client, vm: &Vm, no_wait: bool) -> Result<Done> {
             ),
         );
     }
-    if current_status(&cur) == Status::Running {
-        return Ok(Done {
-            changed: false,
-            status: Some(Status::Running),
-            upid: None,
-        });
-    }
+    let already = Done {
+        changed: false,
+        status: Some(Status::Running),
+        upid: None,
+    };
+    // A paused or suspended VM is started by resuming it.
+    let (action, kind) = match current_status(&cur) {
+        Status::Running => return Ok(already),
+        Status::Paused => ("resume", "qmresume"),
+        _ => ("start", "qmstart"),
+    };
     let op = Op {
         method: Method::Post,
-        path: format!("{}/status/start", vm.path()),
+        path: format!("{}/status/{action}", vm.path()),
         params: vec![],
-        kind: "qmstart",
+        kind,
         no_wait,
         deadline: None,
     };
     let settled = || Ok(current_status(&current(c, vm)?) == Status::Running);
-    let upid = task(c, vm, &op, &settled)?;
-    finish(c, vm, no_wait, upid)
+    match task(c, vm, &op, &settled) {
+        // Another task started it while this one waited for the lock.
+        Err(e) if e.message.contains("already running") => Ok(already),
+        r => finish(c, vm, no_wait, r?, Status::Running),
+    }
 }
 
 pub struct StopHow {
@@ -556,7 +613,13 @@ pub fn stop(c: &Client, vm: &Vm, how: &StopHow, no_wait: bool) -> Result<Done> {
         });
     }
     let (path, params, kind) = if how.hard {
-        (format!("{}/status/stop", vm.path()), vec![], "qmstop")
+        // A hard stop ends a shutdown that is still waiting for the guest,
+        // rather than waiting for its lock.
+        (
+            format!("{}/status/stop", vm.path()),
+            vec![("overrule-shutdown", "1".to_string())],
+            "qmstop",
+        )
     } else {
         let mut p = vec![("timeout", how.timeout.to_string())];
         if how.force {
@@ -584,7 +647,7 @@ pub fn stop(c: &Client, vm: &Vm, how: &StopHow, no_wait: bool) -> Result<Done> {
                 e
             }
         })?;
-    finish(c, vm, no_wait, upid)
+    finish(c, vm, no_wait, upid, Status::Stopped)
 }
 
 pub fn restart(c: &Client, vm: &Vm, no_wait: bool) -> Result<Done> {
@@ -602,7 +665,7 @@ pub fn restart(c: &Client, vm: &Vm, no_wait: bool) -> Result<Done> {
         deadline: None,
     };
     let upid = task(c, vm, &op, &|| Ok(false))?;
-    finish(c, vm, no_wait, upid)
+    finish(c, vm, no_wait, upid, Status::Running)
 }
 
 pub fn delete(c: &Client, vm: &Vm, purge: bool, force: bool, no_wait: bool) -> Result<Done> {
@@ -648,7 +711,10 @@ pub fn delete(c: &Client, vm: &Vm, purge: bool, force: bool, no_wait: bool) -> R
     })
 }
 
-fn finish(c: &Client, vm: &Vm, no_wait: bool, upid: Option<Upid>) -> Result<Done> {
+/// The result of a start, stop or restart whose task has ended (or, with
+/// `no_wait`, begun). HA-managed guests get `hastart`/`hastop` tasks, which
+/// end before the guest changes state: then the state itself is awaited.
+fn finish(c: &Client, vm: &Vm, no_wait: bool, upid: Option<Upid>, want: Status) -> Result<Done> {
     if no_wait {
         return Ok(Done {
             changed: true,
@@ -656,12 +722,27 @@ fn finish(c: &Client, vm: &Vm, no_wait: bool, upid: Option<Upid>) -> Result<Done
             upid: upid.map(|u| u.raw),
         });
     }
+    let status = match upid.filter(|u| u.kind.starts_with("ha")) {
+        Some(u) => {
+            c.out.trace(&format!(
+                "{}: {} is done; waiting for the guest to be {}",
+                vm.label(),
+                u.kind,
+                want.as_str()
+            ));
+            wait_for(c, vm, want, Instant::now() + HA_WAIT)?
+        }
+        None => current_status(&current(c, vm)?),
+    };
     Ok(Done {
         changed: true,
-        status: Some(current_status(&current(c, vm)?)),
+        status: Some(status),
         upid: None,
     })
 }
+
+/// How long an HA-managed guest gets to reach the state its task asked for.
+const HA_WAIT: Duration = Duration::from_secs(180);
 
 /// A free VMID: the lowest, by /cluster/nextid (which does not reserve it).
 pub fn next_vmid(c: &Client) -> Result<u32> {
@@ -689,7 +770,7 @@ pub fn with_new_vmid<T>(
     loop {
         let id = next_vmid(c)?;
         match create(id) {
-            Err(e) if e.message.contains("already exists") && tries < 5 => {
+            Err(e) if e.message.contains(&format!("VM {id} already exists")) && tries < 5 => {
                 c.out.trace(&format!(
                     "VMID {id} was taken meanwhile ({}); taking the next",
                     e.message.trim()
@@ -759,6 +840,11 @@ mod tests {
         assert!(parse_line(r#"{"name":"web","backend":"lxc"}"#).is_err());
         assert!(parse_line(r#"{"status":"running"}"#).is_err());
         assert_eq!(parse_line("  ").unwrap(), None);
+        let unnamed = parse_line(r#"{"vmid":102,"name":"VM 102"}"#)
+            .unwrap()
+            .unwrap();
+        assert_eq!((unnamed.vmid, unnamed.name), (Some(102), None));
+        assert_eq!(own_name(Some("VM 102".into()), 102), None);
     }
 
     #[test]

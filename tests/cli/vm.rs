@@ -271,15 +271,37 @@ fn concurrent_operations_meet_the_lock_and_retry() {
     p.env.write_config("[proxmox]\nlock_wait = 5\n");
     p.sim
         .set_task_duration(std::time::Duration::from_millis(300));
-    // The shutdown task holds the VM; the forced delete that follows meets
-    // the lock on its hard stop, retries, and gets through.
+    // The start task holds the VM; a restart that follows meets the file
+    // lock, retries, and finds the VM running.
     snap!(
         "vm-stop-busy-no-wait",
-        p.run("vm-stop", &["vm100", "--no-wait"])
+        p.run("vm-stop", &["vm100", "--hard", "--no-wait"])
     );
-    let out = p.run("vm-delete", &["vm100", "--force", "-v"]);
+    p.sim.with_vm(100, |v| v.running = false);
+    let out = p.run("vm-start", &["vm100", "--no-wait"]);
+    assert!(out.contains("\"ok\":true"), "{out}");
+    let out = p.run("vm-start", &["vm100", "-v"]);
     assert!(out.contains("can't lock file"), "{out}");
     assert!(out.contains("\"ok\":true"), "{out}");
+    // A template being cloned is locked (clone): a second clone waits its turn.
+    p.sim.with_vm(100, |v| v.template = true);
+    std::thread::sleep(std::time::Duration::from_millis(400));
+    let out = p.run("vm-clone", &["vm100", "a", "--no-wait"]);
+    assert!(out.contains("\"ok\":true"), "{out}");
+    let out = p.run("vm-clone", &["vm100", "b", "-v"]);
+    assert!(out.contains("VM is locked (clone)"), "{out}");
+    assert!(out.contains("\"ok\":true"), "{out}");
+    // A hard stop ends a shutdown still waiting for its guest.
+    p.sim.with_vm(101, |v| {
+        v.running = true;
+        v.ignores_shutdown = true;
+    });
+    std::thread::sleep(std::time::Duration::from_millis(400));
+    let out = p.run("vm-stop", &["a", "--no-wait", "--timeout", "30"]);
+    assert!(out.contains("\"ok\":true"), "{out}");
+    let out = p.run("vm-stop", &["a", "--hard", "-v"]);
+    assert!(!out.contains("can't lock file"), "{out}");
+    assert!(out.contains("\"status\":\"stopped\""), "{out}");
 }
 
 #[test]
@@ -555,4 +577,70 @@ fn tasks_show_progress_on_a_terminal() {
         out.starts_with("{\"name\":\"vm100\"") && out.contains("\"ok\":true"),
         "{out}"
     );
+}
+
+#[test]
+fn unnamed_paused_ha_and_warnings() {
+    let p = Pve::with_vms(0);
+    let mut unnamed = Vm::new(100, "pve1", "x");
+    unnamed.name = None;
+    p.sim.add_vm(unnamed);
+    let mut paused = Vm::new(101, "pve2", "paused");
+    (paused.running, paused.paused) = (true, true);
+    p.sim.add_vm(paused);
+    let mut ha = Vm::new(102, "pve3", "ha");
+    ha.ha_managed = true;
+    p.sim.add_vm(ha);
+    let mut warn = Vm::new(103, "pve1", "warn");
+    warn.start_warnings = 2;
+    p.sim.add_vm(warn);
+    // Proxmox shows a VM without a name as "VM 100": vm-list prints a null
+    // name, and its lines pipe back in. A paused VM is resumed; an HA start
+    // is followed until the guest runs (its hastart task ends before);
+    // WARNINGS are success.
+    let list = String::from_utf8(p.cmd("vm-list").output().unwrap().stdout).unwrap();
+    assert!(list.starts_with(r#"{"vmid":100,"name":null,"#), "{list}");
+    snap!(
+        "vm-start-unnamed-paused-ha-warnings",
+        p.run_stdin("vm-start", &[], &list)
+    );
+    assert!(
+        p.sim
+            .requests()
+            .iter()
+            .any(|r| r.ends_with("/101/status/resume"))
+    );
+    for id in 100..104 {
+        let vm = p.sim.vm(id).unwrap();
+        assert!(vm.running && !vm.paused, "VM {id}: {vm:?}");
+    }
+}
+
+#[test]
+fn a_596_on_a_write_that_went_through_follows_its_task() {
+    let p = Pve::with_vms(1);
+    p.sim.fault(
+        "/status/start",
+        Fault::StatusAfter(596, "Connection timed out"),
+    );
+    snap!("vm-start-596-after", p.run("vm-start", &["vm100"]));
+    assert!(p.sim.vm(100).unwrap().running);
+}
+
+#[test]
+fn a_create_whose_answer_is_lost_is_found_not_repeated() {
+    let p = Pve::with_vms(0);
+    p.sim.fault("/nodes/pve1/qemu", Fault::DropAfter);
+    snap!(
+        "vm-create-answer-lost",
+        p.run("vm-create", &["web", "--node", "pve1"])
+    );
+    assert_eq!(p.sim.vmids(), [100]);
+    let creates = p
+        .sim
+        .requests()
+        .iter()
+        .filter(|r| *r == "POST /nodes/pve1/qemu")
+        .count();
+    assert_eq!(creates, 1);
 }
