@@ -644,3 +644,11 @@ fn a_create_whose_answer_is_lost_is_found_not_repeated() {
         .count();
     assert_eq!(creates, 1);
 }
+
+#[test]
+fn a_slow_server_times_out() {
+    let p = Pve::with_vms(1);
+    p.env.write_config("[proxmox]\ntimeout = 0.3\n");
+    p.sim.set_latency(std::time::Duration::from_millis(1500));
+    snap!("vm-list-slow-server", p.run("vm-list", &[]));
+}
