@@ -652,3 +652,27 @@ fn a_slow_server_times_out() {
     p.sim.set_latency(std::time::Duration::from_millis(1500));
     snap!("vm-list-slow-server", p.run("vm-list", &[]));
 }
+
+#[test]
+fn secrets_from_a_command_or_a_file() {
+    let mut p = Pve::with_vms(1);
+    p.unset("GUESTKIT_PVE_TOKEN");
+    let token_file = p.env.path().join("token");
+    std::fs::write(&token_file, format!("{TOKEN}\n")).unwrap();
+    p.env.write_config(&format!(
+        "[proxmox]\ntoken_file = \"{}\"\n",
+        token_file.display()
+    ));
+    snap!("vm-list-token-file", p.run("vm-list", &["-o", "name"]));
+    p.env.write_config(&format!(
+        "[proxmox]\nuser = \"{USER}\"\npassword_command = \"echo {PASSWORD}\"\n"
+    ));
+    let out = p.run("vm-start", &["vm100", "-v"]);
+    assert!(out.contains("\"ok\":true"), "{out}");
+    assert!(!out.contains(PASSWORD), "{out}");
+    p.env
+        .write_config("[proxmox]\ntoken_command = \"echo oops >&2; exit 3\"\n");
+    snap!("vm-list-token-command-fails", p.run("vm-list", &[]));
+    p.env.write_config("[proxmox]\ntokn = \"x\"\n");
+    snap!("vm-list-unknown-key", p.run("vm-list", &[]));
+}
