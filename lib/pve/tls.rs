@@ -107,6 +107,9 @@ pub fn agent(trust: &Trust, timeout: Duration) -> Result<ureq::Agent> {
         .timeout_connect(Some(Duration::from_secs(5).min(timeout)))
         .timeout_global(Some(timeout))
         .max_redirects(0)
+        // --jobs N keeps N requests in flight: keep that many connections.
+        .max_idle_connections_per_host(32)
+        .max_idle_connections(64)
         .tls_config(tls)
         .build();
     let pin = match trust {

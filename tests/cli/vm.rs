@@ -268,9 +268,10 @@ fn locked_vm_is_a_conflict() {
 fn concurrent_operations_meet_the_lock_and_retry() {
     let p = Pve::with_vms(1);
     p.sim.with_vm(100, |v| v.running = true);
-    p.env.write_config("[proxmox]\nlock_wait = 5\n");
+    p.env.write_config("[proxmox]\nlock_wait = 10\n");
+    // Tasks long enough that the next tool run meets them, even on a busy machine.
     p.sim
-        .set_task_duration(std::time::Duration::from_millis(300));
+        .set_task_duration(std::time::Duration::from_millis(1000));
     // The start task holds the VM; a restart that follows meets the file
     // lock, retries, and finds the VM running.
     snap!(
