@@ -38,6 +38,26 @@ pub fn parse_size(s: &str) -> Result<u64> {
 }
 
 /// Seconds since the epoch as RFC 3339 UTC (`2026-11-25T19:58:31Z`).
+/// Bytes as a table shows them: 512B, 64K, 2.0G (powers of 1024, as
+/// `--memory` reads them).
+pub fn human_size(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["K", "M", "G", "T", "P"];
+    if bytes < 1024 {
+        return format!("{bytes}B");
+    }
+    let mut v = bytes as f64 / 1024.0;
+    let mut unit = 0;
+    while v >= 1024.0 && unit < UNITS.len() - 1 {
+        v /= 1024.0;
+        unit += 1;
+    }
+    if v < 10.0 && v.fract() != 0.0 {
+        format!("{v:.1}{}", UNITS[unit])
+    } else {
+        format!("{}{}", v.round() as u64, UNITS[unit])
+    }
+}
+
 pub fn rfc3339(secs: u64) -> String {
     let days = (secs / 86_400) as i64;
     let rem = secs % 86_400;
@@ -131,5 +151,18 @@ mod tests {
         assert_eq!(parse_signal("10").unwrap(), 10);
         assert!(parse_signal("NOPE").is_err());
         assert!(parse_signal("0").is_err());
+    }
+}
+
+#[cfg(test)]
+mod human_tests {
+    #[test]
+    fn sizes_read_as_a_person_would_write_them() {
+        use super::human_size;
+        assert_eq!(human_size(512), "512B");
+        assert_eq!(human_size(2 << 30), "2G");
+        assert_eq!(human_size(1536 << 20), "1.5G");
+        assert_eq!(human_size(256 << 20), "256M");
+        assert_eq!(human_size(34359738368), "32G");
     }
 }
