@@ -231,6 +231,15 @@ pub const NO_WAIT: Flag = switch(
     "Return once the server has accepted the task, with its UPID in the record, instead of following it to the end",
 );
 
+/// The list tools' `--output`, which also prints names alone.
+pub const OUTPUT_WITH_NAMES: Flag = choice(
+    "output",
+    Some('o'),
+    "FORMAT",
+    "Output format: JSON lines, an aligned table, or names only (default: table on a terminal, json otherwise)",
+    &["json", "table", "name"],
+);
+
 /// The `--jobs` flag of tools that act on many targets.
 pub const JOBS: Flag = option(
     "jobs",

@@ -1,5 +1,5 @@
 use crate::backend;
-use crate::cli::spec::{Command, Flag, Prints, STATUSES, choice};
+use crate::cli::spec::{Command, Flag, OUTPUT_WITH_NAMES, Prints, STATUSES, choice};
 use crate::error::{Error, Result};
 use crate::output::{Column, col};
 use crate::record::Container;
@@ -43,13 +43,7 @@ const FLAGS: &[Flag] = &[
         "Only containers in this status",
         STATUSES,
     ),
-    choice(
-        "output",
-        Some('o'),
-        "FORMAT",
-        "Output format: JSON lines, an aligned table, or names only (default: table on a terminal, json otherwise)",
-        &["json", "table", "name"],
-    ),
+    OUTPUT_WITH_NAMES,
 ];
 
 pub const COLUMNS: &[Column] = &[

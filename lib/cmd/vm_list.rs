@@ -1,5 +1,6 @@
 use crate::cli::spec::{
-    Command, Complete, Flag, Prints, STATUSES, VM_BACKEND, choice, option, switch,
+    Command, Complete, Flag, OUTPUT_WITH_NAMES, Prints, STATUSES, VM_BACKEND, choice, option,
+    switch,
 };
 use crate::error::{Error, Result};
 use crate::output::{Column, col};
@@ -63,13 +64,7 @@ const FLAGS: &[Flag] = &[
     ),
     switch("templates", None, "Only templates"),
     switch("no-templates", None, "Leave templates out"),
-    choice(
-        "output",
-        Some('o'),
-        "FORMAT",
-        "Output format: JSON lines, an aligned table, or names only (default: table on a terminal, json otherwise)",
-        &["json", "table", "name"],
-    ),
+    OUTPUT_WITH_NAMES,
     VM_BACKEND,
 ];
 
