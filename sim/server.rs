@@ -841,6 +841,17 @@ fn handle(req: &Request, shared: &Shared, node_here: &str) -> Response {
                 return error(500, &vm_path(vmid, &node), shared);
             };
             let sub = t.trim_start_matches("/nodes/{node}/qemu/{vmid}");
+            if m == "POST" && sub == "/status/stop" && flag("overrule-shutdown") && vm.ha_managed {
+                let body = json!({"data": null, "errors": {"overrule-shutdown": "Not applicable for HA resources.\n"}, "message": "Parameter verification failed.\n"});
+                return Response {
+                    status: 400,
+                    reason: "Parameter verification failed.".into(),
+                    body: body.to_string(),
+                };
+            }
+            if m == "POST" && sub == "/status/shutdown" && vm.paused && !flag("forceStop") {
+                return error(500, "VM is paused - cannot shutdown", shared);
+            }
             if m == "POST" && sub == "/status/stop" && flag("overrule-shutdown") {
                 // qm stop --overrule-shutdown: running shutdowns are aborted.
                 for t in c.tasks.values_mut() {
@@ -1012,7 +1023,7 @@ fn handle(req: &Request, shared: &Shared, node_here: &str) -> Response {
             Some(t) if t.node == p["node"] => {
                 let start = num("start").unwrap_or(0) as usize;
                 let limit = num("limit").unwrap_or(50) as usize;
-                let lines: Vec<Value> = t
+                let mut lines: Vec<Value> = t
                     .log
                     .iter()
                     .enumerate()
@@ -1020,6 +1031,10 @@ fn handle(req: &Request, shared: &Shared, node_here: &str) -> Response {
                     .take(limit)
                     .map(|(i, l)| json!({"n": i + 1, "t": l}))
                     .collect();
+                // pve-common's dump_logfile: an empty log reads as one line.
+                if t.log.is_empty() {
+                    lines = vec![json!({"n": 1, "t": "no content"})];
+                }
                 let mut r = ok(Value::Array(lines));
                 r.body = json!({"data": serde_json::from_str::<Value>(&r.body).unwrap()["data"], "total": t.log.len()}).to_string();
                 r

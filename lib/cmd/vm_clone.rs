@@ -107,6 +107,7 @@ pub fn run(ctx: &Ctx) -> Result<u8> {
             path: format!("{}/clone", src.path()),
             params: p,
             kind: "qmclone",
+            subject: Some(id),
             no_wait: no_wait && !ctx.m.flag("start"),
             deadline: None,
         };

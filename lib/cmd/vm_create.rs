@@ -163,6 +163,7 @@ pub fn run(ctx: &Ctx) -> Result<u8> {
             path: format!("/nodes/{node}/qemu"),
             params: p,
             kind: "qmcreate",
+            subject: Some(id),
             no_wait: no_wait && !ctx.m.flag("start"),
             deadline: None,
         };

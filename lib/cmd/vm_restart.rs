@@ -7,7 +7,7 @@ use crate::run::Ctx;
 pub const SPEC: Command = Command {
     name: "vm-restart",
     about: "restart virtual machines",
-    description: "Reboots each running VM through its guest (ACPI or agent) and follows the reboot task; a stopped VM is started instead, as systemctl restart does. Every VM is reported with \"changed\":true.",
+    description: "Reboots each running VM through its guest (ACPI or agent) and follows the reboot task; a stopped VM is started instead (a paused one resumed), as systemctl restart does.",
     args: &[vm_names_arg("VMs to restart, by name or VMID", None)],
     trailing: None,
     flags: &[JOBS, NO_WAIT, VM_BACKEND],

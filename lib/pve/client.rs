@@ -121,7 +121,7 @@ impl<'a> Client<'a> {
             Trust::PublicCas
         };
         let timeout = Duration::from_secs_f64(cfg.timeout.unwrap_or(30.0).max(0.1));
-        let agent = tls::agent(&trust, timeout)?;
+        let agent = tls::agent(&trust, timeout, out)?;
         let token = secret::resolve(
             "token",
             cfg.token.as_ref().map(Secret::expose),
@@ -395,7 +395,13 @@ impl<'a> Client<'a> {
                     return Ok(new);
                 }
                 Err(f) if f.status == Some(401) => refused = Some(f),
-                Err(f) => return Err(f),
+                // A login changes nothing: the write it was for was not sent.
+                Err(f) => {
+                    return Err(Fail {
+                        uncertain: false,
+                        ..f
+                    });
+                }
             }
         }
         let mut f = refused.expect("at least the password was tried");
@@ -542,6 +548,9 @@ fn transport_failure(e: &ureq::Error) -> Transport {
         ureq::Error::Rustls(r) => Transport::Tls(tls_error(&r.to_string())),
         ureq::Error::Tls(m) => Transport::Tls(tls_error(m)),
         ureq::Error::HostNotFound => Transport::NotSent("host not found".into()),
+        ureq::Error::ConnectProxyFailed(why) => {
+            Transport::NotSent(format!("the proxy refused: {why}"))
+        }
         ureq::Error::ConnectionFailed => Transport::NotSent("connection failed".into()),
         ureq::Error::Timeout(t) => match t {
             ureq::Timeout::Resolve | ureq::Timeout::Connect => {

@@ -48,6 +48,7 @@ pub fn wait(c: &Client, upid: &Upid, label: &str, deadline: Option<Instant>) -> 
     // fine enough to end soon after the task, light on the server.
     let mut pause = Duration::from_millis(50);
     let mut tail = LogTail::default();
+    let _clear = ClearProgress(c.out);
     loop {
         let st = c.get(&format!("{path}/status"), &[])?;
         if st.get("status").and_then(Value::as_str) == Some("stopped") {
@@ -115,6 +116,15 @@ fn failed_task(upid: &Upid, exit: &str, tail: &LogTail) -> Error {
     e
 }
 
+/// Clears the progress line however the wait ends (an error included).
+pub struct ClearProgress<'o>(pub &'o crate::output::Output);
+
+impl Drop for ClearProgress<'_> {
+    fn drop(&mut self) {
+        self.0.progress(None);
+    }
+}
+
 /// The end of a task's log, read incrementally: each read asks only for
 /// the lines after those already seen, so a long log (a disk mirror's
 /// progress) costs little, and the last lines are the real last ones.
@@ -140,6 +150,14 @@ impl LogTail {
                 return;
             };
             let lines = page.as_array().map_or(&[][..], Vec::as_slice);
+            // An empty log reads as one made-up line, "no content": it is
+            // not line 1 of the log, which is still to come.
+            if self.seen == 0
+                && lines.len() == 1
+                && lines[0].get("t").and_then(Value::as_str) == Some("no content")
+            {
+                return;
+            }
             self.seen += lines.len();
             for t in lines
                 .iter()

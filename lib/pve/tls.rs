@@ -69,7 +69,7 @@ pub fn fingerprint_of(der: &[u8]) -> [u8; 32] {
 }
 
 /// One agent per process: connections are kept and reused between requests.
-pub fn agent(trust: &Trust, timeout: Duration) -> Result<ureq::Agent> {
+pub fn agent(trust: &Trust, timeout: Duration, out: &crate::output::Output) -> Result<ureq::Agent> {
     let tls = match trust {
         Trust::PublicCas | Trust::Pinned(_) => ureq::tls::TlsConfig::builder().build(),
         Trust::Insecure => ureq::tls::TlsConfig::builder()
@@ -104,8 +104,11 @@ pub fn agent(trust: &Trust, timeout: Duration) -> Result<ureq::Agent> {
         .http_status_as_error(false)
         .https_only(true)
         .user_agent(concat!("guestkit/", env!("CARGO_PKG_VERSION")))
-        .timeout_connect(Some(Duration::from_secs(5).min(timeout)))
-        .timeout_global(Some(timeout))
+        // Connecting has its own bound; `timeout` is for the server's answer.
+        .timeout_connect(Some(Duration::from_secs(5)))
+        .timeout_recv_response(Some(timeout))
+        .timeout_recv_body(Some(timeout))
+        .proxy(connect_proxy(out))
         .max_redirects(0)
         // --jobs N keeps N requests in flight: keep that many connections.
         .max_idle_connections_per_host(32)
@@ -128,6 +131,23 @@ pub fn agent(trust: &Trust, timeout: Duration) -> Result<ureq::Agent> {
         chain,
         DefaultResolver::default(),
     ))
+}
+
+/// The proxy from the environment (HTTPS_PROXY and the others ureq reads,
+/// with NO_PROXY), when it is a plain http:// CONNECT proxy. Others are not
+/// supported here: pinning would check an https proxy's own certificate, and
+/// SOCKS has no place in this connector chain. They are ignored, with a warning.
+fn connect_proxy(out: &crate::output::Output) -> Option<ureq::Proxy> {
+    let p = ureq::Proxy::try_from_env()?;
+    if p.protocol() == ureq::ProxyProtocol::Http {
+        return Some(p);
+    }
+    out.warn(&format!(
+        "ignoring the {:?} proxy {}: only http:// CONNECT proxies are supported; connecting directly",
+        p.protocol(),
+        p.host()
+    ));
+    None
 }
 
 fn pinned_config(pins: Vec<[u8; 32]>) -> Arc<ClientConfig> {

@@ -414,6 +414,8 @@ pub struct Op<'p> {
     pub params: Vec<(&'p str, String)>,
     /// The task type it starts (`qmstart`), to find it again after a lost answer.
     pub kind: &'static str,
+    /// The VM the outcome is about, when not the one acted on (a clone's new VM).
+    pub subject: Option<u32>,
     pub no_wait: bool,
     pub deadline: Option<Instant>,
 }
@@ -468,7 +470,7 @@ pub fn task(
                     Ok(true) => Ok(None),
                     _ => Err(error.with_hint(format!(
                         "the server may still be working on it; check VM {} with vm-state before trying again",
-                        vm.vmid
+                        op.subject.unwrap_or(vm.vmid)
                     ))),
                 };
             }
@@ -516,9 +518,8 @@ fn active_task(c: &Client, vm: &Vm, kind: &str) -> Result<Option<Upid>> {
         .into_iter()
         .flatten()
         .filter(|t| {
-            // HA-managed guests get hastart/hastop for qmstart/qmstop.
             let ty = t.get("type").and_then(Value::as_str).unwrap_or("");
-            ty == kind || (ty.starts_with("ha") && ty[2..] == kind[2..])
+            ty == kind || Some(ty) == ha_kind(kind)
         })
         .filter_map(|t| {
             t.get("upid")
@@ -528,9 +529,19 @@ fn active_task(c: &Client, vm: &Vm, kind: &str) -> Result<Option<Upid>> {
         .next())
 }
 
+/// The task an HA-managed guest gets instead of `kind`.
+fn ha_kind(kind: &str) -> Option<&'static str> {
+    match kind {
+        "qmstart" => Some("hastart"),
+        "qmstop" | "qmshutdown" => Some("hastop"),
+        _ => None,
+    }
+}
+
 /// Polls the VM's status until it is `want`, or fails at the deadline.
 pub fn wait_for(c: &Client, vm: &Vm, want: Status, deadline: Instant) -> Result<Status> {
     let mut pause = Duration::from_millis(100);
+    let _clear = task::ClearProgress(c.out);
     loop {
         let s = current_status(&current(c, vm)?);
         if s == want {
@@ -583,6 +594,7 @@ pub fn start(c: &Client, vm: &Vm, no_wait: bool) -> Result<Done> {
         path: format!("{}/status/{action}", vm.path()),
         params: vec![],
         kind,
+        subject: None,
         no_wait,
         deadline: None,
     };
@@ -590,7 +602,7 @@ pub fn start(c: &Client, vm: &Vm, no_wait: bool) -> Result<Done> {
     match task(c, vm, &op, &settled) {
         // Another task started it while this one waited for the lock.
         Err(e) if e.message.contains("already running") => Ok(already),
-        r => finish(c, vm, no_wait, r?, Status::Running),
+        r => finish(c, vm, no_wait, r?, Status::Running, HA_WAIT),
     }
 }
 
@@ -612,14 +624,28 @@ pub fn stop(c: &Client, vm: &Vm, how: &StopHow, no_wait: bool) -> Result<Done> {
             upid: None,
         });
     }
-    let (path, params, kind) = if how.hard {
-        // A hard stop ends a shutdown that is still waiting for the guest,
-        // rather than waiting for its lock.
-        (
-            format!("{}/status/stop", vm.path()),
-            vec![("overrule-shutdown", "1".to_string())],
-            "qmstop",
-        )
+    // A paused guest cannot take part in a shutdown: only a hard stop works.
+    let paused = current_status(&cur) == Status::Paused;
+    if paused && !how.hard && !how.force {
+        return Err(
+            Error::conflict(format!("VM {} is paused and cannot shut down", vm.vmid)).with_hint(
+                format!(
+                    "vm-start {} resumes it; vm-stop --hard stops it at once",
+                    vm.label()
+                ),
+            ),
+        );
+    }
+    let (path, params, kind) = if how.hard || paused {
+        // A hard stop ends a shutdown still waiting for the guest rather than
+        // waiting for its lock. The parameter is sent only then: HA-managed
+        // guests refuse it, and servers before 8.1 do not know it.
+        let ha = cur.pointer("/ha/managed").and_then(Value::as_u64) == Some(1);
+        let mut p = vec![];
+        if !ha && active_task(c, vm, "qmshutdown")?.is_some() {
+            p.push(("overrule-shutdown", "1".to_string()));
+        }
+        (format!("{}/status/stop", vm.path()), p, "qmstop")
     } else {
         let mut p = vec![("timeout", how.timeout.to_string())];
         if how.force {
@@ -632,6 +658,7 @@ pub fn stop(c: &Client, vm: &Vm, how: &StopHow, no_wait: bool) -> Result<Done> {
         path,
         params,
         kind,
+        subject: None,
         no_wait,
         deadline: Some(Instant::now() + Duration::from_secs(how.timeout + 60)),
     };
@@ -647,7 +674,8 @@ pub fn stop(c: &Client, vm: &Vm, how: &StopHow, no_wait: bool) -> Result<Done> {
                 e
             }
         })?;
-    finish(c, vm, no_wait, upid, Status::Stopped)
+    let ha_wait = Duration::from_secs(how.timeout + 60).max(HA_WAIT);
+    finish(c, vm, no_wait, upid, Status::Stopped, ha_wait)
 }
 
 pub fn restart(c: &Client, vm: &Vm, no_wait: bool) -> Result<Done> {
@@ -661,11 +689,12 @@ pub fn restart(c: &Client, vm: &Vm, no_wait: bool) -> Result<Done> {
         path: format!("{}/status/reboot", vm.path()),
         params: vec![],
         kind: "qmreboot",
+        subject: None,
         no_wait,
         deadline: None,
     };
     let upid = task(c, vm, &op, &|| Ok(false))?;
-    finish(c, vm, no_wait, upid, Status::Running)
+    finish(c, vm, no_wait, upid, Status::Running, HA_WAIT)
 }
 
 pub fn delete(c: &Client, vm: &Vm, purge: bool, force: bool, no_wait: bool) -> Result<Done> {
@@ -700,6 +729,7 @@ pub fn delete(c: &Client, vm: &Vm, purge: bool, force: bool, no_wait: bool) -> R
         path: vm.path(),
         params,
         kind: "qmdestroy",
+        subject: None,
         no_wait,
         deadline: None,
     };
@@ -714,7 +744,14 @@ pub fn delete(c: &Client, vm: &Vm, purge: bool, force: bool, no_wait: bool) -> R
 /// The result of a start, stop or restart whose task has ended (or, with
 /// `no_wait`, begun). HA-managed guests get `hastart`/`hastop` tasks, which
 /// end before the guest changes state: then the state itself is awaited.
-fn finish(c: &Client, vm: &Vm, no_wait: bool, upid: Option<Upid>, want: Status) -> Result<Done> {
+fn finish(
+    c: &Client,
+    vm: &Vm,
+    no_wait: bool,
+    upid: Option<Upid>,
+    want: Status,
+    ha_wait: Duration,
+) -> Result<Done> {
     if no_wait {
         return Ok(Done {
             changed: true,
@@ -730,7 +767,7 @@ fn finish(c: &Client, vm: &Vm, no_wait: bool, upid: Option<Upid>, want: Status) 
                 u.kind,
                 want.as_str()
             ));
-            wait_for(c, vm, want, Instant::now() + HA_WAIT)?
+            wait_for(c, vm, want, Instant::now() + ha_wait)?
         }
         None => current_status(&current(c, vm)?),
     };

@@ -87,6 +87,22 @@ impl Pve {
     }
 }
 
+/// The tool asked the node for its active tasks after a lost answer, then
+/// followed one of them (its status was polled).
+fn followed_a_found_task(p: &Pve, node: &str) {
+    let r = p.sim.requests();
+    let i = r
+        .iter()
+        .position(|x| *x == format!("GET /nodes/{node}/tasks"))
+        .unwrap_or_else(|| panic!("no task lookup in {r:?}"));
+    assert!(
+        r[i..]
+            .iter()
+            .any(|x| x.contains("/tasks/UPID:") && x.ends_with("/status")),
+        "the found task was not followed: {r:?}"
+    );
+}
+
 #[test]
 fn list_is_one_request_for_the_whole_cluster() {
     let p = Pve::with_vms(4);
@@ -266,41 +282,33 @@ fn locked_vm_is_a_conflict() {
 
 #[test]
 fn concurrent_operations_meet_the_lock_and_retry() {
-    let p = Pve::with_vms(1);
-    p.sim.with_vm(100, |v| v.running = true);
-    p.env.write_config("[proxmox]\nlock_wait = 10\n");
-    // Tasks long enough that the next tool run meets them, even on a busy machine.
-    p.sim
-        .set_task_duration(std::time::Duration::from_millis(1000));
-    // The start task holds the VM; a restart that follows meets the file
-    // lock, retries, and finds the VM running.
+    let p = Pve::with_vms(2);
+    p.env.write_config("[proxmox]\nlock_wait = 30\n");
+    // Tasks long enough that the next tool run surely meets them, even on a
+    // busy machine.
+    p.sim.set_task_duration(std::time::Duration::from_secs(2));
+    // A start task holds the VM's file lock: a second start waits for it,
+    // then finds the VM started.
     snap!(
-        "vm-stop-busy-no-wait",
-        p.run("vm-stop", &["vm100", "--hard", "--no-wait"])
+        "vm-start-busy-no-wait",
+        p.run("vm-start", &["vm100", "--no-wait"])
     );
-    p.sim.with_vm(100, |v| v.running = false);
-    let out = p.run("vm-start", &["vm100", "--no-wait"]);
-    assert!(out.contains("\"ok\":true"), "{out}");
     let out = p.run("vm-start", &["vm100", "-v"]);
     assert!(out.contains("can't lock file"), "{out}");
-    assert!(out.contains("\"ok\":true"), "{out}");
+    assert!(out.contains("\"ok\":true,\"changed\":false"), "{out}");
     // A template being cloned is locked (clone): a second clone waits its turn.
-    p.sim.with_vm(100, |v| v.template = true);
-    std::thread::sleep(std::time::Duration::from_millis(400));
-    let out = p.run("vm-clone", &["vm100", "a", "--no-wait"]);
+    p.sim.with_vm(101, |v| v.template = true);
+    let out = p.run("vm-clone", &["vm101", "a", "--no-wait"]);
     assert!(out.contains("\"ok\":true"), "{out}");
-    let out = p.run("vm-clone", &["vm100", "b", "-v"]);
+    let out = p.run("vm-clone", &["vm101", "b", "-v"]);
     assert!(out.contains("VM is locked (clone)"), "{out}");
     assert!(out.contains("\"ok\":true"), "{out}");
-    // A hard stop ends a shutdown still waiting for its guest.
-    p.sim.with_vm(101, |v| {
-        v.running = true;
-        v.ignores_shutdown = true;
-    });
-    std::thread::sleep(std::time::Duration::from_millis(400));
-    let out = p.run("vm-stop", &["a", "--no-wait", "--timeout", "30"]);
+    // A hard stop ends a shutdown still waiting for its guest, rather than
+    // waiting for its lock.
+    p.sim.with_vm(100, |v| v.ignores_shutdown = true);
+    let out = p.run("vm-stop", &["vm100", "--no-wait", "--timeout", "60"]);
     assert!(out.contains("\"ok\":true"), "{out}");
-    let out = p.run("vm-stop", &["a", "--hard", "-v"]);
+    let out = p.run("vm-stop", &["vm100", "--hard", "-v"]);
     assert!(!out.contains("can't lock file"), "{out}");
     assert!(out.contains("\"status\":\"stopped\""), "{out}");
 }
@@ -453,10 +461,13 @@ fn tickets_with_csrf_and_renewal_after_expiry() {
 #[test]
 fn lost_answers_are_read_back_not_resent() {
     let p = Pve::with_vms(2);
-    // The start is carried out but its answer is lost: vm-start reads the
-    // state instead of starting again.
+    // The start is carried out but its answer is lost: vm-start finds the
+    // start task on the node and follows it, instead of starting again.
+    p.sim
+        .set_task_duration(std::time::Duration::from_millis(1500));
     p.sim.fault("/status/start", Fault::DropAfter);
     snap!("vm-start-answer-lost", p.run("vm-start", &["vm100"]));
+    followed_a_found_task(&p, "pve1");
     assert_eq!(
         p.sim
             .requests()
@@ -620,23 +631,29 @@ fn unnamed_paused_ha_and_warnings() {
 #[test]
 fn a_596_on_a_write_that_went_through_follows_its_task() {
     let p = Pve::with_vms(1);
+    p.sim
+        .set_task_duration(std::time::Duration::from_millis(1500));
     p.sim.fault(
         "/status/start",
         Fault::StatusAfter(596, "Connection timed out"),
     );
     snap!("vm-start-596-after", p.run("vm-start", &["vm100"]));
+    followed_a_found_task(&p, "pve1");
     assert!(p.sim.vm(100).unwrap().running);
 }
 
 #[test]
 fn a_create_whose_answer_is_lost_is_found_not_repeated() {
     let p = Pve::with_vms(0);
+    p.sim
+        .set_task_duration(std::time::Duration::from_millis(1500));
     p.sim.fault("/nodes/pve1/qemu", Fault::DropAfter);
     snap!(
         "vm-create-answer-lost",
         p.run("vm-create", &["web", "--node", "pve1"])
     );
     assert_eq!(p.sim.vmids(), [100]);
+    followed_a_found_task(&p, "pve1");
     let creates = p
         .sim
         .requests()
@@ -676,4 +693,28 @@ fn secrets_from_a_command_or_a_file() {
     snap!("vm-list-token-command-fails", p.run("vm-list", &[]));
     p.env.write_config("[proxmox]\ntokn = \"x\"\n");
     snap!("vm-list-unknown-key", p.run("vm-list", &[]));
+}
+
+#[test]
+fn stopping_ha_and_paused_vms() {
+    let p = Pve::with_vms(0);
+    let mut ha = Vm::new(100, "pve1", "ha");
+    (ha.running, ha.ha_managed) = (true, true);
+    p.sim.add_vm(ha);
+    let mut paused = Vm::new(101, "pve2", "paused");
+    (paused.running, paused.paused) = (true, true);
+    p.sim.add_vm(paused);
+    // The hastop task ends before the guest stops: vm-stop waits for it.
+    snap!("vm-stop-ha", p.run("vm-stop", &["ha"]));
+    assert!(!p.sim.vm(100).unwrap().running);
+    // A hard stop of an HA guest goes through HA as well (hastop).
+    p.sim.with_vm(100, |v| v.running = true);
+    snap!("vm-stop-ha-hard", p.run("vm-stop", &["ha", "--hard"]));
+    // A paused guest cannot shut down: said clearly; --hard works.
+    snap!("vm-stop-paused", p.run("vm-stop", &["paused"]));
+    snap!(
+        "vm-stop-paused-hard",
+        p.run("vm-stop", &["paused", "--hard"])
+    );
+    assert!(!p.sim.vm(101).unwrap().running);
 }
