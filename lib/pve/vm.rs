@@ -801,6 +801,9 @@ pub fn with_new_vmid<T>(
     create: &dyn Fn(u32) -> Result<T>,
 ) -> Result<(u32, T)> {
     if let Some(id) = given {
+        // Checked first, so that a VM found after a lost answer is ours.
+        c.get("/cluster/nextid", &[("vmid", id.to_string())])
+            .map_err(|e| Error::conflict(e.message))?;
         return create(id).map(|t| (id, t));
     }
     let mut tries = 0;

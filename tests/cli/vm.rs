@@ -718,3 +718,18 @@ fn stopping_ha_and_paused_vms() {
     );
     assert!(!p.sim.vm(101).unwrap().running);
 }
+
+#[test]
+fn a_given_vmid_that_is_taken_is_refused_first() {
+    let p = Pve::with_vms(1);
+    snap!(
+        "vm-create-vmid-taken",
+        p.run("vm-create", &["web", "--vmid", "100", "--node", "pve2"])
+    );
+    assert!(
+        !p.sim
+            .requests()
+            .iter()
+            .any(|r| r == "POST /nodes/pve2/qemu")
+    );
+}
