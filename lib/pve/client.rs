@@ -173,10 +173,28 @@ impl<'a> Client<'a> {
     /// A GET's `data` read straight into `T`: much faster than a `Value`
     /// for big answers (a cluster's resources).
     pub fn get_as<T: DeserializeOwned>(&self, path: &str, query: Params) -> Result<T> {
+        data_of(path, &self.get_body(path, query)?).map_err(|f| f.error)
+    }
+
+    /// A page of a list that also has a `total` (a task log).
+    pub fn get_page(&self, path: &str, query: Params) -> Result<(Value, Option<u64>)> {
+        #[derive(serde::Deserialize)]
+        struct Page {
+            data: Value,
+            total: Option<u64>,
+        }
+        let body = self.get_body(path, query)?;
+        let p: Page = serde_json::from_str(&body)
+            .map_err(|e| Error::failed(format!("unexpected answer from {path}: {e}")))?;
+        Ok((p.data, p.total))
+    }
+
+    /// A GET's whole body, retried with backoff when that is safe.
+    fn get_body(&self, path: &str, query: Params) -> Result<String> {
         let mut attempt = 0;
         loop {
             match self.call(Method::Get, path, query) {
-                Ok(body) => return data_of(path, &body).map_err(|f| f.error),
+                Ok(body) => return Ok(body),
                 Err(f) if retryable_read(&f) && attempt < GET_BACKOFF_MS.len() => {
                     self.out.trace(&format!(
                         "GET {path}: {}; retrying in {} ms",

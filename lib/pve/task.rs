@@ -146,7 +146,7 @@ impl LogTail {
                 ("start", self.seen.to_string()),
                 ("limit", Self::PAGE.to_string()),
             ];
-            let Ok(page) = c.get(&format!("{path}/log"), &params) else {
+            let Ok((page, total)) = c.get_page(&format!("{path}/log"), &params) else {
                 return;
             };
             let lines = page.as_array().map_or(&[][..], Vec::as_slice);
@@ -172,6 +172,13 @@ impl LogTail {
             }
             if lines.len() < Self::PAGE {
                 return;
+            }
+            // A long log: only its last lines matter; skip to them.
+            if let Some(total) = total.map(|t| t as usize)
+                && total > self.seen + Self::KEEP
+            {
+                self.seen = total - Self::KEEP;
+                self.last.clear();
             }
         }
     }

@@ -733,3 +733,26 @@ fn a_given_vmid_that_is_taken_is_refused_first() {
             .any(|r| r == "POST /nodes/pve2/qemu")
     );
 }
+
+#[test]
+fn a_long_task_log_is_read_from_its_end() {
+    let p = Pve::with_vms(1);
+    let log: Vec<String> = (1..=1800)
+        .map(|i| format!("drive-scsi0: transferred {i} MiB"))
+        .collect();
+    p.sim.with_vm(100, |v| {
+        v.fail_start = Some(("start failed: disk lost".into(), log))
+    });
+    let out = p.run("vm-start", &["vm100"]);
+    assert!(
+        out.contains("the task log ends: drive-scsi0: transferred 1798 MiB / drive-scsi0: transferred 1799 MiB / drive-scsi0: transferred 1800 MiB;"),
+        "{out}"
+    );
+    let reads = p
+        .sim
+        .requests()
+        .iter()
+        .filter(|r| r.ends_with("/log"))
+        .count();
+    assert!(reads <= 2, "{reads} log reads");
+}
