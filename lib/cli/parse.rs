@@ -1,7 +1,7 @@
 //! The one lexopt loop, driven by a command's spec. It yields raw values;
 //! typed, validated arguments are built from them by the tool.
 
-use super::spec::{Command, Flag};
+use super::spec::{Command, Complete, Flag};
 use crate::error::{Error, Result};
 use std::collections::BTreeMap;
 use std::ffi::OsString;
@@ -133,7 +133,28 @@ pub fn parse(cmd: &Command, args: Vec<OsString>) -> Result<Parsed> {
             .map(|a| utf8(a, "command"))
             .collect::<Result<_>>()?;
     }
+    // Required arguments, checked here once for every tool (not when only a
+    // man page or completion is asked for).
+    if m.value("generate").is_none()
+        && let Some(missing) = cmd
+            .args
+            .iter()
+            .enumerate()
+            .find(|(i, a)| a.required && m.positionals.len() <= *i)
+            .map(|(_, a)| a)
+    {
+        return Err(Error::usage(format!("no {} given", arg_noun(cmd, missing))));
+    }
     Ok(Parsed::Run(m))
+}
+
+/// How an error names a missing argument: "container name", "source".
+fn arg_noun(cmd: &Command, a: &crate::cli::spec::Arg) -> String {
+    match a.complete {
+        Complete::Vm(_) => format!("{} (a VM name or VMID)", a.name.to_lowercase()),
+        _ if a.name == "NAME" && cmd.name.starts_with("ctr-") => "container name".into(),
+        _ => a.name.to_lowercase(),
+    }
 }
 
 fn check_choice(flag: &Flag, v: &str) -> Result<()> {
@@ -207,6 +228,18 @@ mod tests {
             Parsed::Run(m) => Ok(m),
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn required_arguments_are_checked_except_for_generate() {
+        let clone = &cmd::vm_clone::SPEC;
+        let e = run(clone, &["tpl"]).unwrap_err();
+        assert_eq!(e.message, "no name given");
+        let e = run(clone, &[]).unwrap_err();
+        assert_eq!(e.message, "no source (a VM name or VMID) given");
+        assert!(run(clone, &["--generate", "man"]).is_ok());
+        let e = run(&cmd::ctr_exec::SPEC, &[]).unwrap_err();
+        assert_eq!(e.message, "no container name given");
     }
 
     #[test]

@@ -203,11 +203,8 @@ pub fn create(
 }
 
 pub fn run(ctx: &Ctx) -> Result<u8> {
-    let name = ctx
-        .m
-        .positionals
-        .first()
-        .ok_or_else(|| Error::usage("no container name given"))?;
+    // The parser has checked that the required name is there.
+    let name = &ctx.m.positionals[0];
     let (spec, image) = spec(ctx, name)?;
     let target = new_target(ctx, name);
     ctx.act("create", vec![target], |_| {

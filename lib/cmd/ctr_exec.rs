@@ -64,11 +64,8 @@ pub fn run(ctx: &Ctx) -> Result<u8> {
 }
 
 fn exec(ctx: &Ctx) -> Result<u8> {
-    let name = ctx
-        .m
-        .positionals
-        .first()
-        .ok_or_else(|| Error::usage("no container name given"))?;
+    // The parser has checked that the required name is there.
+    let name = &ctx.m.positionals[0];
     crate::names::check(name)?;
     if ctx.m.trailing.is_empty() {
         return Err(

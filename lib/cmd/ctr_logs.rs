@@ -48,11 +48,8 @@ const FLAGS: &[Flag] = &[
 ];
 
 pub fn run(ctx: &Ctx) -> Result<u8> {
-    let name = ctx
-        .m
-        .positionals
-        .first()
-        .ok_or_else(|| Error::usage("no container name given"))?;
+    // The parser has checked that the required name is there.
+    let name = &ctx.m.positionals[0];
     crate::names::check(name)?;
     let tail = ctx.m.number::<usize>("tail")?;
     let b = ctx

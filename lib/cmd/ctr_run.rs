@@ -51,11 +51,8 @@ const FLAGS: &[Flag] = &[
 ];
 
 pub fn run(ctx: &Ctx) -> Result<u8> {
-    let name = ctx
-        .m
-        .positionals
-        .first()
-        .ok_or_else(|| Error::usage("no container name given"))?;
+    // The parser has checked that the required name is there.
+    let name = &ctx.m.positionals[0];
     if ctx.m.flag("detach") {
         let (mut spec, image) = super::ctr_create::spec(ctx, name)?;
         spec.ephemeral = ctx.m.flag("rm");

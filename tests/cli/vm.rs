@@ -514,6 +514,7 @@ fn usage_errors() {
     );
     snap!("vm-start-vmid-range", p.run("vm-start", &["42"]));
     snap!("vm-list-backend", p.run("vm-list", &["-b", "lxc"]));
+    snap!("vm-clone-no-name", p.run("vm-clone", &["vm100"]));
     p.sim.allow_refusals();
     snap!(
         "vm-create-bad-set",
