@@ -36,6 +36,28 @@ pub fn keep_going_when_stdout_closes() {
 /// When the tool started, for the elapsed times in --verbose traces.
 pub static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
 
+/// See `Output::stream`.
+pub struct Stream<'o, T: Serialize> {
+    out: &'o Output,
+    columns: &'static [Column],
+    table: Vec<T>,
+}
+
+impl<T: Serialize> Stream<'_, T> {
+    pub fn push(&mut self, record: T) {
+        if self.out.format == Format::Table {
+            self.table.push(record);
+        } else if !self.out.quiet {
+            self.out.write(&Output::json_line(&record));
+        }
+    }
+
+    /// Prints the table, once every record is in.
+    pub fn finish(self) {
+        self.out.records(&self.table, self.columns);
+    }
+}
+
 /// A table column: its header and the record field it shows.
 pub struct Column {
     pub header: &'static str,
@@ -123,6 +145,17 @@ impl Output {
             serde_json::to_string(value).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"));
         s.push('\n');
         s
+    }
+
+    /// A sink for records that come one at a time (action results): each
+    /// is printed as a JSON line at once, so a pipeline sees progress; a
+    /// table waits for all of them.
+    pub fn stream<T: Serialize>(&self, columns: &'static [Column]) -> Stream<'_, T> {
+        Stream {
+            out: self,
+            columns,
+            table: Vec::new(),
+        }
     }
 
     /// Prints records in the chosen format: JSON lines, a table, or names.

@@ -152,7 +152,7 @@ impl Ctx {
     {
         let jobs = self.jobs()?;
         crate::output::keep_going_when_stdout_closes();
-        let mut results = Vec::new();
+        let mut results = self.out.stream(ACTION_COLUMNS);
         let mut codes = Vec::new();
         crate::jobs::run_ordered(targets, jobs, &f, |t, r: Result<Done>| {
             let rec = match r {
@@ -167,13 +167,9 @@ impl Ctx {
                     ActionResult::failed(&t.name, b, action, &e)
                 }
             };
-            if self.out.format == crate::output::Format::Table {
-                results.push(rec);
-            } else if !self.out.quiet {
-                self.out.write(&Output::json_line(&rec));
-            }
+            results.push(rec);
         });
-        self.out.records(&results, ACTION_COLUMNS);
+        results.finish();
         Ok(crate::error::exit_code_of(codes))
     }
 }

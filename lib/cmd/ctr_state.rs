@@ -1,7 +1,7 @@
 use super::names_arg;
 use crate::cli::spec::{Command, JOBS, Prints};
 use crate::error::{Result, exit_code_for};
-use crate::output::{Column, Output, col};
+use crate::output::{Column, col};
 use crate::run::Ctx;
 
 pub const SPEC: Command = Command {
@@ -41,24 +41,19 @@ const COLUMNS: &[Column] = &[
 pub fn run(ctx: &Ctx) -> Result<u8> {
     let targets = ctx.targets()?;
     let mut kinds = Vec::new();
-    let mut table = Vec::new();
+    let mut records = ctx.out.stream(COLUMNS);
     crate::jobs::run_ordered(
         targets,
         ctx.jobs()?,
         |t| ctx.locate(t)?.state(&t.name, &ctx.out),
         |t, r| match r {
-            Ok(s) if ctx.out.format == crate::output::Format::Table => table.push(s),
-            Ok(s) => {
-                if !ctx.out.quiet {
-                    ctx.out.write(&Output::json_line(&s));
-                }
-            }
+            Ok(s) => records.push(s),
             Err(e) => {
                 ctx.out.error(Some(&t.name), &e);
                 kinds.push(e.kind);
             }
         },
     );
-    ctx.out.records(&table, COLUMNS);
+    records.finish();
     Ok(exit_code_for(&kinds))
 }

@@ -155,10 +155,8 @@ pub fn report(
     }
     let mut rec = vm::ActionResult::new(action, label.to_string(), vm.as_ref(), &r);
     rec.changed = vm.is_some();
-    if ctx.out.format == crate::output::Format::Table {
-        ctx.out.records(&[rec], tool::RESULT_COLUMNS);
-    } else if !ctx.out.quiet {
-        ctx.out.write(&crate::output::Output::json_line(&rec));
-    }
+    let mut results = ctx.out.stream(tool::RESULT_COLUMNS);
+    results.push(rec);
+    results.finish();
     Ok(r.err().map_or(0, |e| e.exit_code()))
 }

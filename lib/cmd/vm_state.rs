@@ -64,7 +64,7 @@ pub fn run(ctx: &Ctx) -> Result<u8> {
     let targets = tool::targets(ctx)?;
     let c = tool::connect(ctx)?;
     let vms = vm::list(&c)?;
-    let mut records = Vec::new();
+    let mut records = ctx.out.stream(COLUMNS);
     let mut codes = Vec::new();
     for t in &targets {
         match vm::resolve(&vms, t).and_then(|v| state(&c, v)) {
@@ -75,7 +75,7 @@ pub fn run(ctx: &Ctx) -> Result<u8> {
             }
         }
     }
-    ctx.out.records(&records, COLUMNS);
+    records.finish();
     Ok(crate::error::exit_code_of(codes))
 }
 

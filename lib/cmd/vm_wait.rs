@@ -64,11 +64,9 @@ pub fn run(ctx: &Ctx) -> Result<u8> {
     let c = tool::connect(ctx)?;
     let deadline = Instant::now() + Duration::from_secs(timeout);
     tool::act(ctx, &c, "wait", targets, |v| {
-        let before = vm::current_status(&vm::current(&c, v)?);
-        let status = vm::wait_for(&c, v, want, deadline)?;
         Ok(vm::Done {
-            changed: before != want,
-            status: Some(status),
+            changed: vm::wait_for(&c, v, want, deadline)?,
+            status: Some(want),
             upid: None,
         })
     })

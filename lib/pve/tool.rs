@@ -4,7 +4,7 @@
 use super::client::Client;
 use super::vm::{self, ActionResult, Done, Target, Vm};
 use crate::error::{Error, Result};
-use crate::output::{Column, Format, col};
+use crate::output::{Column, col};
 use crate::run::Ctx;
 use std::io::IsTerminal;
 
@@ -48,7 +48,7 @@ where
     let jobs = ctx.jobs()?;
     let vms = vm::list(c)?;
     crate::output::keep_going_when_stdout_closes();
-    let mut table = Vec::new();
+    let mut results = ctx.out.stream(RESULT_COLUMNS);
     let mut codes = Vec::new();
     let work = |t: &Target| -> (Option<Vm>, Result<Done>) {
         match vm::resolve(&vms, t) {
@@ -65,14 +65,9 @@ where
             ctx.out.error(Some(&label), e);
             codes.push(e.exit_code());
         }
-        let rec = ActionResult::new(action, t.label(), v.as_ref(), &r);
-        if ctx.out.format == Format::Table {
-            table.push(rec);
-        } else if !ctx.out.quiet {
-            ctx.out.write(&crate::output::Output::json_line(&rec));
-        }
+        results.push(ActionResult::new(action, t.label(), v.as_ref(), &r));
     });
-    ctx.out.records(&table, RESULT_COLUMNS);
+    results.finish();
     Ok(crate::error::exit_code_of(codes))
 }
 

@@ -539,14 +539,17 @@ fn ha_kind(kind: &str) -> Option<&'static str> {
 }
 
 /// Polls the VM's status until it is `want`, or fails at the deadline.
-pub fn wait_for(c: &Client, vm: &Vm, want: Status, deadline: Instant) -> Result<Status> {
+/// Says whether it had to wait (the VM was not in that state at first).
+pub fn wait_for(c: &Client, vm: &Vm, want: Status, deadline: Instant) -> Result<bool> {
     let mut pause = Duration::from_millis(100);
     let _clear = task::ClearProgress(c.out);
+    let mut waited = false;
     loop {
         let s = current_status(&current(c, vm)?);
         if s == want {
-            return Ok(s);
+            return Ok(waited);
         }
+        waited = true;
         if Instant::now() >= deadline {
             return Err(Error::timeout(format!(
                 "VM {} is {}, not {}, at the deadline",
@@ -767,7 +770,8 @@ fn finish(
                 u.kind,
                 want.as_str()
             ));
-            wait_for(c, vm, want, Instant::now() + ha_wait)?
+            wait_for(c, vm, want, Instant::now() + ha_wait)?;
+            want
         }
         None => current_status(&current(c, vm)?),
     };
