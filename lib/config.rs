@@ -294,31 +294,24 @@ impl Config {
 
     /// /var/lib/guestkit as root, else $XDG_DATA_HOME/guestkit.
     pub fn state_dir(&self) -> PathBuf {
-        if let Some(d) = &self.state_dir {
-            return d.clone();
-        }
-        if is_root() {
-            return PathBuf::from("/var/lib/guestkit");
-        }
-        match (env("XDG_DATA_HOME"), env("HOME")) {
-            (Some(x), _) => PathBuf::from(x).join("guestkit"),
-            (None, Some(h)) => PathBuf::from(h).join(".local/share/guestkit"),
-            _ => PathBuf::from("/tmp/guestkit-state"),
-        }
+        dir(
+            &self.state_dir,
+            "/var/lib/guestkit",
+            "XDG_DATA_HOME",
+            ".local/share",
+            "/tmp/guestkit-state",
+        )
     }
 
+    /// /var/cache/guestkit as root, else $XDG_CACHE_HOME/guestkit.
     pub fn cache_dir(&self) -> PathBuf {
-        if let Some(d) = &self.cache_dir {
-            return d.clone();
-        }
-        if is_root() {
-            return PathBuf::from("/var/cache/guestkit");
-        }
-        match (env("XDG_CACHE_HOME"), env("HOME")) {
-            (Some(x), _) => PathBuf::from(x).join("guestkit"),
-            (None, Some(h)) => PathBuf::from(h).join(".cache/guestkit"),
-            _ => PathBuf::from("/tmp/guestkit-cache"),
-        }
+        dir(
+            &self.cache_dir,
+            "/var/cache/guestkit",
+            "XDG_CACHE_HOME",
+            ".cache",
+            "/tmp/guestkit-cache",
+        )
     }
 }
 
@@ -354,6 +347,28 @@ impl ProxmoxConfig {
         if let Some(n) = env("GUESTKIT_PVE_NODE") {
             self.node = Some(n);
         }
+    }
+}
+
+/// A directory of guestkit's: as configured, else the system one as root,
+/// else the XDG one (`$XDG_…/guestkit`, default `~/<home_default>/guestkit`).
+fn dir(
+    given: &Option<PathBuf>,
+    as_root: &str,
+    xdg: &str,
+    home_default: &str,
+    fallback: &str,
+) -> PathBuf {
+    if let Some(d) = given {
+        return d.clone();
+    }
+    if is_root() {
+        return PathBuf::from(as_root);
+    }
+    match (env(xdg), env("HOME")) {
+        (Some(x), _) => PathBuf::from(x).join("guestkit"),
+        (None, Some(h)) => PathBuf::from(h).join(home_default).join("guestkit"),
+        _ => PathBuf::from(fallback),
     }
 }
 
