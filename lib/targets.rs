@@ -126,6 +126,11 @@ fn parse_line(line: &str) -> Result<Option<Target>> {
     let backend = match o.get("backend") {
         None | Some(Value::Null) => None,
         Some(Value::String(s)) if crate::backend::NAMES.contains(&s.as_str()) => Some(s.clone()),
+        Some(Value::String(s)) if s == crate::pve::vm::BACKEND => {
+            return Err(Error::invalid(
+                "a Proxmox VM (backend \"proxmox\"): the vm-* tools act on VMs",
+            ));
+        }
         Some(Value::String(s)) => {
             return Err(Error::invalid(format!(
                 "unknown backend {s:?}: expected one of {}",
