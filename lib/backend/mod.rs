@@ -46,12 +46,21 @@ pub struct ExecSpec {
     pub user: Option<String>,
 }
 
+/// A backend's list in progress: call it for the containers.
+pub type Listing<'a> = Box<dyn FnOnce() -> Result<Vec<Container>> + 'a>;
+
 pub trait Backend: Send + Sync {
     fn name(&self) -> &'static str;
     /// Fails with "unavailable" and an install hint when the backend's tools are missing.
     fn check(&self) -> Result<()>;
+    /// Every container, in one call to the backend. The call is started
+    /// here and waited for by the returned function, so that ctr-list can
+    /// start every backend's call before it waits for any, without threads.
+    fn list_start<'a>(&'a self, out: &'a Output) -> Result<Listing<'a>>;
     /// Every container, in one call to the backend.
-    fn list(&self, out: &Output) -> Result<Vec<Container>>;
+    fn list(&self, out: &Output) -> Result<Vec<Container>> {
+        self.list_start(out)?()
+    }
     /// The names of all containers, as cheaply as the backend allows.
     fn names(&self) -> Result<Vec<String>>;
     fn exists(&self, name: &str) -> bool;
@@ -161,9 +170,11 @@ pub fn locate(cfg: &Config, name: &str, named: Option<&str>) -> Result<Box<dyn B
     }
 }
 
-/// Fails with "conflict" when any installed backend already holds the name.
+/// Fails with "conflict" when any backend already holds the name. Whether
+/// its tools are installed does not matter: its files are what holds it.
 pub fn ensure_free(cfg: &Config, name: &str) -> Result<()> {
-    for b in installed(cfg, None).unwrap_or_default() {
+    for n in NAMES {
+        let b = by_name(cfg, n)?;
         if b.exists(name) {
             return Err(Error::conflict(format!(
                 "a container of this name already exists in backend {}",

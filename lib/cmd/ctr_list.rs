@@ -1,8 +1,7 @@
 use crate::backend;
 use crate::cli::spec::{Command, Flag, OUTPUT_WITH_NAMES, Prints, STATUSES, choice};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::output::{Column, col};
-use crate::record::Container;
 use crate::run::Ctx;
 
 pub const SPEC: Command = Command {
@@ -58,24 +57,14 @@ pub const COLUMNS: &[Column] = &[
 
 pub fn run(ctx: &Ctx) -> Result<u8> {
     let backends = backend::installed(&ctx.cfg, ctx.backend_flag())?;
-    // One thread per backend: the list takes as long as the slowest, not the sum.
-    let results: Vec<Result<Vec<Container>>> = std::thread::scope(|s| {
-        let handles: Vec<_> = backends
-            .iter()
-            .map(|b| s.spawn(|| b.list(&ctx.out)))
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| {
-                h.join()
-                    .unwrap_or_else(|_| Err(Error::failed("a backend's list panicked")))
-            })
-            .collect()
-    });
+    // Every backend's list command is started before any is waited for: the
+    // list takes as long as the slowest backend, not the sum. (No threads:
+    // their start-up alone cost more here than a small list's whole run.)
+    let started: Vec<_> = backends.iter().map(|b| b.list_start(&ctx.out)).collect();
     let mut all = Vec::new();
     let mut failed = None;
-    for (b, r) in backends.iter().zip(results) {
-        match r {
+    for (b, listing) in backends.iter().zip(started) {
+        match listing.and_then(|finish| finish()) {
             Ok(list) => all.extend(list),
             Err(e) => {
                 ctx.out.error(Some(b.name()), &e);

@@ -5,12 +5,12 @@
 
 pub mod parse;
 
-use super::{Backend, CreateSpec, ExecSpec};
+use super::{Backend, CreateSpec, ExecSpec, Listing};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::image::Image;
 use crate::output::Output;
-use crate::process::{Tool, capture, interactive};
+use crate::process::{Tool, capture, interactive, spawn_capture};
 use crate::record::{Container, ContainerState, Status};
 use crate::rootfs::{self, DEFAULT_PATH, resolve_in_root};
 use serde::{Deserialize, Serialize};
@@ -324,21 +324,24 @@ impl Backend for Lxc {
         LXC_LS.find().map(|_| ())
     }
 
-    fn list(&self, out: &Output) -> Result<Vec<Container>> {
+    fn list_start<'a>(&'a self, out: &'a Output) -> Result<Listing<'a>> {
         // No container directory, no containers: spare the lxc-ls run.
         if self.names()?.is_empty() {
-            return Ok(Vec::new());
+            return Ok(Box::new(|| Ok(Vec::new())));
         }
         let mut args: Vec<OsString> = vec!["-P".into(), self.path.clone().into()];
         args.extend(["-f", "-F", "NAME,STATE,PID,IPV4"].map(OsString::from));
-        let r = self.run(&LXC_LS, args, out)?;
-        if !r.ok() {
-            return Err(self.failure("lxc-ls", &r));
-        }
-        Ok(parse::ls_fancy(&r.stdout)
-            .into_iter()
-            .map(|row| self.record(&row.name, &row.state, row.pid, row.ipv4))
-            .collect())
+        let running = spawn_capture(&LXC_LS.find()?, args, &|m| out.trace(m))?;
+        Ok(Box::new(move || {
+            let r = running.finish(&|m| out.trace(m))?;
+            if !r.ok() {
+                return Err(self.failure("lxc-ls", &r));
+            }
+            Ok(parse::ls_fancy(&r.stdout)
+                .into_iter()
+                .map(|row| self.record(&row.name, &row.state, row.pid, row.ipv4))
+                .collect())
+        }))
     }
 
     fn names(&self) -> Result<Vec<String>> {

@@ -6,7 +6,7 @@
 
 pub mod parse;
 
-use super::{Backend, CreateSpec, ExecSpec};
+use super::{Backend, CreateSpec, ExecSpec, Listing};
 use crate::config::Config;
 use crate::error::{Error, Result, plain_io};
 use crate::image::Image;
@@ -122,6 +122,52 @@ impl Oci {
                 self.runtime
             ))
         })
+    }
+
+    /// ctr-list's second half: the bundles' records, merged with what the runtime said.
+    fn list_finish(
+        &self,
+        running: crate::process::Running,
+        out: &Output,
+    ) -> Result<Vec<Container>> {
+        // While the runtime works, read what guestkit keeps beside each bundle.
+        let mut sidecars: std::collections::HashMap<String, Option<Sidecar>> = self
+            .bundle_names()
+            .into_iter()
+            .map(|n| {
+                let side = self.sidecar(&n);
+                (n, side)
+            })
+            .collect();
+        let r = running.finish(&|m| out.trace(m))?;
+        if !r.ok() {
+            // A runtime that never ran anything has no state dir yet.
+            if self.root_dir().exists() {
+                return Err(self.failure("list", &r.stderr));
+            }
+        }
+        let known = if r.ok() {
+            parse::list(&r.stdout).map_err(|e| {
+                Error::failed(format!(
+                    "{} list printed something unexpected: {e}",
+                    self.runtime
+                ))
+            })?
+        } else {
+            Vec::new()
+        };
+        let mut records: Vec<Container> = known
+            .iter()
+            .map(|s| {
+                let side = sidecars.remove(&s.id).flatten();
+                self.record_with(&s.id, parse::status(&s.status), Some(s.pid), side)
+            })
+            .collect();
+        // Bundles the runtime does not know are stopped containers.
+        for (name, side) in sidecars {
+            records.push(self.record_with(&name, Status::Stopped, None, side));
+        }
+        Ok(records)
     }
 
     fn sidecar(&self, name: &str) -> Option<Sidecar> {
@@ -404,61 +450,26 @@ impl Backend for Oci {
         self.tool.find().map(|_| ())
     }
 
-    fn list(&self, out: &Output) -> Result<Vec<Container>> {
+    fn list_start<'a>(&'a self, out: &'a Output) -> Result<Listing<'a>> {
         // The runtime knows no container when its state dir is empty: then
         // only guestkit's bundles (all stopped) are listed, without a run.
         let runtime_empty =
             std::fs::read_dir(self.root_dir()).map_or(true, |mut d| d.next().is_none());
         if runtime_empty {
-            return Ok(self
-                .bundle_names()
-                .iter()
-                .map(|n| self.record(n, Status::Stopped, None))
-                .collect());
+            return Ok(Box::new(|| {
+                Ok(self
+                    .bundle_names()
+                    .iter()
+                    .map(|n| self.record(n, Status::Stopped, None))
+                    .collect())
+            }));
         }
         let running = crate::process::spawn_capture(
             &self.tool.find()?,
             self.args(&["list", "--format", "json"]),
             &|m| out.trace(m),
         )?;
-        // While the runtime works, read what guestkit keeps beside each bundle.
-        let mut sidecars: std::collections::HashMap<String, Option<Sidecar>> = self
-            .bundle_names()
-            .into_iter()
-            .map(|n| {
-                let side = self.sidecar(&n);
-                (n, side)
-            })
-            .collect();
-        let r = running.finish(&|m| out.trace(m))?;
-        if !r.ok() {
-            // A runtime that never ran anything has no state dir yet.
-            if self.root_dir().exists() {
-                return Err(self.failure("list", &r.stderr));
-            }
-        }
-        let known = if r.ok() {
-            parse::list(&r.stdout).map_err(|e| {
-                Error::failed(format!(
-                    "{} list printed something unexpected: {e}",
-                    self.runtime
-                ))
-            })?
-        } else {
-            Vec::new()
-        };
-        let mut records: Vec<Container> = known
-            .iter()
-            .map(|s| {
-                let side = sidecars.remove(&s.id).flatten();
-                self.record_with(&s.id, parse::status(&s.status), Some(s.pid), side)
-            })
-            .collect();
-        // Bundles the runtime does not know are stopped containers.
-        for (name, side) in sidecars {
-            records.push(self.record_with(&name, Status::Stopped, None, side));
-        }
-        Ok(records)
+        Ok(Box::new(move || self.list_finish(running, out)))
     }
 
     fn names(&self) -> Result<Vec<String>> {
