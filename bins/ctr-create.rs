@@ -1,6 +1,2 @@
-fn main() {
-    guestkit::run::main(
-        &guestkit::cmd::ctr_create::SPEC,
-        guestkit::cmd::ctr_create::run,
-    )
-}
+#![no_main]
+guestkit::tool!(ctr_create);

@@ -1,6 +1,2 @@
-fn main() {
-    guestkit::run::main(
-        &guestkit::cmd::ctr_delete::SPEC,
-        guestkit::cmd::ctr_delete::run,
-    )
-}
+#![no_main]
+guestkit::tool!(ctr_delete);

@@ -1,3 +1,2 @@
-fn main() {
-    guestkit::run::main(&guestkit::cmd::ctr_exec::SPEC, guestkit::cmd::ctr_exec::run)
-}
+#![no_main]
+guestkit::tool!(ctr_exec);

@@ -1,3 +1,2 @@
-fn main() {
-    guestkit::run::main(&guestkit::cmd::ctr_kill::SPEC, guestkit::cmd::ctr_kill::run)
-}
+#![no_main]
+guestkit::tool!(ctr_kill);

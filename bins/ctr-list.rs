@@ -1,3 +1,2 @@
-fn main() {
-    guestkit::run::main(&guestkit::cmd::ctr_list::SPEC, guestkit::cmd::ctr_list::run)
-}
+#![no_main]
+guestkit::tool!(ctr_list);

@@ -1,3 +1,2 @@
-fn main() {
-    guestkit::run::main(&guestkit::cmd::ctr_logs::SPEC, guestkit::cmd::ctr_logs::run)
-}
+#![no_main]
+guestkit::tool!(ctr_logs);

@@ -1,3 +1,2 @@
-fn main() {
-    guestkit::run::main(&guestkit::cmd::ctr_run::SPEC, guestkit::cmd::ctr_run::run)
-}
+#![no_main]
+guestkit::tool!(ctr_run);

@@ -1,6 +1,2 @@
-fn main() {
-    guestkit::run::main(
-        &guestkit::cmd::ctr_start::SPEC,
-        guestkit::cmd::ctr_start::run,
-    )
-}
+#![no_main]
+guestkit::tool!(ctr_start);

@@ -1,6 +1,2 @@
-fn main() {
-    guestkit::run::main(
-        &guestkit::cmd::ctr_state::SPEC,
-        guestkit::cmd::ctr_state::run,
-    )
-}
+#![no_main]
+guestkit::tool!(ctr_state);

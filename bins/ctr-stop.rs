@@ -1,3 +1,2 @@
-fn main() {
-    guestkit::run::main(&guestkit::cmd::ctr_stop::SPEC, guestkit::cmd::ctr_stop::run)
-}
+#![no_main]
+guestkit::tool!(ctr_stop);

@@ -1,3 +1,2 @@
-fn main() {
-    guestkit::run::main(&guestkit::cmd::vm_clone::SPEC, guestkit::cmd::vm_clone::run)
-}
+#![no_main]
+guestkit::tool!(vm_clone);

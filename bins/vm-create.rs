@@ -1,6 +1,2 @@
-fn main() {
-    guestkit::run::main(
-        &guestkit::cmd::vm_create::SPEC,
-        guestkit::cmd::vm_create::run,
-    )
-}
+#![no_main]
+guestkit::tool!(vm_create);

@@ -1,6 +1,2 @@
-fn main() {
-    guestkit::run::main(
-        &guestkit::cmd::vm_delete::SPEC,
-        guestkit::cmd::vm_delete::run,
-    )
-}
+#![no_main]
+guestkit::tool!(vm_delete);

@@ -1,3 +1,2 @@
-fn main() {
-    guestkit::run::main(&guestkit::cmd::vm_list::SPEC, guestkit::cmd::vm_list::run)
-}
+#![no_main]
+guestkit::tool!(vm_list);

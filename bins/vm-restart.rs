@@ -1,6 +1,2 @@
-fn main() {
-    guestkit::run::main(
-        &guestkit::cmd::vm_restart::SPEC,
-        guestkit::cmd::vm_restart::run,
-    )
-}
+#![no_main]
+guestkit::tool!(vm_restart);

@@ -1,3 +1,2 @@
-fn main() {
-    guestkit::run::main(&guestkit::cmd::vm_start::SPEC, guestkit::cmd::vm_start::run)
-}
+#![no_main]
+guestkit::tool!(vm_start);

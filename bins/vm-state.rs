@@ -1,3 +1,2 @@
-fn main() {
-    guestkit::run::main(&guestkit::cmd::vm_state::SPEC, guestkit::cmd::vm_state::run)
-}
+#![no_main]
+guestkit::tool!(vm_state);

@@ -1,3 +1,2 @@
-fn main() {
-    guestkit::run::main(&guestkit::cmd::vm_stop::SPEC, guestkit::cmd::vm_stop::run)
-}
+#![no_main]
+guestkit::tool!(vm_stop);

@@ -1,3 +1,2 @@
-fn main() {
-    guestkit::run::main(&guestkit::cmd::vm_wait::SPEC, guestkit::cmd::vm_wait::run)
-}
+#![no_main]
+guestkit::tool!(vm_wait);

@@ -34,9 +34,56 @@ pub fn engine_failure(e: Error) -> Error {
 
 pub type RunFn = fn(&Ctx) -> Result<u8>;
 
+/// A tool binary's entry point: `guestkit::tool!(ctr_list);` in a
+/// `#![no_main]` file defines the C `main` that runs `cmd::ctr_list`.
+///
+/// Why not Rust's `fn main`: std's start-up reads /proc/self/maps to place
+/// a guard for the main thread's stack, which here is a tenth of a
+/// millisecond of every run (measured in docs/benchmarks.md) for a message
+/// on stack overflow, which then is a plain SIGSEGV. The rest of that
+/// start-up, which the tools rely on, is done by `main` below.
+#[macro_export]
+macro_rules! tool {
+    ($cmd:ident) => {
+        #[unsafe(no_mangle)]
+        extern "C" fn main(
+            _argc: ::std::ffi::c_int,
+            _argv: *const *const ::std::ffi::c_char,
+        ) -> ::std::ffi::c_int {
+            $crate::run::main(&$crate::cmd::$cmd::SPEC, $crate::cmd::$cmd::run)
+        }
+    };
+}
+
+/// What std's start-up does that the tools need: writing to a closed pipe
+/// is an EPIPE error, not death by SIGPIPE (std's runtime children still
+/// start with SIGPIPE's default), and a closed stdin, stdout or stderr is
+/// /dev/null, so that no file opened later becomes one of them.
+fn process_setup() {
+    // SAFETY: plain system calls on the process's own descriptors and signal.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_IGN);
+        let mut fds = [0, 1, 2].map(|fd| libc::pollfd {
+            fd,
+            events: 0,
+            revents: 0,
+        });
+        if libc::poll(fds.as_mut_ptr(), 3, 0) > 0 {
+            for p in fds.iter().filter(|p| p.revents & libc::POLLNVAL != 0) {
+                let null = libc::open(c"/dev/null".as_ptr(), libc::O_RDWR);
+                if null != p.fd && null >= 0 {
+                    libc::dup2(null, p.fd);
+                    libc::close(null);
+                }
+            }
+        }
+    }
+}
+
 /// The whole life of a tool process. Never returns.
 pub fn main(cmd: &'static Command, run: RunFn) -> ! {
     let _ = crate::output::START.set(std::time::Instant::now());
+    process_setup();
     let name = cmd.name;
     std::panic::set_hook(Box::new(move |info| {
         let msg = info

@@ -217,3 +217,45 @@ fn name_taken_is_a_conflict() {
     snap!("create-name-taken", env.run("ctr-create", &["gk-taken"]));
     env.ok("ctr-delete", &["gk-taken"]);
 }
+
+/// A reader that has gone (`ctr-list | head -1`) or a stdout that was never
+/// open ends a tool quietly with 0, never with death by SIGPIPE. The tools
+/// start without std's runtime set-up (see `guestkit::tool!`), which they
+/// must do themselves.
+#[test]
+fn stdout_gone_or_closed() {
+    use std::os::unix::process::{CommandExt, ExitStatusExt};
+    for tool in ["ctr-list", "vm-stop"] {
+        let (reader, writer) = std::io::pipe().expect("pipe");
+        drop(reader);
+        let gone = std::process::Command::new(crate::common::bin(tool))
+            .arg("--help")
+            .stdout(writer)
+            .output()
+            .expect("run");
+        assert_eq!(
+            (gone.status.code(), gone.status.signal()),
+            (Some(0), None),
+            "{tool} with its reader gone: {}",
+            String::from_utf8_lossy(&gone.stderr)
+        );
+        assert_eq!(String::from_utf8_lossy(&gone.stderr), "");
+
+        let mut cmd = std::process::Command::new(crate::common::bin(tool));
+        cmd.arg("--help");
+        // SAFETY: close(2) is async-signal-safe.
+        unsafe {
+            cmd.pre_exec(|| {
+                libc::close(1);
+                Ok(())
+            })
+        };
+        let closed = cmd.output().expect("run");
+        assert_eq!(
+            closed.status.code(),
+            Some(0),
+            "{tool} with stdout closed: {}",
+            String::from_utf8_lossy(&closed.stderr)
+        );
+    }
+}
