@@ -10,7 +10,11 @@ fn cstr(p: &Path) -> std::io::Result<CString> {
         .map_err(|_| std::io::Error::from(std::io::ErrorKind::InvalidInput))
 }
 
-/// Mounts `lower` (read-only) under `upper` (writes) at `target`.
+/// Mounts `lower` (read-only) under `upper` (writes) at `target`, volatile
+/// where the kernel knows that (5.10 on): the writes of a throwaway container
+/// are never synced to disk, and above all unmounting it does not sync the
+/// whole filesystem that holds `upper`, which cost 0.5 ms on an idle host
+/// and grows with whatever else is waiting to be written.
 pub fn mount(lower: &Path, upper: &Path, work: &Path, target: &Path) -> std::io::Result<()> {
     for p in [lower, upper, work] {
         // The option string cannot carry these characters unescaped.
@@ -28,6 +32,14 @@ pub fn mount(lower: &Path, upper: &Path, work: &Path, target: &Path) -> std::io:
         upper.display(),
         work.display()
     );
+    match mount_with(&format!("{opts},volatile"), target) {
+        // An older kernel refuses the option it does not know.
+        Err(e) if e.raw_os_error() == Some(libc::EINVAL) => mount_with(&opts, target),
+        r => r,
+    }
+}
+
+fn mount_with(opts: &str, target: &Path) -> std::io::Result<()> {
     let (src, tgt, fs) = (
         CString::new("overlay")?,
         cstr(target)?,

@@ -117,6 +117,25 @@ fn run_rm(rt: &str) {
             ]
         )
     );
+    // The root is an overlay mounted volatile: nothing of a throwaway run is
+    // synced to disk, and unmounting it does not sync the host's filesystem.
+    let root = env.stdout(
+        "ctr-run",
+        &[
+            "gk-hi",
+            "-b",
+            rt,
+            "--rm",
+            "--",
+            "grep",
+            " / ",
+            "/proc/mounts",
+        ],
+    );
+    assert!(
+        root.starts_with("overlay / overlay ") && root.contains("volatile"),
+        "the root of a throwaway run: {root}"
+    );
     snap!(
         format!("{rt}-run-exit-7"),
         env.run(
