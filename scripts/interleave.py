@@ -1,0 +1,73 @@
+#!/usr/bin/env python3
+"""Times commands against each other, interleaved: every round runs each
+command once, in a random order, so that drift of the machine (this VM's
+timings wander by tens of percent over a minute) falls on all of them alike.
+hyperfine runs all of one command's runs before the next command's, which
+here moved a ratio between 1.26x and 1.62x from one run to the next.
+
+    interleave.py RUNS 'COMMAND' 'BASELINE' [...]
+
+Prints each command's median (and quartiles) and the ratio of each median to
+the last command's. A command's stdout goes to a pipe that is read to the end,
+as in the pipelines the tools are made for; stdin and stderr are /dev/null.
+A command that fails stops the benchmark."""
+
+import os
+import random
+import shlex
+import statistics
+import sys
+import time
+
+WARMUP = 5
+
+
+def run(argv, devnull):
+    r, w = os.pipe()
+    start = time.perf_counter()
+    pid = os.posix_spawnp(
+        argv[0],
+        argv,
+        os.environ,
+        file_actions=[
+            (os.POSIX_SPAWN_DUP2, devnull, 0),
+            (os.POSIX_SPAWN_DUP2, w, 1),
+            (os.POSIX_SPAWN_DUP2, devnull, 2),
+            (os.POSIX_SPAWN_CLOSE, r),
+            (os.POSIX_SPAWN_CLOSE, w),
+        ],
+    )
+    os.close(w)
+    while os.read(r, 65536):
+        pass
+    _, status = os.waitpid(pid, 0)
+    elapsed = time.perf_counter() - start
+    os.close(r)
+    if os.waitstatus_to_exitcode(status) != 0:
+        sys.exit(f"interleave.py: failed ({os.waitstatus_to_exitcode(status)}): {shlex.join(argv)}")
+    return elapsed
+
+
+def main():
+    runs = int(sys.argv[1])
+    commands = [shlex.split(c) for c in sys.argv[2:]]
+    devnull = os.open(os.devnull, os.O_RDWR)
+    for argv in commands * WARMUP:
+        run(argv, devnull)
+    times = [[] for _ in commands]
+    for _ in range(runs):
+        for i in random.sample(range(len(commands)), len(commands)):
+            times[i].append(run(commands[i], devnull))
+    base = statistics.median(times[-1])
+    for argv, t in zip(commands, times):
+        q1, _, q3 = statistics.quantiles(t, n=4)
+        median = statistics.median(t)
+        print(
+            f"  {shlex.join(argv)}: median {median * 1000:.2f} ms "
+            f"(quartiles {q1 * 1000:.2f}-{q3 * 1000:.2f}, {len(t)} runs)"
+        )
+    if len(commands) > 1:
+        print(f"  ratio of medians: {statistics.median(times[0]) / base:.2f}x")
+
+
+main()
