@@ -41,24 +41,47 @@ pub type RunFn = fn(&Ctx) -> Result<u8>;
 /// a guard for the main thread's stack, which here is a tenth of a
 /// millisecond of every run (measured in docs/benchmarks.md) for a message
 /// on stack overflow, which then is a plain SIGSEGV. The rest of that
-/// start-up, which the tools rely on, is done by `main` below.
+/// start-up, which the tools rely on, is done by `main` below. The arguments
+/// are taken from `main`'s own: `std::env::args` without std's start-up
+/// works only where glibc hands them to it.
 #[macro_export]
 macro_rules! tool {
     ($cmd:ident) => {
         #[unsafe(no_mangle)]
         extern "C" fn main(
-            _argc: ::std::ffi::c_int,
-            _argv: *const *const ::std::ffi::c_char,
+            argc: ::std::ffi::c_int,
+            argv: *const *const ::std::ffi::c_char,
         ) -> ::std::ffi::c_int {
-            $crate::run::main(&$crate::cmd::$cmd::SPEC, $crate::cmd::$cmd::run)
+            // SAFETY: these are the C runtime's own argc and argv.
+            let args = unsafe { $crate::run::c_args(argc, argv) };
+            $crate::run::main(&$crate::cmd::$cmd::SPEC, $crate::cmd::$cmd::run, args)
         }
     };
+}
+
+/// The arguments after the program name.
+///
+/// # Safety
+/// `argv` must hold `argc` pointers to NUL-terminated strings, as C's `main` gets.
+pub unsafe fn c_args(
+    argc: std::ffi::c_int,
+    argv: *const *const std::ffi::c_char,
+) -> Vec<std::ffi::OsString> {
+    use std::os::unix::ffi::OsStrExt;
+    (1..usize::try_from(argc).unwrap_or(0))
+        .map(|i| {
+            // SAFETY: the caller promises argc valid strings.
+            let arg = unsafe { std::ffi::CStr::from_ptr(*argv.add(i)) };
+            std::ffi::OsStr::from_bytes(arg.to_bytes()).to_owned()
+        })
+        .collect()
 }
 
 /// What std's start-up does that the tools need: writing to a closed pipe
 /// is an EPIPE error, not death by SIGPIPE (std's runtime children still
 /// start with SIGPIPE's default), and a closed stdin, stdout or stderr is
-/// /dev/null, so that no file opened later becomes one of them.
+/// /dev/null, so that no file opened later becomes one of them. As in std,
+/// a process that cannot even open /dev/null aborts.
 fn process_setup() {
     // SAFETY: plain system calls on the process's own descriptors and signal.
     unsafe {
@@ -68,20 +91,46 @@ fn process_setup() {
             events: 0,
             revents: 0,
         });
-        if libc::poll(fds.as_mut_ptr(), 3, 0) > 0 {
-            for p in fds.iter().filter(|p| p.revents & libc::POLLNVAL != 0) {
-                let null = libc::open(c"/dev/null".as_ptr(), libc::O_RDWR);
-                if null != p.fd && null >= 0 {
-                    libc::dup2(null, p.fd);
-                    libc::close(null);
+        let closed: Vec<i32> = loop {
+            match libc::poll(fds.as_mut_ptr(), 3, 0) {
+                -1 if std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted => {
                 }
+                // poll itself failed (say, RLIMIT_NOFILE below 3): ask each.
+                -1 => {
+                    break (0..3)
+                        .filter(|&fd| {
+                            libc::fcntl(fd, libc::F_GETFD) == -1
+                                && std::io::Error::last_os_error().raw_os_error()
+                                    == Some(libc::EBADF)
+                        })
+                        .collect();
+                }
+                _ => {
+                    break fds
+                        .iter()
+                        .filter(|p| p.revents & libc::POLLNVAL != 0)
+                        .map(|p| p.fd)
+                        .collect();
+                }
+            }
+        };
+        for fd in closed {
+            // The lowest free descriptor: the closed one, as they are opened in order.
+            let null = libc::open(c"/dev/null".as_ptr(), libc::O_RDWR);
+            if null == -1 {
+                std::process::abort();
+            }
+            if null != fd {
+                libc::dup2(null, fd);
+                libc::close(null);
             }
         }
     }
 }
 
-/// The whole life of a tool process. Never returns.
-pub fn main(cmd: &'static Command, run: RunFn) -> ! {
+/// The whole life of a tool process, given its arguments after the program
+/// name. Never returns.
+pub fn main(cmd: &'static Command, run: RunFn, args: Vec<std::ffi::OsString>) -> ! {
     let _ = crate::output::START.set(std::time::Instant::now());
     process_setup();
     let name = cmd.name;
@@ -96,14 +145,14 @@ pub fn main(cmd: &'static Command, run: RunFn) -> ! {
         eprintln!("  hint: this is a bug in guestkit; please report it with the command you ran");
         std::process::exit(if cmd.trailing.is_some() { 125 } else { 1 });
     }));
-    let code = start(cmd, run);
+    let code = start(cmd, run, args);
     std::process::exit(code.into())
 }
 
-fn start(cmd: &'static Command, run: RunFn) -> u8 {
+fn start(cmd: &'static Command, run: RunFn, args: Vec<std::ffi::OsString>) -> u8 {
     let own_failure = |e: &Error| e.exit_code();
     let mut out = Output::new(cmd.name, None, None);
-    let m = match parse(cmd, std::env::args_os().skip(1).collect()) {
+    let m = match parse(cmd, args) {
         Ok(Parsed::Help) => {
             out.write(&help::help(cmd));
             return 0;
