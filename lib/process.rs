@@ -104,6 +104,15 @@ pub fn spawn_capture(
         .stderr(std::process::Stdio::piped())
         .spawn()
         .map_err(|e| cannot_run(program, e))?;
+    // ctr-list starts several of these before it reads any: a bigger pipe
+    // lets a long list be written while an earlier program is waited for
+    // (64 KiB is ~300 containers of `crun list`). Refused without privilege
+    // above /proc/sys/fs/pipe-max-size; then the default stays.
+    if let Some(stdout) = &child.stdout {
+        use std::os::fd::AsRawFd;
+        // SAFETY: fcntl on a pipe descriptor this process owns.
+        unsafe { libc::fcntl(stdout.as_raw_fd(), libc::F_SETPIPE_SZ, 1 << 20) };
+    }
     Ok(Running {
         child,
         program: program.to_path_buf(),
@@ -117,7 +126,14 @@ impl Running {
             .child
             .wait_with_output()
             .map_err(|e| cannot_run(&self.program, e))?;
-        trace(&format!("  exit {}", exit_code(&out.status)));
+        trace(&format!(
+            "  {} exit {}",
+            self.program
+                .file_name()
+                .unwrap_or_default()
+                .to_string_lossy(),
+            exit_code(&out.status)
+        ));
         Ok(Outcome {
             code: exit_code(&out.status),
             stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -153,7 +169,10 @@ pub fn interactive(
     let status = child.wait().map_err(|e| cannot_run(program, e));
     crate::signals::forward_to(0);
     let code = exit_code(&status?);
-    trace(&format!("  exit {code}"));
+    trace(&format!(
+        "  {} exit {code}",
+        program.file_name().unwrap_or_default().to_string_lossy()
+    ));
     Ok(code)
 }
 
