@@ -33,8 +33,14 @@ pub fn mount(lower: &Path, upper: &Path, work: &Path, target: &Path) -> std::io:
         work.display()
     );
     match mount_with(&format!("{opts},volatile"), target) {
-        // An older kernel refuses the option it does not know.
-        Err(e) if e.raw_os_error() == Some(libc::EINVAL) => mount_with(&opts, target),
+        // An older kernel refuses the option it does not know. A newer one
+        // refusing the mount for another reason may have left its volatile
+        // marker in `work`, which a plain mount refuses: start `work` afresh.
+        Err(e) if e.raw_os_error() == Some(libc::EINVAL) => {
+            std::fs::remove_dir_all(work)?;
+            std::fs::create_dir(work)?;
+            mount_with(&opts, target)
+        }
         r => r,
     }
 }

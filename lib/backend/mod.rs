@@ -176,11 +176,19 @@ pub fn ensure_free(cfg: &Config, name: &str) -> Result<()> {
     for n in NAMES {
         let b = by_name(cfg, n)?;
         if b.exists(name) {
+            let hint = match b.check() {
+                Ok(()) => "pick another name, or delete it first with ctr-delete".to_string(),
+                Err(missing) => format!(
+                    "backend {} is not installed here, so ctr-delete cannot reach it: {}, or pick another name",
+                    b.name(),
+                    missing.hint.unwrap_or(missing.message)
+                ),
+            };
             return Err(Error::conflict(format!(
                 "a container of this name already exists in backend {}",
                 b.name()
             ))
-            .with_hint("pick another name, or delete it first with ctr-delete"));
+            .with_hint(hint));
         }
     }
     Ok(())
