@@ -7,14 +7,16 @@ here moved a ratio between 1.26x and 1.62x from one run to the next.
 
     interleave.py RUNS 'COMMAND' 'BASELINE' [...]
 
-Prints each command's median (and quartiles) and the ratio of each median to
-the last command's. A command's stdout goes to a pipe that is read to the end,
-as in the pipelines the tools are made for; stdin and stderr are /dev/null.
-A command that fails stops the benchmark."""
+Prints each command's median (and quartiles) and, for two or more, the ratio
+of the first command's median to the last's. A command's stdout goes to a pipe
+that is read to the end, as in the pipelines the tools are made for; stdin and
+stderr are /dev/null. Programs are looked up on PATH once, before timing. A
+command that fails stops the benchmark."""
 
 import os
 import random
 import shlex
+import shutil
 import statistics
 import sys
 import time
@@ -25,7 +27,7 @@ WARMUP = 5
 def run(argv, devnull):
     r, w = os.pipe()
     start = time.perf_counter()
-    pid = os.posix_spawnp(
+    pid = os.posix_spawn(
         argv[0],
         argv,
         os.environ,
@@ -50,7 +52,15 @@ def run(argv, devnull):
 
 def main():
     runs = int(sys.argv[1])
-    commands = [shlex.split(c) for c in sys.argv[2:]]
+    if runs < 2 or len(sys.argv) < 3:
+        sys.exit(__doc__)
+    commands = []
+    for c in sys.argv[2:]:
+        argv = shlex.split(c)
+        program = shutil.which(argv[0])
+        if program is None:
+            sys.exit(f"interleave.py: not found: {argv[0]}")
+        commands.append([program] + argv[1:])
     devnull = os.open(os.devnull, os.O_RDWR)
     for argv in commands * WARMUP:
         run(argv, devnull)
