@@ -37,8 +37,10 @@ pub fn mount(lower: &Path, upper: &Path, work: &Path, target: &Path) -> std::io:
         // refusing the mount for another reason may have left its volatile
         // marker in `work`, which a plain mount refuses: start `work` afresh.
         Err(e) if e.raw_os_error() == Some(libc::EINVAL) => {
-            std::fs::remove_dir_all(work)?;
-            std::fs::create_dir(work)?;
+            if std::fs::read_dir(work)?.next().is_some() {
+                std::fs::remove_dir_all(work)?;
+                std::fs::create_dir(work)?;
+            }
             mount_with(&opts, target)
         }
         r => r,

@@ -51,15 +51,18 @@ def run(argv, devnull):
 
 
 def main():
-    runs = int(sys.argv[1])
-    if runs < 2 or len(sys.argv) < 3:
+    try:
+        runs = int(sys.argv[1]) if len(sys.argv) >= 3 else 0
+    except ValueError:
+        runs = 0
+    if runs < 2:
         sys.exit(__doc__)
     commands = []
     for c in sys.argv[2:]:
         argv = shlex.split(c)
-        program = shutil.which(argv[0])
+        program = shutil.which(argv[0]) if argv else None
         if program is None:
-            sys.exit(f"interleave.py: not found: {argv[0]}")
+            sys.exit(f"interleave.py: no program to run in {c!r} (not found, or not executable)")
         commands.append([program] + argv[1:])
     devnull = os.open(os.devnull, os.O_RDWR)
     for argv in commands * WARMUP:

@@ -6,7 +6,8 @@
 # linked as cargo links them by default. --target keeps the flag off build
 # scripts and proc-macros, which cannot be static. Sets RUSTFLAGS, TARGET_ARGS
 # and RELEASE_DIR (where `cargo build --release $TARGET_ARGS` puts the tools).
-host="$(rustc -vV | sed -n 's/^host: //p')"
+host="$("${RUSTC:-rustc}" -vV)" || exit 1
+host="$(printf '%s\n' "$host" | sed -n 's/^host: //p')"
 if [ "$host" = x86_64-unknown-linux-gnu ] && [ "${GUESTKIT_STATIC:-1}" != 0 ]; then
     RUSTFLAGS="${RUSTFLAGS:+$RUSTFLAGS }-C target-feature=+crt-static"
     export RUSTFLAGS
