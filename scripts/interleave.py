@@ -5,7 +5,15 @@ timings wander by tens of percent over a minute) falls on all of them alike.
 hyperfine runs all of one command's runs before the next command's, which
 here moved a ratio between 1.26x and 1.62x from one run to the next.
 
-    interleave.py RUNS 'COMMAND' 'BASELINE' [...]
+    interleave.py [--pause MS] RUNS 'COMMAND' 'BASELINE' [...]
+
+With --pause, the machine is left idle for MS milliseconds before every run,
+so that each run starts as a lone invocation does, not inside what the run
+before it left the kernel doing. (On this host a `crun run` started within a
+few milliseconds of the previous one skips a cgroup grace period, 5-15 ms,
+that a lone run pays: back to back, whichever command reaches the runtime
+sooner after the previous run is favoured. docs/benchmarks.md has the
+measurements.)
 
 Prints each command's median (and quartiles) and, for two or more, the ratio
 of the first command's median to the last's. A command's stdout goes to a pipe
@@ -51,14 +59,19 @@ def run(argv, devnull):
 
 
 def main():
+    args = sys.argv[1:]
+    pause = 0.0
     try:
-        runs = int(sys.argv[1]) if len(sys.argv) >= 3 else 0
-    except ValueError:
+        if args[:1] == ["--pause"]:
+            pause = float(args[1]) / 1000
+            args = args[2:]
+        runs = int(args[0]) if len(args) >= 2 else 0
+    except (IndexError, ValueError):
         runs = 0
-    if runs < 2:
+    if runs < 2 or not 0 <= pause < 10:
         sys.exit(__doc__)
     commands = []
-    for c in sys.argv[2:]:
+    for c in args[1:]:
         argv = shlex.split(c)
         program = shutil.which(argv[0]) if argv else None
         if program is None:
@@ -66,10 +79,12 @@ def main():
         commands.append([program] + argv[1:])
     devnull = os.open(os.devnull, os.O_RDWR)
     for argv in commands * WARMUP:
+        time.sleep(pause)
         run(argv, devnull)
     times = [[] for _ in commands]
     for _ in range(runs):
         for i in random.sample(range(len(commands)), len(commands)):
+            time.sleep(pause)
             times[i].append(run(commands[i], devnull))
     base = statistics.median(times[-1])
     for argv, t in zip(commands, times):
