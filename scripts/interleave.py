@@ -7,19 +7,18 @@ here moved a ratio between 1.26x and 1.62x from one run to the next.
 
     interleave.py [--pause MS] RUNS 'COMMAND' 'BASELINE' [...]
 
-With --pause, the machine is left idle for MS milliseconds before every run,
-so that each run starts as a lone invocation does, not inside what the run
-before it left the kernel doing. (On this host a `crun run` started within a
-few milliseconds of the previous one skips a cgroup grace period, 5-15 ms,
-that a lone run pays: back to back, whichever command reaches the runtime
-sooner after the previous run is favoured. docs/benchmarks.md has the
+With --pause, the harness sleeps MS milliseconds (0 to 10000) before every
+run, so that each run starts as a lone invocation does, not inside what the
+run before it left the kernel doing. (With cgroup v1, a `crun run` started
+within a few milliseconds of the previous one often skips a wait in its cgroup
+write, 10-31 ms here, that a lone run pays. docs/benchmarks.md has the
 measurements.)
 
 Prints each command's median (and quartiles) and, for two or more, the ratio
-of the first command's median to the last's. A command's stdout goes to a pipe
-that is read to the end, as in the pipelines the tools are made for; stdin and
-stderr are /dev/null. Programs are looked up on PATH once, before timing. A
-command that fails stops the benchmark."""
+of the first command's median to the last's and their difference. A command's
+stdout goes to a pipe that is read to the end, as in the pipelines the tools
+are made for; stdin and stderr are /dev/null. Programs are looked up on PATH
+once, before timing. A command that fails stops the benchmark."""
 
 import os
 import random
@@ -61,14 +60,19 @@ def run(argv, devnull):
 def main():
     args = sys.argv[1:]
     pause = 0.0
-    try:
-        if args[:1] == ["--pause"]:
+    if args[:1] == ["--pause"]:
+        try:
             pause = float(args[1]) / 1000
-            args = args[2:]
+        except (IndexError, ValueError):
+            pause = -1
+        if not 0 <= pause <= 10:
+            sys.exit(f"interleave.py: --pause takes milliseconds from 0 to 10000\n\n{__doc__}")
+        args = args[2:]
+    try:
         runs = int(args[0]) if len(args) >= 2 else 0
-    except (IndexError, ValueError):
+    except ValueError:
         runs = 0
-    if runs < 2 or not 0 <= pause < 10:
+    if runs < 2:
         sys.exit(__doc__)
     commands = []
     for c in args[1:]:
@@ -79,12 +83,14 @@ def main():
         commands.append([program] + argv[1:])
     devnull = os.open(os.devnull, os.O_RDWR)
     for argv in commands * WARMUP:
-        time.sleep(pause)
+        if pause:
+            time.sleep(pause)
         run(argv, devnull)
     times = [[] for _ in commands]
     for _ in range(runs):
         for i in random.sample(range(len(commands)), len(commands)):
-            time.sleep(pause)
+            if pause:
+                time.sleep(pause)
             times[i].append(run(commands[i], devnull))
     base = statistics.median(times[-1])
     for argv, t in zip(commands, times):
@@ -95,7 +101,8 @@ def main():
             f"(quartiles {q1 * 1000:.2f}-{q3 * 1000:.2f}, {len(t)} runs)"
         )
     if len(commands) > 1:
-        print(f"  ratio of medians: {statistics.median(times[0]) / base:.2f}x")
+        first = statistics.median(times[0])
+        print(f"  ratio of medians: {first / base:.2f}x (difference {(first - base) * 1000:+.2f} ms)")
 
 
 main()
