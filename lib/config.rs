@@ -103,6 +103,10 @@ pub const FILES: &[(&str, &str)] = &[
         "An OCI container's bundle: config.json, rootfs, console.log (its output), runtime.log and guestkit.json.",
     ),
     (
+        "/var/lib/guestkit/trash/",
+        "Bundles of ctr-run --rm runs that wrote nothing: empty directories and small files, already deleted as containers, removed by the next ctr-run while its runtime starts.",
+    ),
+    (
         "/run/crun/, /run/runc/",
         "The runtimes' own state, one directory per container.",
     ),

@@ -19,4 +19,5 @@ pub mod rootfs;
 pub mod run;
 pub mod signals;
 pub mod targets;
+pub mod trash;
 pub mod units;

@@ -157,6 +157,17 @@ pub fn interactive(
     args: Vec<OsString>,
     trace: &dyn Fn(&str),
 ) -> Result<i32> {
+    interactive_meanwhile(program, args, trace, &|| {})
+}
+
+/// `interactive`, doing `meanwhile` after the program has started and before
+/// waiting for it: work that would otherwise cost the user time of its own.
+pub fn interactive_meanwhile(
+    program: &std::path::Path,
+    args: Vec<OsString>,
+    trace: &dyn Fn(&str),
+    meanwhile: &dyn Fn(),
+) -> Result<i32> {
     trace(&format!(
         "+ {}",
         show(&program.display().to_string(), &args)
@@ -166,6 +177,7 @@ pub fn interactive(
         .spawn()
         .map_err(|e| cannot_run(program, e))?;
     crate::signals::forward_to(child.id());
+    meanwhile();
     let status = child.wait().map_err(|e| cannot_run(program, e));
     crate::signals::forward_to(0);
     let code = exit_code(&status?);

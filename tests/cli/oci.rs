@@ -84,6 +84,15 @@ fn run_rm(rt: &str) {
         format!("{rt}-run-rm"),
         env.run("ctr-run", &["gk-hi", "-b", rt, "--rm", "--", "echo", "hi"])
     );
+    // It wrote nothing: its bundle waits in the trash for the next run to remove.
+    let trash = env.path().join("state/trash");
+    let entries = || std::fs::read_dir(&trash).map(|d| d.count()).unwrap_or(0);
+    assert!(!env.path().join("state/oci").join(rt).join("gk-hi").exists());
+    assert_eq!(
+        entries(),
+        1,
+        "a throwaway run that wrote nothing, in the trash"
+    );
     // A throwaway run shares the cached image read-only; its writes stay its own.
     snap!(
         format!("{rt}-run-rm-writes"),
@@ -101,6 +110,8 @@ fn run_rm(rt: &str) {
             ]
         )
     );
+    // This run emptied the trash while crun ran, and its writes went at once.
+    assert_eq!(entries(), 0, "the trash after a run with writes");
     snap!(
         format!("{rt}-run-rm-image-intact"),
         env.run(

@@ -29,6 +29,8 @@ pub struct Oci {
     tool: Tool,
     /// Where this runtime's bundles live: <state_dir>/oci/<runtime>.
     bundles: PathBuf,
+    /// Where deleted bundles wait to be removed (see `crate::trash`).
+    trash: PathBuf,
     /// The runtime's --root, when configured (else its own default).
     root: Option<PathBuf>,
 }
@@ -49,6 +51,7 @@ impl Oci {
                 package: runtime,
             },
             bundles: cfg.state_dir().join("oci").join(runtime),
+            trash: cfg.state_dir().join("trash"),
             root: cfg.oci.runtime_root.as_ref().map(|r| r.join(runtime)),
         }
     }
@@ -651,8 +654,19 @@ impl Backend for Oci {
 
     fn delete(&self, name: &str, out: &Output) -> Result<()> {
         self.forget(name, out)?;
-        remove_bundle(&self.bundle(name))?;
-        out.trace(&format!("removed {}", self.bundle(name).display()));
+        let dir = self.bundle(name);
+        let root = dir.join("rootfs");
+        crate::overlay::unmount(&root).map_err(|e| Error::io("cannot unmount", &root, e))?;
+        // A throwaway run that wrote nothing leaves only empty directories and
+        // small files: the next foreground run removes those (crate::trash).
+        let wrote_nothing =
+            std::fs::read_dir(dir.join("upper")).is_ok_and(|mut d| d.next().is_none());
+        if wrote_nothing && let Ok(entry) = crate::trash::put(&dir, &self.trash) {
+            out.trace(&format!("moved {} to {}", dir.display(), entry.display()));
+            return Ok(());
+        }
+        remove_bundle(&dir)?;
+        out.trace(&format!("removed {}", dir.display()));
         Ok(())
     }
 
@@ -721,7 +735,15 @@ impl Backend for Oci {
         let (args, runtime_log) = self.run_args(name, &[]);
         let program = self.tool.find()?;
         // With the caller's stdio; TERM and HUP sent to guestkit reach the runtime.
-        let code = crate::process::interactive(&program, args, &|m| out.trace(m))?;
+        // The runtime takes milliseconds to start: time to empty the trash.
+        let sweep = || {
+            let n = crate::trash::sweep(&self.trash, crate::trash::SWEEP);
+            if n > 0 {
+                out.trace(&format!("removed {n} from {}", self.trash.display()));
+            }
+        };
+        let code =
+            crate::process::interactive_meanwhile(&program, args, &|m| out.trace(m), &sweep)?;
         let log = std::fs::read_to_string(&runtime_log).unwrap_or_default();
         let _ = self.forget(name, out);
         // The command's own failure is its exit code; the runtime's is an error in its log.
