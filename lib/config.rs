@@ -28,7 +28,7 @@ pub const ENVIRONMENT: &[(&str, &str)] = &[
     ),
     (
         "GUESTKIT_STATE_DIR",
-        "Where guestkit keeps OCI bundles (overrides state_dir).",
+        "Where guestkit keeps OCI bundles and their trash (overrides state_dir).",
     ),
     (
         "GUESTKIT_OCI_ROOT",
@@ -76,7 +76,7 @@ pub const ENVIRONMENT: &[(&str, &str)] = &[
     ),
     (
         "XDG_DATA_HOME",
-        "Without root, OCI bundles are kept in $XDG_DATA_HOME/guestkit (default ~/.local/share).",
+        "Without root, OCI bundles and their trash are kept in $XDG_DATA_HOME/guestkit (default ~/.local/share).",
     ),
     (
         "NO_COLOR",
@@ -103,8 +103,8 @@ pub const FILES: &[(&str, &str)] = &[
         "An OCI container's bundle: config.json, rootfs, console.log (its output), runtime.log and guestkit.json.",
     ),
     (
-        "/var/lib/guestkit/trash/",
-        "Bundles of ctr-run --rm runs that wrote nothing: empty directories and small files, already deleted as containers, removed by the next ctr-run while its runtime starts.",
+        "/var/lib/guestkit/oci/trash/",
+        "Bundles of ctr-run --rm runs that wrote nothing (empty directories and small files), already deleted as containers. A later ctr-run in the foreground on crun or runc removes up to four of them while its runtime starts. Safe to remove by hand at any time.",
     ),
     (
         "/run/crun/, /run/runc/",

@@ -71,18 +71,24 @@ fn mount_with(opts: &str, target: &Path) -> std::io::Result<()> {
     }
 }
 
-/// Detaches whatever is mounted at `target`; nothing mounted is fine.
-pub fn unmount(target: &Path) -> std::io::Result<()> {
+/// Unmounts whatever is mounted at `target`; nothing mounted is fine. A mount
+/// still in use (a process with its cwd there) is detached instead, and lives
+/// on until its last user goes: then this returns true.
+pub fn unmount(target: &Path) -> std::io::Result<bool> {
     if !is_mountpoint(target) {
-        return Ok(());
+        return Ok(false);
     }
     let tgt = cstr(target)?;
-    // SAFETY: a valid NUL-terminated path.
-    let rc = unsafe { libc::umount2(tgt.as_ptr(), libc::MNT_DETACH) };
-    if rc == 0 {
-        Ok(())
-    } else {
-        Err(std::io::Error::last_os_error())
+    let umount = |flags| {
+        // SAFETY: a valid NUL-terminated path.
+        match unsafe { libc::umount2(tgt.as_ptr(), flags) } {
+            0 => Ok(()),
+            _ => Err(std::io::Error::last_os_error()),
+        }
+    };
+    match umount(0) {
+        Err(e) if e.raw_os_error() == Some(libc::EBUSY) => umount(libc::MNT_DETACH).map(|()| true),
+        r => r.map(|()| false),
     }
 }
 

@@ -4,73 +4,167 @@
 //! is about ten metadata operations (the overlay's work directories the kernel
 //! made, the empty mount point and upper layer, three small files): 1-1.5 ms
 //! on the test machine's ext4, just when the user waits for ctr-run to exit.
-//! Instead such a bundle is renamed into the trash, which is its deletion (the
-//! name is free, nothing lists it), and the next foreground `ctr-run` removes
-//! what the trash holds while it waits for its own runtime, on the core the
-//! runtime is not using. A bundle with writes in it is removed at once, so an
-//! entry is always a few empty directories and small files.
+//! Such a bundle is renamed into the trash instead, which is its deletion (the
+//! name is free, nothing lists it), and the next foreground `ctr-run` on an
+//! OCI backend removes up to `MAX_PER_SWEEP` entries after starting its
+//! runtime and before waiting for it. Only a bundle whose root and upper layer
+//! are empty goes there (`Oci::delete`), so an entry is empty directories and
+//! small files.
+//!
+//! A sweep removes only entries named as `put` names them, and only from a
+//! trash that is a real directory of the user's own: a state directory
+//! pointed at a shared place loses nothing else.
 
+use std::ffi::OsStr;
+use std::os::unix::fs::{DirBuilderExt, MetadataExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
 
-/// How many entries one sweep removes at most: more than a run adds, few
-/// enough to be done long before a runtime is (each is ~1 ms of disk work).
-pub const SWEEP: usize = 4;
+/// At most this many entries go per sweep: more than a run adds, few enough
+/// to be done long before the runtime is (each is about 1 ms of disk work).
+pub const MAX_PER_SWEEP: usize = 4;
 
-/// Moves `dir` into `trash` (on the same filesystem) under a name no other
-/// process uses. On an error `dir` is where it was, for the caller to remove.
+/// Moves `dir` into `trash` (on the same filesystem), named
+/// `<pid>.<n>.<dir's name>`. On an error `dir` is where it was.
 pub fn put(dir: &Path, trash: &Path) -> std::io::Result<PathBuf> {
     static SEQ: AtomicU32 = AtomicU32::new(0);
-    match std::fs::create_dir(trash) {
-        Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => return Err(e),
-        _ => {}
-    }
     let entry = trash.join(format!(
         "{}.{}.{}",
         std::process::id(),
         SEQ.fetch_add(1, Ordering::Relaxed),
         dir.file_name().unwrap_or_default().to_string_lossy()
     ));
-    // A leftover of a process with the same pid would be replaced if empty,
-    // and is refused otherwise: either way nothing of value is lost.
-    std::fs::rename(dir, &entry)?;
+    // An entry left by an earlier process of the same pid is replaced when it
+    // is empty and refuses the rename otherwise: nothing of value is lost.
+    match std::fs::rename(dir, &entry) {
+        // The first time: no trash yet.
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && dir.exists() => {
+            match std::fs::DirBuilder::new().mode(0o700).create(trash) {
+                Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => return Err(e),
+                _ => std::fs::rename(dir, &entry)?,
+            }
+        }
+        r => r?,
+    }
     Ok(entry)
 }
 
-/// Removes up to `max` entries; returns how many went. Failures are left for
-/// the next sweep: another sweeper may be removing the same entry.
-pub fn sweep(trash: &Path, max: usize) -> usize {
+/// Removes up to `max` of the entries `put` made. Returns how many went and
+/// what could not be removed, which stays for a later sweep.
+pub fn sweep(trash: &Path, max: usize) -> (usize, Vec<String>) {
+    match std::fs::symlink_metadata(trash) {
+        // SAFETY: geteuid cannot fail.
+        Ok(m) if m.is_dir() && m.uid() == unsafe { libc::geteuid() } => {}
+        Ok(_) => {
+            let why = format!(
+                "{}: not a directory of this user's; left alone",
+                trash.display()
+            );
+            return (0, vec![why]);
+        }
+        Err(_) => return (0, Vec::new()),
+    }
     let Ok(entries) = std::fs::read_dir(trash) else {
-        return 0;
+        return (0, Vec::new());
     };
-    entries
-        .filter_map(|e| e.ok())
-        .take(max)
-        .filter(|e| std::fs::remove_dir_all(e.path()).is_ok())
-        .count()
+    let (mut removed, mut failed) = (0, Vec::new());
+    // Entries that fail (another sweeper got there first, or they cannot be
+    // removed) do not use up the sweep, up to a point.
+    for e in entries
+        .flatten()
+        .filter(|e| ours(&e.file_name()))
+        .take(2 * max)
+    {
+        if removed == max {
+            break;
+        }
+        let path = e.path();
+        let gone = match e.file_type() {
+            Ok(t) if t.is_dir() => std::fs::remove_dir_all(&path),
+            _ => std::fs::remove_file(&path),
+        };
+        match gone {
+            Ok(()) => removed += 1,
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
+            Err(err) => failed.push(format!("{}: {err}", path.display())),
+        }
+    }
+    (removed, failed)
+}
+
+/// Whether a name is one `put` makes: `<digits>.<digits>.<name>`.
+fn ours(name: &OsStr) -> bool {
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    let mut parts = name.to_str().unwrap_or_default().splitn(3, '.');
+    matches!(
+        (parts.next(), parts.next(), parts.next()),
+        (Some(pid), Some(n), Some(rest)) if digits(pid) && digits(n) && !rest.is_empty()
+    )
 }
 
 #[cfg(test)]
 mod tests {
+    use std::path::{Path, PathBuf};
+
+    /// A scratch directory, removed when the test ends, whatever happened.
+    struct Scratch(PathBuf);
+    impl Drop for Scratch {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+    fn scratch(name: &str) -> Scratch {
+        let p = std::env::temp_dir().join(format!("gk-trash-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&p);
+        std::fs::create_dir_all(&p).unwrap();
+        Scratch(p)
+    }
+    fn count(trash: &Path) -> usize {
+        std::fs::read_dir(trash).map(|d| d.count()).unwrap_or(0)
+    }
+
     #[test]
     fn put_then_sweep() {
-        let base = std::env::temp_dir().join(format!("gk-trash-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&base);
-        let trash = base.join("trash");
+        let s = scratch("sweep");
+        let trash = s.0.join("trash");
         for n in ["a", "b", "c"] {
-            let dir = base.join(n);
+            let dir = s.0.join(n);
             std::fs::create_dir_all(dir.join("work/work")).unwrap();
             std::fs::write(dir.join("config.json"), "{}").unwrap();
             let entry = super::put(&dir, &trash).unwrap();
             assert!(!dir.exists() && entry.join("config.json").exists());
+            assert!(entry.to_str().unwrap().ends_with(&format!(".{n}")));
         }
-        assert_eq!(super::sweep(&trash, 2), 2);
-        assert_eq!(std::fs::read_dir(&trash).unwrap().count(), 1);
-        assert_eq!(super::sweep(&trash, 2), 1);
-        assert_eq!(super::sweep(&trash, 2), 0);
-        assert_eq!(super::sweep(&base.join("none"), 2), 0);
-        // Not there: refused, and nothing made.
-        assert!(super::put(&base.join("gone"), &trash).is_err());
-        std::fs::remove_dir_all(&base).unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&trash).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o700);
+        assert_eq!(super::sweep(&trash, 2), (2, vec![]));
+        assert_eq!(count(&trash), 1);
+        assert_eq!(super::sweep(&trash, 2), (1, vec![]));
+        assert_eq!(super::sweep(&trash, 2), (0, vec![]));
+        assert_eq!(super::sweep(&s.0.join("none"), 2), (0, vec![]));
+        // Not there: refused, and nothing moved.
+        assert!(super::put(&s.0.join("gone"), &trash).is_err());
+        assert_eq!(count(&trash), 0);
+    }
+
+    #[test]
+    fn sweep_takes_only_its_own() {
+        let s = scratch("own");
+        let trash = s.0.join("trash");
+        std::fs::create_dir(&trash).unwrap();
+        std::fs::create_dir(trash.join("keep-me")).unwrap();
+        std::fs::create_dir(trash.join("1.x.keep")).unwrap();
+        std::fs::write(trash.join("12.3.file"), "").unwrap();
+        assert_eq!(super::sweep(&trash, 4), (1, vec![]));
+        assert!(trash.join("keep-me").exists() && trash.join("1.x.keep").exists());
+        // A trash that is a symbolic link is not followed.
+        let link = s.0.join("link");
+        std::os::unix::fs::symlink(&trash, &link).unwrap();
+        std::fs::create_dir(trash.join("7.0.victim")).unwrap();
+        let (removed, problems) = super::sweep(&link, 4);
+        assert_eq!(removed, 0);
+        assert!(problems[0].contains("left alone"), "{problems:?}");
+        assert!(trash.join("7.0.victim").exists());
     }
 }

@@ -76,6 +76,10 @@ fn lifecycle(rt: &str) {
         !env.path().join("state/oci").join(rt).join(n).exists(),
         "delete left the bundle behind"
     );
+    assert!(
+        !env.path().join("state/oci/trash").exists(),
+        "a container with a root of its own went to the trash"
+    );
 }
 
 fn run_rm(rt: &str) {
@@ -85,14 +89,16 @@ fn run_rm(rt: &str) {
         env.run("ctr-run", &["gk-hi", "-b", rt, "--rm", "--", "echo", "hi"])
     );
     // It wrote nothing: its bundle waits in the trash for the next run to remove.
-    let trash = env.path().join("state/trash");
+    let trash = env.path().join("state/oci/trash");
     let entries = || std::fs::read_dir(&trash).map(|d| d.count()).unwrap_or(0);
     assert!(!env.path().join("state/oci").join(rt).join("gk-hi").exists());
-    assert_eq!(
-        entries(),
-        1,
-        "a throwaway run that wrote nothing, in the trash"
+    let entry = std::fs::read_dir(&trash).unwrap().next().unwrap().unwrap();
+    assert!(
+        entry.file_name().to_str().unwrap().ends_with(".gk-hi")
+            && entry.path().join("config.json").is_file(),
+        "a throwaway run that wrote nothing, in the trash: {entry:?}"
     );
+    assert_eq!(entries(), 1);
     // A throwaway run shares the cached image read-only; its writes stay its own.
     snap!(
         format!("{rt}-run-rm-writes"),
@@ -182,6 +188,31 @@ fn run_rm(rt: &str) {
         env.stdout("ctr-list", &[]),
         "",
         "ctr-run --rm left something"
+    );
+    // Each run that started its runtime emptied the trash; the one whose
+    // command was not found did not, and wrote nothing.
+    assert_eq!(entries(), 2, "the trash at the end");
+}
+
+/// Where overlayfs cannot be used (here: a cache path the mount options cannot
+/// carry), a throwaway run copies the image, and that copy is removed at once.
+#[test]
+fn crun_run_rm_without_overlay() {
+    require_oci!("crun");
+    let env = TestEnv::new();
+    let cache = env.path().join("cache,1");
+    let mut cmd = env.cmd("ctr-run");
+    cmd.env("GUESTKIT_CACHE_DIR", &cache)
+        .args(["gk-copy", "-b", "crun", "--rm", "-v", "--", "true"]);
+    let text = env.run_cmd(&mut cmd, None);
+    assert!(
+        text.starts_with("exit_code: 0\n") && text.contains("copying the image"),
+        "{text}"
+    );
+    assert!(!env.path().join("state/oci/crun/gk-copy").exists());
+    assert!(
+        !env.path().join("state/oci/trash").exists(),
+        "a copied root went to the trash"
     );
 }
 

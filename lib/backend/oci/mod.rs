@@ -51,7 +51,7 @@ impl Oci {
                 package: runtime,
             },
             bundles: cfg.state_dir().join("oci").join(runtime),
-            trash: cfg.state_dir().join("trash"),
+            trash: cfg.state_dir().join("oci").join("trash"),
             root: cfg.oci.runtime_root.as_ref().map(|r| r.join(runtime)),
         }
     }
@@ -355,7 +355,11 @@ impl Oci {
             return false;
         };
         let (upper, work) = (dir.join("upper"), dir.join("work"));
-        if std::fs::create_dir(&upper).is_err() || std::fs::create_dir(&work).is_err() {
+        if std::fs::create_dir(&upper).is_err() {
+            return false;
+        }
+        if std::fs::create_dir(&work).is_err() {
+            let _ = std::fs::remove_dir(&upper);
             return false;
         }
         match crate::overlay::mount(&lower, &upper, &work, &dir.join("rootfs")) {
@@ -383,12 +387,44 @@ impl Oci {
     fn config(&self, name: &str) -> Option<Spec> {
         Spec::load(self.bundle(name).join("config.json")).ok()
     }
+
+    /// Removes a deleted container's bundle. One that holds only what guestkit
+    /// and the kernel made (a throwaway run that wrote nothing: empty root and
+    /// upper layer, unmounted for good) goes to the trash instead, for a later
+    /// run to remove while it waits for its runtime (see `crate::trash`).
+    fn discard(&self, dir: &Path, out: &Output) -> Result<()> {
+        let root = dir.join("rootfs");
+        let lazily =
+            crate::overlay::unmount(&root).map_err(|e| Error::io("cannot unmount", &root, e))?;
+        let empty = |d: &Path| std::fs::read_dir(d).is_ok_and(|mut e| e.next().is_none());
+        if !lazily && empty(&dir.join("upper")) && empty(&root) {
+            match crate::trash::put(dir, &self.trash) {
+                Ok(entry) => {
+                    out.trace(&format!("moved {} to {}", dir.display(), entry.display()));
+                    return Ok(());
+                }
+                Err(e) => out.trace(&format!(
+                    "cannot move {} to {} ({}); removing it now",
+                    dir.display(),
+                    self.trash.display(),
+                    plain_io(&e)
+                )),
+            }
+        }
+        remove_tree(dir)?;
+        out.trace(&format!("removed {}", dir.display()));
+        Ok(())
+    }
 }
 
 /// Removes a bundle directory, unmounting an overlay root first.
 fn remove_bundle(dir: &Path) -> Result<()> {
     let root = dir.join("rootfs");
     crate::overlay::unmount(&root).map_err(|e| Error::io("cannot unmount", &root, e))?;
+    remove_tree(dir)
+}
+
+fn remove_tree(dir: &Path) -> Result<()> {
     match std::fs::remove_dir_all(dir) {
         Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
             Err(Error::io("cannot remove", dir, e))
@@ -654,20 +690,7 @@ impl Backend for Oci {
 
     fn delete(&self, name: &str, out: &Output) -> Result<()> {
         self.forget(name, out)?;
-        let dir = self.bundle(name);
-        let root = dir.join("rootfs");
-        crate::overlay::unmount(&root).map_err(|e| Error::io("cannot unmount", &root, e))?;
-        // A throwaway run that wrote nothing leaves only empty directories and
-        // small files: the next foreground run removes those (crate::trash).
-        let wrote_nothing =
-            std::fs::read_dir(dir.join("upper")).is_ok_and(|mut d| d.next().is_none());
-        if wrote_nothing && let Ok(entry) = crate::trash::put(&dir, &self.trash) {
-            out.trace(&format!("moved {} to {}", dir.display(), entry.display()));
-            return Ok(());
-        }
-        remove_bundle(&dir)?;
-        out.trace(&format!("removed {}", dir.display()));
-        Ok(())
+        self.discard(&self.bundle(name), out)
     }
 
     fn exec(&self, name: &str, spec: &ExecSpec, out: &Output) -> Result<i32> {
@@ -737,9 +760,12 @@ impl Backend for Oci {
         // With the caller's stdio; TERM and HUP sent to guestkit reach the runtime.
         // The runtime takes milliseconds to start: time to empty the trash.
         let sweep = || {
-            let n = crate::trash::sweep(&self.trash, crate::trash::SWEEP);
+            let (n, failed) = crate::trash::sweep(&self.trash, crate::trash::MAX_PER_SWEEP);
             if n > 0 {
                 out.trace(&format!("removed {n} from {}", self.trash.display()));
+            }
+            for f in failed {
+                out.trace(&format!("cannot remove {f}"));
             }
         };
         let code =
