@@ -11,9 +11,10 @@
 //! are empty goes there (`Oci::delete`), so an entry is empty directories and
 //! small files.
 //!
-//! A sweep removes only entries named as `put` names them, and only from a
-//! trash that is a real directory of the user's own: a state directory
-//! pointed at a shared place loses nothing else.
+//! Bundles go only into, and a sweep removes only from, a trash that is a real
+//! directory of the user's own, and a sweep removes only entries named as
+//! `put` names them: a state directory pointed at a shared place loses
+//! nothing else and gives away no container's config.json.
 
 use std::ffi::OsStr;
 use std::os::unix::fs::{DirBuilderExt, MetadataExt};
@@ -34,35 +35,44 @@ pub fn put(dir: &Path, trash: &Path) -> std::io::Result<PathBuf> {
         SEQ.fetch_add(1, Ordering::Relaxed),
         dir.file_name().unwrap_or_default().to_string_lossy()
     ));
+    // Not into a trash planted by someone else: a bundle's config.json holds
+    // the container's environment.
+    if let Err(e) = own_dir(trash) {
+        if e.kind() != std::io::ErrorKind::NotFound {
+            return Err(e);
+        }
+        match std::fs::DirBuilder::new().mode(0o700).create(trash) {
+            Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => return Err(e),
+            _ => own_dir(trash)?,
+        }
+    }
     // An entry left by an earlier process of the same pid is replaced when it
     // is empty and refuses the rename otherwise: nothing of value is lost.
-    match std::fs::rename(dir, &entry) {
-        // The first time: no trash yet.
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound && dir.exists() => {
-            match std::fs::DirBuilder::new().mode(0o700).create(trash) {
-                Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => return Err(e),
-                _ => std::fs::rename(dir, &entry)?,
-            }
-        }
-        r => r?,
-    }
+    std::fs::rename(dir, &entry)?;
     Ok(entry)
+}
+
+/// Ok when `trash` is a directory (not a link to one) of this user's.
+fn own_dir(trash: &Path) -> std::io::Result<()> {
+    let m = std::fs::symlink_metadata(trash)?;
+    // SAFETY: geteuid cannot fail.
+    if m.is_dir() && m.uid() == unsafe { libc::geteuid() } {
+        Ok(())
+    } else {
+        Err(std::io::Error::other(format!(
+            "{}: not a directory of this user's",
+            trash.display()
+        )))
+    }
 }
 
 /// Removes up to `max` of the entries `put` made. Returns how many went and
 /// what could not be removed, which stays for a later sweep.
 pub fn sweep(trash: &Path, max: usize) -> (usize, Vec<String>) {
-    match std::fs::symlink_metadata(trash) {
-        // SAFETY: geteuid cannot fail.
-        Ok(m) if m.is_dir() && m.uid() == unsafe { libc::geteuid() } => {}
-        Ok(_) => {
-            let why = format!(
-                "{}: not a directory of this user's; left alone",
-                trash.display()
-            );
-            return (0, vec![why]);
-        }
-        Err(_) => return (0, Vec::new()),
+    match own_dir(trash) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return (0, Vec::new()),
+        Err(e) => return (0, vec![format!("{e}; left alone")]),
     }
     let Ok(entries) = std::fs::read_dir(trash) else {
         return (0, Vec::new());
@@ -166,5 +176,10 @@ mod tests {
         assert_eq!(removed, 0);
         assert!(problems[0].contains("left alone"), "{problems:?}");
         assert!(trash.join("7.0.victim").exists());
+        // Nor is anything put through it.
+        let dir = s.0.join("bundle");
+        std::fs::create_dir(&dir).unwrap();
+        assert!(super::put(&dir, &link).is_err());
+        assert!(dir.exists());
     }
 }
