@@ -126,14 +126,7 @@ impl Running {
             .child
             .wait_with_output()
             .map_err(|e| cannot_run(&self.program, e))?;
-        trace(&format!(
-            "  {} exit {}",
-            self.program
-                .file_name()
-                .unwrap_or_default()
-                .to_string_lossy(),
-            exit_code(&out.status)
-        ));
+        trace(&exited(&self.program, exit_code(&out.status)));
         Ok(Outcome {
             code: exit_code(&out.status),
             stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -181,11 +174,14 @@ pub fn interactive_meanwhile(
     let status = child.wait().map_err(|e| cannot_run(program, e));
     crate::signals::forward_to(0);
     let code = exit_code(&status?);
-    trace(&format!(
-        "  {} exit {code}",
-        program.file_name().unwrap_or_default().to_string_lossy()
-    ));
+    trace(&exited(program, code));
     Ok(code)
+}
+
+/// The --verbose line for a program that ended: "  crun exit 0".
+fn exited(program: &std::path::Path, code: i32) -> String {
+    let name = program.file_name().unwrap_or_default().to_string_lossy();
+    format!("  {name} exit {code}")
 }
 
 /// A process's exit code, with death by signal N as 128+N as shells report it.

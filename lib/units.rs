@@ -37,8 +37,7 @@ pub fn parse_size(s: &str) -> Result<u64> {
     Ok(bytes as u64)
 }
 
-/// Seconds since the epoch as RFC 3339 UTC (`2026-11-25T19:58:31Z`).
-/// Bytes as a table shows them: 512B, 64K, 2.0G (powers of 1024, as
+/// Bytes as a table shows them: 512B, 64K, 1.5G, 2G (powers of 1024, as
 /// `--memory` reads them).
 pub fn human_size(bytes: u64) -> String {
     const UNITS: [&str; 5] = ["K", "M", "G", "T", "P"];
@@ -58,6 +57,7 @@ pub fn human_size(bytes: u64) -> String {
     }
 }
 
+/// Seconds since the epoch as RFC 3339 UTC (`2026-11-25T19:58:31Z`).
 pub fn rfc3339(secs: u64) -> String {
     let days = (secs / 86_400) as i64;
     let rem = secs % 86_400;
@@ -152,13 +152,9 @@ mod tests {
         assert!(parse_signal("NOPE").is_err());
         assert!(parse_signal("0").is_err());
     }
-}
 
-#[cfg(test)]
-mod human_tests {
     #[test]
     fn sizes_read_as_a_person_would_write_them() {
-        use super::human_size;
         assert_eq!(human_size(512), "512B");
         assert_eq!(human_size(2 << 30), "2G");
         assert_eq!(human_size(1536 << 20), "1.5G");
