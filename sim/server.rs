@@ -390,6 +390,13 @@ impl Sim {
         self.shared.requests.lock().unwrap().clone()
     }
 
+    /// How many requests so far end with `tail`: a path, or a whole
+    /// `POST /nodes/pve1/qemu`.
+    pub fn requests_ending(&self, tail: &str) -> usize {
+        let requests = self.shared.requests.lock().unwrap();
+        requests.iter().filter(|r| r.ends_with(tail)).count()
+    }
+
     /// TCP connections accepted so far, on every node.
     pub fn connections(&self) -> usize {
         self.shared.connections.load(Ordering::Relaxed)

@@ -84,9 +84,12 @@ fn lifecycle(rt: &str) {
 
 fn run_rm(rt: &str) {
     let env = TestEnv::new();
+    // ctr-run gk-hi -b RT --rm -- COMMAND...
+    let args =
+        |command: &[&'static str]| [&["gk-hi", "-b", rt, "--rm", "--"][..], command].concat();
     snap!(
         format!("{rt}-run-rm"),
-        env.run("ctr-run", &["gk-hi", "-b", rt, "--rm", "--", "echo", "hi"])
+        env.run("ctr-run", &args(&["echo", "hi"]))
     );
     // It wrote nothing: its bundle waits in the trash for the next run to remove.
     let trash = env.path().join("state/oci/trash");
@@ -104,16 +107,11 @@ fn run_rm(rt: &str) {
         format!("{rt}-run-rm-writes"),
         env.run(
             "ctr-run",
-            &[
-                "gk-hi",
-                "-b",
-                rt,
-                "--rm",
-                "--",
+            &args(&[
                 "sh",
                 "-c",
                 "echo written > /etc/gk-note; cat /etc/gk-note; rm /bin/true"
-            ]
+            ])
         )
     );
     // This run emptied the trash while crun ran, and its writes went at once.
@@ -122,33 +120,16 @@ fn run_rm(rt: &str) {
         format!("{rt}-run-rm-image-intact"),
         env.run(
             "ctr-run",
-            &[
-                "gk-hi",
-                "-b",
-                rt,
-                "--rm",
-                "--",
+            &args(&[
                 "sh",
                 "-c",
                 "test -e /etc/gk-note || echo clean; test -e /bin/true && echo intact"
-            ]
+            ])
         )
     );
     // The root is an overlay mounted volatile: nothing of a throwaway run is
     // synced to disk, and unmounting it does not sync the host's filesystem.
-    let root = env.stdout(
-        "ctr-run",
-        &[
-            "gk-hi",
-            "-b",
-            rt,
-            "--rm",
-            "--",
-            "grep",
-            " / ",
-            "/proc/mounts",
-        ],
-    );
+    let root = env.stdout("ctr-run", &args(&["grep", " / ", "/proc/mounts"]));
     assert!(
         root.starts_with("overlay / overlay ")
             && (root.contains("volatile") || !kernel_at_least(5, 10)),
@@ -156,22 +137,15 @@ fn run_rm(rt: &str) {
     );
     snap!(
         format!("{rt}-run-exit-7"),
-        env.run(
-            "ctr-run",
-            &["gk-hi", "-b", rt, "--rm", "--", "sh", "-c", "exit 7"]
-        )
+        env.run("ctr-run", &args(&["sh", "-c", "exit 7"]))
     );
     snap!(
         format!("{rt}-run-stdin"),
-        env.run_stdin(
-            "ctr-run",
-            &["gk-hi", "-b", rt, "--rm", "--", "tr", "a-z", "A-Z"],
-            "piped\n"
-        )
+        env.run_stdin("ctr-run", &args(&["tr", "a-z", "A-Z"]), "piped\n")
     );
     snap!(
         format!("{rt}-run-not-found"),
-        env.run("ctr-run", &["gk-hi", "-b", rt, "--rm", "--", "nope"])
+        env.run("ctr-run", &args(&["nope"]))
     );
     snap!(
         format!("{rt}-run-detach-rm-refused"),

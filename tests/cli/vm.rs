@@ -442,12 +442,7 @@ fn tickets_with_csrf_and_renewal_after_expiry() {
     let out = p.run("vm-start", &["vm101", "-v"]);
     assert!(out.contains("\"ok\":true"), "{out}");
     assert!(out.contains("logging in again"), "{out}");
-    let logins = p
-        .sim
-        .requests()
-        .iter()
-        .filter(|r| r.ends_with("/access/ticket"))
-        .count();
+    let logins = p.sim.requests_ending("/access/ticket");
     assert_eq!(logins, 2, "{:?}", p.sim.requests());
     // Neither the password nor a ticket reaches a trace.
     assert!(
@@ -468,14 +463,7 @@ fn lost_answers_are_read_back_not_resent() {
     p.sim.fault("/status/start", Fault::DropAfter);
     snap!("vm-start-answer-lost", p.run("vm-start", &["vm100"]));
     followed_a_found_task(&p, "pve1");
-    assert_eq!(
-        p.sim
-            .requests()
-            .iter()
-            .filter(|r| r.ends_with("/status/start"))
-            .count(),
-        1
-    );
+    assert_eq!(p.sim.requests_ending("/status/start"), 1);
     assert!(p.sim.vm(100).unwrap().running);
     // A 596 on a GET is retried.
     p.sim.fault(
@@ -617,12 +605,7 @@ fn unnamed_paused_ha_and_warnings() {
         "vm-start-unnamed-paused-ha-warnings",
         p.run_stdin("vm-start", &[], &list)
     );
-    assert!(
-        p.sim
-            .requests()
-            .iter()
-            .any(|r| r.ends_with("/101/status/resume"))
-    );
+    assert!(p.sim.requests_ending("/101/status/resume") > 0);
     for id in 100..104 {
         let vm = p.sim.vm(id).unwrap();
         assert!(vm.running && !vm.paused, "VM {id}: {vm:?}");
@@ -655,12 +638,7 @@ fn a_create_whose_answer_is_lost_is_found_not_repeated() {
     );
     assert_eq!(p.sim.vmids(), [100]);
     followed_a_found_task(&p, "pve1");
-    let creates = p
-        .sim
-        .requests()
-        .iter()
-        .filter(|r| *r == "POST /nodes/pve1/qemu")
-        .count();
+    let creates = p.sim.requests_ending("POST /nodes/pve1/qemu");
     assert_eq!(creates, 1);
 }
 
@@ -727,12 +705,7 @@ fn a_given_vmid_that_is_taken_is_refused_first() {
         "vm-create-vmid-taken",
         p.run("vm-create", &["web", "--vmid", "100", "--node", "pve2"])
     );
-    assert!(
-        !p.sim
-            .requests()
-            .iter()
-            .any(|r| r == "POST /nodes/pve2/qemu")
-    );
+    assert_eq!(p.sim.requests_ending("POST /nodes/pve2/qemu"), 0);
 }
 
 #[test]
@@ -749,11 +722,6 @@ fn a_long_task_log_is_read_from_its_end() {
         out.contains("the task log ends: drive-scsi0: transferred 1798 MiB / drive-scsi0: transferred 1799 MiB / drive-scsi0: transferred 1800 MiB;"),
         "{out}"
     );
-    let reads = p
-        .sim
-        .requests()
-        .iter()
-        .filter(|r| r.ends_with("/log"))
-        .count();
+    let reads = p.sim.requests_ending("/log");
     assert!(reads <= 2, "{reads} log reads");
 }
