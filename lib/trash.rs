@@ -59,20 +59,17 @@ fn own_dir(trash: &Path) -> std::io::Result<()> {
     if m.is_dir() && m.uid() == unsafe { libc::geteuid() } {
         Ok(())
     } else {
-        Err(std::io::Error::other(format!(
-            "{}: not a directory of this user's",
-            trash.display()
-        )))
+        Err(std::io::Error::other("not a directory of this user's"))
     }
 }
 
-/// Removes up to `max` of the entries `put` made. Returns how many went and
-/// what could not be removed, which stays for a later sweep.
+/// Removes up to `max` of the entries `put` made. Returns how many went and,
+/// as messages, what could not be removed, which stays for a later sweep.
 pub fn sweep(trash: &Path, max: usize) -> (usize, Vec<String>) {
     match own_dir(trash) {
         Ok(()) => {}
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return (0, Vec::new()),
-        Err(e) => return (0, vec![format!("{e}; left alone")]),
+        Err(e) => return (0, vec![format!("{}: {e}; left alone", trash.display())]),
     }
     let Ok(entries) = std::fs::read_dir(trash) else {
         return (0, Vec::new());
@@ -96,7 +93,7 @@ pub fn sweep(trash: &Path, max: usize) -> (usize, Vec<String>) {
         match gone {
             Ok(()) => removed += 1,
             Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
-            Err(err) => failed.push(format!("{}: {err}", path.display())),
+            Err(err) => failed.push(format!("cannot remove {}: {err}", path.display())),
         }
     }
     (removed, failed)

@@ -765,7 +765,7 @@ impl Backend for Oci {
                 out.trace(&format!("removed {n} from {}", self.trash.display()));
             }
             for f in failed {
-                out.trace(&format!("cannot remove {f}"));
+                out.trace(&f);
             }
         };
         let code =
