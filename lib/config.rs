@@ -28,7 +28,7 @@ pub const ENVIRONMENT: &[(&str, &str)] = &[
     ),
     (
         "GUESTKIT_STATE_DIR",
-        "Where guestkit keeps OCI bundles and their trash (overrides state_dir).",
+        "Where guestkit keeps OCI bundles, their trash and spare roots (overrides state_dir).",
     ),
     (
         "GUESTKIT_OCI_ROOT",
@@ -105,6 +105,10 @@ pub const FILES: &[(&str, &str)] = &[
     (
         "/var/lib/guestkit/oci/trash/",
         "Bundles of ctr-run --rm runs that wrote nothing (empty directories and small files), already deleted as containers. A later ctr-run in the foreground on crun or runc removes up to four of them while its runtime starts. Safe to remove by hand at any time.",
+    ),
+    (
+        "/var/lib/guestkit/oci/spare/",
+        "The root of the last ctr-run --rm run of each image on crun or runc that wrote nothing, its overlay left mounted for the next such run to take (one per image). Safe to remove by hand at any time after unmounting: umount /var/lib/guestkit/oci/spare/*/rootfs.",
     ),
     (
         "/run/crun/, /run/runc/",

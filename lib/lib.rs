@@ -17,7 +17,10 @@ pub mod pve;
 pub mod record;
 pub mod rootfs;
 pub mod run;
+#[cfg(test)]
+mod scratch;
 pub mod signals;
+pub mod spare;
 pub mod targets;
 pub mod trash;
 pub mod units;

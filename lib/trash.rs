@@ -1,6 +1,7 @@
 //! Bundles removed later, by a command that has to wait anyway.
 //!
-//! After a `ctr-run --rm` whose container wrote nothing, removing its bundle
+//! After a `ctr-run --rm` whose container wrote nothing and whose root is not
+//! kept as a spare (`crate::spare`: its image has one already), removing its bundle
 //! is about ten metadata operations (the overlay's work directories the kernel
 //! made, the empty mount point and upper layer, three small files): 1-1.5 ms
 //! on the test machine's ext4, just when the user waits for ctr-run to exit.
@@ -37,24 +38,30 @@ pub fn put(dir: &Path, trash: &Path) -> std::io::Result<PathBuf> {
     ));
     // Not into a trash planted by someone else: a bundle's config.json holds
     // the container's environment.
-    if let Err(e) = own_dir(trash) {
-        if e.kind() != std::io::ErrorKind::NotFound {
-            return Err(e);
-        }
-        match std::fs::DirBuilder::new().mode(0o700).create(trash) {
-            Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => return Err(e),
-            _ => own_dir(trash)?,
-        }
-    }
+    private_dir(trash)?;
     // An entry left by an earlier process of the same pid is replaced when it
     // is empty and refuses the rename otherwise: nothing of value is lost.
     std::fs::rename(dir, &entry)?;
     Ok(entry)
 }
 
-/// Ok when `trash` is a directory (not a link to one) of this user's.
-fn own_dir(trash: &Path) -> std::io::Result<()> {
-    let m = std::fs::symlink_metadata(trash)?;
+/// Makes `dir` a directory of this user's only (0700) unless it is one
+/// already; fails when it is anything else (a link, someone else's).
+pub(crate) fn private_dir(dir: &Path) -> std::io::Result<()> {
+    match own_dir(dir) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            match std::fs::DirBuilder::new().mode(0o700).create(dir) {
+                Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => Err(e),
+                _ => own_dir(dir),
+            }
+        }
+        r => r,
+    }
+}
+
+/// Ok when `dir` is a directory (not a link to one) of this user's.
+pub(crate) fn own_dir(dir: &Path) -> std::io::Result<()> {
+    let m = std::fs::symlink_metadata(dir)?;
     // SAFETY: geteuid cannot fail.
     if m.is_dir() && m.uid() == unsafe { libc::geteuid() } {
         Ok(())
@@ -99,8 +106,9 @@ pub fn sweep(trash: &Path, max: usize) -> (usize, Vec<String>) {
     (removed, failed)
 }
 
-/// Whether a name is one `put` makes: `<digits>.<digits>.<name>`.
-fn ours(name: &OsStr) -> bool {
+/// Whether a name is one `put` (or `crate::spare::key`) makes:
+/// `<digits>.<digits>.<name>`.
+pub(crate) fn ours(name: &OsStr) -> bool {
     let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
     let mut parts = name.to_str().unwrap_or_default().splitn(3, '.');
     matches!(
@@ -111,20 +119,10 @@ fn ours(name: &OsStr) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use std::path::{Path, PathBuf};
+    use std::path::Path;
 
-    /// A scratch directory, removed when the test ends, whatever happened.
-    struct Scratch(PathBuf);
-    impl Drop for Scratch {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_dir_all(&self.0);
-        }
-    }
-    fn scratch(name: &str) -> Scratch {
-        let p = std::env::temp_dir().join(format!("gk-trash-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&p);
-        std::fs::create_dir_all(&p).unwrap();
-        Scratch(p)
+    fn scratch(name: &str) -> crate::scratch::Scratch {
+        crate::scratch::scratch(&format!("trash-{name}"))
     }
     fn count(trash: &Path) -> usize {
         std::fs::read_dir(trash).map(|d| d.count()).unwrap_or(0)

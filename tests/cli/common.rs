@@ -91,6 +91,19 @@ macro_rules! require_lxc {
     };
 }
 
+impl Drop for TestEnv {
+    /// Spare roots stay mounted after `ctr-run --rm`; unmounted here, the
+    /// temp directory's removal does not reach into the image through them.
+    fn drop(&mut self) {
+        use std::os::unix::ffi::OsStrExt;
+        for spare in self.spares() {
+            let root = std::ffi::CString::new(spare.join("rootfs").as_os_str().as_bytes()).unwrap();
+            // SAFETY: a valid NUL-terminated path.
+            unsafe { libc::umount2(root.as_ptr(), libc::MNT_DETACH) };
+        }
+    }
+}
+
 impl TestEnv {
     pub fn new() -> TestEnv {
         let dir = tempfile::Builder::new()
@@ -107,6 +120,14 @@ impl TestEnv {
 
     pub fn path(&self) -> &Path {
         self.dir.path()
+    }
+
+    /// The spare roots `ctr-run --rm` left mounted, as paths.
+    pub fn spares(&self) -> Vec<PathBuf> {
+        match std::fs::read_dir(self.path().join("state/oci/spare")) {
+            Ok(d) => d.map(|e| e.unwrap().path()).collect(),
+            Err(_) => Vec::new(),
+        }
     }
 
     pub fn lxc_dir(&self, name: &str) -> PathBuf {

@@ -91,17 +91,27 @@ fn run_rm(rt: &str) {
         format!("{rt}-run-rm"),
         env.run("ctr-run", &args(&["echo", "hi"]))
     );
-    // It wrote nothing: its bundle waits in the trash for the next run to remove.
+    // It wrote nothing: its root stays mounted, a spare for the next run,
+    // without the bundle's files (the container's environment).
     let trash = env.path().join("state/oci/trash");
-    let entries = || std::fs::read_dir(&trash).map(|d| d.count()).unwrap_or(0);
     assert!(!env.path().join("state/oci").join(rt).join("gk-hi").exists());
-    let entry = std::fs::read_dir(&trash).unwrap().next().unwrap().unwrap();
+    let spares = env.spares();
+    assert_eq!(spares.len(), 1, "{spares:?}");
+    let spare = &spares[0];
     assert!(
-        entry.file_name().to_str().unwrap().ends_with(".gk-hi")
-            && entry.path().join("config.json").is_file(),
-        "a throwaway run that wrote nothing, in the trash: {entry:?}"
+        spare
+            .file_name()
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .contains(".busybox-"),
+        "a spare is named by its image: {spare:?}"
     );
-    assert_eq!(entries(), 1);
+    assert!(
+        is_mountpoint(&spare.join("rootfs")) && !spare.join("config.json").exists(),
+        "a spare root: {spare:?}"
+    );
+    assert!(!trash.exists(), "a kept root went to the trash as well");
     // A throwaway run shares the cached image read-only; its writes stay its own.
     snap!(
         format!("{rt}-run-rm-writes"),
@@ -114,8 +124,9 @@ fn run_rm(rt: &str) {
             ])
         )
     );
-    // This run emptied the trash while crun ran, and its writes went at once.
-    assert_eq!(entries(), 0, "the trash after a run with writes");
+    // That run took the spare; it wrote, so its root was removed at once.
+    assert!(env.spares().is_empty(), "a written root kept as a spare");
+    assert!(!trash.exists(), "a written root went to the trash");
     snap!(
         format!("{rt}-run-rm-image-intact"),
         env.run(
@@ -127,8 +138,11 @@ fn run_rm(rt: &str) {
             ])
         )
     );
-    // The root is an overlay mounted volatile: nothing of a throwaway run is
-    // synced to disk, and unmounting it does not sync the host's filesystem.
+    // That run mounted a root afresh and left it as a spare, which this one
+    // takes. The root is an overlay mounted volatile: nothing of a throwaway
+    // run is synced to disk, and unmounting it does not sync the host's
+    // filesystem.
+    assert_eq!(env.spares().len(), 1);
     let root = env.stdout("ctr-run", &args(&["grep", " / ", "/proc/mounts"]));
     assert!(
         root.starts_with("overlay / overlay ")
@@ -163,9 +177,9 @@ fn run_rm(rt: &str) {
         "",
         "ctr-run --rm left something"
     );
-    // Each run that started its runtime emptied the trash; the one whose
-    // command was not found did not, and wrote nothing.
-    assert_eq!(entries(), 2, "the trash at the end");
+    // Every run since took the spare and gave it back: nothing went to the trash.
+    assert_eq!(env.spares(), spares, "the spare at the end");
+    assert!(!trash.exists(), "the trash at the end");
 }
 
 /// Where overlayfs cannot be used (here: a cache path the mount options cannot
@@ -188,6 +202,75 @@ fn crun_run_rm_without_overlay() {
         !env.path().join("state/oci/trash").exists(),
         "a copied root went to the trash"
     );
+}
+
+/// The spare root a throwaway run leaves: one per image, given back by each
+/// run that wrote nothing, removed when found unmounted, spares of another
+/// image removed by the next run; two runs at once leave one spare.
+#[test]
+fn crun_spare_roots() {
+    require_oci!("crun");
+    let env = TestEnv::new();
+    let run = |name: &str| {
+        let text = env.run("ctr-run", &[name, "-b", "crun", "--rm", "-v", "--", "true"]);
+        assert!(text.starts_with("exit_code: 0\n"), "{text}");
+        text
+    };
+    let text = run("gk-s1");
+    assert!(
+        text.contains("/rootfs mounted, as [TEMP]/state/oci/spare/"),
+        "{text}"
+    );
+    let spares = env.spares();
+    assert_eq!(spares.len(), 1, "{spares:?}");
+    // Unmounted, as after a reboot: removed, not used; a new root is kept.
+    let root = spares[0].join("rootfs");
+    assert!(
+        std::process::Command::new("umount")
+            .arg(&root)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let text = run("gk-s2");
+    assert!(!text.contains("took the spare"), "{text}");
+    assert_eq!(env.spares(), spares);
+    assert!(is_mountpoint(&root), "the new spare is not mounted");
+    // A spare of another image goes while the runtime starts; this image's is taken.
+    let other = env.path().join("state/oci/spare/1.2.busybox-old");
+    for d in ["rootfs", "upper", "work"] {
+        std::fs::create_dir_all(other.join(d)).unwrap();
+    }
+    let text = run("gk-s3");
+    assert!(
+        text.contains("took the spare root")
+            && text.contains("removed 1 from [TEMP]/state/oci/spare"),
+        "{text}"
+    );
+    assert_eq!(env.spares(), spares);
+    // Two at once: the first takes the spare, the second mounts its own
+    // root and, ending first, keeps it; the first's then goes to the trash.
+    let mut first = env
+        .cmd("ctr-run")
+        .args(["gk-s4", "-b", "crun", "--rm", "--", "sleep", "1"])
+        .spawn()
+        .unwrap();
+    let bundle = env.path().join("state/oci/crun/gk-s4/guestkit.json");
+    for _ in 0..200 {
+        if bundle.exists() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    assert!(
+        env.spares().is_empty(),
+        "the first run did not take the spare"
+    );
+    run("gk-s5");
+    assert!(first.wait().unwrap().success());
+    assert_eq!(env.spares(), spares);
+    let trash = std::fs::read_dir(env.path().join("state/oci/trash")).unwrap();
+    assert_eq!(trash.count(), 1);
 }
 
 fn wait_for_log(env: &TestEnv, name: &str, text: &str) {
@@ -325,6 +408,12 @@ fn missing_runtime_is_unavailable() {
 }
 
 /// Whether the running kernel is at least `major.minor`.
+fn is_mountpoint(p: &std::path::Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    let dev = |p: &std::path::Path| std::fs::metadata(p).unwrap().dev();
+    dev(p) != dev(p.parent().unwrap())
+}
+
 fn kernel_at_least(major: u32, minor: u32) -> bool {
     let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
     let mut parts = release

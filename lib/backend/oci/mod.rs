@@ -31,6 +31,11 @@ pub struct Oci {
     bundles: PathBuf,
     /// Where deleted bundles wait to be removed (see `crate::trash`).
     trash: PathBuf,
+    /// Where the roots of throwaway runs wait for the next (see `crate::spare`).
+    spares: PathBuf,
+    /// The bundle whose overlay root this process mounted or took, and its
+    /// image's spare key: when it is deleted, its root may become a spare.
+    warm: std::sync::Mutex<Option<(PathBuf, String)>>,
     /// The runtime's --root, when configured (else its own default).
     root: Option<PathBuf>,
 }
@@ -52,6 +57,8 @@ impl Oci {
             },
             bundles: cfg.state_dir().join("oci").join(runtime),
             trash: cfg.state_dir().join("oci").join("trash"),
+            spares: cfg.state_dir().join("oci").join("spare"),
+            warm: std::sync::Mutex::new(None),
             root: cfg.oci.runtime_root.as_ref().map(|r| r.join(runtime)),
         }
     }
@@ -313,12 +320,15 @@ impl Oci {
         Ok(s)
     }
 
+    /// Fills the bundle `dir` made by `create`, whose root is an overlay
+    /// already when `overlaid`.
     fn create_in(
         &self,
         spec: &CreateSpec,
         image: &Image,
         cfg: &Config,
         dir: &Path,
+        overlaid: bool,
         out: &Output,
     ) -> Result<()> {
         let root = dir.join("rootfs");
@@ -328,7 +338,7 @@ impl Oci {
             })?),
             _ => None,
         };
-        if !(spec.throwaway && self.overlay(image, cfg, dir, out)) {
+        if !overlaid {
             image.unpack_into(&root, &cfg.cache_dir(), out)?;
         }
         let s = self.spec(spec, base, &root)?;
@@ -347,13 +357,21 @@ impl Oci {
         std::fs::write(&p, Output::json_line(&side)).map_err(|e| Error::io("cannot write", &p, e))
     }
 
+    /// Makes the root of the new bundle `dir`: already in place when it is a
+    /// `spare` taken, else an empty rootfs/, with `lower` mounted on it when
+    /// given. Whether the root is an overlay.
+    fn root(&self, dir: &Path, spare: bool, lower: Option<&Path>, out: &Output) -> Result<bool> {
+        if spare {
+            return Ok(true);
+        }
+        std::fs::create_dir(dir.join("rootfs")).map_err(|e| Error::io("cannot create", dir, e))?;
+        Ok(lower.is_some_and(|l| self.overlay(l, dir, out)))
+    }
+
     /// For a throwaway container of a built-in image: the cached image as a
     /// read-only lower layer, writes in the bundle. False when that cannot be
     /// done here (no overlayfs, no privilege), and the image is copied instead.
-    fn overlay(&self, image: &Image, cfg: &Config, dir: &Path, out: &Output) -> bool {
-        let Ok(Some(lower)) = image.cached(&cfg.cache_dir(), out) else {
-            return false;
-        };
+    fn overlay(&self, lower: &Path, dir: &Path, out: &Output) -> bool {
         let (upper, work) = (dir.join("upper"), dir.join("work"));
         if std::fs::create_dir(&upper).is_err() {
             return false;
@@ -362,7 +380,7 @@ impl Oci {
             let _ = std::fs::remove_dir(&upper);
             return false;
         }
-        match crate::overlay::mount(&lower, &upper, &work, &dir.join("rootfs")) {
+        match crate::overlay::mount(lower, &upper, &work, &dir.join("rootfs")) {
             Ok(()) => {
                 out.trace(&format!(
                     "mounted {} over {} at {}/rootfs",
@@ -388,11 +406,77 @@ impl Oci {
         Spec::load(self.bundle(name).join("config.json")).ok()
     }
 
+    /// Takes the spare root of key `key` as the new bundle `dir`, if there is one.
+    fn take_spare(&self, key: &str, dir: &Path, out: &Output) -> bool {
+        match crate::spare::take(&self.spares, key, dir) {
+            Ok(taken) => {
+                if taken {
+                    out.trace(&format!(
+                        "took the spare root {} as {}/rootfs",
+                        self.spares.join(key).display(),
+                        dir.display()
+                    ));
+                }
+                taken
+            }
+            Err(e) => {
+                out.trace(&format!(
+                    "no spare root taken from {} ({})",
+                    self.spares.display(),
+                    plain_io(&e)
+                ));
+                false
+            }
+        }
+    }
+
+    /// The spare key of `dir`'s root, when this process made it an overlay.
+    fn warm_key(&self, dir: &Path) -> Option<String> {
+        let warm = self.warm.lock().ok()?;
+        warm.as_ref()
+            .filter(|(d, _)| d == dir)
+            .map(|(_, k)| k.clone())
+    }
+
+    /// Keeps the overlay root of a throwaway container this process made, if
+    /// the container wrote nothing, as a spare for the next (`crate::spare`).
+    fn keep_spare(&self, dir: &Path, out: &Output) -> bool {
+        let Some(key) = self.warm_key(dir) else {
+            return false;
+        };
+        if !crate::spare::fit(dir) {
+            return false;
+        }
+        let spare = self.spares.join(&key);
+        match crate::spare::keep(dir, &self.spares, &key) {
+            Ok(()) => {
+                out.trace(&format!(
+                    "kept {}/rootfs mounted, as {}",
+                    dir.display(),
+                    spare.display()
+                ));
+                true
+            }
+            Err(e) => {
+                out.trace(&format!(
+                    "cannot keep {}/rootfs as {} ({})",
+                    dir.display(),
+                    spare.display(),
+                    plain_io(&e)
+                ));
+                false
+            }
+        }
+    }
+
     /// Removes a deleted container's bundle. One that holds only what guestkit
     /// and the kernel made (a throwaway run that wrote nothing: empty root and
     /// upper layer, unmounted for good) goes to the trash instead, for a later
     /// run to remove while it waits for its runtime (see `crate::trash`).
     fn discard(&self, dir: &Path, out: &Output) -> Result<()> {
+        if self.keep_spare(dir, out) {
+            return Ok(());
+        }
         let root = dir.join("rootfs");
         let lazily =
             crate::overlay::unmount(&root).map_err(|e| Error::io("cannot unmount", &root, e))?;
@@ -598,10 +682,28 @@ impl Backend for Oci {
             .with_hint("run in the foreground with --rm, or delete it later with ctr-delete"));
         }
         let dir = self.bundle(&spec.name);
-        crate::image::claim_dir(&dir)?;
-        let made = std::fs::create_dir(dir.join("rootfs"))
-            .map_err(|e| Error::io("cannot create", &dir, e))
-            .and_then(|()| self.create_in(spec, image, cfg, &dir, out));
+        // A throwaway container of a built-in image gets an overlay root: a
+        // spare one if there is one (`crate::spare`), else one mounted here.
+        let lower = match spec.throwaway {
+            true => image.cached(&cfg.cache_dir(), out).ok().flatten(),
+            false => None,
+        };
+        let key = lower.as_deref().and_then(|l| crate::spare::key(l).ok());
+        let spare = key
+            .as_deref()
+            .is_some_and(|k| self.take_spare(k, &dir, out));
+        if !spare {
+            crate::image::claim_dir(&dir)?;
+        }
+        let made = self
+            .root(&dir, spare, lower.as_deref(), out)
+            .and_then(|overlaid| {
+                self.create_in(spec, image, cfg, &dir, overlaid, out)?;
+                Ok(overlaid)
+            });
+        if let (Ok(true), Some(key), Ok(mut warm)) = (&made, key, self.warm.lock()) {
+            *warm = Some((dir.clone(), key));
+        }
         if made.is_err() {
             out.trace(&format!("create failed; removing {}", dir.display()));
             if let Err(e) = remove_bundle(&dir) {
@@ -612,7 +714,7 @@ impl Backend for Oci {
                 ));
             }
         }
-        made
+        made.map(|_| ())
     }
 
     fn start(&self, name: &str, out: &Output) -> Result<()> {
@@ -758,11 +860,20 @@ impl Backend for Oci {
         let (args, runtime_log) = self.run_args(name, &[]);
         let program = self.tool.find()?;
         // With the caller's stdio; TERM and HUP sent to guestkit reach the runtime.
-        // The runtime takes milliseconds to start: time to empty the trash.
+        // The runtime takes milliseconds to start: time to empty the trash,
+        // and to remove spare roots of other images than this run's.
+        let key = self.warm_key(&dir);
         let sweep = || {
-            let (n, failed) = crate::trash::sweep(&self.trash, crate::trash::MAX_PER_SWEEP);
+            let (n, mut failed) = crate::trash::sweep(&self.trash, crate::trash::MAX_PER_SWEEP);
             if n > 0 {
                 out.trace(&format!("removed {n} from {}", self.trash.display()));
+            }
+            if let Some(k) = &key {
+                let (n, f) = crate::spare::evict(&self.spares, k);
+                if n > 0 {
+                    out.trace(&format!("removed {n} from {}", self.spares.display()));
+                }
+                failed.extend(f);
             }
             for f in failed {
                 out.trace(&f);
