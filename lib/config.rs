@@ -108,7 +108,7 @@ pub const FILES: &[(&str, &str)] = &[
     ),
     (
         "/var/lib/guestkit/oci/spare/",
-        "The root of the last ctr-run --rm run of each image on crun or runc that wrote nothing, its overlay left mounted for the next such run to take (one per image). Safe to remove by hand at any time after unmounting: umount /var/lib/guestkit/oci/spare/*/rootfs.",
+        "The root of the last ctr-run --rm run on crun or runc whose container changed nothing, its overlay left mounted for the next such run of the same image to take (one per image; oci.spare_roots = false turns this off). Unmount before removing by hand, umount /var/lib/guestkit/oci/spare/*/rootfs: rm -r would go into the mount.",
     ),
     (
         "/run/crun/, /run/runc/",
@@ -208,6 +208,9 @@ pub struct OciConfig {
     /// The runtimes' --root, with one directory per runtime under it; default
     /// each runtime's own (/run/crun, /run/runc).
     pub runtime_root: Option<PathBuf>,
+    /// Whether `ctr-run --rm` keeps the root of a run that changed nothing
+    /// mounted for the next (see `crate::spare`); default true.
+    pub spare_roots: Option<bool>,
 }
 
 #[derive(Debug, Deserialize)]

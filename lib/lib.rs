@@ -12,6 +12,7 @@ pub mod jobs;
 pub mod names;
 pub mod output;
 pub mod overlay;
+pub mod owned;
 pub mod process;
 pub mod pve;
 pub mod record;

@@ -17,8 +17,6 @@
 //! `put` names them: a state directory pointed at a shared place loses
 //! nothing else and gives away no container's config.json.
 
-use std::ffi::OsStr;
-use std::os::unix::fs::{DirBuilderExt, MetadataExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
 
@@ -38,42 +36,17 @@ pub fn put(dir: &Path, trash: &Path) -> std::io::Result<PathBuf> {
     ));
     // Not into a trash planted by someone else: a bundle's config.json holds
     // the container's environment.
-    private_dir(trash)?;
+    crate::owned::private_dir(trash)?;
     // An entry left by an earlier process of the same pid is replaced when it
     // is empty and refuses the rename otherwise: nothing of value is lost.
     std::fs::rename(dir, &entry)?;
     Ok(entry)
 }
 
-/// Makes `dir` a directory of this user's only (0700) unless it is one
-/// already; fails when it is anything else (a link, someone else's).
-pub(crate) fn private_dir(dir: &Path) -> std::io::Result<()> {
-    match own_dir(dir) {
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            match std::fs::DirBuilder::new().mode(0o700).create(dir) {
-                Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => Err(e),
-                _ => own_dir(dir),
-            }
-        }
-        r => r,
-    }
-}
-
-/// Ok when `dir` is a directory (not a link to one) of this user's.
-pub(crate) fn own_dir(dir: &Path) -> std::io::Result<()> {
-    let m = std::fs::symlink_metadata(dir)?;
-    // SAFETY: geteuid cannot fail.
-    if m.is_dir() && m.uid() == unsafe { libc::geteuid() } {
-        Ok(())
-    } else {
-        Err(std::io::Error::other("not a directory of this user's"))
-    }
-}
-
 /// Removes up to `max` of the entries `put` made. Returns how many went and,
 /// as messages, what could not be removed, which stays for a later sweep.
 pub fn sweep(trash: &Path, max: usize) -> (usize, Vec<String>) {
-    match own_dir(trash) {
+    match crate::owned::own_dir(trash) {
         Ok(()) => {}
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return (0, Vec::new()),
         Err(e) => return (0, vec![format!("{}: {e}; left alone", trash.display())]),
@@ -86,7 +59,7 @@ pub fn sweep(trash: &Path, max: usize) -> (usize, Vec<String>) {
     // removed) do not use up the sweep, up to a point.
     for e in entries
         .flatten()
-        .filter(|e| ours(&e.file_name()))
+        .filter(|e| crate::owned::numbered(&e.file_name()))
         .take(2 * max)
     {
         if removed == max {
@@ -104,17 +77,6 @@ pub fn sweep(trash: &Path, max: usize) -> (usize, Vec<String>) {
         }
     }
     (removed, failed)
-}
-
-/// Whether a name is one `put` (or `crate::spare::key`) makes:
-/// `<digits>.<digits>.<name>`.
-pub(crate) fn ours(name: &OsStr) -> bool {
-    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
-    let mut parts = name.to_str().unwrap_or_default().splitn(3, '.');
-    matches!(
-        (parts.next(), parts.next(), parts.next()),
-        (Some(pid), Some(n), Some(rest)) if digits(pid) && digits(n) && !rest.is_empty()
-    )
 }
 
 #[cfg(test)]

@@ -387,6 +387,14 @@ pub fn config_page() -> String {
             "LXC's container directory, as the lxc-* tools take it with -P. Default: /var/lib/lxc. Environment: GUESTKIT_LXC_PATH.",
         ),
         (
+            "[oci] runtime_root",
+            "The directory given to crun and runc as --root, one directory per runtime under it (runtime_root/crun). Default: each runtime's own, /run/crun and /run/runc. Environment: GUESTKIT_OCI_ROOT.",
+        ),
+        (
+            "[oci] spare_roots",
+            "false stops ctr-run --rm on crun and runc from keeping the root of a run whose container changed nothing mounted for the next run of the same image (state_dir/oci/spare; see FILES in guestkit(7)), and has the next such run remove those there are. A kept root saves each later run its overlay mount, about 1-1.7 ms. Default: true.",
+        ),
+        (
             "[proxmox] url",
             "The Proxmox VE API of the cluster: one URL (https://pve1:8006; the port defaults to 8006), a comma-separated string or a list of them. When one does not answer, the next is tried. Plain http is refused. Environment: GUESTKIT_PVE_URL, else PROXMOX_VE_ENDPOINT.",
         ),
@@ -431,7 +439,7 @@ pub fn config_page() -> String {
     }
     environment(&mut out);
     out.push_str(".SH EXAMPLES\n.EX\n");
-    out.push_str(&esc("default_backend = \"lxc\"\ncache_dir = \"/var/cache/guestkit\"\nstate_dir = \"/var/lib/guestkit\"\n\n# kube-ovn-* containers run on crun, everything else on lxc.\n[[route]]\npattern = \"kube-ovn-*\"\nbackend = \"crun\"\n\n[lxc]\nlxcpath = \"/var/lib/lxc\"\n\n[oci]\nruntime_root = \"/run\"\n\n[proxmox]\nurl = [\"https://pve1:8006\", \"https://pve2:8006\"]\ntoken_command = \"pass show pve/guestkit-token\"\nfingerprint = \"AA:BB:...:FF\"\nnode = \"pve1\""));
+    out.push_str(&esc("default_backend = \"lxc\"\ncache_dir = \"/var/cache/guestkit\"\nstate_dir = \"/var/lib/guestkit\"\n\n# kube-ovn-* containers run on crun, everything else on lxc.\n[[route]]\npattern = \"kube-ovn-*\"\nbackend = \"crun\"\n\n[lxc]\nlxcpath = \"/var/lib/lxc\"\n\n[oci]\nruntime_root = \"/run\"\nspare_roots = true\n\n[proxmox]\nurl = [\"https://pve1:8006\", \"https://pve2:8006\"]\ntoken_command = \"pass show pve/guestkit-token\"\nfingerprint = \"AA:BB:...:FF\"\nnode = \"pve1\""));
     out.push_str("\n.EE\n.SH SEE ALSO\n\\fBguestkit\\fR(7)\n");
     out
 }

@@ -6,7 +6,7 @@ use crate::run::{Ctx, Done, engine_failure};
 pub const SPEC: Command = Command {
     name: "ctr-run",
     about: "create a container and run it",
-    description: "Creates a container and runs it. Without --detach it runs COMMAND (or the image's /sbin/init) in the foreground with this terminal's stdin, stdout and stderr, and exits with the command's own exit code; with --rm the container is deleted afterwards, whatever happened. Its own failures use the container-engine codes: 125 ctr-run failed, 126 the command could not be run, 127 it was not found.\n\nWith --detach it starts the container in the background and prints one result record, as ctr-start does; with --rm as well, the container is deleted when it stops.",
+    description: "Creates a container and runs it. Without --detach it runs COMMAND (or the image's /sbin/init) in the foreground with this terminal's stdin, stdout and stderr, and exits with the command's own exit code; with --rm the container is deleted afterwards, whatever happened. Its own failures use the container-engine codes: 125 ctr-run failed, 126 the command could not be run, 127 it was not found. On crun and runc, the root of a --rm container that changed nothing stays mounted for the next such run; oci.spare_roots = false in the configuration turns that off.\n\nWith --detach it starts the container in the background and prints one result record, as ctr-start does; with --rm as well, the container is deleted when it stops.",
     args: &[name_arg("The new container's name", Complete::Nothing)],
     trailing: Some(Trailing {
         name: "COMMAND",

@@ -108,7 +108,8 @@ fn run_rm(rt: &str) {
         "a spare is named by its image: {spare:?}"
     );
     assert!(
-        is_mountpoint(&spare.join("rootfs")) && !spare.join("config.json").exists(),
+        guestkit::overlay::is_mountpoint(&spare.join("rootfs"))
+            && !spare.join("config.json").exists(),
         "a spare root: {spare:?}"
     );
     assert!(!trash.exists(), "a kept root went to the trash as well");
@@ -180,6 +181,11 @@ fn run_rm(rt: &str) {
     // Every run since took the spare and gave it back: nothing went to the trash.
     assert_eq!(env.spares(), spares, "the spare at the end");
     assert!(!trash.exists(), "the trash at the end");
+    let text = env.run("ctr-run", &[&["-v"][..], &args(&["true"])].concat());
+    assert!(
+        text.contains("took the spare root") && text.contains("/rootfs mounted, as"),
+        "{text}"
+    );
 }
 
 /// Where overlayfs cannot be used (here: a cache path the mount options cannot
@@ -204,27 +210,35 @@ fn crun_run_rm_without_overlay() {
     );
 }
 
-/// The spare root a throwaway run leaves: one per image, given back by each
-/// run that wrote nothing, removed when found unmounted, spares of another
-/// image removed by the next run; two runs at once leave one spare.
+/// The spare root a throwaway run leaves: one per image, taken by the next
+/// run and given back when that changed nothing; removed when found
+/// unmounted or written to; spares of another image removed by the next run;
+/// not kept when the container changed `/` or the host uses the mount; two
+/// runs at once leave one spare; none with oci.spare_roots = false.
 #[test]
 fn crun_spare_roots() {
     require_oci!("crun");
     let env = TestEnv::new();
-    let run = |name: &str| {
-        let text = env.run("ctr-run", &[name, "-b", "crun", "--rm", "-v", "--", "true"]);
+    let run = |name: &str, command: &[&str]| {
+        let args = [&[name, "-b", "crun", "--rm", "-v", "--"][..], command].concat();
+        let text = env.run("ctr-run", &args);
         assert!(text.starts_with("exit_code: 0\n"), "{text}");
         text
     };
-    let text = run("gk-s1");
-    assert!(
-        text.contains("/rootfs mounted, as [TEMP]/state/oci/spare/"),
-        "{text}"
-    );
+    let kept = "/rootfs mounted, as [TEMP]/state/oci/spare/";
+    let text = run("gk-s1", &["true"]);
+    assert!(text.contains(kept), "{text}");
     let spares = env.spares();
     assert_eq!(spares.len(), 1, "{spares:?}");
-    // Unmounted, as after a reboot: removed, not used; a new root is kept.
-    let root = spares[0].join("rootfs");
+    let (root, upper) = (spares[0].join("rootfs"), spares[0].join("upper"));
+    let text = run("gk-s2", &["true"]);
+    assert!(
+        text.contains("took the spare root") && text.contains(kept),
+        "{text}"
+    );
+
+    // Unmounted (as after a reboot), or written to by the host: removed,
+    // not taken; the new root mounted in its place is kept.
     assert!(
         std::process::Command::new("umount")
             .arg(&root)
@@ -232,45 +246,107 @@ fn crun_spare_roots() {
             .unwrap()
             .success()
     );
-    let text = run("gk-s2");
-    assert!(!text.contains("took the spare"), "{text}");
+    let text = run("gk-s3", &["true"]);
+    assert!(
+        !text.contains("took the spare") && text.contains(kept),
+        "{text}"
+    );
     assert_eq!(env.spares(), spares);
-    assert!(is_mountpoint(&root), "the new spare is not mounted");
-    // A spare of another image goes while the runtime starts; this image's is taken.
+    assert!(
+        guestkit::overlay::is_mountpoint(&root),
+        "the new spare is not mounted"
+    );
+    std::fs::write(root.join("gk-host-note"), "").unwrap();
+    let text = run("gk-s4", &["test", "!", "-e", "/gk-host-note"]);
+    assert!(
+        !text.contains("took the spare") && text.contains(kept),
+        "{text}"
+    );
+
+    // A spare of another image goes while the runtime starts.
     let other = env.path().join("state/oci/spare/1.2.busybox-old");
     for d in ["rootfs", "upper", "work"] {
         std::fs::create_dir_all(other.join(d)).unwrap();
     }
-    let text = run("gk-s3");
+    let text = run("gk-s5", &["true"]);
     assert!(
         text.contains("took the spare root")
             && text.contains("removed 1 from [TEMP]/state/oci/spare"),
         "{text}"
     );
     assert_eq!(env.spares(), spares);
-    // Two at once: the first takes the spare, the second mounts its own
-    // root and, ending first, keeps it; the first's then goes to the trash.
-    let mut first = env
+
+    // A container that changed its `/` (the upper layer's own directory, so
+    // the layer stays empty) leaves no spare.
+    let text = run("gk-s6", &["chmod", "700", "/"]);
+    assert!(text.contains("is not kept as a spare"), "{text}");
+    assert!(env.spares().is_empty());
+    run("gk-s7", &["true"]);
+    let mode = std::fs::metadata(&upper).unwrap().permissions();
+    assert_eq!(
+        std::os::unix::fs::PermissionsExt::mode(&mode) & 0o777,
+        0o755
+    );
+
+    // Nor does a root the host still uses (a directory open in it).
+    let busy = env
         .cmd("ctr-run")
-        .args(["gk-s4", "-b", "crun", "--rm", "--", "sleep", "1"])
+        .args(["gk-s8", "-b", "crun", "--rm", "-v", "--", "sleep", "1"])
+        .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    let bundle = env.path().join("state/oci/crun/gk-s4/guestkit.json");
-    for _ in 0..200 {
-        if bundle.exists() {
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(10));
-    }
+    let inside = env.path().join("state/oci/crun/gk-s8/rootfs/etc");
+    wait_until(|| inside.exists());
+    let held = std::fs::File::open(&inside).unwrap();
+    assert!(env.spares().is_empty(), "gk-s8 did not take the spare");
+    let out = busy.wait_with_output().unwrap();
+    let text = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success() && text.contains("is not kept as a spare"),
+        "{text}"
+    );
+    drop(held);
+    assert!(env.spares().is_empty());
+    assert!(!env.path().join("state/oci/crun/gk-s8").exists());
+
+    // Two at once: the first takes the spare, the second mounts its own
+    // root and, ending first, keeps it; the first's then goes to the trash.
+    run("gk-s9", &["true"]);
+    let mut first = env
+        .cmd("ctr-run")
+        .args(["gk-s10", "-b", "crun", "--rm", "--", "sleep", "1"])
+        .spawn()
+        .unwrap();
+    let bundle = env.path().join("state/oci/crun/gk-s10/guestkit.json");
+    wait_until(|| bundle.exists());
     assert!(
         env.spares().is_empty(),
         "the first run did not take the spare"
     );
-    run("gk-s5");
+    run("gk-s11", &["true"]);
     assert!(first.wait().unwrap().success());
     assert_eq!(env.spares(), spares);
     let trash = std::fs::read_dir(env.path().join("state/oci/trash")).unwrap();
     assert_eq!(trash.count(), 1);
+
+    // Turned off: the next run removes the spare and keeps none.
+    env.write_config("[oci]\nspare_roots = false\n");
+    let text = run("gk-s12", &["true"]);
+    assert!(
+        !text.contains("took the spare") && text.contains("removed 1 from [TEMP]/state/oci/spare"),
+        "{text}"
+    );
+    assert!(env.spares().is_empty());
+}
+
+fn wait_until(done: impl Fn() -> bool) {
+    for _ in 0..300 {
+        if done() {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    panic!("waited 3 s in vain");
 }
 
 fn wait_for_log(env: &TestEnv, name: &str, text: &str) {
@@ -408,12 +484,6 @@ fn missing_runtime_is_unavailable() {
 }
 
 /// Whether the running kernel is at least `major.minor`.
-fn is_mountpoint(p: &std::path::Path) -> bool {
-    use std::os::unix::fs::MetadataExt;
-    let dev = |p: &std::path::Path| std::fs::metadata(p).unwrap().dev();
-    dev(p) != dev(p.parent().unwrap())
-}
-
 fn kernel_at_least(major: u32, minor: u32) -> bool {
     let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
     let mut parts = release

@@ -33,11 +33,21 @@ pub struct Oci {
     trash: PathBuf,
     /// Where the roots of throwaway runs wait for the next (see `crate::spare`).
     spares: PathBuf,
-    /// The bundle whose overlay root this process mounted or took, and its
-    /// image's spare key: when it is deleted, its root may become a spare.
-    warm: std::sync::Mutex<Option<(PathBuf, String)>>,
+    /// Whether to keep and take spare roots (oci.spare_roots).
+    use_spares: bool,
+    /// The overlay root this process mounted or took: when its bundle is
+    /// deleted, it may become a spare.
+    own_root: std::sync::Mutex<Option<OwnRoot>>,
     /// The runtime's --root, when configured (else its own default).
     root: Option<PathBuf>,
+}
+
+struct OwnRoot {
+    bundle: PathBuf,
+    /// Its image's spare key.
+    key: String,
+    /// What it was like before its container ran.
+    stamp: crate::spare::Stamp,
 }
 
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -58,7 +68,8 @@ impl Oci {
             bundles: cfg.state_dir().join("oci").join(runtime),
             trash: cfg.state_dir().join("oci").join("trash"),
             spares: cfg.state_dir().join("oci").join("spare"),
-            warm: std::sync::Mutex::new(None),
+            use_spares: cfg.oci.spare_roots.unwrap_or(true),
+            own_root: std::sync::Mutex::new(None),
             root: cfg.oci.runtime_root.as_ref().map(|r| r.join(runtime)),
         }
     }
@@ -430,32 +441,58 @@ impl Oci {
         }
     }
 
+    /// Remembers the overlay root of the new bundle `dir`, and what it is
+    /// like before its container runs, for `keep_spare`.
+    fn own_root(&self, dir: &Path, key: String, out: &Output) {
+        match crate::spare::stamp(dir) {
+            Ok(stamp) => {
+                if let Ok(mut own) = self.own_root.lock() {
+                    *own = Some(OwnRoot {
+                        bundle: dir.to_path_buf(),
+                        key,
+                        stamp,
+                    });
+                }
+            }
+            Err(e) => out.trace(&format!(
+                "{}/rootfs will not be kept as a spare: {}",
+                dir.display(),
+                plain_io(&e)
+            )),
+        }
+    }
+
     /// The spare key of `dir`'s root, when this process made it an overlay.
-    fn warm_key(&self, dir: &Path) -> Option<String> {
-        let warm = self.warm.lock().ok()?;
-        warm.as_ref()
-            .filter(|(d, _)| d == dir)
-            .map(|(_, k)| k.clone())
+    fn own_key(&self, dir: &Path) -> Option<String> {
+        let own = self.own_root.lock().ok()?;
+        own.as_ref()
+            .filter(|o| o.bundle == dir)
+            .map(|o| o.key.clone())
     }
 
     /// Keeps the overlay root of a throwaway container this process made, if
-    /// the container wrote nothing, as a spare for the next (`crate::spare`).
+    /// the container changed nothing, as a spare for the next (`crate::spare`).
     fn keep_spare(&self, dir: &Path, out: &Output) -> bool {
-        let Some(key) = self.warm_key(dir) else {
+        let own = self.own_root.lock().ok().and_then(|mut o| o.take());
+        let Some(own) = own.filter(|o| o.bundle == dir) else {
             return false;
         };
-        if !crate::spare::fit(dir) {
-            return false;
-        }
-        let spare = self.spares.join(&key);
-        match crate::spare::keep(dir, &self.spares, &key) {
-            Ok(()) => {
+        let spare = self.spares.join(&own.key);
+        match crate::spare::keep(dir, &own.stamp, &self.spares, &own.key) {
+            Ok(true) => {
                 out.trace(&format!(
                     "kept {}/rootfs mounted, as {}",
                     dir.display(),
                     spare.display()
                 ));
                 true
+            }
+            Ok(false) => {
+                out.trace(&format!(
+                    "{}/rootfs is not kept as a spare: its container changed it, or it is in use",
+                    dir.display()
+                ));
+                false
             }
             Err(e) => {
                 out.trace(&format!(
@@ -688,7 +725,10 @@ impl Backend for Oci {
             true => image.cached(&cfg.cache_dir(), out).ok().flatten(),
             false => None,
         };
-        let key = lower.as_deref().and_then(|l| crate::spare::key(l).ok());
+        let key = lower
+            .as_deref()
+            .filter(|_| self.use_spares)
+            .and_then(|l| crate::spare::key(l).ok());
         let spare = key
             .as_deref()
             .is_some_and(|k| self.take_spare(k, &dir, out));
@@ -701,8 +741,8 @@ impl Backend for Oci {
                 self.create_in(spec, image, cfg, &dir, overlaid, out)?;
                 Ok(overlaid)
             });
-        if let (Ok(true), Some(key), Ok(mut warm)) = (&made, key, self.warm.lock()) {
-            *warm = Some((dir.clone(), key));
+        if let (Ok(true), Some(key)) = (&made, key) {
+            self.own_root(&dir, key, out);
         }
         if made.is_err() {
             out.trace(&format!("create failed; removing {}", dir.display()));
@@ -861,15 +901,16 @@ impl Backend for Oci {
         let program = self.tool.find()?;
         // With the caller's stdio; TERM and HUP sent to guestkit reach the runtime.
         // The runtime takes milliseconds to start: time to empty the trash,
-        // and to remove spare roots of other images than this run's.
-        let key = self.warm_key(&dir);
+        // and to remove spare roots of other images than this run's (all of
+        // them when spares are turned off).
+        let key = self.own_key(&dir);
         let sweep = || {
             let (n, mut failed) = crate::trash::sweep(&self.trash, crate::trash::MAX_PER_SWEEP);
             if n > 0 {
                 out.trace(&format!("removed {n} from {}", self.trash.display()));
             }
-            if let Some(k) = &key {
-                let (n, f) = crate::spare::evict(&self.spares, k);
+            if key.is_some() || !self.use_spares {
+                let (n, f) = crate::spare::evict(&self.spares, key.as_deref());
                 if n > 0 {
                     out.trace(&format!("removed {n} from {}", self.spares.display()));
                 }
