@@ -5,7 +5,8 @@
 //! (`crate::overlay`). Making it is most of that run's own disk work: three
 //! directories, the mount (in which the kernel makes and probes its work
 //! directories), the runtime's first lookups in a new overlay, and at the end
-//! the unmount: 1.0-1.7 ms on the test machine (docs/benchmarks.md). A run
+//! the unmount: 1.3-1.9 ms of a 9-12 ms run on the test machine, back to
+//! back, and more in lone runs (docs/benchmarks.md). A run
 //! whose container changed nothing leaves a root that is exactly the image
 //! again. Its bundle, overlay still mounted and emptied of its files, is
 //! renamed to `<spares>/<key>` (`keep`), and the next throwaway container of
