@@ -222,9 +222,15 @@ pub fn claim_dir(dir: &Path) -> Result<()> {
     match std::fs::create_dir(dir) {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            // A throwaway container's root may still be mounted there: rm -r
+            // alone would go into it.
+            let root = dir.join("rootfs");
+            let remove = match crate::overlay::is_mountpoint(&root) {
+                true => format!("umount {} && rm -r {}", root.display(), dir.display()),
+                false => format!("rm -r {}", dir.display()),
+            };
             Err(Error::conflict(format!("{} already exists", dir.display())).with_hint(format!(
-                "if ctr-list does not show it, it is left from a create that was killed: remove it with rm -r {}",
-                dir.display()
+                "if ctr-list does not show it, it is left from a create that was killed: remove it with {remove}"
             )))
         }
         Err(e) => Err(Error::io("cannot create", dir, e)),

@@ -41,11 +41,16 @@ pub fn key(lower: &Path) -> Result<String> {
 /// leaves the layer empty.
 #[derive(Debug, PartialEq)]
 pub struct Stamp {
+    /// The overlay's device: the mount this process made or took.
     root_dev: u64,
-    /// Inode, mode, owner, group, and times to the nanosecond.
-    upper: [i64; 8],
+    upper_ino: u64,
+    upper_mode: u32,
+    upper_owner: (u32, u32),
+    /// Modification and change times to the nanosecond. The change time
+    /// also moves when an extended attribute's value does.
+    upper_times: [i64; 4],
     /// The names of its extended attributes (ACLs among them).
-    xattrs: Vec<u8>,
+    upper_xattrs: Vec<u8>,
 }
 
 pub fn stamp(bundle: &Path) -> Result<Stamp> {
@@ -53,88 +58,117 @@ pub fn stamp(bundle: &Path) -> Result<Stamp> {
     let u = std::fs::symlink_metadata(&upper)?;
     Ok(Stamp {
         root_dev: std::fs::metadata(bundle.join("rootfs"))?.dev(),
-        upper: [
-            u.ino() as i64,
-            u.mode().into(),
-            u.uid().into(),
-            u.gid().into(),
-            u.mtime(),
-            u.mtime_nsec(),
-            u.ctime(),
-            u.ctime_nsec(),
-        ],
-        xattrs: xattr_names(&upper)?,
+        upper_ino: u.ino(),
+        upper_mode: u.mode(),
+        upper_owner: (u.uid(), u.gid()),
+        upper_times: [u.mtime(), u.mtime_nsec(), u.ctime(), u.ctime_nsec()],
+        upper_xattrs: xattr_names(&upper)?,
     })
 }
 
 /// Makes the new bundle `bundle` the spare of key `key`, if there is one fit
 /// to use: true when it did, and `bundle` then holds the mounted root
-/// (rootfs/, upper/, work/) and nothing else. A spare that is not fit is
-/// removed where it is. An error (`bundle` exists, say) moves nothing.
+/// (rootfs/, upper/, work/). The spare is claimed first, renamed to
+/// `bundle`, and checked after, so that no other process can unmount or
+/// remove it in between; one found unfit is removed, and only if that fails
+/// is something left at `bundle` (an error then). An error before the claim
+/// (`bundle` exists, say) moves nothing.
 pub fn take(spares: &Path, key: &str, bundle: &Path) -> Result<bool> {
     match own_dir(spares) {
         Err(e) if e.kind() == ErrorKind::NotFound => return Ok(false),
         r => r?,
     }
     let spare = spares.join(key);
-    match fit(&spare) {
-        Ok(true) => {}
-        Err(e) if e.kind() == ErrorKind::NotFound => return Ok(false),
-        Ok(false) => {
-            remove(&spare)?;
-            return Ok(false);
+    match rename_noreplace(&spare, bundle) {
+        Ok(()) => {}
+        Err(e) if e.kind() == ErrorKind::NotFound => {
+            return match bundle.parent() {
+                // The runtime's directory of bundles is not there yet.
+                Some(parent) if spare.exists() && !parent.exists() => {
+                    std::fs::create_dir_all(parent)?;
+                    take(spares, key, bundle)
+                }
+                // Another run took it first.
+                _ => Ok(false),
+            };
         }
         Err(e) => return Err(e),
     }
-    match rename_noreplace(&spare, bundle) {
-        // The runtime's directory of bundles may not be there yet.
-        Err(e) if e.kind() == ErrorKind::NotFound => match bundle.parent() {
-            Some(parent) if !parent.exists() => {
-                std::fs::create_dir_all(parent)?;
-                take(spares, key, bundle)
-            }
-            // Another run took it first.
-            _ => Ok(false),
-        },
-        r => r.map(|()| true),
+    if fit(bundle) {
+        return Ok(true);
     }
+    remove(bundle)?;
+    Ok(false)
 }
 
-/// Whether a spare's root is an overlay mounted here whose upper layer is
-/// empty: exactly the image it was made of.
-fn fit(spare: &Path) -> Result<bool> {
-    let root = spare.join("rootfs");
-    Ok(on_overlay(&root)? && crate::overlay::is_mountpoint(&root) && empty(&spare.join("upper")))
+/// Whether a taken spare's root is an overlay mounted here whose upper
+/// layer is empty and its directory as it was when the spare was kept:
+/// exactly the image it was made of. Not so when it was not mounted after a
+/// reboot, say, or was changed by the host while it waited.
+fn fit(bundle: &Path) -> bool {
+    let root = bundle.join("rootfs");
+    let mut kept = [0u8; 128];
+    let kept = get_xattr(bundle, KEPT, &mut kept);
+    on_overlay(&root).unwrap_or(false)
+        && crate::overlay::is_mountpoint(&root)
+        && kept.is_some_and(|k| upper_id(bundle).is_ok_and(|id| id.as_bytes() == k))
+        && empty(&bundle.join("upper"))
+}
+
+/// The extended attribute in which a spare keeps `upper_id` as it was kept:
+/// trusted.*, which only root can see or set (and only root mounts overlays).
+const KEPT: &str = "trusted.guestkit.upper";
+
+/// Inode, mode, owner, group and change time of a bundle's upper directory:
+/// anything done to that directory (a chmod, an ACL, an entry made or
+/// removed) changes one of them.
+fn upper_id(bundle: &Path) -> Result<String> {
+    let u = std::fs::symlink_metadata(bundle.join("upper"))?;
+    Ok(format!(
+        "{}.{:o}.{}.{}.{}.{}",
+        u.ino(),
+        u.mode(),
+        u.uid(),
+        u.gid(),
+        u.ctime(),
+        u.ctime_nsec()
+    ))
 }
 
 /// Keeps `bundle` as the spare of key `key` if its container changed nothing
 /// since `stamp`, which is when the root must still be the same mount with
 /// its upper layer untouched and empty, and no process of the host's may be
-/// using the mount (it could write there later). Then removes the bundle's
-/// files, renames it into `spares` and returns true. Fails when the key has a
-/// spare already: `bundle` may then have lost its files, nothing else.
+/// using the mount (it could write there later). Then renames it into
+/// `spares`, removes its files (config.json holds the container's
+/// environment) and returns true. Fails when the key has a spare already.
 pub fn keep(bundle: &Path, stamp: &Stamp, spares: &Path, key: &str) -> Result<bool> {
     let unchanged = self::stamp(bundle).is_ok_and(|s| s == *stamp);
     if !(unchanged && empty(&bundle.join("upper")) && idle(&bundle.join("rootfs"))) {
         return Ok(false);
     }
     private_dir(spares)?;
-    for e in std::fs::read_dir(bundle)? {
-        let e = e?;
+    set_xattr(bundle, KEPT, upper_id(bundle)?.as_bytes())?;
+    let spare = spares.join(key);
+    rename_noreplace(bundle, &spare)?;
+    // Its files go after the rename: interrupted, this leaves a spare (whose
+    // files the next run overwrites), not a bundle at the container's name
+    // that ctr-list cannot show. A file gone already went with a run that
+    // took the spare meanwhile; a directory here is not ours to lose.
+    for e in std::fs::read_dir(&spare).into_iter().flatten().flatten() {
         if !matches!(e.file_name().as_bytes(), b"rootfs" | b"upper" | b"work") {
-            // A directory here is not ours to lose: remove_file refuses it.
-            std::fs::remove_file(e.path())?;
+            let _ = std::fs::remove_file(e.path());
         }
     }
-    rename_noreplace(bundle, &spares.join(key))?;
     Ok(true)
 }
 
 /// Removes the spares of keys other than `keep` (all of them without one).
 /// Returns how many went and, as messages, what could not be removed.
 pub fn evict(spares: &Path, keep: Option<&str>) -> (usize, Vec<String>) {
-    if own_dir(spares).is_err() {
-        return (0, Vec::new());
+    match own_dir(spares) {
+        Ok(()) => {}
+        Err(e) if e.kind() == ErrorKind::NotFound => return (0, Vec::new()),
+        Err(e) => return (0, vec![format!("{}: {e}; left alone", spares.display())]),
     }
     let Ok(entries) = std::fs::read_dir(spares) else {
         return (0, Vec::new());
@@ -192,6 +226,34 @@ fn on_overlay(p: &Path) -> Result<bool> {
     // The two types differ from one C library to another.
     #[allow(clippy::unnecessary_cast)]
     Ok(st.f_type as u64 == libc::OVERLAYFS_SUPER_MAGIC as u64)
+}
+
+fn set_xattr(p: &Path, name: &str, value: &[u8]) -> Result<()> {
+    let (c, n) = (cstr(p)?, std::ffi::CString::new(name)?);
+    // SAFETY: valid NUL-terminated path and name, and a value of the length given.
+    let rc = unsafe {
+        libc::lsetxattr(
+            c.as_ptr(),
+            n.as_ptr(),
+            value.as_ptr().cast(),
+            value.len(),
+            0,
+        )
+    };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(Error::last_os_error())
+    }
+}
+
+/// The value of an extended attribute, when it is there and fits `buf`.
+fn get_xattr<'a>(p: &Path, name: &str, buf: &'a mut [u8]) -> Option<&'a [u8]> {
+    let (c, n) = (cstr(p).ok()?, std::ffi::CString::new(name).ok()?);
+    // SAFETY: valid NUL-terminated path and name, and a buffer of the length given.
+    let len =
+        unsafe { libc::lgetxattr(c.as_ptr(), n.as_ptr(), buf.as_mut_ptr().cast(), buf.len()) };
+    usize::try_from(len).ok().map(|len| &buf[..len])
 }
 
 fn xattr_names(p: &Path) -> Result<Vec<u8>> {

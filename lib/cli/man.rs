@@ -392,7 +392,7 @@ pub fn config_page() -> String {
         ),
         (
             "[oci] spare_roots",
-            "false stops ctr-run --rm on crun and runc from keeping the root of a run whose container changed nothing mounted for the next run of the same image (state_dir/oci/spare; see FILES in guestkit(7)), and has the next such run remove those there are. A kept root saves each later run its overlay mount and unmount, 1.3-3.6 ms on the machine the benchmarks ran on. Default: true.",
+            "false stops ctr-run --rm on crun and runc from keeping the root of a run whose container changed nothing mounted for the next run of the same image (state_dir/oci/spare; see FILES in guestkit(7)), and has the next foreground ctr-run on crun or runc remove those there are. A kept root saves each later run its overlay mount and unmount, 1.3-3.6 ms on the machine the benchmarks ran on. Default: true.",
         ),
         (
             "[proxmox] url",

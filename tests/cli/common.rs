@@ -92,14 +92,23 @@ macro_rules! require_lxc {
 }
 
 impl Drop for TestEnv {
-    /// Spare roots stay mounted after `ctr-run --rm`; unmounted here, the
-    /// temp directory's removal does not reach into the image through them.
+    /// Spare roots stay mounted after `ctr-run --rm` (and a failed test may
+    /// leave a bundle's): unmounted here, the temp directory's removal does
+    /// not reach into the image through them.
     fn drop(&mut self) {
         use std::os::unix::ffi::OsStrExt;
-        for spare in self.spares() {
-            let root = std::ffi::CString::new(spare.join("rootfs").as_os_str().as_bytes()).unwrap();
-            // SAFETY: a valid NUL-terminated path.
-            unsafe { libc::umount2(root.as_ptr(), libc::MNT_DETACH) };
+        let oci = self.path().join("state/oci");
+        for kind in std::fs::read_dir(oci).into_iter().flatten().flatten() {
+            for bundle in std::fs::read_dir(kind.path())
+                .into_iter()
+                .flatten()
+                .flatten()
+            {
+                let root = bundle.path().join("rootfs");
+                let root = std::ffi::CString::new(root.as_os_str().as_bytes()).unwrap();
+                // SAFETY: a valid NUL-terminated path.
+                unsafe { libc::umount2(root.as_ptr(), libc::MNT_DETACH) };
+            }
         }
     }
 }

@@ -262,6 +262,22 @@ fn crun_spare_roots() {
         !text.contains("took the spare") && text.contains(kept),
         "{text}"
     );
+    // Its `/` changed by the host while it waited: the layer stays empty.
+    let mode_of = |p: &std::path::Path| {
+        std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(p).unwrap().permissions())
+    };
+    let mode = mode_of(&upper);
+    std::fs::set_permissions(
+        &root,
+        std::os::unix::fs::PermissionsExt::from_mode(mode_of(&root) ^ 0o077),
+    )
+    .unwrap();
+    let text = run("gk-s4b", &["true"]);
+    assert!(
+        !text.contains("took the spare") && text.contains(kept),
+        "{text}"
+    );
+    assert_eq!(mode_of(&upper), mode, "the changed root was kept");
 
     // A spare of another image goes while the runtime starts.
     let other = env.path().join("state/oci/spare/1.2.busybox-old");
@@ -282,23 +298,32 @@ fn crun_spare_roots() {
     assert!(text.contains("is not kept as a spare"), "{text}");
     assert!(env.spares().is_empty());
     run("gk-s7", &["true"]);
-    let mode = std::fs::metadata(&upper).unwrap().permissions();
-    assert_eq!(
-        std::os::unix::fs::PermissionsExt::mode(&mode) & 0o777,
-        0o755
-    );
+    assert_eq!(mode_of(&upper), mode, "the changed root was kept");
 
-    // Nor does a root the host still uses (a directory open in it).
-    let busy = env
-        .cmd("ctr-run")
-        .args(["gk-s8", "-b", "crun", "--rm", "-v", "--", "sleep", "1"])
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let inside = env.path().join("state/oci/crun/gk-s8/rootfs/etc");
-    wait_until(|| inside.exists());
-    let held = std::fs::File::open(&inside).unwrap();
+    // Nor does a root the host still uses (a directory open in it). Each
+    // such run below lasts until the test closes its stdin.
+    let held_run = |name: &str| {
+        let mut child = env
+            .cmd("ctr-run")
+            .args([name, "-b", "crun", "--rm", "-v", "--", "cat"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stdin = child.stdin.take().unwrap();
+        let sidecar = env
+            .path()
+            .join("state/oci/crun")
+            .join(name)
+            .join("guestkit.json");
+        wait_until(|| sidecar.exists());
+        (child, stdin)
+    };
+    let (busy, stdin) = held_run("gk-s8");
+    let held = std::fs::File::open(env.path().join("state/oci/crun/gk-s8/rootfs/etc")).unwrap();
     assert!(env.spares().is_empty(), "gk-s8 did not take the spare");
+    drop(stdin);
     let out = busy.wait_with_output().unwrap();
     let text = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -312,26 +337,45 @@ fn crun_spare_roots() {
     // Two at once: the first takes the spare, the second mounts its own
     // root and, ending first, keeps it; the first's then goes to the trash.
     run("gk-s9", &["true"]);
-    let mut first = env
-        .cmd("ctr-run")
-        .args(["gk-s10", "-b", "crun", "--rm", "--", "sleep", "1"])
-        .spawn()
-        .unwrap();
-    let bundle = env.path().join("state/oci/crun/gk-s10/guestkit.json");
-    wait_until(|| bundle.exists());
+    let (first, stdin) = held_run("gk-s10");
     assert!(
         env.spares().is_empty(),
         "the first run did not take the spare"
     );
     run("gk-s11", &["true"]);
-    assert!(first.wait().unwrap().success());
+    drop(stdin);
+    assert!(first.wait_with_output().unwrap().status.success());
     assert_eq!(env.spares(), spares);
     let trash = std::fs::read_dir(env.path().join("state/oci/trash")).unwrap();
     assert_eq!(trash.count(), 1);
 
+    // A run killed after taking the spare leaves its bundle without
+    // guestkit.json, unlisted, with the root mounted: the error says how to
+    // remove it without going into the mount.
+    let left = env.path().join("state/oci/crun/gk-killed");
+    std::fs::rename(&spares[0], &left).unwrap();
+    let text = env.run(
+        "ctr-run",
+        &["gk-killed", "-b", "crun", "--rm", "--", "true"],
+    );
+    assert!(
+        text.starts_with("exit_code: 125\n")
+            && text.contains("remove it with umount [TEMP]/state/oci/crun/gk-killed/rootfs && rm -r [TEMP]/state/oci/crun/gk-killed"),
+        "{text}"
+    );
+    assert!(
+        std::process::Command::new("umount")
+            .arg(left.join("rootfs"))
+            .status()
+            .unwrap()
+            .success()
+    );
+    std::fs::remove_dir_all(&left).unwrap();
+    run("gk-s12", &["true"]);
+
     // Turned off: the next run removes the spare and keeps none.
     env.write_config("[oci]\nspare_roots = false\n");
-    let text = run("gk-s12", &["true"]);
+    let text = run("gk-s13", &["true"]);
     assert!(
         !text.contains("took the spare") && text.contains("removed 1 from [TEMP]/state/oci/spare"),
         "{text}"

@@ -371,7 +371,13 @@ impl Oci {
     /// Makes the root of the new bundle `dir`: already in place when it is a
     /// `spare` taken, else an empty rootfs/, with `lower` mounted on it when
     /// given. Whether the root is an overlay.
-    fn root(&self, dir: &Path, spare: bool, lower: Option<&Path>, out: &Output) -> Result<bool> {
+    fn make_root(
+        &self,
+        dir: &Path,
+        spare: bool,
+        lower: Option<&Path>,
+        out: &Output,
+    ) -> Result<bool> {
         if spare {
             return Ok(true);
         }
@@ -443,7 +449,7 @@ impl Oci {
 
     /// Remembers the overlay root of the new bundle `dir`, and what it is
     /// like before its container runs, for `keep_spare`.
-    fn own_root(&self, dir: &Path, key: String, out: &Output) {
+    fn remember_root(&self, dir: &Path, key: String, out: &Output) {
         match crate::spare::stamp(dir) {
             Ok(stamp) => {
                 if let Ok(mut own) = self.own_root.lock() {
@@ -736,13 +742,13 @@ impl Backend for Oci {
             crate::image::claim_dir(&dir)?;
         }
         let made = self
-            .root(&dir, spare, lower.as_deref(), out)
+            .make_root(&dir, spare, lower.as_deref(), out)
             .and_then(|overlaid| {
                 self.create_in(spec, image, cfg, &dir, overlaid, out)?;
                 Ok(overlaid)
             });
         if let (Ok(true), Some(key)) = (&made, key) {
-            self.own_root(&dir, key, out);
+            self.remember_root(&dir, key, out);
         }
         if made.is_err() {
             out.trace(&format!("create failed; removing {}", dir.display()));
