@@ -5,7 +5,7 @@
 
 pub mod parse;
 
-use super::{Backend, CreateSpec, ExecSpec, Listing};
+use super::{Backend, CreateSpec, ExecSpec, Lister, Listing};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::image::Image;
@@ -315,7 +315,7 @@ impl Lxc {
     }
 }
 
-impl Backend for Lxc {
+impl Lister for Lxc {
     fn name(&self) -> &'static str {
         "lxc"
     }
@@ -343,7 +343,9 @@ impl Backend for Lxc {
                 .collect())
         }))
     }
+}
 
+impl Backend for Lxc {
     fn names(&self) -> Result<Vec<String>> {
         let entries = match std::fs::read_dir(&self.path) {
             Ok(e) => e,

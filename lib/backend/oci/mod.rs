@@ -6,7 +6,7 @@
 
 pub mod parse;
 
-use super::{Backend, CreateSpec, ExecSpec, Listing};
+use super::{Backend, CreateSpec, ExecSpec, Lister, Listing};
 use crate::config::Config;
 use crate::error::{Error, Result, plain_io};
 use crate::image::Image;
@@ -607,7 +607,7 @@ fn runtime_message(text: &str) -> String {
     line.trim_start_matches("crun: ").to_string()
 }
 
-impl Backend for Oci {
+impl Lister for Oci {
     fn name(&self) -> &'static str {
         self.runtime
     }
@@ -637,7 +637,9 @@ impl Backend for Oci {
         )?;
         Ok(Box::new(move || self.list_finish(running, out)))
     }
+}
 
+impl Backend for Oci {
     fn names(&self) -> Result<Vec<String>> {
         let mut names = self.bundle_names();
         if let Ok(entries) = std::fs::read_dir(self.root_dir()) {
