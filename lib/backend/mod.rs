@@ -1,4 +1,4 @@
-//! Container backends: one trait, a registry, and the lookups every tool shares
+//! Container backends: their traits (`Lister`, `Backend`), a registry, and the lookups every tool shares
 //! (which backend holds a container, where a new one goes).
 
 pub mod lxc;
@@ -51,8 +51,8 @@ pub type Listing<'a> = Box<dyn FnOnce() -> Result<Vec<Container>> + 'a>;
 
 /// What listing takes of a backend. ctr-list holds its backends as this
 /// alone, so that its binary carries none of their other operations (making
-/// bundles with oci-spec, and the regex library that brings): half its
-/// relocations, and a tenth of a millisecond of every start
+/// bundles with oci-spec, and the regex library that brings): nearly three
+/// quarters of its start-up relocations, and 0.2 ms of every start
 /// (docs/benchmarks.md).
 pub trait Lister: Send + Sync {
     fn name(&self) -> &'static str;
@@ -64,11 +64,9 @@ pub trait Lister: Send + Sync {
     fn list_start<'a>(&'a self, out: &'a Output) -> Result<Listing<'a>>;
 }
 
+/// Everything else a backend does: the tools that create containers or act
+/// on them hold this.
 pub trait Backend: Lister {
-    /// Every container, in one call to the backend.
-    fn list(&self, out: &Output) -> Result<Vec<Container>> {
-        self.list_start(out)?()
-    }
     /// The names of all containers, as cheaply as the backend allows.
     fn names(&self) -> Result<Vec<String>>;
     fn exists(&self, name: &str) -> bool;
@@ -101,16 +99,18 @@ pub const NAMES: &[&str] = &["lxc", "crun", "runc"];
 
 /// A backend by name, whether or not its tools are installed.
 pub fn by_name(cfg: &Config, name: &str) -> Result<Box<dyn Backend>> {
-    made(cfg, name, |b| Box::new(b), |b| Box::new(b))
+    by_name_as(cfg, name, |b| Box::new(b), |b| Box::new(b))
 }
 
 /// The same, held only for listing (see `Lister`).
 fn lister_by_name(cfg: &Config, name: &str) -> Result<Box<dyn Lister>> {
-    made(cfg, name, |b| Box::new(b), |b| Box::new(b))
+    by_name_as(cfg, name, |b| Box::new(b), |b| Box::new(b))
 }
 
-/// The backend `name`, boxed as `T` by `lxc` or `oci`.
-fn made<T: ?Sized>(
+/// The backend `name`, boxed as `T` by `lxc` or `oci`. Generic so that
+/// `lister_by_name` makes only `Lister` vtables: upcasting what `by_name`
+/// makes would link every `Backend` method into ctr-list again.
+fn by_name_as<T: ?Sized>(
     cfg: &Config,
     name: &str,
     lxc: fn(lxc::Lxc) -> Box<T>,
