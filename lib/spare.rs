@@ -6,12 +6,12 @@
 //! directories, the mount (in which the kernel makes and probes its work
 //! directories), the runtime's first lookups in a new overlay, and at the end
 //! the unmount: 1.3-1.9 ms of a 9-12 ms run on the test machine, back to
-//! back, and more in lone runs (docs/benchmarks.md). A run
-//! whose container changed nothing leaves a root that is exactly the image
-//! again. Its bundle, overlay still mounted and emptied of its files, is
-//! renamed to `<spares>/<key>` (`keep`), and the next throwaway container of
-//! that image takes it by renaming it to its own bundle's name (`take`):
-//! nothing is made, mounted or looked up afresh.
+//! back, and more in lone runs (docs/benchmarks.md). A run whose container
+//! changed nothing leaves a root that is exactly the image again. Its
+//! bundle, overlay still mounted, is renamed to `<spares>/<key>` and emptied
+//! of its files (`keep`), and the next throwaway container of that image
+//! takes it by renaming it to its own bundle's name (`take`): nothing is
+//! made, mounted or looked up afresh.
 //!
 //! A key names the image directory by device, inode and name. While a
 //! spare's mount holds that directory its inode cannot be reused, so a spare
