@@ -22,6 +22,7 @@ pub mod run;
 mod scratch;
 pub mod signals;
 pub mod spare;
+pub mod sys;
 pub mod targets;
 pub mod trash;
 pub mod units;

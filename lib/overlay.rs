@@ -1,14 +1,10 @@
 //! Overlay mounts: a container root made of a shared read-only image and a
 //! small writable layer, so a throwaway container needs no copy of its image.
 
+use crate::sys::{check, cstr};
 use std::ffi::CString;
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
-
-fn cstr(p: &Path) -> std::io::Result<CString> {
-    CString::new(p.as_os_str().as_bytes())
-        .map_err(|_| std::io::Error::from(std::io::ErrorKind::InvalidInput))
-}
 
 /// Mounts `lower` (read-only) under `upper` (writes) at `target`, volatile
 /// where the kernel knows that (5.10 on): the writes of a throwaway container
@@ -55,7 +51,7 @@ fn mount_with(opts: &str, target: &Path) -> std::io::Result<()> {
     );
     let data = CString::new(opts)?;
     // SAFETY: every pointer is a valid NUL-terminated string that outlives the call.
-    let rc = unsafe {
+    check(unsafe {
         libc::mount(
             src.as_ptr(),
             tgt.as_ptr(),
@@ -63,12 +59,7 @@ fn mount_with(opts: &str, target: &Path) -> std::io::Result<()> {
             0,
             data.as_ptr().cast(),
         )
-    };
-    if rc == 0 {
-        Ok(())
-    } else {
-        Err(std::io::Error::last_os_error())
-    }
+    })
 }
 
 /// Unmounts whatever is mounted at `target`; nothing mounted is fine. A mount
@@ -79,13 +70,8 @@ pub fn unmount(target: &Path) -> std::io::Result<bool> {
         return Ok(false);
     }
     let tgt = cstr(target)?;
-    let umount = |flags| {
-        // SAFETY: a valid NUL-terminated path.
-        match unsafe { libc::umount2(tgt.as_ptr(), flags) } {
-            0 => Ok(()),
-            _ => Err(std::io::Error::last_os_error()),
-        }
-    };
+    // SAFETY: a valid NUL-terminated path.
+    let umount = |flags| check(unsafe { libc::umount2(tgt.as_ptr(), flags) });
     match umount(0) {
         Err(e) if e.raw_os_error() == Some(libc::EBUSY) => umount(libc::MNT_DETACH).map(|()| true),
         r => r.map(|()| false),
@@ -99,4 +85,10 @@ pub fn is_mountpoint(p: &Path) -> bool {
         (Ok(a), Some(Ok(b))) => a.dev() != b.dev(),
         _ => false,
     }
+}
+
+/// Whether `dir` is a directory with nothing in it (an overlay's upper layer
+/// that took no write, a mount point with nothing mounted).
+pub fn empty_dir(dir: &Path) -> bool {
+    std::fs::read_dir(dir).is_ok_and(|mut e| e.next().is_none())
 }

@@ -22,7 +22,9 @@
 //!
 //! Spares live in a directory of the user's own (`crate::owned`).
 
+use crate::overlay::empty_dir;
 use crate::owned::{numbered, own_dir, private_dir};
+use crate::sys::{check, cstr};
 use std::io::{Error, ErrorKind, Result};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::MetadataExt;
@@ -112,7 +114,7 @@ fn fit(bundle: &Path) -> bool {
     on_overlay(&root).unwrap_or(false)
         && crate::overlay::is_mountpoint(&root)
         && kept.is_some_and(|k| upper_id(bundle).is_ok_and(|id| id.as_bytes() == k))
-        && empty(&bundle.join("upper"))
+        && empty_dir(&bundle.join("upper"))
 }
 
 /// The extended attribute in which a spare keeps `upper_id` as it was kept:
@@ -143,7 +145,7 @@ fn upper_id(bundle: &Path) -> Result<String> {
 /// environment) and returns true. Fails when the key has a spare already.
 pub fn keep(bundle: &Path, stamp: &Stamp, spares: &Path, key: &str) -> Result<bool> {
     let unchanged = self::stamp(bundle).is_ok_and(|s| s == *stamp);
-    if !(unchanged && empty(&bundle.join("upper")) && idle(&bundle.join("rootfs"))) {
+    if !(unchanged && empty_dir(&bundle.join("upper")) && idle(&bundle.join("rootfs"))) {
         return Ok(false);
     }
     private_dir(spares)?;
@@ -196,10 +198,6 @@ fn remove(bundle: &Path) -> Result<()> {
     }
 }
 
-fn empty(dir: &Path) -> bool {
-    std::fs::read_dir(dir).is_ok_and(|mut e| e.next().is_none())
-}
-
 /// Whether nothing uses the mount at `root`: no open file, no working
 /// directory, no mount on it. umount2's MNT_EXPIRE answers that without
 /// unmounting: EBUSY when in use, else EAGAIN, marking the mount "expired"
@@ -210,8 +208,8 @@ fn idle(root: &Path) -> bool {
         return false;
     };
     // SAFETY: a valid NUL-terminated path.
-    let rc = unsafe { libc::umount2(p.as_ptr(), libc::MNT_EXPIRE) };
-    rc != 0 && Error::last_os_error().raw_os_error() == Some(libc::EAGAIN)
+    check(unsafe { libc::umount2(p.as_ptr(), libc::MNT_EXPIRE) })
+        .is_err_and(|e| e.raw_os_error() == Some(libc::EAGAIN))
 }
 
 /// Whether `p` is on an overlay filesystem.
@@ -220,9 +218,7 @@ fn on_overlay(p: &Path) -> Result<bool> {
     // SAFETY: a zeroed statfs is a valid value for the kernel to fill.
     let mut st: libc::statfs = unsafe { std::mem::zeroed() };
     // SAFETY: a valid path and a statfs the call fills.
-    if unsafe { libc::statfs(c.as_ptr(), &mut st) } != 0 {
-        return Err(Error::last_os_error());
-    }
+    check(unsafe { libc::statfs(c.as_ptr(), &mut st) })?;
     // The two types differ from one C library to another.
     #[allow(clippy::unnecessary_cast)]
     Ok(st.f_type as u64 == libc::OVERLAYFS_SUPER_MAGIC as u64)
@@ -231,7 +227,7 @@ fn on_overlay(p: &Path) -> Result<bool> {
 fn set_xattr(p: &Path, name: &str, value: &[u8]) -> Result<()> {
     let (c, n) = (cstr(p)?, std::ffi::CString::new(name)?);
     // SAFETY: valid NUL-terminated path and name, and a value of the length given.
-    let rc = unsafe {
+    check(unsafe {
         libc::lsetxattr(
             c.as_ptr(),
             n.as_ptr(),
@@ -239,12 +235,7 @@ fn set_xattr(p: &Path, name: &str, value: &[u8]) -> Result<()> {
             value.len(),
             0,
         )
-    };
-    if rc == 0 {
-        Ok(())
-    } else {
-        Err(Error::last_os_error())
-    }
+    })
 }
 
 /// The value of an extended attribute, when it is there and fits `buf`.
@@ -273,7 +264,7 @@ fn xattr_names(p: &Path) -> Result<Vec<u8>> {
 fn rename_noreplace(from: &Path, to: &Path) -> Result<()> {
     let (from, to) = (cstr(from)?, cstr(to)?);
     // SAFETY: two valid NUL-terminated paths that outlive the call.
-    let rc = unsafe {
+    check(unsafe {
         libc::renameat2(
             libc::AT_FDCWD,
             from.as_ptr(),
@@ -281,17 +272,7 @@ fn rename_noreplace(from: &Path, to: &Path) -> Result<()> {
             to.as_ptr(),
             libc::RENAME_NOREPLACE,
         )
-    };
-    if rc == 0 {
-        Ok(())
-    } else {
-        Err(Error::last_os_error())
-    }
-}
-
-fn cstr(p: &Path) -> Result<std::ffi::CString> {
-    std::ffi::CString::new(p.as_os_str().as_bytes())
-        .map_err(|_| Error::from(ErrorKind::InvalidInput))
+    })
 }
 
 #[cfg(test)]

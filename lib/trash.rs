@@ -9,7 +9,7 @@
 //! name is free, nothing lists it), and the next foreground `ctr-run` on an
 //! OCI backend removes up to `MAX_PER_SWEEP` entries after starting its
 //! runtime and before waiting for it. Only a bundle whose root and upper layer
-//! are empty goes there (`Oci::delete`), so an entry is empty directories and
+//! are empty goes there (`Oci::discard`), so an entry is empty directories and
 //! small files.
 //!
 //! Bundles go only into, and a sweep removes only from, a trash that is a real

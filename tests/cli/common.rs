@@ -96,7 +96,6 @@ impl Drop for TestEnv {
     /// leave a bundle's): unmounted here, the temp directory's removal does
     /// not reach into the image through them.
     fn drop(&mut self) {
-        use std::os::unix::ffi::OsStrExt;
         let oci = self.path().join("state/oci");
         for kind in std::fs::read_dir(oci).into_iter().flatten().flatten() {
             for bundle in std::fs::read_dir(kind.path())
@@ -104,10 +103,7 @@ impl Drop for TestEnv {
                 .flatten()
                 .flatten()
             {
-                let root = bundle.path().join("rootfs");
-                let root = std::ffi::CString::new(root.as_os_str().as_bytes()).unwrap();
-                // SAFETY: a valid NUL-terminated path.
-                unsafe { libc::umount2(root.as_ptr(), libc::MNT_DETACH) };
+                let _ = guestkit::overlay::unmount(&bundle.path().join("rootfs"));
             }
         }
     }

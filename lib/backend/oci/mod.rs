@@ -523,7 +523,7 @@ impl Oci {
         let root = dir.join("rootfs");
         let lazily =
             crate::overlay::unmount(&root).map_err(|e| Error::io("cannot unmount", &root, e))?;
-        let empty = |d: &Path| std::fs::read_dir(d).is_ok_and(|mut e| e.next().is_none());
+        let empty = crate::overlay::empty_dir;
         if !lazily && empty(&dir.join("upper")) && empty(&root) {
             match crate::trash::put(dir, &self.trash) {
                 Ok(entry) => {
