@@ -1,2 +1,2 @@
 #![no_main]
-guestkit::tool!(ctr_delete);
+guestkit::tool!(ctr::delete);

@@ -1,2 +1,2 @@
 #![no_main]
-guestkit::tool!(ctr_kill);
+guestkit::tool!(ctr::kill);

@@ -1,2 +1,2 @@
 #![no_main]
-guestkit::tool!(ctr_list);
+guestkit::tool!(ctr::list);

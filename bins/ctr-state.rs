@@ -1,2 +1,2 @@
 #![no_main]
-guestkit::tool!(ctr_state);
+guestkit::tool!(ctr::state);

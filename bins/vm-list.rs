@@ -1,2 +1,2 @@
 #![no_main]
-guestkit::tool!(vm_list);
+guestkit::tool!(vm::list);

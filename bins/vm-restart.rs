@@ -1,2 +1,2 @@
 #![no_main]
-guestkit::tool!(vm_restart);
+guestkit::tool!(vm::restart);

@@ -1,2 +1,2 @@
 #![no_main]
-guestkit::tool!(vm_start);
+guestkit::tool!(vm::start);

@@ -1,2 +1,2 @@
 #![no_main]
-guestkit::tool!(vm_stop);
+guestkit::tool!(vm::stop);

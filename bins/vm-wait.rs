@@ -1,2 +1,2 @@
 #![no_main]
-guestkit::tool!(vm_wait);
+guestkit::tool!(vm::wait);

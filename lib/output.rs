@@ -301,7 +301,7 @@ fn cell(v: &Value, field: &str) -> String {
         // Sizes read better as 2.0G in a table; JSON keeps the bytes.
         Some(Value::Number(n)) if field.ends_with("_bytes") => n
             .as_u64()
-            .map_or_else(|| n.to_string(), crate::units::human_size),
+            .map_or_else(|| n.to_string(), crate::guest::units::human_size),
         Some(Value::String(s)) => s.clone(),
         Some(Value::Array(a)) if a.is_empty() => "-".into(),
         Some(Value::Array(a)) => a

@@ -7,9 +7,9 @@ use crate::cli::parse::{Matches, Parsed, parse};
 use crate::cli::spec::Command;
 use crate::config::Config;
 use crate::error::{Error, Result};
+use crate::guest::record::{ActionResult, Status};
+use crate::guest::target::Target;
 use crate::output::{Column, Output, col};
-use crate::record::{ActionResult, Status};
-use crate::targets::Target;
 use std::path::Path;
 
 /// Everything a tool's `run` needs.
@@ -34,8 +34,8 @@ pub fn engine_failure(e: Error) -> Error {
 
 pub type RunFn = fn(&Ctx) -> Result<u8>;
 
-/// A tool binary's entry point: `guestkit::tool!(ctr_list);` in a
-/// `#![no_main]` file defines the C `main` that runs `cmd::ctr_list`.
+/// A tool binary's entry point: `guestkit::tool!(ctr::list);` in a
+/// `#![no_main]` file defines the C `main` that runs `cmd::ctr::list`.
 ///
 /// Why not Rust's `fn main`: std's start-up reads /proc/self/maps to place
 /// a guard for the main thread's stack, which here is a tenth of a
@@ -46,7 +46,7 @@ pub type RunFn = fn(&Ctx) -> Result<u8>;
 /// works only where glibc hands them to it.
 #[macro_export]
 macro_rules! tool {
-    ($cmd:ident) => {
+    ($kind:ident :: $cmd:ident) => {
         #[unsafe(no_mangle)]
         extern "C" fn main(
             argc: ::std::ffi::c_int,
@@ -54,7 +54,11 @@ macro_rules! tool {
         ) -> ::std::ffi::c_int {
             // SAFETY: these are the C runtime's own argc and argv.
             let args = unsafe { $crate::run::c_args(argc, argv) };
-            $crate::run::main(&$crate::cmd::$cmd::SPEC, $crate::cmd::$cmd::run, args)
+            $crate::run::main(
+                &$crate::cmd::$kind::$cmd::SPEC,
+                $crate::cmd::$kind::$cmd::run,
+                args,
+            )
         }
     };
 }
@@ -184,7 +188,7 @@ impl Ctx {
     /// The targets from arguments or stdin; a usage error when there are none
     /// and stdin is a terminal.
     pub fn targets(&self) -> Result<Vec<Target>> {
-        crate::targets::collect(&self.m.positionals, &self.out)?.ok_or_else(|| {
+        crate::guest::target::collect(&self.m.positionals, &self.out)?.ok_or_else(|| {
             Error::usage("no container named").with_hint(format!(
                 "give names as arguments, or pipe them in: ctr-list | {}",
                 self.cmd.name

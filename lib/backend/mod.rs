@@ -1,14 +1,16 @@
 //! Container backends: their traits (`Lister`, `Backend`), a registry, and the lookups every tool shares
 //! (which backend holds a container, where a new one goes).
 
+pub mod image;
 pub mod lxc;
 pub mod oci;
+pub mod rootfs;
 
+use crate::backend::image::Image;
 use crate::config::Config;
 use crate::error::{Error, Result};
-use crate::image::Image;
+use crate::guest::record::{Container, ContainerState, Status};
 use crate::output::Output;
-use crate::record::{Container, ContainerState, Status};
 use std::path::PathBuf;
 
 /// What ctr-create asks for.
@@ -190,7 +192,9 @@ pub fn locate(cfg: &Config, name: &str, named: Option<&str>) -> Result<Box<dyn B
                 None => "in any backend".to_string(),
             };
             let mut e = Error::not_found(format!("no such container {where_}"));
-            if let Some(h) = crate::names::suggest(name, all_names.iter().map(String::as_str)) {
+            if let Some(h) =
+                crate::guest::names::suggest(name, all_names.iter().map(String::as_str))
+            {
                 e = e.with_hint(h);
             }
             Err(e)

@@ -23,7 +23,12 @@ fn static_values(f: &Flag) -> Option<Vec<&'static str>> {
     match f.complete {
         Complete::Values => Some(f.values.to_vec()),
         Complete::Backend => Some(crate::backend::NAMES.to_vec()),
-        Complete::Signal => Some(crate::units::SIGNALS.iter().map(|(n, _)| *n).collect()),
+        Complete::Signal => Some(
+            crate::guest::units::SIGNALS
+                .iter()
+                .map(|(n, _)| *n)
+                .collect(),
+        ),
         Complete::Image => Some(vec!["busybox"]),
         _ => None,
     }

@@ -4,7 +4,7 @@
 use super::spec::{Command, Flag, Prints};
 use crate::cmd::ALL;
 use crate::error::EXIT_CODES;
-use crate::record::{
+use crate::guest::record::{
     CONTAINER_FIELDS, FieldDoc, RESULT_FIELDS, STATE_FIELDS, VM_FIELDS, VM_RESULT_FIELDS,
     VM_STATE_FIELDS,
 };

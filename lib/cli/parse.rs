@@ -232,19 +232,19 @@ mod tests {
 
     #[test]
     fn required_arguments_are_checked_except_for_generate() {
-        let clone = &cmd::vm_clone::SPEC;
+        let clone = &cmd::vm::clone::SPEC;
         let e = run(clone, &["tpl"]).unwrap_err();
         assert_eq!(e.message, "no name given");
         let e = run(clone, &[]).unwrap_err();
         assert_eq!(e.message, "no source (a VM name or VMID) given");
         assert!(run(clone, &["--generate", "man"]).is_ok());
-        let e = run(&cmd::ctr_exec::SPEC, &[]).unwrap_err();
+        let e = run(&cmd::ctr::exec::SPEC, &[]).unwrap_err();
         assert_eq!(e.message, "no container name given");
     }
 
     #[test]
     fn values_switches_and_positionals() {
-        let m = run(&cmd::ctr_stop::SPEC, &["--timeout=5", "-f", "a", "b"]).unwrap();
+        let m = run(&cmd::ctr::stop::SPEC, &["--timeout=5", "-f", "a", "b"]).unwrap();
         assert_eq!(m.value("timeout"), Some("5"));
         assert!(m.flag("force"));
         assert_eq!(m.positionals, ["a", "b"]);
@@ -253,7 +253,7 @@ mod tests {
     #[test]
     fn repeated_flags_keep_every_value() {
         let m = run(
-            &cmd::ctr_create::SPEC,
+            &cmd::ctr::create::SPEC,
             &["web", "-e", "A=1", "--env", "B=2"],
         )
         .unwrap();
@@ -262,23 +262,23 @@ mod tests {
 
     #[test]
     fn command_after_double_dash_is_untouched() {
-        let m = run(&cmd::ctr_exec::SPEC, &["web", "--", "ls", "-l", "--", "x"]).unwrap();
+        let m = run(&cmd::ctr::exec::SPEC, &["web", "--", "ls", "-l", "--", "x"]).unwrap();
         assert_eq!(m.positionals, ["web"]);
         assert_eq!(m.trailing, ["ls", "-l", "--", "x"]);
-        let m = run(&cmd::ctr_exec::SPEC, &["web", "ls", "-l"]).unwrap();
+        let m = run(&cmd::ctr::exec::SPEC, &["web", "ls", "-l"]).unwrap();
         assert_eq!(m.trailing, ["ls", "-l"]);
     }
 
     #[test]
     fn unknown_flag_suggests_the_closest() {
-        let e = run(&cmd::ctr_stop::SPEC, &["--timout", "3"]).unwrap_err();
+        let e = run(&cmd::ctr::stop::SPEC, &["--timout", "3"]).unwrap_err();
         assert_eq!(e.message, "unknown flag --timout");
         assert_eq!(e.hint.as_deref(), Some("did you mean '--timeout'?"));
     }
 
     #[test]
     fn closed_choices_are_checked() {
-        let e = run(&cmd::ctr_list::SPEC, &["-o", "jsn"]).unwrap_err();
+        let e = run(&cmd::ctr::list::SPEC, &["-o", "jsn"]).unwrap_err();
         assert!(
             e.message.contains("expected one of json, table, name"),
             "{}",
@@ -289,8 +289,8 @@ mod tests {
 
     #[test]
     fn switches_refuse_values_and_values_are_required() {
-        assert!(run(&cmd::ctr_stop::SPEC, &["--force=yes"]).is_err());
-        let e = run(&cmd::ctr_stop::SPEC, &["--timeout"]).unwrap_err();
+        assert!(run(&cmd::ctr::stop::SPEC, &["--force=yes"]).is_err());
+        let e = run(&cmd::ctr::stop::SPEC, &["--timeout"]).unwrap_err();
         assert_eq!(e.message, "missing value SECONDS for flag --timeout");
     }
 }

@@ -9,9 +9,9 @@
 //! when its fate is unknown, the caller gets `Fail::uncertain` and re-reads
 //! the guest's state.
 
-use super::secret::{self, Secret};
 use super::tls::{self, Trust};
 use crate::config::ProxmoxConfig;
+use crate::config::secret::{self, Secret};
 use crate::error::{Error, Kind, Result};
 use crate::output::Output;
 use serde::de::DeserializeOwned;

@@ -2,8 +2,6 @@
 //! See docs/proxmox.md for the decisions behind it.
 
 pub mod client;
-pub mod secret;
 pub mod task;
 pub mod tls;
-pub mod tool;
 pub mod vm;

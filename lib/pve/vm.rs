@@ -5,7 +5,7 @@
 use super::client::{Client, Fail, Method, is_lock};
 use super::task::{self, Upid};
 use crate::error::{Error, Kind, Result};
-use crate::record::{ErrorRecord, Status};
+use crate::guest::record::{ErrorRecord, Status};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::time::{Duration, Instant};
@@ -311,7 +311,7 @@ pub fn resolve(vms: &[Vm], t: &Target) -> Result<Vm> {
         [] => {
             let mut e = Error::not_found(format!("no VM named {name} in the cluster"));
             if let Some(s) =
-                crate::names::suggest(name, vms.iter().filter_map(|v| v.name.as_deref()))
+                crate::guest::names::suggest(name, vms.iter().filter_map(|v| v.name.as_deref()))
             {
                 e = e.with_hint(format!("did you mean {s:?}?"));
             }

@@ -103,7 +103,7 @@ impl Drop for TestEnv {
                 .flatten()
                 .flatten()
             {
-                let _ = guestkit::overlay::unmount(&bundle.path().join("rootfs"));
+                let _ = guestkit::backend::oci::overlay::unmount(&bundle.path().join("rootfs"));
             }
         }
     }

@@ -108,7 +108,7 @@ fn run_rm(rt: &str) {
         "a spare is named by its image: {spare:?}"
     );
     assert!(
-        guestkit::overlay::is_mountpoint(&spare.join("rootfs"))
+        guestkit::backend::oci::overlay::is_mountpoint(&spare.join("rootfs"))
             && !spare.join("config.json").exists(),
         "a spare root: {spare:?}"
     );
@@ -253,7 +253,7 @@ fn crun_spare_roots() {
     );
     assert_eq!(env.spares(), spares);
     assert!(
-        guestkit::overlay::is_mountpoint(&root),
+        guestkit::backend::oci::overlay::is_mountpoint(&root),
         "the new spare is not mounted"
     );
     std::fs::write(root.join("gk-host-note"), "").unwrap();

@@ -6,13 +6,13 @@
 pub mod parse;
 
 use super::{Backend, CreateSpec, ExecSpec, Lister, Listing};
+use crate::backend::image::Image;
+use crate::backend::rootfs::{self, DEFAULT_PATH, resolve_in_root};
 use crate::config::Config;
 use crate::error::{Error, Result};
-use crate::image::Image;
+use crate::guest::record::{Container, ContainerState, Status};
+use crate::os::process::{Tool, capture, interactive, spawn_capture};
 use crate::output::Output;
-use crate::process::{Tool, capture, interactive, spawn_capture};
-use crate::record::{Container, ContainerState, Status};
-use crate::rootfs::{self, DEFAULT_PATH, resolve_in_root};
 use serde::{Deserialize, Serialize};
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -100,12 +100,12 @@ impl Lxc {
         tool: &Tool,
         args: Vec<OsString>,
         out: &Output,
-    ) -> Result<crate::process::Outcome> {
+    ) -> Result<crate::os::process::Outcome> {
         capture(&tool.find()?, args, &|m| out.trace(m))
     }
 
     /// The last lxc error line of a failed command, as an error.
-    fn failure(&self, what: &str, r: &crate::process::Outcome) -> Error {
+    fn failure(&self, what: &str, r: &crate::os::process::Outcome) -> Error {
         let msg = r
             .stderr
             .lines()
@@ -276,7 +276,7 @@ impl Lxc {
         }
         let side = Sidecar {
             image: Some(image.label()),
-            created: Some(crate::units::now_rfc3339()),
+            created: Some(crate::guest::units::now_rfc3339()),
             command: (!spec.command.is_empty()).then(|| spec.command.clone()),
         };
         let p = dir.join(SIDECAR);
@@ -425,7 +425,7 @@ impl Backend for Lxc {
             )));
         }
         let dir = self.dir(&spec.name);
-        crate::image::claim_dir(&dir)?;
+        crate::backend::image::claim_dir(&dir)?;
         let rootfs = dir.join("rootfs");
         let made = std::fs::create_dir(&rootfs)
             .map_err(|e| Error::io("cannot create", &rootfs, e))

@@ -4,16 +4,21 @@
 //! the runtime does not know (never started, or deleted after it ended) is a
 //! stopped container.
 
+pub mod cgroup;
+pub mod overlay;
+pub mod owned;
 pub mod parse;
+pub mod spare;
+pub mod trash;
 
 use super::{Backend, CreateSpec, ExecSpec, Lister, Listing};
+use crate::backend::image::Image;
+use crate::backend::rootfs::{self, DEFAULT_PATH};
 use crate::config::Config;
 use crate::error::{Error, Result, plain_io};
-use crate::image::Image;
+use crate::guest::record::{Container, ContainerState, Status};
+use crate::os::process::{Tool, capture, show};
 use crate::output::Output;
-use crate::process::{Tool, capture, show};
-use crate::record::{Container, ContainerState, Status};
-use crate::rootfs::{self, DEFAULT_PATH};
 use oci_spec::runtime::{LinuxCpuBuilder, LinuxMemoryBuilder, MountBuilder, RootBuilder, Spec};
 use serde::{Deserialize, Serialize};
 use std::ffi::OsString;
@@ -29,9 +34,9 @@ pub struct Oci {
     tool: Tool,
     /// Where this runtime's bundles live: <state_dir>/oci/<runtime>.
     bundles: PathBuf,
-    /// Where deleted bundles wait to be removed (see `crate::trash`).
+    /// Where deleted bundles wait to be removed (see `crate::backend::oci::trash`).
     trash: PathBuf,
-    /// Where the roots of throwaway runs wait for the next (see `crate::spare`).
+    /// Where the roots of throwaway runs wait for the next (see `crate::backend::oci::spare`).
     spares: PathBuf,
     /// Whether to keep and take spare roots (oci.spare_roots).
     use_spares: bool,
@@ -47,7 +52,7 @@ struct OwnRoot {
     /// Its image's spare key.
     key: String,
     /// What it was like before its container ran.
-    stamp: crate::spare::Stamp,
+    stamp: crate::backend::oci::spare::Stamp,
 }
 
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -114,7 +119,7 @@ impl Oci {
         (args, log)
     }
 
-    fn run(&self, rest: &[&str], out: &Output) -> Result<crate::process::Outcome> {
+    fn run(&self, rest: &[&str], out: &Output) -> Result<crate::os::process::Outcome> {
         capture(&self.tool.find()?, self.args(rest), &|m| out.trace(m))
     }
 
@@ -148,7 +153,7 @@ impl Oci {
     /// ctr-list's second half: the bundles' records, merged with what the runtime said.
     fn list_finish(
         &self,
-        running: crate::process::Running,
+        running: crate::os::process::Running,
         out: &Output,
     ) -> Result<Vec<Container>> {
         // While the runtime works, read what guestkit keeps beside each bundle.
@@ -361,7 +366,7 @@ impl Oci {
         })?;
         let side = Sidecar {
             image: Some(image.label()),
-            created: Some(crate::units::now_rfc3339()),
+            created: Some(crate::guest::units::now_rfc3339()),
             command: (!spec.command.is_empty()).then(|| spec.command.clone()),
         };
         let p = dir.join(SIDECAR);
@@ -397,7 +402,7 @@ impl Oci {
             let _ = std::fs::remove_dir(&upper);
             return false;
         }
-        match crate::overlay::mount(lower, &upper, &work, &dir.join("rootfs")) {
+        match crate::backend::oci::overlay::mount(lower, &upper, &work, &dir.join("rootfs")) {
             Ok(()) => {
                 out.trace(&format!(
                     "mounted {} over {} at {}/rootfs",
@@ -425,7 +430,7 @@ impl Oci {
 
     /// Takes the spare root of key `key` as the new bundle `dir`, if there is one.
     fn take_spare(&self, key: &str, dir: &Path, out: &Output) -> bool {
-        match crate::spare::take(&self.spares, key, dir) {
+        match crate::backend::oci::spare::take(&self.spares, key, dir) {
             Ok(taken) => {
                 if taken {
                     out.trace(&format!(
@@ -450,7 +455,7 @@ impl Oci {
     /// Remembers the overlay root of the new bundle `dir`, and what it is
     /// like before its container runs, for `keep_spare`.
     fn remember_root(&self, dir: &Path, key: String, out: &Output) {
-        match crate::spare::stamp(dir) {
+        match crate::backend::oci::spare::stamp(dir) {
             Ok(stamp) => {
                 if let Ok(mut own) = self.own_root.lock() {
                     *own = Some(OwnRoot {
@@ -477,14 +482,14 @@ impl Oci {
     }
 
     /// Keeps the overlay root of a throwaway container this process made, if
-    /// the container changed nothing, as a spare for the next (`crate::spare`).
+    /// the container changed nothing, as a spare for the next (`crate::backend::oci::spare`).
     fn keep_spare(&self, dir: &Path, out: &Output) -> bool {
         let own = self.own_root.lock().ok().and_then(|mut o| o.take());
         let Some(own) = own.filter(|o| o.bundle == dir) else {
             return false;
         };
         let spare = self.spares.join(&own.key);
-        match crate::spare::keep(dir, &own.stamp, &self.spares, &own.key) {
+        match crate::backend::oci::spare::keep(dir, &own.stamp, &self.spares, &own.key) {
             Ok(true) => {
                 out.trace(&format!(
                     "kept {}/rootfs mounted, as {}",
@@ -515,17 +520,17 @@ impl Oci {
     /// Removes a deleted container's bundle. One that holds only what guestkit
     /// and the kernel made (a throwaway run that wrote nothing: empty root and
     /// upper layer, unmounted for good) goes to the trash instead, for a later
-    /// run to remove while it waits for its runtime (see `crate::trash`).
+    /// run to remove while it waits for its runtime (see `crate::backend::oci::trash`).
     fn discard(&self, dir: &Path, out: &Output) -> Result<()> {
         if self.keep_spare(dir, out) {
             return Ok(());
         }
         let root = dir.join("rootfs");
-        let lazily =
-            crate::overlay::unmount(&root).map_err(|e| Error::io("cannot unmount", &root, e))?;
-        let empty = crate::overlay::empty_dir;
+        let lazily = crate::backend::oci::overlay::unmount(&root)
+            .map_err(|e| Error::io("cannot unmount", &root, e))?;
+        let empty = crate::backend::oci::overlay::empty_dir;
         if !lazily && empty(&dir.join("upper")) && empty(&root) {
-            match crate::trash::put(dir, &self.trash) {
+            match crate::backend::oci::trash::put(dir, &self.trash) {
                 Ok(entry) => {
                     out.trace(&format!("moved {} to {}", dir.display(), entry.display()));
                     return Ok(());
@@ -547,7 +552,8 @@ impl Oci {
 /// Removes a bundle directory, unmounting an overlay root first.
 fn remove_bundle(dir: &Path) -> Result<()> {
     let root = dir.join("rootfs");
-    crate::overlay::unmount(&root).map_err(|e| Error::io("cannot unmount", &root, e))?;
+    crate::backend::oci::overlay::unmount(&root)
+        .map_err(|e| Error::io("cannot unmount", &root, e))?;
     remove_tree(dir)
 }
 
@@ -630,7 +636,7 @@ impl Lister for Oci {
                     .collect())
             }));
         }
-        let running = crate::process::spawn_capture(
+        let running = crate::os::process::spawn_capture(
             &self.tool.find()?,
             self.args(&["list", "--format", "json"]),
             &|m| out.trace(m),
@@ -701,14 +707,14 @@ impl Backend for Oci {
                 .sidecar(name)
                 .and_then(|s| s.command)
                 .or_else(|| process.and_then(|p| p.args().clone())),
-            memory_bytes: pid.and_then(crate::cgroup::memory_bytes),
+            memory_bytes: pid.and_then(crate::backend::oci::cgroup::memory_bytes),
             memory_limit_bytes: resources
                 .as_ref()
                 .and_then(|r| *r.memory())
                 .and_then(|m| m.limit())
                 .map(|l| l as u64),
             cpus,
-            cpu_time_s: pid.and_then(crate::cgroup::cpu_time_s),
+            cpu_time_s: pid.and_then(crate::backend::oci::cgroup::cpu_time_s),
             log_path: log.exists().then(|| log.display().to_string()),
         })
     }
@@ -728,7 +734,7 @@ impl Backend for Oci {
         }
         let dir = self.bundle(&spec.name);
         // A throwaway container of a built-in image gets an overlay root: a
-        // spare one if there is one (`crate::spare`), else one mounted here.
+        // spare one if there is one (`crate::backend::oci::spare`), else one mounted here.
         let lower = match spec.throwaway {
             true => image.cached(&cfg.cache_dir(), out).ok().flatten(),
             false => None,
@@ -736,12 +742,12 @@ impl Backend for Oci {
         let key = lower
             .as_deref()
             .filter(|_| self.use_spares)
-            .and_then(|l| crate::spare::key(l).ok());
+            .and_then(|l| crate::backend::oci::spare::key(l).ok());
         let spare = key
             .as_deref()
             .is_some_and(|k| self.take_spare(k, &dir, out));
         if !spare {
-            crate::image::claim_dir(&dir)?;
+            crate::backend::image::claim_dir(&dir)?;
         }
         let made = self
             .make_root(&dir, spare, lower.as_deref(), out)
@@ -801,7 +807,7 @@ impl Backend for Oci {
             )
             .stderr(log)
             .status()
-            .map_err(|e| crate::process::cannot_run(&program, e))?;
+            .map_err(|e| crate::os::process::cannot_run(&program, e))?;
         if !status.success() {
             let text = std::fs::read_to_string(&runtime_log).unwrap_or_default();
             let _ = self.forget(name, out);
@@ -888,7 +894,7 @@ impl Backend for Oci {
         rest.push(name.into());
         rest.extend(spec.command.iter().cloned());
         let args = self.args(&rest.iter().map(String::as_str).collect::<Vec<_>>());
-        crate::process::interactive(&self.tool.find()?, args, &|m| out.trace(m))
+        crate::os::process::interactive(&self.tool.find()?, args, &|m| out.trace(m))
     }
 
     fn run_attached(&self, name: &str, command: &[String], out: &Output) -> Result<i32> {
@@ -913,12 +919,15 @@ impl Backend for Oci {
         // them when spares are turned off).
         let key = self.own_key(&dir);
         let sweep = || {
-            let (n, mut failed) = crate::trash::sweep(&self.trash, crate::trash::MAX_PER_SWEEP);
+            let (n, mut failed) = crate::backend::oci::trash::sweep(
+                &self.trash,
+                crate::backend::oci::trash::MAX_PER_SWEEP,
+            );
             if n > 0 {
                 out.trace(&format!("removed {n} from {}", self.trash.display()));
             }
             if key.is_some() || !self.use_spares {
-                let (n, f) = crate::spare::evict(&self.spares, key.as_deref());
+                let (n, f) = crate::backend::oci::spare::evict(&self.spares, key.as_deref());
                 if n > 0 {
                     out.trace(&format!("removed {n} from {}", self.spares.display()));
                 }
@@ -929,7 +938,7 @@ impl Backend for Oci {
             }
         };
         let code =
-            crate::process::interactive_meanwhile(&program, args, &|m| out.trace(m), &sweep)?;
+            crate::os::process::interactive_meanwhile(&program, args, &|m| out.trace(m), &sweep)?;
         let log = std::fs::read_to_string(&runtime_log).unwrap_or_default();
         let _ = self.forget(name, out);
         // The command's own failure is its exit code; the runtime's is an error in its log.

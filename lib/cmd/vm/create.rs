@@ -1,9 +1,10 @@
 use crate::cli::spec::{
     Arg, Command, Complete, Flag, NO_WAIT, Prints, VM_BACKEND, option, repeated, switch,
 };
+use crate::cmd::vm as tool;
 use crate::error::{Error, Result};
 use crate::pve::client::Method;
-use crate::pve::{tool, vm};
+use crate::pve::vm;
 use crate::run::Ctx;
 
 pub const SPEC: Command = Command {
@@ -170,7 +171,7 @@ pub fn run(ctx: &Ctx) -> Result<u8> {
         let new = vm::Vm::made(id, &node, name.as_deref());
         vm::task(&c, &new, &op, &|| vm::exists(&c, &node, id))
     });
-    super::vm_clone::report(ctx, &c, "create", &label, &node, created, no_wait)
+    super::clone::report(ctx, &c, "create", &label, &node, created, no_wait)
 }
 
 /// The create request's parameters, from the flags.
@@ -182,7 +183,7 @@ fn params(ctx: &Ctx) -> Result<Vec<(String, String)>> {
         put("name", n.clone());
     }
     if let Some(s) = m.value("memory") {
-        let mib = crate::units::parse_size(s)?.div_ceil(1024 * 1024);
+        let mib = crate::guest::units::parse_size(s)?.div_ceil(1024 * 1024);
         if mib < 16 {
             return Err(Error::usage(format!(
                 "--memory {s} is less than the 16 MiB a VM needs"
@@ -196,7 +197,7 @@ fn params(ctx: &Ctx) -> Result<Vec<(String, String)>> {
         }
     }
     if let Some(s) = m.value("disk") {
-        let gib = crate::units::parse_size(s)?.div_ceil(1 << 30);
+        let gib = crate::guest::units::parse_size(s)?.div_ceil(1 << 30);
         let storage = m
             .value("storage")
             .map(String::from)

@@ -2,8 +2,8 @@
 //! from the host's static busybox, cached), a directory, or a tarball.
 
 use crate::error::{Error, Result, plain_io};
+use crate::os::process::{Tool, capture};
 use crate::output::Output;
-use crate::process::{Tool, capture};
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -225,7 +225,7 @@ pub fn claim_dir(dir: &Path) -> Result<()> {
             // A throwaway container's root may still be mounted there: rm -r
             // alone would go into it.
             let root = dir.join("rootfs");
-            let remove = match crate::overlay::is_mountpoint(&root) {
+            let remove = match crate::backend::oci::overlay::is_mountpoint(&root) {
                 true => format!("umount {} && rm -r {}", root.display(), dir.display()),
                 false => format!("rm -r {}", dir.display()),
             };

@@ -1,17 +1,15 @@
-use super::vm_names_arg;
+use super::names_arg;
 use crate::cli::spec::{Command, JOBS, NO_WAIT, Prints, VM_BACKEND};
+use crate::cmd::vm as tool;
 use crate::error::Result;
-use crate::pve::{tool, vm};
+use crate::pve::vm;
 use crate::run::Ctx;
 
 pub const SPEC: Command = Command {
     name: "vm-start",
     about: "start virtual machines",
     description: "Starts each VM, wherever it is in the cluster, and follows the start task to its end, then prints one result per VM. A VM that is already running is left alone and reported with \"changed\":false; a paused or suspended one is resumed. A template cannot start. For a VM managed by HA, whose start task ends before the guest runs, vm-start waits until it runs. A VM locked by another task is retried for up to proxmox.lock_wait seconds (default 10), then reported as a conflict.\n\nWhen the answer to the start request is lost (a dropped connection, 596), the request is not sent again: vm-start reads the VM's state and reports what it finds.",
-    args: &[vm_names_arg(
-        "VMs to start, by name or VMID",
-        Some("stopped"),
-    )],
+    args: &[names_arg("VMs to start, by name or VMID", Some("stopped"))],
     trailing: None,
     flags: &[JOBS, NO_WAIT, VM_BACKEND],
     stdin_targets: true,

@@ -20,7 +20,7 @@ pub fn collect(args: &[String], out: &Output) -> Result<Option<Vec<Target>>> {
     if !args.is_empty() {
         let mut targets = Vec::new();
         for a in args {
-            crate::names::check(a)?;
+            crate::guest::names::check(a)?;
             targets.push(Target {
                 name: a.clone(),
                 backend: None,
@@ -97,7 +97,7 @@ fn parse_line(line: &str) -> Result<Option<Target>> {
         return Ok(None);
     }
     if !text.starts_with(['{', '[', '"']) {
-        crate::names::check(text)?;
+        crate::guest::names::check(text)?;
         return Ok(Some(Target {
             name: text.to_string(),
             backend: None,
@@ -109,7 +109,7 @@ fn parse_line(line: &str) -> Result<Option<Target>> {
         Value::Object(o) => o,
         // `jq .name` without -r prints names as JSON strings.
         Value::String(name) => {
-            crate::names::check(&name)?;
+            crate::guest::names::check(&name)?;
             return Ok(Some(Target {
                 name,
                 backend: None,
@@ -122,7 +122,7 @@ fn parse_line(line: &str) -> Result<Option<Target>> {
         Some(_) => return Err(Error::invalid("\"name\" must be a string")),
         None => return Err(Error::invalid("the object has no \"name\"")),
     };
-    crate::names::check(&name)?;
+    crate::guest::names::check(&name)?;
     let backend = match o.get("backend") {
         None | Some(Value::Null) => None,
         Some(Value::String(s)) if crate::backend::NAMES.contains(&s.as_str()) => Some(s.clone()),

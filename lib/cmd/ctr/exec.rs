@@ -2,7 +2,7 @@ use super::{ENV, name_arg};
 use crate::backend::ExecSpec;
 use crate::cli::spec::{Command, Complete, Flag, Prints, Trailing, option};
 use crate::error::{Error, Result};
-use crate::record::Status;
+use crate::guest::record::Status;
 use crate::run::{Ctx, engine_failure};
 
 pub const SPEC: Command = Command {
@@ -66,7 +66,7 @@ pub fn run(ctx: &Ctx) -> Result<u8> {
 fn exec(ctx: &Ctx) -> Result<u8> {
     // The parser has checked that the required name is there.
     let name = &ctx.m.positionals[0];
-    crate::names::check(name)?;
+    crate::guest::names::check(name)?;
     if ctx.m.trailing.is_empty() {
         return Err(
             Error::usage("no command given").with_hint(format!("ctr-exec {name} -- COMMAND..."))
@@ -78,12 +78,12 @@ fn exec(ctx: &Ctx) -> Result<u8> {
             .m
             .values("env")
             .iter()
-            .map(|e| super::ctr_create::env_pair(e))
+            .map(|e| super::create::env_pair(e))
             .collect::<Result<_>>()?,
         cwd: ctx.m.value("cwd").map(str::to_string),
         user: ctx.m.value("user").map(str::to_string),
     };
-    let target = crate::targets::Target {
+    let target = crate::guest::target::Target {
         name: name.clone(),
         backend: None,
     };

@@ -1,7 +1,7 @@
 use super::names_arg;
 use crate::cli::spec::{Command, JOBS, Prints};
 use crate::error::{Error, Result};
-use crate::record::Status;
+use crate::guest::record::Status;
 use crate::run::{Ctx, Done};
 
 pub const SPEC: Command = Command {

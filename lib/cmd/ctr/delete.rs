@@ -1,7 +1,7 @@
 use super::names_arg;
 use crate::cli::spec::{Command, Flag, JOBS, Prints, switch};
 use crate::error::{Error, Kind, Result};
-use crate::record::Status;
+use crate::guest::record::Status;
 use crate::run::{Ctx, Done};
 
 pub const SPEC: Command = Command {

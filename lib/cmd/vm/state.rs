@@ -1,8 +1,9 @@
-use super::vm_names_arg;
+use super::names_arg;
 use crate::cli::spec::{Command, Prints, VM_BACKEND};
+use crate::cmd::vm as tool;
 use crate::error::Result;
 use crate::output::{Column, col};
-use crate::pve::{tool, vm};
+use crate::pve::vm;
 use crate::run::Ctx;
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -11,7 +12,7 @@ pub const SPEC: Command = Command {
     name: "vm-state",
     about: "show the state of virtual machines",
     description: "Prints one detailed record per VM: the fields of vm-list, read fresh from the VM's node (status/current), with the QEMU state, process and usage, and the VM's configuration. A VM that cannot be read is reported on stderr and the others are still printed; the exit code reports it.",
-    args: &[vm_names_arg("VMs to show, by name or VMID", None)],
+    args: &[names_arg("VMs to show, by name or VMID", None)],
     trailing: None,
     flags: &[VM_BACKEND],
     stdin_targets: true,
@@ -94,7 +95,7 @@ fn state(c: &crate::pve::client::Client, mut v: vm::Vm) -> Result<VmState> {
     v.backend_status = backend_status;
     v.lock = s("lock");
     v.name = vm::own_name(s("name"), v.vmid).or(v.name);
-    v.uptime_s = num("uptime").filter(|_| status == crate::record::Status::Running);
+    v.uptime_s = num("uptime").filter(|_| status == crate::guest::record::Status::Running);
     v.cpus = num("cpus").map(|n| n as u32).or(v.cpus);
     v.memory_bytes = num("maxmem").or(v.memory_bytes);
     if let Some(t) = s("tags") {

@@ -54,11 +54,11 @@ pub fn run(ctx: &Ctx) -> Result<u8> {
     // The parser has checked that the required name is there.
     let name = &ctx.m.positionals[0];
     if ctx.m.flag("detach") {
-        let (mut spec, image) = super::ctr_create::spec(ctx, name)?;
+        let (mut spec, image) = super::create::spec(ctx, name)?;
         spec.ephemeral = ctx.m.flag("rm");
-        let target = super::ctr_create::new_target(ctx, name);
+        let target = super::create::new_target(ctx, name);
         return ctx.act("run", vec![target], |_| {
-            let (b, status) = super::ctr_create::create(ctx, &spec, &image, true)?;
+            let (b, status) = super::create::create(ctx, &spec, &image, true)?;
             Ok(Done {
                 backend: b.name(),
                 changed: true,
@@ -70,10 +70,9 @@ pub fn run(ctx: &Ctx) -> Result<u8> {
 }
 
 fn foreground(ctx: &Ctx, name: &str) -> Result<u8> {
-    let (mut spec, image) = super::ctr_create::spec(ctx, name)?;
+    let (mut spec, image) = super::create::spec(ctx, name)?;
     spec.throwaway = ctx.m.flag("rm");
-    let (b, _) =
-        super::ctr_create::create(ctx, &spec, &image, false).map_err(|e| e.prefixed(name))?;
+    let (b, _) = super::create::create(ctx, &spec, &image, false).map_err(|e| e.prefixed(name))?;
     let result = b
         .run_attached(name, &spec.command, &ctx.out)
         .map_err(|e| e.prefixed(name));

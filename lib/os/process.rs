@@ -92,7 +92,7 @@ pub fn spawn_capture(
         show(&program.display().to_string(), &args)
     ));
     let mut cmd = std::process::Command::new(program);
-    if crate::signals::interrupted() {
+    if crate::os::signals::interrupted() {
         // Cleaning up after Ctrl-C: a second one must not kill the cleanup.
         use std::os::unix::process::CommandExt;
         cmd.process_group(0);
@@ -169,10 +169,10 @@ pub fn interactive_meanwhile(
         .args(args)
         .spawn()
         .map_err(|e| cannot_run(program, e))?;
-    crate::signals::forward_to(child.id());
+    crate::os::signals::forward_to(child.id());
     meanwhile();
     let status = child.wait().map_err(|e| cannot_run(program, e));
-    crate::signals::forward_to(0);
+    crate::os::signals::forward_to(0);
     let code = exit_code(&status?);
     trace(&exited(program, code));
     Ok(code)

@@ -1,7 +1,7 @@
 //! Bundles removed later, by a command that has to wait anyway.
 //!
 //! After a `ctr-run --rm` whose container wrote nothing and whose root is not
-//! kept as a spare (`crate::spare`: its image has one already), removing its bundle
+//! kept as a spare (`crate::backend::oci::spare`: its image has one already), removing its bundle
 //! is about ten metadata operations (the overlay's work directories the kernel
 //! made, the empty mount point and upper layer, three small files): 1-1.5 ms
 //! on the test machine's ext4, just when the user waits for ctr-run to exit.
@@ -36,7 +36,7 @@ pub fn put(dir: &Path, trash: &Path) -> std::io::Result<PathBuf> {
     ));
     // Not into a trash planted by someone else: a bundle's config.json holds
     // the container's environment.
-    crate::owned::private_dir(trash)?;
+    crate::backend::oci::owned::private_dir(trash)?;
     // An entry left by an earlier process of the same pid is replaced when it
     // is empty and refuses the rename otherwise: nothing of value is lost.
     std::fs::rename(dir, &entry)?;
@@ -46,7 +46,7 @@ pub fn put(dir: &Path, trash: &Path) -> std::io::Result<PathBuf> {
 /// Removes up to `max` of the entries `put` made. Returns how many went and,
 /// as messages, what could not be removed, which stays for a later sweep.
 pub fn sweep(trash: &Path, max: usize) -> (usize, Vec<String>) {
-    match crate::owned::own_dir(trash) {
+    match crate::backend::oci::owned::own_dir(trash) {
         Ok(()) => {}
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return (0, Vec::new()),
         Err(e) => return (0, vec![format!("{}: {e}; left alone", trash.display())]),
@@ -59,7 +59,7 @@ pub fn sweep(trash: &Path, max: usize) -> (usize, Vec<String>) {
     // removed) do not use up the sweep, up to a point.
     for e in entries
         .flatten()
-        .filter(|e| crate::owned::numbered(&e.file_name()))
+        .filter(|e| crate::backend::oci::owned::numbered(&e.file_name()))
         .take(2 * max)
     {
         if removed == max {
@@ -83,8 +83,8 @@ pub fn sweep(trash: &Path, max: usize) -> (usize, Vec<String>) {
 mod tests {
     use std::path::Path;
 
-    fn scratch(name: &str) -> crate::scratch::Scratch {
-        crate::scratch::scratch(&format!("trash-{name}"))
+    fn scratch(name: &str) -> tempfile::TempDir {
+        tempfile::Builder::new().prefix(name).tempdir().unwrap()
     }
     fn count(trash: &Path) -> usize {
         std::fs::read_dir(trash).map(|d| d.count()).unwrap_or(0)
@@ -93,9 +93,9 @@ mod tests {
     #[test]
     fn put_then_sweep() {
         let s = scratch("sweep");
-        let trash = s.0.join("trash");
+        let trash = s.path().join("trash");
         for n in ["a", "b", "c"] {
-            let dir = s.0.join(n);
+            let dir = s.path().join(n);
             std::fs::create_dir_all(dir.join("work/work")).unwrap();
             std::fs::write(dir.join("config.json"), "{}").unwrap();
             let entry = super::put(&dir, &trash).unwrap();
@@ -109,16 +109,16 @@ mod tests {
         assert_eq!(count(&trash), 1);
         assert_eq!(super::sweep(&trash, 2), (1, vec![]));
         assert_eq!(super::sweep(&trash, 2), (0, vec![]));
-        assert_eq!(super::sweep(&s.0.join("none"), 2), (0, vec![]));
+        assert_eq!(super::sweep(&s.path().join("none"), 2), (0, vec![]));
         // Not there: refused, and nothing moved.
-        assert!(super::put(&s.0.join("gone"), &trash).is_err());
+        assert!(super::put(&s.path().join("gone"), &trash).is_err());
         assert_eq!(count(&trash), 0);
     }
 
     #[test]
     fn sweep_takes_only_its_own() {
         let s = scratch("own");
-        let trash = s.0.join("trash");
+        let trash = s.path().join("trash");
         std::fs::create_dir(&trash).unwrap();
         std::fs::create_dir(trash.join("keep-me")).unwrap();
         std::fs::create_dir(trash.join("1.x.keep")).unwrap();
@@ -126,7 +126,7 @@ mod tests {
         assert_eq!(super::sweep(&trash, 4), (1, vec![]));
         assert!(trash.join("keep-me").exists() && trash.join("1.x.keep").exists());
         // A trash that is a symbolic link is not followed.
-        let link = s.0.join("link");
+        let link = s.path().join("link");
         std::os::unix::fs::symlink(&trash, &link).unwrap();
         std::fs::create_dir(trash.join("7.0.victim")).unwrap();
         let (removed, problems) = super::sweep(&link, 4);
@@ -134,7 +134,7 @@ mod tests {
         assert!(problems[0].contains("left alone"), "{problems:?}");
         assert!(trash.join("7.0.victim").exists());
         // Nor is anything put through it.
-        let dir = s.0.join("bundle");
+        let dir = s.path().join("bundle");
         std::fs::create_dir(&dir).unwrap();
         assert!(super::put(&dir, &link).is_err());
         assert!(dir.exists());

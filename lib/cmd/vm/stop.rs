@@ -1,17 +1,15 @@
-use super::vm_names_arg;
+use super::names_arg;
 use crate::cli::spec::{Command, Complete, JOBS, NO_WAIT, Prints, VM_BACKEND, option, switch};
+use crate::cmd::vm as tool;
 use crate::error::{Error, Result};
-use crate::pve::{tool, vm};
+use crate::pve::vm;
 use crate::run::Ctx;
 
 pub const SPEC: Command = Command {
     name: "vm-stop",
     about: "stop virtual machines",
     description: "Shuts each VM down gracefully (ACPI or the guest agent) and waits up to --timeout seconds for it to power off. A guest that does not shut down in time is left running and reported as timed out (exit 7), unless --force, which then stops it hard. --hard stops it at once, like pulling the plug, and ends a shutdown that is still waiting for the guest. A VM that is already stopped is reported with \"changed\":false.",
-    args: &[vm_names_arg(
-        "VMs to stop, by name or VMID",
-        Some("running"),
-    )],
+    args: &[names_arg("VMs to stop, by name or VMID", Some("running"))],
     trailing: None,
     flags: &[
         option(

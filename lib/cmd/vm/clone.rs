@@ -1,8 +1,9 @@
 use crate::cli::spec::{Arg, Command, Complete, NO_WAIT, Prints, VM_BACKEND, option, switch};
+use crate::cmd::vm as tool;
 use crate::error::{Error, Result};
 use crate::pve::client::{Client, Method};
 use crate::pve::task::Upid;
-use crate::pve::{tool, vm};
+use crate::pve::vm;
 use crate::run::Ctx;
 
 pub const SPEC: Command = Command {
@@ -140,7 +141,7 @@ pub fn report(
         } else {
             Ok(vm::Done {
                 changed: true,
-                status: (!no_wait).then_some(crate::record::Status::Stopped),
+                status: (!no_wait).then_some(crate::guest::record::Status::Stopped),
                 upid: upid.filter(|_| no_wait).map(|u| u.raw),
             })
         };

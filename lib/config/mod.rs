@@ -2,7 +2,9 @@
 //! precedence: flags > environment > user file > system file > defaults.
 
 use crate::error::{Error, Result};
-use crate::pve::secret::Secret;
+pub mod secret;
+
+use secret::Secret;
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
@@ -209,7 +211,7 @@ pub struct OciConfig {
     /// each runtime's own (/run/crun, /run/runc).
     pub runtime_root: Option<PathBuf>,
     /// Whether `ctr-run --rm` keeps the root of a run that changed nothing
-    /// mounted for the next (see `crate::spare`); default true.
+    /// mounted for the next (see `crate::backend::oci::spare`); default true.
     pub spare_roots: Option<bool>,
 }
 
@@ -297,7 +299,7 @@ impl Config {
     pub fn route(&self, name: &str) -> &str {
         self.routes
             .iter()
-            .find(|r| crate::names::glob_match(&r.pattern, name))
+            .find(|r| crate::guest::names::glob_match(&r.pattern, name))
             .map(|r| r.backend.as_str())
             .or(self.default_backend.as_deref())
             .unwrap_or("lxc")

@@ -1,7 +1,7 @@
 use super::name_arg;
 use crate::cli::spec::{Command, Complete, Flag, Prints, option, switch};
 use crate::error::{Error, Result};
-use crate::record::Status;
+use crate::guest::record::Status;
 use crate::run::Ctx;
 use std::io::{Read, Seek, SeekFrom};
 use std::time::Duration;
@@ -50,10 +50,10 @@ const FLAGS: &[Flag] = &[
 pub fn run(ctx: &Ctx) -> Result<u8> {
     // The parser has checked that the required name is there.
     let name = &ctx.m.positionals[0];
-    crate::names::check(name)?;
+    crate::guest::names::check(name)?;
     let tail = ctx.m.number::<usize>("tail")?;
     let b = ctx
-        .locate(&crate::targets::Target {
+        .locate(&crate::guest::target::Target {
             name: name.clone(),
             backend: None,
         })

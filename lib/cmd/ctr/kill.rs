@@ -1,7 +1,7 @@
 use super::names_arg;
 use crate::cli::spec::{Command, Complete, Flag, JOBS, Prints, option};
 use crate::error::{Error, Result};
-use crate::record::Status;
+use crate::guest::record::Status;
 use crate::run::{Ctx, Done};
 
 pub const SPEC: Command = Command {
@@ -42,7 +42,7 @@ const FLAGS: &[Flag] = &[
 ];
 
 pub fn run(ctx: &Ctx) -> Result<u8> {
-    let signal = crate::units::parse_signal(ctx.m.value("signal").unwrap_or("KILL"))?;
+    let signal = crate::guest::units::parse_signal(ctx.m.value("signal").unwrap_or("KILL"))?;
     let targets = ctx.targets()?;
     ctx.act("kill", targets, |t| {
         let b = ctx.locate(t)?;

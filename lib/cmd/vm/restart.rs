@@ -1,14 +1,15 @@
-use super::vm_names_arg;
+use super::names_arg;
 use crate::cli::spec::{Command, JOBS, NO_WAIT, Prints, VM_BACKEND};
+use crate::cmd::vm as tool;
 use crate::error::Result;
-use crate::pve::{tool, vm};
+use crate::pve::vm;
 use crate::run::Ctx;
 
 pub const SPEC: Command = Command {
     name: "vm-restart",
     about: "restart virtual machines",
     description: "Reboots each running VM through its guest (ACPI or agent) and follows the reboot task; a stopped VM is started instead (a paused one resumed), as systemctl restart does.",
-    args: &[vm_names_arg("VMs to restart, by name or VMID", None)],
+    args: &[names_arg("VMs to restart, by name or VMID", None)],
     trailing: None,
     flags: &[JOBS, NO_WAIT, VM_BACKEND],
     stdin_targets: true,

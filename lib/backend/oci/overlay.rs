@@ -1,7 +1,7 @@
 //! Overlay mounts: a container root made of a shared read-only image and a
 //! small writable layer, so a throwaway container needs no copy of its image.
 
-use crate::sys::{check, cstr};
+use crate::os::sys::{check, cstr};
 use std::ffi::CString;
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;

@@ -2,9 +2,10 @@ use crate::cli::spec::{
     Command, Complete, Flag, OUTPUT_WITH_NAMES, Prints, STATUSES, VM_BACKEND, choice, option,
     switch,
 };
+use crate::cmd::vm as tool;
 use crate::error::{Error, Result};
 use crate::output::{Column, col};
-use crate::pve::{tool, vm};
+use crate::pve::vm;
 use crate::run::Ctx;
 
 pub const SPEC: Command = Command {
@@ -95,7 +96,7 @@ pub fn run(ctx: &Ctx) -> Result<u8> {
             && m.value("name").is_none_or(|g| {
                 v.name
                     .as_deref()
-                    .is_some_and(|n| crate::names::glob_match(g, n))
+                    .is_some_and(|n| crate::guest::names::glob_match(g, n))
             })
             && (!m.flag("templates") || v.template)
             && (!m.flag("no-templates") || !v.template)

@@ -1,10 +1,21 @@
 //! What every vm-* tool shares: connecting, reading targets, and acting on
 //! each with one result line per target, as the ctr-* tools do.
 
-use super::client::Client;
-use super::vm::{self, ActionResult, Done, Target, Vm};
+pub mod clone;
+pub mod create;
+pub mod delete;
+pub mod list;
+pub mod restart;
+pub mod start;
+pub mod state;
+pub mod stop;
+pub mod wait;
+
+use crate::cli::spec::{Arg, Complete};
 use crate::error::{Error, Result};
 use crate::output::{Column, col};
+use crate::pve::client::Client;
+use crate::pve::vm::{self, ActionResult, Done, Target, Vm};
 use crate::run::Ctx;
 use std::io::IsTerminal;
 
@@ -31,7 +42,7 @@ pub fn targets(ctx: &Ctx) -> Result<Vec<Target>> {
             ctx.cmd.name
         )));
     }
-    crate::targets::from_lines_with(
+    crate::guest::target::from_lines_with(
         stdin.lock(),
         &ctx.out,
         vm::parse_line,
@@ -81,3 +92,14 @@ pub const RESULT_COLUMNS: &[Column] = &[
     col("STATUS", "status"),
     col("ERROR", "error"),
 ];
+
+/// `NAME...` of VMs (names or VMIDs), completed with VMs in the given status.
+pub const fn names_arg(help: &'static str, status: Option<&'static str>) -> Arg {
+    Arg {
+        name: "NAME",
+        help,
+        required: false,
+        many: true,
+        complete: Complete::Vm(status),
+    }
+}

@@ -1,17 +1,15 @@
-use super::vm_names_arg;
+use super::names_arg;
 use crate::cli::spec::{Command, JOBS, NO_WAIT, Prints, VM_BACKEND, switch};
+use crate::cmd::vm as tool;
 use crate::error::Result;
-use crate::pve::{tool, vm};
+use crate::pve::vm;
 use crate::run::Ctx;
 
 pub const SPEC: Command = Command {
     name: "vm-delete",
     about: "delete virtual machines",
     description: "Destroys each VM and its disks, and follows the destroy task. A running VM is refused (exit 4) unless --force, which stops it hard first. --purge also removes the VM from backup jobs, replication and HA, and destroys disks that are not referenced in its config.",
-    args: &[vm_names_arg(
-        "VMs to delete, by name or VMID",
-        Some("stopped"),
-    )],
+    args: &[names_arg("VMs to delete, by name or VMID", Some("stopped"))],
     trailing: None,
     flags: &[
         switch(

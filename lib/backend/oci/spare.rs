@@ -2,7 +2,7 @@
 //! left mounted for the next throwaway container of the same image.
 //!
 //! A `ctr-run --rm` container's root is an overlay of the cached image
-//! (`crate::overlay`). Making it is most of that run's own disk work: three
+//! (`crate::backend::oci::overlay`). Making it is most of that run's own disk work: three
 //! directories, the mount (in which the kernel makes and probes its work
 //! directories), the runtime's first lookups in a new overlay, and at the end
 //! the unmount: 1.3-1.9 ms of a 9-12 ms run on the test machine, back to
@@ -20,11 +20,11 @@
 //! (`evict`). A spare found unmounted (after a reboot, or when it was kept in
 //! another mount namespace) or written to is removed, not used.
 //!
-//! Spares live in a directory of the user's own (`crate::owned`).
+//! Spares live in a directory of the user's own (`crate::backend::oci::owned`).
 
-use crate::overlay::empty_dir;
-use crate::owned::{numbered, own_dir, private_dir};
-use crate::sys::{check, cstr};
+use crate::backend::oci::overlay::empty_dir;
+use crate::backend::oci::owned::{numbered, own_dir, private_dir};
+use crate::os::sys::{check, cstr};
 use std::io::{Error, ErrorKind, Result};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::MetadataExt;
@@ -112,7 +112,7 @@ fn fit(bundle: &Path) -> bool {
     let mut kept = [0u8; 128];
     let kept = get_xattr(bundle, KEPT, &mut kept);
     on_overlay(&root).unwrap_or(false)
-        && crate::overlay::is_mountpoint(&root)
+        && crate::backend::oci::overlay::is_mountpoint(&root)
         && kept.is_some_and(|k| upper_id(bundle).is_ok_and(|id| id.as_bytes() == k))
         && empty_dir(&bundle.join("upper"))
 }
@@ -191,7 +191,7 @@ pub fn evict(spares: &Path, keep: Option<&str>) -> (usize, Vec<String>) {
 
 /// Unmounts a bundle's root, if mounted, and removes the bundle.
 fn remove(bundle: &Path) -> Result<()> {
-    crate::overlay::unmount(&bundle.join("rootfs"))?;
+    crate::backend::oci::overlay::unmount(&bundle.join("rootfs"))?;
     match std::fs::remove_dir_all(bundle) {
         Err(e) if e.kind() != ErrorKind::NotFound => Err(e),
         _ => Ok(()),
@@ -279,8 +279,8 @@ fn rename_noreplace(from: &Path, to: &Path) -> Result<()> {
 mod tests {
     use std::path::Path;
 
-    fn scratch(name: &str) -> crate::scratch::Scratch {
-        crate::scratch::scratch(&format!("spare-{name}"))
+    fn scratch(name: &str) -> tempfile::TempDir {
+        tempfile::Builder::new().prefix(name).tempdir().unwrap()
     }
     /// A bundle as a throwaway run leaves it, but with its root not mounted
     /// (unit tests do not mount; tests/cli/oci.rs does).
@@ -294,39 +294,39 @@ mod tests {
     #[test]
     fn keys_name_the_image_directory() {
         let s = scratch("key");
-        let img = s.0.join("busybox-1");
+        let img = s.path().join("busybox-1");
         std::fs::create_dir(&img).unwrap();
         let k = super::key(&img).unwrap();
         assert!(
-            k.ends_with(".busybox-1") && crate::owned::numbered(k.as_ref()),
+            k.ends_with(".busybox-1") && crate::backend::oci::owned::numbered(k.as_ref()),
             "{k}"
         );
         // The same name made again is another image.
         std::fs::remove_dir(&img).unwrap();
-        std::fs::create_dir(s.0.join("other")).unwrap();
+        std::fs::create_dir(s.path().join("other")).unwrap();
         std::fs::create_dir(&img).unwrap();
         assert_ne!(super::key(&img).unwrap(), k);
-        assert!(super::key(&s.0.join("gone")).is_err());
+        assert!(super::key(&s.path().join("gone")).is_err());
     }
 
     #[test]
     fn a_stamp_sees_what_leaves_the_upper_layer_empty() {
         use std::os::unix::fs::PermissionsExt;
         let s = scratch("stamp");
-        bundle(&s.0);
-        let before = super::stamp(&s.0).unwrap();
-        assert_eq!(super::stamp(&s.0).unwrap(), before);
-        let upper = s.0.join("upper");
+        bundle(&s.path());
+        let before = super::stamp(&s.path()).unwrap();
+        assert_eq!(super::stamp(&s.path()).unwrap(), before);
+        let upper = s.path().join("upper");
         std::fs::set_permissions(&upper, std::fs::Permissions::from_mode(0o777)).unwrap();
-        assert_ne!(super::stamp(&s.0).unwrap(), before, "a chmod of /");
+        assert_ne!(super::stamp(&s.path()).unwrap(), before, "a chmod of /");
         std::fs::set_permissions(&upper, std::fs::Permissions::from_mode(0o755)).unwrap();
-        let before = super::stamp(&s.0).unwrap();
+        let before = super::stamp(&s.path()).unwrap();
         // Before Linux 6.13, times are coarse: they move once a jiffy.
         std::thread::sleep(std::time::Duration::from_millis(20));
         std::fs::write(upper.join("x"), "").unwrap();
         std::fs::remove_file(upper.join("x")).unwrap();
         assert_ne!(
-            super::stamp(&s.0).unwrap(),
+            super::stamp(&s.path()).unwrap(),
             before,
             "a file made and removed"
         );
@@ -335,8 +335,8 @@ mod tests {
     #[test]
     fn keep_wants_the_same_mount_unused_and_take_a_mounted_one() {
         let s = scratch("keep");
-        let spares = s.0.join("spare");
-        let b = s.0.join("a");
+        let spares = s.path().join("spare");
+        let b = s.path().join("a");
         bundle(&b);
         let stamp = super::stamp(&b).unwrap();
         // Not a mount here, so not idle: not kept, and nothing moved.
@@ -345,16 +345,16 @@ mod tests {
         // A spare that is not mounted (as after a reboot): removed, not taken.
         std::fs::create_dir(&spares).unwrap();
         bundle(&spares.join("1.2.img"));
-        assert!(!super::take(&spares, "1.2.img", &s.0.join("c")).unwrap());
-        assert!(!spares.join("1.2.img").exists() && !s.0.join("c").exists());
+        assert!(!super::take(&spares, "1.2.img", &s.path().join("c")).unwrap());
+        assert!(!spares.join("1.2.img").exists() && !s.path().join("c").exists());
         // None of that key: nothing happens.
-        assert!(!super::take(&spares, "1.3.img", &s.0.join("c")).unwrap());
+        assert!(!super::take(&spares, "1.3.img", &s.path().join("c")).unwrap());
     }
 
     #[test]
     fn evict_removes_other_keys_and_only_ours() {
         let s = scratch("evict");
-        let spares = s.0.join("spare");
+        let spares = s.path().join("spare");
         std::fs::create_dir(&spares).unwrap();
         for k in ["1.2.img", "1.3.img", "not-ours"] {
             bundle(&spares.join(k));
@@ -362,10 +362,10 @@ mod tests {
         assert_eq!(super::evict(&spares, Some("1.3.img")), (1, vec![]));
         assert!(spares.join("1.3.img").exists() && spares.join("not-ours").exists());
         // A spare directory that is a link is not followed.
-        let link = s.0.join("link");
+        let link = s.path().join("link");
         std::os::unix::fs::symlink(&spares, &link).unwrap();
         assert_eq!(super::evict(&link, None).0, 0);
-        assert!(super::take(&link, "1.3.img", &s.0.join("d")).is_err());
+        assert!(super::take(&link, "1.3.img", &s.path().join("d")).is_err());
         assert!(spares.join("1.3.img").exists());
         // Without a key to keep, all of ours go.
         assert_eq!(super::evict(&spares, None), (1, vec![]));

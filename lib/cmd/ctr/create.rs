@@ -1,11 +1,11 @@
 use super::{CREATE_FLAGS, name_arg};
+use crate::backend::image::Image;
 use crate::backend::{self, Backend, CreateSpec, Mount};
 use crate::cli::spec::{Command, Complete, Flag, Prints, Trailing, switch};
 use crate::error::{Error, Result};
-use crate::image::Image;
-use crate::record::Status;
+use crate::guest::record::Status;
+use crate::guest::target::Target;
 use crate::run::{Ctx, Done};
-use crate::targets::Target;
 
 pub const SPEC: Command = Command {
     name: "ctr-create",
@@ -58,7 +58,7 @@ const FLAGS: &[Flag] = &[
 
 /// The create request from the flags, every value checked.
 pub fn spec(ctx: &Ctx, name: &str) -> Result<(CreateSpec, Image)> {
-    crate::names::check_new(name)?;
+    crate::guest::names::check_new(name)?;
     let m = &ctx.m;
     let mut spec = CreateSpec {
         name: name.to_string(),
@@ -67,7 +67,7 @@ pub fn spec(ctx: &Ctx, name: &str) -> Result<(CreateSpec, Image)> {
     };
     spec.memory_bytes = m
         .value("memory")
-        .map(crate::units::parse_size)
+        .map(crate::guest::units::parse_size)
         .transpose()?;
     spec.cpus = match m.number::<f64>("cpus")? {
         // The kernel's CFS quota is at least 1 ms per 100 ms period.
@@ -169,16 +169,16 @@ pub fn create(
     backend::ensure_free(&ctx.cfg, &spec.name)?;
     // Ctrl-C now ends the children (tar, cp, the runtime), whose failure
     // leads to the cleanup below, instead of ending us before it.
-    crate::signals::defer();
+    crate::os::signals::defer();
     // After Ctrl-C the children's own failures ("cannot unpack…") are only
     // its consequence: report the interruption instead.
-    let interrupted = |e: Error| match crate::signals::interrupted() {
+    let interrupted = |e: Error| match crate::os::signals::interrupted() {
         true => Error::failed("interrupted; nothing of the new container was kept").with_exit(130),
         false => e,
     };
     b.create(spec, image, &ctx.cfg, &ctx.out)
         .map_err(interrupted)?;
-    let made = if crate::signals::interrupted() {
+    let made = if crate::os::signals::interrupted() {
         Err(interrupted(Error::failed("interrupted")))
     } else if start {
         b.start(&spec.name, &ctx.out).map_err(interrupted)

@@ -1,8 +1,9 @@
-use super::vm_names_arg;
+use super::names_arg;
 use crate::cli::spec::{Command, Complete, JOBS, Prints, VM_BACKEND, choice, option};
+use crate::cmd::vm as tool;
 use crate::error::{Error, Result};
-use crate::pve::{tool, vm};
-use crate::record::Status;
+use crate::guest::record::Status;
+use crate::pve::vm;
 use crate::run::Ctx;
 use std::time::{Duration, Instant};
 
@@ -10,7 +11,7 @@ pub const SPEC: Command = Command {
     name: "vm-wait",
     about: "wait until virtual machines reach a state",
     description: "Waits until each VM is running or stopped, as its node reports it, polling with backoff; gives up after --timeout seconds with exit 7. A VM already in that state is reported at once with \"changed\":false. Useful after --no-wait, and after HA-managed starts and stops, whose tasks end before the guest changes state.",
-    args: &[vm_names_arg("VMs to wait for, by name or VMID", None)],
+    args: &[names_arg("VMs to wait for, by name or VMID", None)],
     trailing: None,
     flags: &[
         choice(
