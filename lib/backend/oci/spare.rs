@@ -313,20 +313,20 @@ mod tests {
     fn a_stamp_sees_what_leaves_the_upper_layer_empty() {
         use std::os::unix::fs::PermissionsExt;
         let s = scratch("stamp");
-        bundle(&s.path());
-        let before = super::stamp(&s.path()).unwrap();
-        assert_eq!(super::stamp(&s.path()).unwrap(), before);
+        bundle(s.path());
+        let before = super::stamp(s.path()).unwrap();
+        assert_eq!(super::stamp(s.path()).unwrap(), before);
         let upper = s.path().join("upper");
         std::fs::set_permissions(&upper, std::fs::Permissions::from_mode(0o777)).unwrap();
-        assert_ne!(super::stamp(&s.path()).unwrap(), before, "a chmod of /");
+        assert_ne!(super::stamp(s.path()).unwrap(), before, "a chmod of /");
         std::fs::set_permissions(&upper, std::fs::Permissions::from_mode(0o755)).unwrap();
-        let before = super::stamp(&s.path()).unwrap();
+        let before = super::stamp(s.path()).unwrap();
         // Before Linux 6.13, times are coarse: they move once a jiffy.
         std::thread::sleep(std::time::Duration::from_millis(20));
         std::fs::write(upper.join("x"), "").unwrap();
         std::fs::remove_file(upper.join("x")).unwrap();
         assert_ne!(
-            super::stamp(&s.path()).unwrap(),
+            super::stamp(s.path()).unwrap(),
             before,
             "a file made and removed"
         );
