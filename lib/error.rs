@@ -85,6 +85,12 @@ impl Error {
         self
     }
 
+    /// The same error as another kind (a usage error met in stdin is invalid input).
+    pub fn with_kind(mut self, kind: Kind) -> Error {
+        self.kind = kind;
+        self
+    }
+
     pub fn with_exit(mut self, code: u8) -> Error {
         self.exit = Some(code);
         self

@@ -15,6 +15,15 @@ pub enum Format {
     Name,
 }
 
+/// When tables are coloured (`--color`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ColorWhen {
+    /// On a terminal, unless NO_COLOR; always with CLICOLOR_FORCE.
+    Auto,
+    Always,
+    Never,
+}
+
 #[derive(Debug)]
 pub struct Output {
     pub tool: &'static str,
@@ -69,14 +78,12 @@ pub const fn col(header: &'static str, field: &'static str) -> Column {
 }
 
 impl Output {
-    pub fn new(tool: &'static str, format: Option<&str>, color: Option<&str>) -> Output {
+    pub fn new(tool: &'static str, format: Option<Format>, color: Option<ColorWhen>) -> Output {
         let stdout_tty = std::io::stdout().is_terminal();
         let format = match format {
-            Some("json") => Format::Json,
-            Some("table") => Format::Table,
-            Some("name") => Format::Name,
-            _ if stdout_tty => Format::Table,
-            _ => Format::Json,
+            Some(f) => f,
+            None if stdout_tty => Format::Table,
+            None => Format::Json,
         };
         let env_says = |tty: bool| {
             let set = |k: &str| std::env::var_os(k).is_some_and(|v| !v.is_empty() && v != "0");
@@ -89,9 +96,9 @@ impl Output {
             }
         };
         let (color, stderr_color) = match color {
-            Some("always") => (true, true),
-            Some("never") => (false, false),
-            _ => (
+            Some(ColorWhen::Always) => (true, true),
+            Some(ColorWhen::Never) => (false, false),
+            Some(ColorWhen::Auto) | None => (
                 env_says(stdout_tty),
                 env_says(std::io::stderr().is_terminal()),
             ),

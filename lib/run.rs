@@ -1,21 +1,32 @@
-//! What every tool's `main` does: parse, load config, run, and turn the result
-//! into an exit code. Panics become a one-line internal error.
+//! What every tool's `main` does: parse, load config, run, and turn the
+//! result into an exit code; and the one path of every tool that acts on
+//! guests: targets from its arguments or stdin, each resolved, acted on
+//! `--jobs` at a time, one result per target in input order. It knows no
+//! backend: a kind of guest comes in through `Resolver`. Panics become a
+//! one-line internal error.
 
-use crate::backend::{self, Backend};
+use crate::cli::args::{Common, FromMatches, Generate, Jobs};
 use crate::cli::help;
-use crate::cli::parse::{Matches, Parsed, parse};
+use crate::cli::parse::{Parsed, parse};
 use crate::cli::spec::Command;
 use crate::config::Config;
 use crate::error::{Error, Result};
-use crate::guest::record::{ActionResult, Status};
-use crate::guest::target::Target;
+use crate::guest::GuestKind;
+use crate::guest::record::{ActionResult, Done, GuestId};
+use crate::guest::target::{Target, from_lines, parse_arg};
 use crate::output::{Column, Output, col};
-use std::path::Path;
+use serde::Serialize;
+use std::io::IsTerminal;
 
-/// Everything a tool's `run` needs.
+/// Everything a tool's `run` needs besides its own typed flags.
 pub struct Ctx {
     pub cmd: &'static Command,
-    pub m: Matches,
+    /// The flags every tool has.
+    pub common: Common,
+    /// The arguments that are not flags.
+    pub positionals: Vec<String>,
+    /// The command after `--`, for tools that run one.
+    pub trailing: Vec<String>,
     pub out: Output,
     pub cfg: Config,
 }
@@ -32,7 +43,8 @@ pub fn engine_failure(e: Error) -> Error {
     }
 }
 
-pub type RunFn = fn(&Ctx) -> Result<u8>;
+/// A tool's `run`: its context and its typed flags in, an exit code out.
+pub type RunFn<A> = fn(&Ctx, A) -> Result<u8>;
 
 /// A tool binary's entry point: `guestkit::tool!(ctr::list);` in a
 /// `#![no_main]` file defines the C `main` that runs `cmd::ctr::list`.
@@ -57,6 +69,7 @@ macro_rules! tool {
             $crate::run::main(
                 &$crate::cmd::$kind::$cmd::SPEC,
                 $crate::cmd::$kind::$cmd::run,
+                $crate::cmd::ALL,
                 args,
             )
         }
@@ -104,8 +117,14 @@ fn process_setup() {
 }
 
 /// The whole life of a tool process, given its arguments after the program
-/// name. Never returns.
-pub fn main(cmd: &'static Command, run: RunFn, args: Vec<std::ffi::OsString>) -> ! {
+/// name, and every tool's spec (for the completions that cover them all).
+/// Never returns.
+pub fn main<A: FromMatches>(
+    cmd: &'static Command,
+    run: RunFn<A>,
+    all: &'static [&'static Command],
+    args: Vec<std::ffi::OsString>,
+) -> ! {
     let _ = crate::output::START.set(std::time::Instant::now());
     process_setup();
     let name = cmd.name;
@@ -120,13 +139,21 @@ pub fn main(cmd: &'static Command, run: RunFn, args: Vec<std::ffi::OsString>) ->
         eprintln!("  hint: this is a bug in guestkit; please report it with the command you ran");
         std::process::exit(if cmd.trailing.is_some() { 125 } else { 1 });
     }));
-    let code = start(cmd, run, args);
+    let code = start(cmd, run, all, args);
     std::process::exit(code.into())
 }
 
-fn start(cmd: &'static Command, run: RunFn, args: Vec<std::ffi::OsString>) -> u8 {
-    let own_failure = |e: &Error| e.exit_code();
+fn start<A: FromMatches>(
+    cmd: &'static Command,
+    run: RunFn<A>,
+    all: &'static [&'static Command],
+    args: Vec<std::ffi::OsString>,
+) -> u8 {
     let mut out = Output::new(cmd.name, None, None);
+    let fail = |out: &Output, e: Error| {
+        out.error(None, &e);
+        e.exit_code()
+    };
     let m = match parse(cmd, args) {
         Ok(Parsed::Help) => {
             out.write(&help::help(cmd));
@@ -137,105 +164,159 @@ fn start(cmd: &'static Command, run: RunFn, args: Vec<std::ffi::OsString>) -> u8
             return 0;
         }
         Ok(Parsed::Run(m)) => m,
-        Err(e) => {
-            out.error(None, &e);
-            return own_failure(&e);
-        }
+        Err(e) => return fail(&out, e),
     };
-    if let Some(kind) = m.value("generate") {
+    let common = match Common::from_matches(&m) {
+        Ok(c) => c,
+        Err(e) => return fail(&out, e),
+    };
+    if let Some(kind) = common.generate {
         out.write(&match kind {
-            "man" => crate::cli::man::page(cmd),
-            "bash" => crate::cli::complete::bash(cmd),
-            "zsh" => crate::cli::complete::zsh(cmd),
-            "fish" => crate::cli::complete::fish(cmd),
-            _ => crate::cli::complete::nu(),
+            Generate::Man => crate::cli::man::page(cmd, all),
+            Generate::Bash => crate::cli::complete::bash(cmd),
+            Generate::Zsh => crate::cli::complete::zsh(cmd),
+            Generate::Fish => crate::cli::complete::fish(cmd),
+            Generate::Nu => crate::cli::complete::nu(all),
         });
         return 0;
     }
-    out = Output::new(cmd.name, m.value("output"), m.value("color"));
-    out.quiet = m.flag("quiet");
-    out.verbose = m.flag("verbose");
-    let cfg = match Config::load(m.value("config").map(Path::new)) {
-        Ok(c) => c,
-        Err(e) => {
-            out.error(None, &e);
-            return own_failure(&e);
-        }
+    out = Output::new(cmd.name, common.output, common.color);
+    out.quiet = common.quiet;
+    out.verbose = common.verbose;
+    let args = match A::from_matches(&m) {
+        Ok(a) => a,
+        Err(e) => return fail(&out, e),
     };
-    let ctx = Ctx { cmd, m, out, cfg };
-    match run(&ctx) {
+    let cfg = match Config::load(common.config.as_deref()) {
+        Ok(c) => c,
+        Err(e) => return fail(&out, e),
+    };
+    let ctx = Ctx {
+        cmd,
+        common,
+        positionals: m.positionals,
+        trailing: m.trailing,
+        out,
+        cfg,
+    };
+    match run(&ctx, args) {
         Ok(code) => code,
-        Err(e) => {
-            ctx.out.error(None, &e);
-            own_failure(&e)
-        }
+        Err(e) => fail(&ctx.out, e),
+    }
+}
+
+/// How a kind of guest's targets are found, and how results name them.
+pub trait Resolver: Sync {
+    /// A guest found, ready to act on.
+    type Guest: Sync;
+    fn resolve(&self, t: &Target) -> Result<Self::Guest>;
+    /// Who a result is about: the guest found, else the target as given.
+    fn who(&self, t: &Target, found: Option<&Self::Guest>) -> GuestId;
+}
+
+/// An action that failed, perhaps after it had made something (a VM
+/// created, whose start then failed): the result is then about that.
+pub struct Failed {
+    pub error: Error,
+    pub made: Option<GuestId>,
+}
+
+impl From<Error> for Failed {
+    fn from(error: Error) -> Failed {
+        Failed { error, made: None }
     }
 }
 
 impl Ctx {
-    pub fn backend_flag(&self) -> Option<&str> {
-        self.m.value("backend")
+    /// The backend `--backend` names, if any.
+    pub fn backend_flag(&self) -> Option<crate::guest::BackendKind> {
+        self.common.backend
     }
 
-    pub fn jobs(&self) -> Result<usize> {
-        match self.m.number::<usize>("jobs")? {
-            Some(0) => Err(Error::usage("--jobs must be at least 1")),
-            Some(n) => Ok(n),
-            None => Ok(1),
-        }
-    }
-
-    /// The targets from arguments or stdin; a usage error when there are none
-    /// and stdin is a terminal.
+    /// The targets: the arguments, else one per stdin line; a usage error
+    /// when there are none and stdin is a terminal.
     pub fn targets(&self) -> Result<Vec<Target>> {
-        crate::guest::target::collect(&self.m.positionals, &self.out)?.ok_or_else(|| {
-            Error::usage("no container named").with_hint(format!(
-                "give names as arguments, or pipe them in: ctr-list | {}",
-                self.cmd.name
-            ))
-        })
+        let kind = self.cmd.kind;
+        if !self.positionals.is_empty() {
+            return self
+                .positionals
+                .iter()
+                .map(|a| parse_arg(kind, a))
+                .collect();
+        }
+        let stdin = std::io::stdin();
+        if stdin.is_terminal() {
+            let ids = if kind.has_vmids() { " or VMIDs" } else { "" };
+            return Err(
+                Error::usage(format!("no {} named", kind.noun())).with_hint(format!(
+                    "give names{ids} as arguments, or pipe them in: {} | {}",
+                    kind.list_tool(),
+                    self.cmd.name
+                )),
+            );
+        }
+        from_lines(kind, stdin.lock(), &|e| self.out.error(None, e))
     }
 
-    /// The backend holding a target: the one the target or --backend names, else a lookup.
-    pub fn locate(&self, t: &Target) -> Result<Box<dyn Backend>> {
-        // An input record's backend and --backend must agree: acting on a
-        // container of another backend than the one asked for is never meant.
-        if let (Some(b), Some(f)) = (&t.backend, self.backend_flag())
+    /// The guest a target means. An input record's backend and --backend
+    /// must agree: acting on a guest of another backend than the one asked
+    /// for is never meant.
+    pub fn resolve<R: Resolver>(&self, r: &R, t: &Target) -> Result<R::Guest> {
+        if let (Some(b), Some(f)) = (t.backend, self.common.backend)
             && b != f
         {
+            let kind = self.cmd.kind;
             return Err(Error::invalid(format!(
                 "the input names backend {b}, but --backend names {f}"
             ))
             .with_hint(format!(
-                "to act on one backend's containers, filter the list: ctr-list -b {f} | {}",
+                "to act on one backend's {}s, filter the list: {} -b {f} | {}",
+                kind.noun(),
+                kind.list_tool(),
                 self.cmd.name
             )));
         }
-        let named = t.backend.as_deref().or(self.backend_flag());
-        backend::locate(&self.cfg, &t.name, named)
+        r.resolve(t)
     }
 
-    /// Runs an action on every target, `--jobs` at a time, printing one result
-    /// per target in input order; the exit code says whether any failed.
-    pub fn act<F>(&self, action: &'static str, targets: Vec<Target>, f: F) -> Result<u8>
+    /// Runs an action on every target, `jobs` at a time, printing one result
+    /// per target in input order; a failed target is reported and the others
+    /// go on. The exit code says whether any failed, and how.
+    pub fn act<R, F>(
+        &self,
+        r: &R,
+        action: &'static str,
+        targets: Vec<Target>,
+        jobs: Jobs,
+        f: F,
+    ) -> Result<u8>
     where
-        F: Fn(&Target) -> Result<Done> + Sync,
+        R: Resolver,
+        F: Fn(&R::Guest) -> Result<Done, Failed> + Sync,
     {
-        let jobs = self.jobs()?;
+        let kind = self.cmd.kind;
         crate::output::keep_going_when_stdout_closes();
-        let mut results = self.out.stream(ACTION_COLUMNS);
+        let mut results = self.out.stream(result_columns(kind));
         let mut codes = Vec::new();
-        crate::jobs::run_ordered(targets, jobs, &f, |t, r: Result<Done>| {
-            let rec = match r {
-                Ok(d) => ActionResult::ok(&t.name, d.backend, action, d.changed, d.status),
-                Err(e) => {
-                    self.out.error(Some(&t.name), &e);
-                    codes.push(e.exit_code());
-                    let b = self.locate(t).ok().map(|b| b.name()).or_else(|| {
-                        let named = t.backend.as_deref().or(self.backend_flag())?;
-                        backend::NAMES.iter().find(|x| **x == named).copied()
-                    });
-                    ActionResult::failed(&t.name, b, action, &e)
+        let work = |t: &Target| match self.resolve(r, t) {
+            Ok(g) => (r.who(t, Some(&g)), f(&g)),
+            Err(e) => (r.who(t, None), Err(Failed::from(e))),
+        };
+        crate::jobs::run_ordered(targets, jobs.0, work, |_, (who, outcome)| {
+            let rec = match outcome {
+                Ok(d) => ActionResult {
+                    status: d.status,
+                    upid: d.upid,
+                    ..ActionResult::ok(kind, d.made.unwrap_or(who), action, d.changed)
+                },
+                Err(Failed { error, made }) => {
+                    let who = made.as_ref().unwrap_or(&who);
+                    self.out.error(Some(&who.name), &error);
+                    codes.push(error.exit_code());
+                    ActionResult {
+                        changed: made.is_some(),
+                        ..ActionResult::failed(kind, who.clone(), action, &error)
+                    }
                 }
             };
             results.push(rec);
@@ -243,18 +324,63 @@ impl Ctx {
         results.finish();
         Ok(crate::error::exit_code_of(codes))
     }
+
+    /// Prints one record per target, `jobs` at a time, in input order; a
+    /// target that cannot be read is reported on stderr and the others are
+    /// still printed. The state tools.
+    pub fn each<R, T, F>(
+        &self,
+        r: &R,
+        targets: Vec<Target>,
+        jobs: Jobs,
+        columns: &'static [Column],
+        f: F,
+    ) -> Result<u8>
+    where
+        R: Resolver,
+        T: Serialize + Send,
+        F: Fn(&R::Guest) -> Result<T> + Sync,
+    {
+        let mut records = self.out.stream(columns);
+        let mut codes = Vec::new();
+        let work = |t: &Target| match self.resolve(r, t) {
+            Ok(g) => (r.who(t, Some(&g)), f(&g)),
+            Err(e) => (r.who(t, None), Err(e)),
+        };
+        crate::jobs::run_ordered(targets, jobs.0, work, |_, (who, r)| match r {
+            Ok(rec) => records.push(rec),
+            Err(e) => {
+                self.out.error(Some(&who.name), &e);
+                codes.push(e.exit_code());
+            }
+        });
+        records.finish();
+        Ok(crate::error::exit_code_of(codes))
+    }
 }
 
-/// What an action did to one target.
-pub struct Done {
-    pub backend: &'static str,
-    pub changed: bool,
-    pub status: Option<Status>,
+/// The table of action results: containers by name, VMs by VMID.
+fn result_columns(kind: GuestKind) -> &'static [Column] {
+    match kind {
+        GuestKind::Container => CONTAINER_RESULT_COLUMNS,
+        GuestKind::Vm => VM_RESULT_COLUMNS,
+    }
 }
 
-pub const ACTION_COLUMNS: &[Column] = &[
+const CONTAINER_RESULT_COLUMNS: &[Column] = &[
     col("NAME", "name"),
     col("BACKEND", "backend"),
+    col("ACTION", "action"),
+    col("OK", "ok"),
+    col("CHANGED", "changed"),
+    col("STATUS", "status"),
+    col("ERROR", "error"),
+];
+
+const VM_RESULT_COLUMNS: &[Column] = &[
+    col("VMID", "vmid"),
+    col("NAME", "name"),
+    col("NODE", "node"),
     col("ACTION", "action"),
     col("OK", "ok"),
     col("CHANGED", "changed"),

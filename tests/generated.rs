@@ -31,7 +31,7 @@ fn committed_files() -> BTreeSet<String> {
 
 #[test]
 fn man_pages_and_completions_are_up_to_date() {
-    let generated = guestkit::cli::complete::all_files();
+    let generated = guestkit::cli::complete::all_files(guestkit::cmd::ALL);
     let rewrite = std::env::var_os("GUESTKIT_REGENERATE").is_some();
     let mut problems = Vec::new();
     let wanted: BTreeSet<String> = generated.iter().map(|(p, _)| p.clone()).collect();
@@ -86,7 +86,7 @@ fn man_pages_pass_mandoc_lint() {
     if !require("mandoc", "mandoc") {
         return;
     }
-    for (rel, text) in guestkit::cli::complete::all_files() {
+    for (rel, text) in guestkit::cli::complete::all_files(guestkit::cmd::ALL) {
         if !rel.starts_with("man/") {
             continue;
         }
@@ -112,7 +112,7 @@ fn man_pages_render_with_man() {
     if !require("man", "man-db") || !require("groff", "groff-base") {
         return;
     }
-    for (rel, _) in guestkit::cli::complete::all_files() {
+    for (rel, _) in guestkit::cli::complete::all_files(guestkit::cmd::ALL) {
         if !rel.starts_with("man/") {
             continue;
         }
@@ -140,7 +140,9 @@ fn man_pages_render_with_man() {
 #[test]
 fn tools_print_their_own_files_with_generate() {
     let files: std::collections::HashMap<String, String> =
-        guestkit::cli::complete::all_files().into_iter().collect();
+        guestkit::cli::complete::all_files(guestkit::cmd::ALL)
+            .into_iter()
+            .collect();
     for cmd in guestkit::cmd::ALL {
         let n = cmd.name;
         for (kind, rel) in [

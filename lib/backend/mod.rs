@@ -6,11 +6,12 @@ pub mod lxc;
 pub mod oci;
 pub mod rootfs;
 
-use crate::backend::image::Image;
 use crate::config::Config;
 use crate::error::{Error, Result};
-use crate::guest::record::{Container, ContainerState, Status};
+use crate::guest::record::{Container, ContainerState};
+use crate::guest::{BackendKind, CONTAINER_BACKENDS, Status};
 use crate::output::Output;
+use image::Image;
 use std::path::PathBuf;
 
 /// What ctr-create asks for.
@@ -57,7 +58,7 @@ pub type Listing<'a> = Box<dyn FnOnce() -> Result<Vec<Container>> + 'a>;
 /// quarters of its start-up relocations, and 0.2 ms of every start
 /// (docs/benchmarks.md).
 pub trait Lister: Send + Sync {
-    fn name(&self) -> &'static str;
+    fn kind(&self) -> BackendKind;
     /// Fails with "unavailable" and an install hint when the backend's tools are missing.
     fn check(&self) -> Result<()>;
     /// Every container, in one call to the backend. The call is started
@@ -97,69 +98,59 @@ pub trait Backend: Lister {
 pub const FORWARD_SIGNALS: &str = "for s in TERM HUP USR1 USR2 WINCH; do trap \"kill -$s \\$child 2>/dev/null\" $s; done; \
      trap 'kill -TERM $child 2>/dev/null' INT QUIT";
 
-pub const NAMES: &[&str] = &["lxc", "crun", "runc"];
-
-/// A backend by name, whether or not its tools are installed.
-pub fn by_name(cfg: &Config, name: &str) -> Result<Box<dyn Backend>> {
-    by_name_as(cfg, name, |b| Box::new(b), |b| Box::new(b))
+/// A container backend, whether or not its tools are installed.
+pub fn by_kind(cfg: &Config, kind: BackendKind) -> Result<Box<dyn Backend>> {
+    by_kind_as(cfg, kind, |b| Box::new(b), |b| Box::new(b))
 }
 
 /// The same, held only for listing (see `Lister`).
-fn lister_by_name(cfg: &Config, name: &str) -> Result<Box<dyn Lister>> {
-    by_name_as(cfg, name, |b| Box::new(b), |b| Box::new(b))
+fn lister_by_kind(cfg: &Config, kind: BackendKind) -> Result<Box<dyn Lister>> {
+    by_kind_as(cfg, kind, |b| Box::new(b), |b| Box::new(b))
 }
 
-/// The backend `name`, boxed as `T` by `lxc` or `oci`. Generic so that
-/// `lister_by_name` makes only `Lister` vtables: upcasting what `by_name`
+/// The backend `kind`, boxed as `T` by `lxc` or `oci`. Generic so that
+/// `lister_by_kind` makes only `Lister` vtables: upcasting what `by_kind`
 /// makes would link every `Backend` method into ctr-list again.
-fn by_name_as<T: ?Sized>(
+fn by_kind_as<T: ?Sized>(
     cfg: &Config,
-    name: &str,
+    kind: BackendKind,
     lxc: fn(lxc::Lxc) -> Box<T>,
     oci: fn(oci::Oci) -> Box<T>,
 ) -> Result<Box<T>> {
-    match name {
-        "lxc" => Ok(lxc(lxc::Lxc::new(cfg))),
-        "crun" => Ok(oci(oci::Oci::new(cfg, "crun"))),
-        "runc" => Ok(oci(oci::Oci::new(cfg, "runc"))),
-        other => {
-            let mut e = Error::usage(format!(
-                "unknown backend {other:?}: expected one of {}",
-                NAMES.join(", ")
-            ));
-            if let Some(s) = crate::cli::parse::closest(other, NAMES.iter().copied()) {
-                e = e.with_hint(format!("did you mean '{s}'?"));
-            }
-            Err(e)
-        }
+    match kind {
+        BackendKind::Lxc => Ok(lxc(lxc::Lxc::new(cfg))),
+        BackendKind::Crun | BackendKind::Runc => Ok(oci(oci::Oci::new(cfg, kind))),
+        BackendKind::Proxmox => Err(Error::usage(
+            "backend proxmox has virtual machines, not containers: use the vm-* tools",
+        )),
     }
 }
 
 /// The backends to ask: the named one (which must be installed), else every
 /// installed one. With none installed, the error says what to install.
-pub fn installed(cfg: &Config, named: Option<&str>) -> Result<Vec<Box<dyn Backend>>> {
-    installed_as(cfg, named, by_name)
+pub fn installed(cfg: &Config, named: Option<BackendKind>) -> Result<Vec<Box<dyn Backend>>> {
+    installed_as(cfg, named, by_kind)
 }
 
 /// `installed`, held only for listing (see `Lister`).
-pub fn listers(cfg: &Config, named: Option<&str>) -> Result<Vec<Box<dyn Lister>>> {
-    installed_as(cfg, named, lister_by_name)
+pub fn listers(cfg: &Config, named: Option<BackendKind>) -> Result<Vec<Box<dyn Lister>>> {
+    installed_as(cfg, named, lister_by_kind)
 }
 
 fn installed_as<T: Lister + ?Sized>(
     cfg: &Config,
-    named: Option<&str>,
-    by_name: fn(&Config, &str) -> Result<Box<T>>,
+    named: Option<BackendKind>,
+    by_kind: fn(&Config, BackendKind) -> Result<Box<T>>,
 ) -> Result<Vec<Box<T>>> {
     if let Some(n) = named {
-        let b = by_name(cfg, n)?;
+        let b = by_kind(cfg, n)?;
         b.check()?;
         return Ok(vec![b]);
     }
     let mut found = Vec::new();
     let mut first_error = None;
-    for n in NAMES {
-        let b = by_name(cfg, n)?;
+    for n in CONTAINER_BACKENDS {
+        let b = by_kind(cfg, n)?;
         match b.check() {
             Ok(()) => found.push(b),
             Err(e) => {
@@ -174,7 +165,7 @@ fn installed_as<T: Lister + ?Sized>(
 }
 
 /// The backend that holds an existing container.
-pub fn locate(cfg: &Config, name: &str, named: Option<&str>) -> Result<Box<dyn Backend>> {
+pub fn locate(cfg: &Config, name: &str, named: Option<BackendKind>) -> Result<Box<dyn Backend>> {
     let mut holders = Vec::new();
     let mut all_names = Vec::new();
     for b in installed(cfg, named)? {
@@ -200,7 +191,7 @@ pub fn locate(cfg: &Config, name: &str, named: Option<&str>) -> Result<Box<dyn B
             Err(e)
         }
         _ => {
-            let which: Vec<_> = holders.iter().map(|b| b.name()).collect();
+            let which: Vec<_> = holders.iter().map(|b| b.kind().as_str()).collect();
             Err(Error::conflict(format!(
                 "a container of this name exists in {}",
                 which.join(" and ")
@@ -213,20 +204,20 @@ pub fn locate(cfg: &Config, name: &str, named: Option<&str>) -> Result<Box<dyn B
 /// Fails with "conflict" when any backend already holds the name. Whether
 /// its tools are installed does not matter: its files are what holds it.
 pub fn ensure_free(cfg: &Config, name: &str) -> Result<()> {
-    for n in NAMES {
-        let b = by_name(cfg, n)?;
+    for n in CONTAINER_BACKENDS {
+        let b = by_kind(cfg, n)?;
         if b.exists(name) {
             let hint = match b.check() {
                 Ok(()) => "pick another name, or delete it first with ctr-delete".to_string(),
                 Err(missing) => format!(
                     "backend {} is not installed here, so ctr-delete cannot reach it: {}, or pick another name",
-                    b.name(),
+                    b.kind(),
                     missing.hint.unwrap_or(missing.message)
                 ),
             };
             return Err(Error::conflict(format!(
                 "a container of this name already exists in backend {}",
-                b.name()
+                b.kind()
             ))
             .with_hint(hint));
         }

@@ -5,7 +5,7 @@
 //! slow backend never hangs the shell.
 
 use super::spec::{Command, Complete, Flag};
-use crate::cmd::ALL;
+use crate::guest::{CONTAINER_BACKEND_NAMES, GuestKind, Status};
 use std::fmt::Write;
 
 const TIMEOUT: &str = "timeout 2";
@@ -22,7 +22,7 @@ fn list_names(list: &str, status: Option<&str>) -> String {
 fn static_values(f: &Flag) -> Option<Vec<&'static str>> {
     match f.complete {
         Complete::Values => Some(f.values.to_vec()),
-        Complete::Backend => Some(crate::backend::NAMES.to_vec()),
+        Complete::Backend => Some(CONTAINER_BACKEND_NAMES.to_vec()),
         Complete::Signal => Some(
             crate::guest::units::SIGNALS
                 .iter()
@@ -38,8 +38,7 @@ fn static_values(f: &Flag) -> Option<Vec<&'static str>> {
 /// status to filter by.
 fn guest_arg(cmd: &Command) -> Option<(&'static str, Option<&'static str>)> {
     cmd.args.iter().find_map(|a| match a.complete {
-        Complete::Container(s) => Some(("ctr-list", s)),
-        Complete::Vm(s) => Some(("vm-list", s)),
+        Complete::Guest(kind, s) => Some((kind.list_tool(), s.map(Status::as_str))),
         _ => None,
     })
 }
@@ -199,10 +198,13 @@ pub fn zsh(cmd: &Command) -> String {
     for a in cmd.args {
         let action = match a.complete {
             // In braces: _arguments passes its own options to a bare function action.
-            Complete::Container(s) => {
-                format!("{{_guestkit_containers {}}}", s.unwrap_or("")).replace(" }", "}")
+            Complete::Guest(kind, s) => {
+                let what = match kind {
+                    GuestKind::Container => "_guestkit_containers",
+                    GuestKind::Vm => "_guestkit_vms",
+                };
+                format!("{{{what} {}}}", s.map_or("", Status::as_str)).replace(" }", "}")
             }
-            Complete::Vm(s) => format!("{{_guestkit_vms {}}}", s.unwrap_or("")).replace(" }", "}"),
             Complete::File => "_files".into(),
             _ => " ".into(),
         };
@@ -284,14 +286,14 @@ fn nu_completer_name(values: &[&str]) -> String {
 }
 
 /// completions/nushell/guestkit.nu: one module for every tool.
-pub fn nu() -> String {
+pub fn nu(all: &[&Command]) -> String {
     let mut o = String::new();
     let _ = writeln!(
         o,
         "# Nushell completions for guestkit: an `export extern` per tool.\n# {NOTICE}\n# Load with `use guestkit.nu *`, or put it in a vendor autoload directory.\n"
     );
     // Guest completers, one per list tool and status filter.
-    let mut guests: Vec<(&str, Option<&str>)> = ALL.iter().filter_map(|c| guest_arg(c)).collect();
+    let mut guests: Vec<(&str, Option<&str>)> = all.iter().filter_map(|c| guest_arg(c)).collect();
     guests.sort();
     guests.dedup();
     for (list, s) in &guests {
@@ -308,7 +310,7 @@ pub fn nu() -> String {
         );
     }
     // Static value completers, one per distinct set.
-    let mut sets: Vec<Vec<&str>> = ALL
+    let mut sets: Vec<Vec<&str>> = all
         .iter()
         .flat_map(|c| c.all_flags().filter_map(static_values).collect::<Vec<_>>())
         .collect();
@@ -323,12 +325,14 @@ pub fn nu() -> String {
             list.join(" ")
         );
     }
-    for cmd in ALL {
+    for cmd in all {
         let _ = writeln!(o, "# {}\nexport extern \"{}\" [", cmd.about, cmd.name);
         for a in cmd.args {
             let completer = match a.complete {
-                Complete::Container(s) => format!("@\"{}\"", nu_guest_completer("ctr-list", s)),
-                Complete::Vm(s) => format!("@\"{}\"", nu_guest_completer("vm-list", s)),
+                Complete::Guest(kind, s) => format!(
+                    "@\"{}\"",
+                    nu_guest_completer(kind.list_tool(), s.map(Status::as_str))
+                ),
                 _ => String::new(),
             };
             let (prefix, opt) = if a.many {
@@ -365,16 +369,16 @@ pub fn nu() -> String {
 }
 
 /// Every generated file under man/ and completions/, by relative path.
-pub fn all_files() -> Vec<(String, String)> {
+pub fn all_files(all: &[&Command]) -> Vec<(String, String)> {
     let mut files = Vec::new();
-    for c in ALL {
-        files.push((format!("man/man1/{}.1", c.name), super::man::page(c)));
+    for c in all {
+        files.push((format!("man/man1/{}.1", c.name), super::man::page(c, all)));
         files.push((format!("completions/bash/{}", c.name), bash(c)));
         files.push((format!("completions/zsh/_{}", c.name), zsh(c)));
         files.push((format!("completions/fish/{}.fish", c.name), fish(c)));
     }
-    files.push(("man/man7/guestkit.7".into(), super::man::overview()));
+    files.push(("man/man7/guestkit.7".into(), super::man::overview(all)));
     files.push(("man/man5/guestkit.toml.5".into(), super::man::config_page()));
-    files.push(("completions/nushell/guestkit.nu".into(), nu()));
+    files.push(("completions/nushell/guestkit.nu".into(), nu(all)));
     files
 }

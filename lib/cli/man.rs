@@ -2,7 +2,6 @@
 //! environment and file tables, so they cannot drift from the tools.
 
 use super::spec::{Command, Flag, Prints};
-use crate::cmd::ALL;
 use crate::error::EXIT_CODES;
 use crate::guest::record::{
     CONTAINER_FIELDS, FieldDoc, RESULT_FIELDS, STATE_FIELDS, VM_FIELDS, VM_RESULT_FIELDS,
@@ -145,7 +144,7 @@ fn example(out: &mut String, first: bool, line: &str, what: &str) {
 }
 
 /// man1/<tool>.1
-pub fn page(cmd: &Command) -> String {
+pub fn page(cmd: &Command, all: &[&Command]) -> String {
     let mut out = String::new();
     header(&mut out, cmd.name, 1, cmd.about);
     let _ = writeln!(
@@ -244,7 +243,7 @@ pub fn page(cmd: &Command) -> String {
         example(&mut out, i == 0, line, what);
     }
     out.push_str(".SH SEE ALSO\n");
-    let others: Vec<String> = ALL
+    let others: Vec<String> = all
         .iter()
         .filter(|c| c.name != cmd.name)
         .map(|c| format!("\\fB{}\\fR(1)", esc(c.name)))
@@ -259,7 +258,7 @@ pub fn page(cmd: &Command) -> String {
 }
 
 /// man7/guestkit.7: the overview.
-pub fn overview() -> String {
+pub fn overview(all: &[&Command]) -> String {
     let mut out = String::new();
     header(
         &mut out,
@@ -275,7 +274,7 @@ pub fn overview() -> String {
         ],
     );
     out.push_str(".SH TOOLS\n");
-    for c in ALL {
+    for c in all {
         let _ = write!(out, ".TP\n\\fB{}\\fR(1)\n{}", esc(c.name), prose(c.about));
     }
     out.push_str(".SH BACKENDS\n.TP\n\\fBlxc\\fR\n");
@@ -342,7 +341,7 @@ pub fn overview() -> String {
         example(&mut out, i == 0, line, what);
     }
     out.push_str(".SH SEE ALSO\n");
-    let all: Vec<String> = ALL
+    let names: Vec<String> = all
         .iter()
         .map(|c| format!("\\fB{}\\fR(1)", esc(c.name)))
         .chain([
@@ -351,7 +350,7 @@ pub fn overview() -> String {
             "\\fBjq\\fR(1)".into(),
         ])
         .collect();
-    out.push_str(&all.join(",\n"));
+    out.push_str(&names.join(",\n"));
     out.push('\n');
     out
 }

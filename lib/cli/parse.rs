@@ -3,6 +3,7 @@
 
 use super::spec::{Command, Complete, Flag};
 use crate::error::{Error, Result};
+use crate::guest::GuestKind;
 use std::collections::BTreeMap;
 use std::ffi::OsString;
 
@@ -24,32 +25,22 @@ pub enum Parsed {
 }
 
 impl Matches {
-    pub fn flag(&self, long: &str) -> bool {
-        self.values.contains_key(long)
+    /// Whether a flag was given.
+    pub fn given(&self, flag: &Flag) -> bool {
+        self.values.contains_key(flag.long)
     }
 
     /// The last value given for a flag (a later flag overrides an earlier one).
-    pub fn value(&self, long: &str) -> Option<&str> {
+    pub fn value(&self, flag: &Flag) -> Option<&str> {
         self.values
-            .get(long)
+            .get(flag.long)
             .and_then(|v| v.last())
             .map(String::as_str)
     }
 
-    pub fn values(&self, long: &str) -> &[String] {
-        self.values.get(long).map(Vec::as_slice).unwrap_or(&[])
-    }
-
-    /// A flag's value parsed as a number, with an error naming the flag.
-    pub fn number<T: std::str::FromStr>(&self, long: &str) -> Result<Option<T>> {
-        match self.value(long) {
-            None => Ok(None),
-            Some(v) => v.parse().map(Some).map_err(|_| {
-                Error::usage(format!(
-                    "invalid value {v:?} for --{long}: expected a number"
-                ))
-            }),
-        }
+    /// Every value given for a repeatable flag.
+    pub fn values(&self, flag: &Flag) -> &[String] {
+        self.values.get(flag.long).map(Vec::as_slice).unwrap_or(&[])
     }
 }
 
@@ -135,7 +126,7 @@ pub fn parse(cmd: &Command, args: Vec<OsString>) -> Result<Parsed> {
     }
     // Required arguments, checked here once for every tool (not when only a
     // man page or completion is asked for).
-    if m.value("generate").is_none()
+    if !m.given(&super::spec::GENERATE)
         && let Some(missing) = cmd
             .args
             .iter()
@@ -150,9 +141,11 @@ pub fn parse(cmd: &Command, args: Vec<OsString>) -> Result<Parsed> {
 
 /// How an error names a missing argument: "container name", "source".
 fn arg_noun(cmd: &Command, a: &crate::cli::spec::Arg) -> String {
-    match a.complete {
-        Complete::Vm(_) => format!("{} (a VM name or VMID)", a.name.to_lowercase()),
-        _ if a.name == "NAME" && cmd.name.starts_with("ctr-") => "container name".into(),
+    match (a.complete, cmd.kind) {
+        (Complete::Guest(GuestKind::Vm, _), _) => {
+            format!("{} (a VM name or VMID)", a.name.to_lowercase())
+        }
+        (_, GuestKind::Container) if a.name == "NAME" => "container name".into(),
         _ => a.name.to_lowercase(),
     }
 }
@@ -166,8 +159,8 @@ fn check_choice(flag: &Flag, v: &str) -> Result<()> {
         flag.long,
         flag.values.join(", ")
     ));
-    if let Some(s) = closest(v, flag.values.iter().copied()) {
-        e = e.with_hint(format!("did you mean '{s}'?"));
+    if let Some(hint) = crate::guest::names::suggest(v, flag.values.iter().copied()) {
+        e = e.with_hint(hint);
     }
     Err(e)
 }
@@ -176,7 +169,8 @@ fn unknown(cmd: &Command, given: &str) -> Error {
     let e = Error::usage(format!("unknown flag {given}"));
     let name = given.trim_start_matches('-');
     let hint = if given.starts_with("--") {
-        closest(name, cmd.all_flags().map(|f| f.long)).map(|s| format!("--{s}"))
+        crate::guest::names::nearest(name, cmd.all_flags().map(|f| f.long))
+            .map(|s| format!("--{s}"))
     } else {
         None
     };
@@ -184,25 +178,6 @@ fn unknown(cmd: &Command, given: &str) -> Error {
         Some(h) => e.with_hint(format!("did you mean '{h}'?")),
         None => e.with_hint(format!("see '{} --help'", cmd.name)),
     }
-}
-
-/// The candidate closest to `given`, when one is close enough to suggest.
-pub fn closest<'a>(given: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
-    // Jaro-Winkler favours shared prefixes ("--timout"); the edit distance
-    // catches swapped letters in short words ("lcx").
-    candidates
-        .map(|c| {
-            (
-                strsim::jaro_winkler(given, c),
-                strsim::osa_distance(given, c),
-                c,
-            )
-        })
-        .filter(|(score, edits, c)| {
-            *score > 0.8 || (*edits == 1 && c.len() > 1) || (*edits == 2 && c.len() > 4)
-        })
-        .max_by(|a, b| a.0.total_cmp(&b.0))
-        .map(|(_, _, c)| c)
 }
 
 fn utf8(v: OsString, what: &str) -> Result<String> {
@@ -221,6 +196,7 @@ fn lexopt_error(e: lexopt::Error) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cli::args::FromMatches;
     use crate::cmd;
 
     fn run(cmd: &Command, args: &[&str]) -> Result<Matches> {
@@ -245,8 +221,8 @@ mod tests {
     #[test]
     fn values_switches_and_positionals() {
         let m = run(&cmd::ctr::stop::SPEC, &["--timeout=5", "-f", "a", "b"]).unwrap();
-        assert_eq!(m.value("timeout"), Some("5"));
-        assert!(m.flag("force"));
+        let a = cmd::ctr::stop::Args::from_matches(&m).unwrap();
+        assert_eq!((a.timeout, a.force), (Some(5), true));
         assert_eq!(m.positionals, ["a", "b"]);
     }
 
@@ -257,7 +233,8 @@ mod tests {
             &["web", "-e", "A=1", "--env", "B=2"],
         )
         .unwrap();
-        assert_eq!(m.values("env"), ["A=1", "B=2"]);
+        let a = cmd::ctr::create::Args::from_matches(&m).unwrap();
+        assert_eq!(a.create.env, ["A=1", "B=2"]);
     }
 
     #[test]

@@ -2,6 +2,8 @@
 //! each value completes. The parser, `--help`, man pages and completion
 //! scripts are all derived from these tables, so they cannot disagree.
 
+use crate::guest::{CONTAINER_BACKEND_NAMES, GuestKind, STATUS_NAMES, Status, VM_BACKEND_NAMES};
+
 /// How a value completes in a shell.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Complete {
@@ -10,10 +12,9 @@ pub enum Complete {
     Dir,
     /// One of the flag's `values`.
     Values,
-    /// A container name, from `ctr-list`, filtered by status when given.
-    Container(Option<&'static str>),
-    /// A VM name, from `vm-list`, filtered by status when given.
-    Vm(Option<&'static str>),
+    /// A guest's name, from its kind's list tool (`ctr-list`, `vm-list`),
+    /// filtered by status when given.
+    Guest(GuestKind, Option<Status>),
     Backend,
     /// An image: `busybox`, a directory or a tarball.
     Image,
@@ -54,6 +55,8 @@ pub struct Trailing {
 #[derive(Debug)]
 pub struct Command {
     pub name: &'static str,
+    /// The kind of guest it acts on.
+    pub kind: GuestKind,
     /// One line, lower case, no full stop: "start containers".
     pub about: &'static str,
     /// Paragraphs for `--help` and the man page's DESCRIPTION.
@@ -158,57 +161,56 @@ pub const fn repeated(
     }
 }
 
-pub const STATUSES: &[&str] = &["running", "stopped", "paused", "created", "unknown"];
-pub const BACKENDS: &[&str] = &["lxc", "crun", "runc"];
+/// The flags every tool has, after its own in help and man pages: the
+/// shell reads them into `cli::args::Common`.
+pub const COMMON_FLAGS: &[Flag] = super::args::Common::FLAGS;
 
-/// Flags every tool has, after its own in help and man pages.
-pub const COMMON_FLAGS: &[Flag] = &[
-    choice(
-        "output",
-        Some('o'),
-        "FORMAT",
-        "Output format: JSON lines, or an aligned table (default: table on a terminal, json otherwise)",
-        &["json", "table"],
-    ),
-    choice(
-        "color",
-        None,
-        "WHEN",
-        "Colour the table: auto (default; honours NO_COLOR and CLICOLOR_FORCE), always or never",
-        &["auto", "always", "never"],
-    ),
-    switch("quiet", Some('q'), "Print no result records, only errors"),
-    switch(
-        "verbose",
-        Some('v'),
-        "Print the backend commands run, on stderr",
-    ),
-    option(
-        "config",
-        None,
-        "FILE",
-        "Read configuration from FILE instead of the default locations",
-        Complete::File,
-    ),
-    Flag {
-        long: "backend",
-        short: Some('b'),
-        value: Some("NAME"),
-        help: "Use this backend (default: the config's routing, then its default backend)",
-        values: BACKENDS,
-        complete: Complete::Backend,
-        repeat: false,
-    },
-    choice(
-        "generate",
-        None,
-        "KIND",
-        "Print this tool's man page or shell completion (for packagers) and exit",
-        &["man", "bash", "zsh", "fish", "nu"],
-    ),
-    switch("help", Some('h'), "Print help and exit"),
-    switch("version", Some('V'), "Print the version and exit"),
-];
+pub const OUTPUT: Flag = choice(
+    "output",
+    Some('o'),
+    "FORMAT",
+    "Output format: JSON lines, or an aligned table (default: table on a terminal, json otherwise)",
+    &["json", "table"],
+);
+pub const COLOR: Flag = choice(
+    "color",
+    None,
+    "WHEN",
+    "Colour the table: auto (default; honours NO_COLOR and CLICOLOR_FORCE), always or never",
+    &["auto", "always", "never"],
+);
+pub const QUIET: Flag = switch("quiet", Some('q'), "Print no result records, only errors");
+pub const VERBOSE: Flag = switch(
+    "verbose",
+    Some('v'),
+    "Print the backend commands run, on stderr",
+);
+pub const CONFIG: Flag = option(
+    "config",
+    None,
+    "FILE",
+    "Read configuration from FILE instead of the default locations",
+    Complete::File,
+);
+/// The container tools' `--backend`.
+pub const BACKEND: Flag = Flag {
+    long: "backend",
+    short: Some('b'),
+    value: Some("NAME"),
+    help: "Use this backend (default: the config's routing, then its default backend)",
+    values: &CONTAINER_BACKEND_NAMES,
+    complete: Complete::Backend,
+    repeat: false,
+};
+pub const GENERATE: Flag = choice(
+    "generate",
+    None,
+    "KIND",
+    "Print this tool's man page or shell completion (for packagers) and exit",
+    &["man", "bash", "zsh", "fish", "nu"],
+);
+pub const HELP: Flag = switch("help", Some('h'), "Print help and exit");
+pub const VERSION: Flag = switch("version", Some('V'), "Print the version and exit");
 
 pub const STDIN_TARGETS: &str = "With no NAME, the targets are read from stdin, one per line: a JSON object as the list tools print it (its \"name\" and \"backend\" are used), or a bare name. Every line is checked before anything is done: a bad line is reported with its number, exit code 8, and no target is acted on.";
 
@@ -220,7 +222,7 @@ pub const VM_BACKEND: Flag = Flag {
     short: Some('b'),
     value: Some("NAME"),
     help: "The backend: proxmox, the only one with VMs",
-    values: &["proxmox"],
+    values: &VM_BACKEND_NAMES,
     complete: Complete::Values,
     repeat: false,
 };
@@ -239,6 +241,11 @@ pub const OUTPUT_WITH_NAMES: Flag = choice(
     "Output format: JSON lines, an aligned table, or names only (default: table on a terminal, json otherwise)",
     &["json", "table", "name"],
 );
+
+/// A `--status` filter of the list tools.
+pub const fn status_filter(help: &'static str) -> Flag {
+    choice("status", Some('s'), "STATUS", help, &STATUS_NAMES)
+}
 
 /// The `--jobs` flag of tools that act on many targets.
 pub const JOBS: Flag = option(
@@ -273,10 +280,9 @@ impl Command {
     pub fn paragraphs(&self) -> Vec<&'static str> {
         let mut p: Vec<&'static str> = self.description.split("\n\n").map(str::trim).collect();
         if self.stdin_targets {
-            p.push(if self.name.starts_with("vm-") {
-                VM_STDIN_TARGETS
-            } else {
-                STDIN_TARGETS
+            p.push(match self.kind {
+                GuestKind::Vm => VM_STDIN_TARGETS,
+                GuestKind::Container => STDIN_TARGETS,
             });
         }
         p

@@ -2,6 +2,7 @@
 //! precedence: flags > environment > user file > system file > defaults.
 
 use crate::error::{Error, Result};
+use crate::guest::{BackendKind, CONTAINER_BACKEND_NAMES, CONTAINER_BACKENDS};
 pub mod secret;
 
 use secret::Secret;
@@ -144,6 +145,11 @@ pub struct Config {
     pub oci: OciConfig,
     #[serde(default)]
     pub proxmox: ProxmoxConfig,
+    /// `routes` and `default_backend`, read (`check_backends`).
+    #[serde(skip)]
+    routing: Vec<(String, BackendKind)>,
+    #[serde(skip)]
+    default: Option<BackendKind>,
 }
 
 /// The Proxmox VE connection. Secrets are given inline, from a file or from a
@@ -270,39 +276,42 @@ impl Config {
         Ok(cfg)
     }
 
-    /// Unknown backends in the file are bad configuration, found at load time
-    /// rather than at the first create that uses them.
-    fn check_backends(&self) -> Result<()> {
-        let known = crate::backend::NAMES;
-        let bad = |what: String, b: &str| {
-            Error::invalid(format!(
-                "bad configuration: {what}: unknown backend {b:?}, expected one of {}",
-                known.join(", ")
-            ))
+    /// Reads the backends the file names; an unknown one is bad
+    /// configuration, found at load time rather than at the first create
+    /// that uses it.
+    fn check_backends(&mut self) -> Result<()> {
+        let known = &CONTAINER_BACKENDS;
+        let check = |what: String, b: &str| {
+            BackendKind::named(b)
+                .filter(|k| known.contains(k))
+                .ok_or_else(|| {
+                    Error::invalid(format!(
+                        "bad configuration: {what}: unknown backend {b:?}, expected one of {}",
+                        CONTAINER_BACKEND_NAMES.join(", ")
+                    ))
+                })
         };
-        if let Some(b) = self
-            .default_backend
-            .as_deref()
-            .filter(|b| !known.contains(b))
-        {
-            return Err(bad("default_backend".into(), b));
-        }
+        self.default = match self.default_backend.as_deref() {
+            Some(b) => Some(check("default_backend".into(), b)?),
+            None => None,
+        };
+        self.routing = Vec::new();
         for (i, r) in self.routes.iter().enumerate() {
-            if !known.contains(&r.backend.as_str()) {
-                return Err(bad(format!("route {} ({})", i + 1, r.pattern), &r.backend));
-            }
+            let kind = check(format!("route {} ({})", i + 1, r.pattern), &r.backend)?;
+            self.routing.push((r.pattern.clone(), kind));
         }
         Ok(())
     }
 
-    /// The backend a new container of this name goes to, unless one is named.
-    pub fn route(&self, name: &str) -> &str {
-        self.routes
+    /// The backend a new container of this name goes to, unless one is
+    /// named: the first routing rule that matches, else the default, else lxc.
+    pub fn route(&self, name: &str) -> BackendKind {
+        self.routing
             .iter()
-            .find(|r| crate::guest::names::glob_match(&r.pattern, name))
-            .map(|r| r.backend.as_str())
-            .or(self.default_backend.as_deref())
-            .unwrap_or("lxc")
+            .find(|(pattern, _)| crate::guest::names::glob_match(pattern, name))
+            .map(|(_, b)| *b)
+            .or(self.default)
+            .unwrap_or(BackendKind::Lxc)
     }
 
     /// /var/lib/guestkit as root, else $XDG_DATA_HOME/guestkit.
@@ -407,7 +416,10 @@ fn read(path: &Path, required: bool) -> Result<toml::Table> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => {
             return Ok(toml::Table::new());
         }
-        Err(e) => return Err(Error::io("cannot read configuration", path, e).with_kind_invalid()),
+        Err(e) => {
+            return Err(Error::io("cannot read configuration", path, e)
+                .with_kind(crate::error::Kind::InvalidInput));
+        }
     };
     text.parse::<toml::Table>().map_err(|e| {
         Error::invalid(format!(
@@ -430,26 +442,20 @@ fn merge(base: &mut toml::Table, top: toml::Table) {
     }
 }
 
-impl Error {
-    fn with_kind_invalid(mut self) -> Error {
-        self.kind = crate::error::Kind::InvalidInput;
-        self
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn routes_first_match_then_default() {
-        let cfg: Config = toml::from_str(
-            "default_backend = \"lxc\"\n[[route]]\npattern = \"kube-ovn-*\"\nbackend = \"crun\"\n[[route]]\npattern = \"kube-*\"\nbackend = \"runc\"\n",
+        let mut cfg: Config = toml::from_str(
+            "default_backend = \"runc\"\n[[route]]\npattern = \"kube-ovn-*\"\nbackend = \"crun\"\n[[route]]\npattern = \"kube-*\"\nbackend = \"lxc\"\n",
         )
         .unwrap();
-        assert_eq!(cfg.route("kube-ovn-cni"), "crun");
-        assert_eq!(cfg.route("kube-proxy"), "runc");
-        assert_eq!(cfg.route("web"), "lxc");
+        cfg.check_backends().unwrap();
+        assert_eq!(cfg.route("kube-ovn-cni"), BackendKind::Crun);
+        assert_eq!(cfg.route("kube-proxy"), BackendKind::Lxc);
+        assert_eq!(cfg.route("web"), BackendKind::Runc);
     }
 
     #[test]

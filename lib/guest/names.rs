@@ -1,6 +1,7 @@
 //! Guest names: checked before any backend is asked, so that a bad name can
 //! never reach a command line or a path.
 
+use super::GuestKind;
 use crate::error::{Error, Result};
 
 /// New containers' names are their hostnames, so at most 63 bytes.
@@ -54,13 +55,69 @@ pub fn check(name: &str) -> Result<()> {
     Ok(())
 }
 
-/// A suggestion for a name that was not found, from the names that exist.
-pub fn suggest<'a>(name: &str, existing: impl Iterator<Item = &'a str>) -> Option<String> {
-    existing
-        .map(|c| (strsim::levenshtein(name, c), c))
-        .filter(|(d, c)| *d > 0 && *d <= 2.max(name.len() / 4) && *d < c.len().max(name.len()))
-        .min()
-        .map(|(_, c)| format!("did you mean '{c}'?"))
+/// The candidate nearest to `given`, when one is near enough to suggest:
+/// the one measure behind every "did you mean" (flags, their values,
+/// backends, guest names). Near is a few edits for the length (`--timout`,
+/// `jsn`, `lcx` with its swapped letters, `web` for `web1`), or the start of
+/// the candidate (`--time`); the fewest edits win, then the longest shared
+/// start (Jaro-Winkler).
+pub fn nearest<'a>(given: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+    candidates
+        .filter(|c| *c != given)
+        .filter_map(|c| {
+            let edits = strsim::osa_distance(given, c);
+            let longer = given.len().max(c.len());
+            let near = (edits <= 2.max(longer / 4) && edits < c.len())
+                || (given.len() >= 3 && c.starts_with(given));
+            near.then(|| (edits, strsim::jaro_winkler(given, c), c))
+        })
+        .min_by(|a, b| a.0.cmp(&b.0).then(b.1.total_cmp(&a.1)))
+        .map(|(_, _, c)| c)
+}
+
+/// "did you mean 'web1'?", for the nearest candidate.
+pub fn suggest<'a>(given: &str, candidates: impl Iterator<Item = &'a str>) -> Option<String> {
+    nearest(given, candidates).map(|c| format!("did you mean '{c}'?"))
+}
+
+/// A VMID, as Proxmox VE allows them.
+pub fn check_vmid(n: u64) -> Result<u32> {
+    if (100..=999_999_999).contains(&n) {
+        Ok(n as u32)
+    } else {
+        Err(Error::usage(format!(
+            "invalid VMID {n}: VMIDs are 100 to 999999999"
+        )))
+    }
+}
+
+/// A VM name is a DNS name: labels of letters, digits and inner hyphens,
+/// joined by dots.
+pub fn check_vm(name: &str) -> Result<()> {
+    let ok = !name.is_empty()
+        && name.len() <= 253
+        && name.split('.').all(|l| {
+            !l.is_empty()
+                && l.len() <= 63
+                && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+        });
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::usage(format!(
+            "invalid VM name {name:?}: a VM name is a DNS name (letters, digits, inner '-', labels joined by '.')"
+        )))
+    }
+}
+
+/// The name of a guest of this kind.
+pub fn check_kind(kind: GuestKind, name: &str) -> Result<()> {
+    match kind {
+        GuestKind::Container => check(name),
+        GuestKind::Vm => check_vm(name),
+    }
 }
 
 /// `*` and `?` glob matching, for routing rules and name filters.
@@ -121,6 +178,16 @@ mod tests {
         );
         assert_eq!(suggest("zzzzzz", names.iter().copied()), None);
         assert_eq!(suggest("web1", names.iter().copied()), None);
+        assert_eq!(nearest("gk-exec-nope", ["gk-exec"].into_iter()), None);
+        assert_eq!(
+            nearest("lcx", ["lxc", "crun", "runc"].into_iter()),
+            Some("lxc")
+        );
+        assert_eq!(
+            nearest("time", ["timeout", "jobs"].into_iter()),
+            Some("timeout")
+        );
+        assert_eq!(nearest("jsn", ["json", "table"].into_iter()), Some("json"));
     }
 
     #[test]

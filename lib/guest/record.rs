@@ -1,36 +1,16 @@
 //! The records tools print: the public interface, documented in guestkit(7).
 //! Field names are snake_case; every container record has the same keys.
 
+use super::{BackendKind, GuestKind, Status};
 use crate::error::Error;
-use serde::{Deserialize, Serialize};
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Status {
-    Running,
-    Stopped,
-    Paused,
-    Created,
-    Unknown,
-}
-
-impl Status {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Status::Running => "running",
-            Status::Stopped => "stopped",
-            Status::Paused => "paused",
-            Status::Created => "created",
-            Status::Unknown => "unknown",
-        }
-    }
-}
+use serde::Serialize;
+use serde::ser::{SerializeMap, Serializer};
 
 /// One container, as ctr-list prints it.
 #[derive(Clone, Debug, Serialize)]
 pub struct Container {
     pub name: String,
-    pub backend: &'static str,
+    pub backend: BackendKind,
     pub status: Status,
     /// The backend's own word for the state, when it says more than `status`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -45,7 +25,7 @@ pub struct Container {
 }
 
 impl Container {
-    pub fn new(name: &str, backend: &'static str, status: Status) -> Container {
+    pub fn new(name: &str, backend: BackendKind, status: Status) -> Container {
         Container {
             name: name.to_string(),
             backend,
@@ -84,58 +64,208 @@ pub struct ErrorRecord {
     pub hint: Option<String>,
 }
 
-/// The result of an action on one target.
+impl ErrorRecord {
+    pub fn of(e: &Error) -> ErrorRecord {
+        ErrorRecord {
+            kind: e.kind.as_str(),
+            message: e.message.clone(),
+            hint: e.hint.clone(),
+        }
+    }
+}
+
+/// One VM, as vm-list prints it.
 #[derive(Clone, Debug, Serialize)]
-pub struct ActionResult {
+pub struct Vm {
+    pub vmid: u32,
+    pub name: Option<String>,
+    pub node: String,
+    pub backend: BackendKind,
+    pub status: Status,
+    /// Proxmox's own word, when it says more than `status`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub backend_status: Option<String>,
+    pub cpus: Option<u32>,
+    pub memory_bytes: Option<u64>,
+    pub disk_bytes: Option<u64>,
+    pub uptime_s: Option<u64>,
+    pub tags: Vec<String>,
+    pub template: bool,
+    pub lock: Option<String>,
+    pub pool: Option<String>,
+}
+
+impl Vm {
+    /// A VM just made by a create or clone, before the cluster lists it.
+    pub fn made(vmid: u32, node: &str, name: Option<&str>) -> Vm {
+        Vm {
+            vmid,
+            name: name.map(String::from),
+            node: node.to_string(),
+            backend: BackendKind::Proxmox,
+            status: Status::Stopped,
+            backend_status: None,
+            cpus: None,
+            memory_bytes: None,
+            disk_bytes: None,
+            uptime_s: None,
+            tags: vec![],
+            template: false,
+            lock: None,
+            pool: None,
+        }
+    }
+
+    /// How errors and results name it: its name, else its VMID.
+    pub fn label(&self) -> String {
+        self.name.clone().unwrap_or_else(|| self.vmid.to_string())
+    }
+}
+
+/// One VM in detail, as vm-state prints it.
+#[derive(Clone, Debug, Serialize)]
+pub struct VmState {
+    #[serde(flatten)]
+    pub vm: Vm,
+    /// QEMU's own run state: running, paused, prelaunch, suspended, stopped.
+    pub qmpstatus: Option<String>,
+    pub pid: Option<u64>,
+    /// CPU use as a fraction of the VM's CPUs.
+    pub cpu_usage: Option<f64>,
+    pub memory_used_bytes: Option<u64>,
+    /// The VM's configuration as Proxmox keeps it (memory in MiB, devices as
+    /// property strings), without its digest.
+    pub config: serde_json::Map<String, serde_json::Value>,
+}
+
+/// What an action did to one guest.
+#[derive(Clone, Debug, Default)]
+pub struct Done {
+    pub changed: bool,
+    /// Its status afterwards, when there is one to tell.
+    pub status: Option<Status>,
+    /// The task, when the tool does not wait for it (--no-wait).
+    pub upid: Option<String>,
+    /// The guest the action made (a create's new VM), whom the result is about.
+    pub made: Option<GuestId>,
+}
+
+impl Done {
+    /// It changed, and is now `status`.
+    pub fn changed(status: Status) -> Done {
+        Done {
+            changed: true,
+            status: Some(status),
+            ..Done::default()
+        }
+    }
+
+    /// It was `status` already: nothing was done.
+    pub fn unchanged(status: Status) -> Done {
+        Done {
+            changed: false,
+            status: Some(status),
+            ..Done::default()
+        }
+    }
+}
+
+/// Who a result is about: the guest acted on, or the target as given when
+/// none was found.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct GuestId {
+    /// Its name, else how it was given (a VMID).
     pub name: String,
-    pub backend: Option<&'static str>,
+    pub vmid: Option<u32>,
+    pub node: Option<String>,
+    pub backend: Option<BackendKind>,
+}
+
+impl GuestId {
+    /// A container of a backend (none when it was not found).
+    pub fn container(name: &str, backend: Option<BackendKind>) -> GuestId {
+        GuestId {
+            name: name.to_string(),
+            backend,
+            ..GuestId::default()
+        }
+    }
+
+    /// A VM: its name, else its VMID.
+    pub fn vm(vm: &Vm) -> GuestId {
+        GuestId {
+            name: vm.label(),
+            vmid: Some(vm.vmid),
+            node: Some(vm.node.clone()),
+            backend: Some(vm.backend),
+        }
+    }
+}
+
+/// The result of an action on one target.
+#[derive(Clone, Debug)]
+pub struct ActionResult {
+    /// The kind of guest the tool acts on: VM results always carry `vmid`
+    /// and `node` (null when not found); container results carry them only
+    /// for a backend with VMIDs.
+    pub kind: GuestKind,
+    pub guest: GuestId,
     pub action: &'static str,
     pub ok: bool,
     pub changed: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<Status>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// The task, when the tool did not wait for it (--no-wait).
+    pub upid: Option<String>,
     pub error: Option<ErrorRecord>,
 }
 
 impl ActionResult {
-    pub fn ok(
-        name: &str,
-        backend: &'static str,
-        action: &'static str,
-        changed: bool,
-        status: Option<Status>,
-    ) -> Self {
+    pub fn ok(kind: GuestKind, guest: GuestId, action: &'static str, changed: bool) -> Self {
         ActionResult {
-            name: name.to_string(),
-            backend: Some(backend),
+            kind,
+            guest,
             action,
             ok: true,
             changed,
-            status,
+            status: None,
+            upid: None,
             error: None,
         }
     }
 
-    pub fn failed(
-        name: &str,
-        backend: Option<&'static str>,
-        action: &'static str,
-        e: &Error,
-    ) -> Self {
+    pub fn failed(kind: GuestKind, guest: GuestId, action: &'static str, e: &Error) -> Self {
         ActionResult {
-            name: name.to_string(),
-            backend,
-            action,
+            error: Some(ErrorRecord::of(e)),
             ok: false,
-            changed: false,
-            status: None,
-            error: Some(ErrorRecord {
-                kind: e.kind.as_str(),
-                message: e.message.clone(),
-                hint: e.hint.clone(),
-            }),
+            ..ActionResult::ok(kind, guest, action, false)
         }
+    }
+}
+
+impl Serialize for ActionResult {
+    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        let g = &self.guest;
+        let ids = self.kind == GuestKind::Vm || g.vmid.is_some();
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry("name", &g.name)?;
+        if ids {
+            m.serialize_entry("vmid", &g.vmid)?;
+            m.serialize_entry("node", &g.node)?;
+        }
+        m.serialize_entry("backend", &g.backend)?;
+        m.serialize_entry("action", self.action)?;
+        m.serialize_entry("ok", &self.ok)?;
+        m.serialize_entry("changed", &self.changed)?;
+        if let Some(st) = &self.status {
+            m.serialize_entry("status", st)?;
+        }
+        if let Some(u) = &self.upid {
+            m.serialize_entry("upid", u)?;
+        }
+        if let Some(e) = &self.error {
+            m.serialize_entry("error", e)?;
+        }
+        m.end()
     }
 }
 

@@ -1,57 +1,87 @@
 //! The guests a tool acts on: its arguments, or one per stdin line (a JSON
-//! object as the list tools print it, or a bare name). Every line is checked
-//! before anything is done, so a bad line never leaves a run half-applied.
+//! object as the list tools print it, a JSON string or number, or a bare
+//! name). Every line is checked before anything is done, so a bad line never
+//! leaves a run half-applied. What a target may be follows the kind of guest
+//! the tool acts on: a container by its name, a VM by its name or VMID.
 
+use super::names::{check_kind, check_vmid};
+use super::{BackendKind, GuestKind};
 use crate::error::{Error, Kind, Result};
-use crate::output::Output;
-use serde_json::Value;
-use std::io::{BufRead, IsTerminal};
+use serde_json::{Map, Value};
+use std::io::BufRead;
 
-#[derive(Clone, Debug, PartialEq)]
+/// A guest as given: by name, by VMID, or both (a vm-list record), and the
+/// backend an input record names, which wins over lookups.
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Target {
-    pub name: String,
-    /// The backend named by the input record, which wins over lookups.
-    pub backend: Option<String>,
+    pub name: Option<String>,
+    pub vmid: Option<u32>,
+    pub backend: Option<BackendKind>,
 }
 
-/// Targets from the arguments, else from stdin when it is not a terminal.
-/// `Ok(None)` means none were given at all (stdin is a terminal).
-pub fn collect(args: &[String], out: &Output) -> Result<Option<Vec<Target>>> {
-    if !args.is_empty() {
-        let mut targets = Vec::new();
-        for a in args {
-            crate::guest::names::check(a)?;
-            targets.push(Target {
-                name: a.clone(),
-                backend: None,
-            });
+impl Target {
+    pub fn named(name: &str) -> Target {
+        Target {
+            name: Some(name.to_string()),
+            ..Target::default()
         }
-        return Ok(Some(targets));
     }
-    let stdin = std::io::stdin();
-    if stdin.is_terminal() {
-        return Ok(None);
+
+    /// How messages name it: its name, else its VMID.
+    pub fn label(&self) -> String {
+        match (&self.name, self.vmid) {
+            (Some(n), _) => n.clone(),
+            (None, Some(id)) => id.to_string(),
+            (None, None) => "?".into(),
+        }
     }
-    from_lines(stdin.lock(), out).map(Some)
 }
 
-pub fn from_lines(input: impl BufRead, out: &Output) -> Result<Vec<Target>> {
-    from_lines_with(
-        input,
-        out,
-        parse_line,
-        "each line must be a JSON object with a \"name\" (as ctr-list prints) or a bare name",
-    )
+/// A target given as an argument: a name, or for VMs a VMID.
+pub fn parse_arg(kind: GuestKind, s: &str) -> Result<Target> {
+    if kind.has_vmids() && !s.is_empty() && s.chars().all(|c| c.is_ascii_digit()) {
+        let n: u64 = s
+            .parse()
+            .map_err(|_| Error::usage(format!("invalid VMID {s}")))?;
+        return Ok(Target {
+            vmid: Some(check_vmid(n)?),
+            ..Target::default()
+        });
+    }
+    check_kind(kind, s)?;
+    Ok(Target::named(s))
 }
 
-/// Reads every line with `parse`, reporting each bad one with its number;
-/// any bad line refuses the whole input, so nothing is half-applied.
-pub fn from_lines_with<T>(
+/// What each stdin line must be, for the hint after bad lines.
+fn line_hint(kind: GuestKind) -> String {
+    match kind {
+        GuestKind::Container => format!(
+            "each line must be a JSON object with a \"name\" (as {} prints) or a bare name",
+            kind.list_tool()
+        ),
+        GuestKind::Vm => format!(
+            "each line must be a JSON object with a \"vmid\" or \"name\" (as {} prints), or a bare name or VMID",
+            kind.list_tool()
+        ),
+    }
+}
+
+/// The fields that name a guest of this kind in a record.
+fn id_fields(kind: GuestKind) -> &'static str {
+    if kind.has_vmids() {
+        "a \"vmid\" or \"name\""
+    } else {
+        "a \"name\""
+    }
+}
+
+/// Reads every line, reporting each bad one (through `report`) with its
+/// number; any bad line refuses the whole input, so nothing is half-applied.
+pub fn from_lines(
+    kind: GuestKind,
     input: impl BufRead,
-    out: &Output,
-    parse: impl Fn(&str) -> Result<Option<T>>,
-    hint: &str,
-) -> Result<Vec<T>> {
+    report: &dyn Fn(&Error),
+) -> Result<Vec<Target>> {
     let mut targets = Vec::new();
     let mut bad = 0;
     for (i, line) in input.lines().enumerate() {
@@ -59,25 +89,19 @@ pub fn from_lines_with<T>(
         let line = match line {
             Ok(l) => l,
             Err(e) => {
-                out.error(
-                    None,
-                    &Error::invalid(format!(
-                        "stdin line {n}: cannot read: {}",
-                        crate::error::plain_io(&e)
-                    )),
-                );
+                report(&Error::invalid(format!(
+                    "stdin line {n}: cannot read: {}",
+                    crate::error::plain_io(&e)
+                )));
                 bad += 1;
                 break;
             }
         };
-        match parse(&line) {
+        match parse_line(kind, &line) {
             Ok(Some(t)) => targets.push(t),
             Ok(None) => {}
             Err(e) => {
-                out.error(
-                    None,
-                    &Error::new(Kind::InvalidInput, format!("stdin line {n}: {}", e.message)),
-                );
+                report(&Error::invalid(format!("stdin line {n}: {}", e.message)));
                 bad += 1;
             }
         }
@@ -85,105 +109,171 @@ pub fn from_lines_with<T>(
     if bad > 0 {
         let lines = if bad == 1 { "line" } else { "lines" };
         return Err(
-            Error::invalid(format!("{bad} bad stdin {lines}; nothing was done")).with_hint(hint),
+            Error::invalid(format!("{bad} bad stdin {lines}; nothing was done"))
+                .with_hint(line_hint(kind)),
         );
     }
     Ok(targets)
 }
 
-fn parse_line(line: &str) -> Result<Option<Target>> {
+/// One stdin line: a record as the list tools print it, a JSON string
+/// (`jq .name` without -r), a JSON number (a VMID), or a bare name; `None`
+/// for a blank line.
+pub fn parse_line(kind: GuestKind, line: &str) -> Result<Option<Target>> {
     let text = line.trim();
     if text.is_empty() {
         return Ok(None);
     }
     if !text.starts_with(['{', '[', '"']) {
-        crate::guest::names::check(text)?;
-        return Ok(Some(Target {
-            name: text.to_string(),
-            backend: None,
-        }));
+        return parse_arg(kind, text).map(Some);
     }
     let v: Value =
         serde_json::from_str(text).map_err(|e| Error::invalid(format!("invalid JSON: {e}")))?;
-    let o = match v {
-        Value::Object(o) => o,
-        // `jq .name` without -r prints names as JSON strings.
-        Value::String(name) => {
-            crate::guest::names::check(&name)?;
-            return Ok(Some(Target {
-                name,
-                backend: None,
-            }));
+    match v {
+        Value::Object(o) => from_record(kind, &o).map(Some),
+        Value::String(s) => parse_arg(kind, &s).map(Some),
+        Value::Number(n) if kind.has_vmids() => Ok(Some(Target {
+            vmid: Some(check_vmid(n.as_u64().unwrap_or(0))?),
+            ..Target::default()
+        })),
+        _ => Err(Error::invalid(format!(
+            "expected a JSON object with {}",
+            id_fields(kind)
+        ))),
+    }
+}
+
+/// A record as a list tool prints it: its `vmid` (for kinds that have
+/// them), else its `name`, and its `backend`.
+fn from_record(kind: GuestKind, o: &Map<String, Value>) -> Result<Target> {
+    let backend = backend_of(kind, o.get("backend"))?;
+    let vmid = match o.get("vmid") {
+        _ if !kind.has_vmids() => None,
+        None | Some(Value::Null) => None,
+        Some(Value::Number(n)) => Some(check_vmid(n.as_u64().unwrap_or(0))?),
+        Some(Value::String(s)) if s.chars().all(|c| c.is_ascii_digit()) && !s.is_empty() => {
+            Some(check_vmid(s.parse().unwrap_or(0))?)
         }
-        _ => return Err(Error::invalid("expected a JSON object with a \"name\"")),
+        Some(_) => return Err(Error::invalid("\"vmid\" must be a number")),
     };
     let name = match o.get("name") {
-        Some(Value::String(s)) => s.clone(),
-        Some(_) => return Err(Error::invalid("\"name\" must be a string")),
-        None => return Err(Error::invalid("the object has no \"name\"")),
-    };
-    crate::guest::names::check(&name)?;
-    let backend = match o.get("backend") {
         None | Some(Value::Null) => None,
-        Some(Value::String(s)) if crate::backend::NAMES.contains(&s.as_str()) => Some(s.clone()),
-        Some(Value::String(s)) if s == crate::pve::vm::BACKEND => {
-            return Err(Error::invalid(
-                "a Proxmox VM (backend \"proxmox\"): the vm-* tools act on VMs",
-            ));
-        }
+        // With a VMID, the name only labels the result: one that is not a
+        // valid name (`VM 100`, as Proxmox shows unnamed VMs) is dropped.
+        Some(Value::String(s)) if vmid.is_some() => check_kind(kind, s).ok().map(|_| s.clone()),
         Some(Value::String(s)) => {
-            return Err(Error::invalid(format!(
-                "unknown backend {s:?}: expected one of {}",
-                crate::backend::NAMES.join(", ")
-            )));
+            check_kind(kind, s)?;
+            Some(s.clone())
         }
-        Some(_) => return Err(Error::invalid("\"backend\" must be a string")),
+        Some(_) => return Err(Error::invalid("\"name\" must be a string")),
     };
-    Ok(Some(Target { name, backend }))
+    if vmid.is_none() && name.is_none() {
+        return Err(Error::invalid(if kind.has_vmids() {
+            "the object has neither \"vmid\" nor \"name\"".to_string()
+        } else {
+            "the object has no \"name\"".to_string()
+        }));
+    }
+    Ok(Target {
+        name,
+        vmid,
+        backend,
+    })
+}
+
+/// A record's `backend`: one of this kind's, or a clear refusal of a record
+/// of another kind of guest.
+fn backend_of(kind: GuestKind, v: Option<&Value>) -> Result<Option<BackendKind>> {
+    let s = match v {
+        None | Some(Value::Null) => return Ok(None),
+        Some(Value::String(s)) => s.as_str(),
+        Some(other) => {
+            return Err(Error::invalid(match kind {
+                GuestKind::Container => "\"backend\" must be a string".to_string(),
+                GuestKind::Vm => {
+                    format!("backend {other} is not proxmox: the vm-* tools act on Proxmox VE VMs")
+                }
+            }));
+        }
+    };
+    match BackendKind::named(s) {
+        Some(b) if kind.backends().contains(&b) => Ok(Some(b)),
+        Some(b) if kind == GuestKind::Container => Err(Error::invalid(format!(
+            "a Proxmox VM (backend {:?}): the vm-* tools act on VMs",
+            b.as_str()
+        ))),
+        _ if kind == GuestKind::Vm => Err(Error::invalid(format!(
+            "backend {s:?} is not proxmox: the vm-* tools act on Proxmox VE VMs"
+        ))),
+        _ => Err(BackendKind::parse(s, kind.backends())
+            .unwrap_err()
+            .with_kind(Kind::InvalidInput)),
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use GuestKind::{Container, Vm};
 
-    fn out() -> Output {
-        Output::new("test", Some("json"), Some("never"))
+    fn lines(kind: GuestKind, input: &str) -> Result<Vec<Target>> {
+        from_lines(kind, input.as_bytes(), &|_| {})
     }
 
     #[test]
     fn objects_and_bare_names() {
         let input =
             "{\"name\":\"web\",\"backend\":\"lxc\",\"status\":\"running\"}\n\n  db  \n\"quoted\"\n";
-        let t = from_lines(input.as_bytes(), &out()).unwrap();
+        let t = lines(Container, input).unwrap();
         assert_eq!(
             t[0],
             Target {
-                name: "web".into(),
-                backend: Some("lxc".into())
+                name: Some("web".into()),
+                backend: Some(BackendKind::Lxc),
+                vmid: None,
             }
         );
-        assert_eq!(t[2].name, "quoted");
-        assert_eq!(
-            t[1],
-            Target {
-                name: "db".into(),
-                backend: None
-            }
-        );
+        assert_eq!(t[1], Target::named("db"));
+        assert_eq!(t[2].name.as_deref(), Some("quoted"));
     }
 
     #[test]
     fn any_bad_line_refuses_all() {
         for input in [
             "{\"name\":\"web\",\"backend\":\"nope\"}\n",
+            "{\"name\":\"web\",\"backend\":\"proxmox\"}\n",
             "web\n{\"nam\":1}\n",
             "web\n[1]\n",
             "{bad json\n",
             "a/b\n",
             "{\"name\":3}\n",
         ] {
-            let e = from_lines(input.as_bytes(), &out()).unwrap_err();
-            assert_eq!(e.kind, Kind::InvalidInput, "{input:?}");
+            let e = lines(Container, input).unwrap_err();
+            assert_eq!(e.kind, crate::error::Kind::InvalidInput, "{input:?}");
         }
+    }
+
+    #[test]
+    fn vms_by_vmid_name_and_record() {
+        assert_eq!(parse_arg(Vm, "101").unwrap().vmid, Some(101));
+        assert!(parse_arg(Vm, "99").is_err());
+        assert!(parse_arg(Vm, "bad_name").is_err());
+        // A container may be called 101.
+        assert_eq!(parse_arg(Container, "101").unwrap(), Target::named("101"));
+        let t = parse_line(
+            Vm,
+            r#"{"vmid":100,"name":"web","node":"pve1","backend":"proxmox"}"#,
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!((t.vmid, t.name.as_deref()), (Some(100), Some("web")));
+        assert!(parse_line(Vm, r#"{"name":"web","backend":"lxc"}"#).is_err());
+        assert!(parse_line(Vm, r#"{"status":"running"}"#).is_err());
+        assert_eq!(parse_line(Vm, "  ").unwrap(), None);
+        let unnamed = parse_line(Vm, r#"{"vmid":102,"name":"VM 102"}"#)
+            .unwrap()
+            .unwrap();
+        assert_eq!((unnamed.vmid, unnamed.name), (Some(102), None));
+        assert_eq!(parse_line(Vm, "105").unwrap().unwrap().vmid, Some(105));
     }
 }

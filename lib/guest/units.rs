@@ -87,6 +87,10 @@ pub fn now_rfc3339() -> String {
     rfc3339(secs)
 }
 
+/// A signal's number.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Signal(pub i32);
+
 /// A signal by name (`TERM`, `SIGTERM`) or number.
 pub fn parse_signal(s: &str) -> Result<i32> {
     if let Ok(n) = s.parse::<i32>()

@@ -1,37 +1,16 @@
-//! Virtual machines on a Proxmox VE cluster: the record vm-list prints, how
-//! a target (name or VMID) is found on whichever node holds it, and the
-//! operations the vm-* tools share.
+//! Virtual machines on a Proxmox VE cluster: their records read from the
+//! API, how a target (name or VMID) is found on whichever node holds it,
+//! and the operations the vm-* tools share.
 
 use super::client::{Client, Fail, Method, is_lock};
 use super::task::{self, Upid};
 use crate::error::{Error, Kind, Result};
-use crate::guest::record::{ErrorRecord, Status};
-use serde::{Deserialize, Serialize};
+use crate::guest::record::{Done, Vm};
+use crate::guest::target::Target;
+use crate::guest::{BackendKind, Status};
+use serde::Deserialize;
 use serde_json::Value;
 use std::time::{Duration, Instant};
-
-pub const BACKEND: &str = "proxmox";
-
-/// One VM, as vm-list prints it.
-#[derive(Clone, Debug, Serialize)]
-pub struct Vm {
-    pub vmid: u32,
-    pub name: Option<String>,
-    pub node: String,
-    pub backend: &'static str,
-    pub status: Status,
-    /// Proxmox's own word, when it says more than `status`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub backend_status: Option<String>,
-    pub cpus: Option<u32>,
-    pub memory_bytes: Option<u64>,
-    pub disk_bytes: Option<u64>,
-    pub uptime_s: Option<u64>,
-    pub tags: Vec<String>,
-    pub template: bool,
-    pub lock: Option<String>,
-    pub pool: Option<String>,
-}
 
 fn u64_of(v: &Value, k: &str) -> Option<u64> {
     match v.get(k)? {
@@ -92,9 +71,10 @@ pub struct Resource {
     pub pool: Option<String>,
 }
 
-impl Vm {
-    /// A `/cluster/resources` entry; `None` for anything but a VM.
-    pub fn from_resource(r: Resource) -> Option<Vm> {
+impl Resource {
+    /// The VM this entry is; `None` for anything but a VM.
+    pub fn vm(self) -> Option<Vm> {
+        let r = self;
         if r.kind != "qemu" {
             return None;
         }
@@ -106,7 +86,7 @@ impl Vm {
             vmid,
             name: own_name(r.name, vmid),
             node: text(r.node)?,
-            backend: BACKEND,
+            backend: BackendKind::Proxmox,
             status,
             backend_status,
             cpus: int(r.maxcpu).map(|n| n as u32),
@@ -119,35 +99,11 @@ impl Vm {
             pool: text(r.pool),
         })
     }
+}
 
-    /// A VM just made by a create or clone, before the cluster lists it.
-    pub fn made(vmid: u32, node: &str, name: Option<&str>) -> Vm {
-        Vm {
-            vmid,
-            name: name.map(String::from),
-            node: node.to_string(),
-            backend: BACKEND,
-            status: Status::Stopped,
-            backend_status: None,
-            cpus: None,
-            memory_bytes: None,
-            disk_bytes: None,
-            uptime_s: None,
-            tags: vec![],
-            template: false,
-            lock: None,
-            pool: None,
-        }
-    }
-
-    /// How errors and results name it: its name, else its VMID.
-    pub fn label(&self) -> String {
-        self.name.clone().unwrap_or_else(|| self.vmid.to_string())
-    }
-
-    pub fn path(&self) -> String {
-        format!("/nodes/{}/qemu/{}", self.node, self.vmid)
-    }
+/// The API path of a VM: `/nodes/{node}/qemu/{vmid}`.
+pub fn api_path(vm: &Vm) -> String {
+    format!("/nodes/{}/qemu/{}", vm.node, vm.vmid)
 }
 
 /// The VM's own name: Proxmox shows a VM without one as `VM 100`.
@@ -158,138 +114,9 @@ pub fn own_name(name: Option<String>, vmid: u32) -> Option<String> {
 /// Every VM of the cluster, by VMID, in one request.
 pub fn list(c: &Client) -> Result<Vec<Vm>> {
     let data: Vec<Resource> = c.get_as("/cluster/resources", &[("type", "vm".into())])?;
-    let mut vms: Vec<Vm> = data.into_iter().filter_map(Vm::from_resource).collect();
+    let mut vms: Vec<Vm> = data.into_iter().filter_map(Resource::vm).collect();
     vms.sort_by_key(|v| v.vmid);
     Ok(vms)
-}
-
-/// A VM named on the command line or on a stdin line.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Target {
-    pub name: Option<String>,
-    pub vmid: Option<u32>,
-}
-
-impl Target {
-    pub fn label(&self) -> String {
-        match (&self.name, self.vmid) {
-            (Some(n), _) => n.clone(),
-            (None, Some(id)) => id.to_string(),
-            (None, None) => "?".into(),
-        }
-    }
-}
-
-pub fn check_vmid(n: u64) -> Result<u32> {
-    if (100..=999_999_999).contains(&n) {
-        Ok(n as u32)
-    } else {
-        Err(Error::usage(format!(
-            "invalid VMID {n}: VMIDs are 100 to 999999999"
-        )))
-    }
-}
-
-/// A VM name is a DNS name: labels of letters, digits and inner hyphens,
-/// joined by dots.
-pub fn check_name(name: &str) -> Result<()> {
-    let ok = !name.is_empty()
-        && name.len() <= 253
-        && name.split('.').all(|l| {
-            !l.is_empty()
-                && l.len() <= 63
-                && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
-                && !l.starts_with('-')
-                && !l.ends_with('-')
-        });
-    if ok {
-        Ok(())
-    } else {
-        Err(Error::usage(format!(
-            "invalid VM name {name:?}: a VM name is a DNS name (letters, digits, inner '-', labels joined by '.')"
-        )))
-    }
-}
-
-/// A name or a VMID, as given on the command line.
-pub fn parse_arg(s: &str) -> Result<Target> {
-    if !s.is_empty() && s.chars().all(|c| c.is_ascii_digit()) {
-        let n: u64 = s
-            .parse()
-            .map_err(|_| Error::usage(format!("invalid VMID {s}")))?;
-        return Ok(Target {
-            name: None,
-            vmid: Some(check_vmid(n)?),
-        });
-    }
-    check_name(s)?;
-    Ok(Target {
-        name: Some(s.to_string()),
-        vmid: None,
-    })
-}
-
-/// One stdin line: a record as vm-list prints it (its `vmid`, else its
-/// `name`), a JSON string, or a bare name or VMID.
-pub fn parse_line(line: &str) -> Result<Option<Target>> {
-    let text = line.trim();
-    if text.is_empty() {
-        return Ok(None);
-    }
-    if !text.starts_with(['{', '[', '"']) {
-        return parse_arg(text).map(Some);
-    }
-    let v: Value =
-        serde_json::from_str(text).map_err(|e| Error::invalid(format!("invalid JSON: {e}")))?;
-    let o = match v {
-        Value::Object(o) => o,
-        Value::String(s) => return parse_arg(&s).map(Some),
-        Value::Number(n) => {
-            return Ok(Some(Target {
-                name: None,
-                vmid: Some(check_vmid(n.as_u64().unwrap_or(0))?),
-            }));
-        }
-        _ => {
-            return Err(Error::invalid(
-                "expected a JSON object with a \"vmid\" or \"name\"",
-            ));
-        }
-    };
-    match o.get("backend") {
-        None | Some(Value::Null) => {}
-        Some(Value::String(b)) if b == BACKEND => {}
-        Some(other) => {
-            return Err(Error::invalid(format!(
-                "backend {other} is not proxmox: the vm-* tools act on Proxmox VE VMs"
-            )));
-        }
-    }
-    let vmid = match o.get("vmid") {
-        None | Some(Value::Null) => None,
-        Some(Value::Number(n)) => Some(check_vmid(n.as_u64().unwrap_or(0))?),
-        Some(Value::String(s)) if s.chars().all(|c| c.is_ascii_digit()) && !s.is_empty() => {
-            Some(check_vmid(s.parse().unwrap_or(0))?)
-        }
-        Some(_) => return Err(Error::invalid("\"vmid\" must be a number")),
-    };
-    let name = match o.get("name") {
-        None | Some(Value::Null) => None,
-        // With a VMID, the name only labels the result: one that is not a
-        // valid VM name (`VM 100`, as Proxmox shows unnamed VMs) is dropped.
-        Some(Value::String(s)) if vmid.is_some() => check_name(s).ok().map(|_| s.clone()),
-        Some(Value::String(s)) => {
-            check_name(s)?;
-            Some(s.clone())
-        }
-        Some(_) => return Err(Error::invalid("\"name\" must be a string")),
-    };
-    if vmid.is_none() && name.is_none() {
-        return Err(Error::invalid(
-            "the object has neither \"vmid\" nor \"name\"",
-        ));
-    }
-    Ok(Some(Target { name, vmid }))
 }
 
 /// The VM a target means, found in the cluster list: by VMID when it has
@@ -310,10 +137,10 @@ pub fn resolve(vms: &[Vm], t: &Target) -> Result<Vm> {
         [one] => Ok((*one).clone()),
         [] => {
             let mut e = Error::not_found(format!("no VM named {name} in the cluster"));
-            if let Some(s) =
+            if let Some(hint) =
                 crate::guest::names::suggest(name, vms.iter().filter_map(|v| v.name.as_deref()))
             {
-                e = e.with_hint(format!("did you mean {s:?}?"));
+                e = e.with_hint(hint);
             }
             Err(e)
         }
@@ -339,7 +166,7 @@ pub fn exists(c: &Client, node: &str, vmid: u32) -> Result<bool> {
 
 /// The live state of a VM on its node.
 pub fn current(c: &Client, vm: &Vm) -> Result<Value> {
-    c.get(&format!("{}/status/current", vm.path()), &[])
+    c.get(&format!("{}/status/current", api_path(vm)), &[])
 }
 
 pub fn current_status(cur: &Value) -> Status {
@@ -348,63 +175,6 @@ pub fn current_status(cur: &Value) -> Status {
         cur.get("qmpstatus").and_then(Value::as_str),
     )
     .0
-}
-
-/// What an operation did to one VM.
-pub struct Done {
-    pub changed: bool,
-    pub status: Option<Status>,
-    /// The task, when the tool does not wait for it (--no-wait).
-    pub upid: Option<String>,
-}
-
-/// The result of an action on one VM.
-#[derive(Clone, Debug, Serialize)]
-pub struct ActionResult {
-    pub name: String,
-    pub vmid: Option<u32>,
-    pub node: Option<String>,
-    pub backend: &'static str,
-    pub action: &'static str,
-    pub ok: bool,
-    pub changed: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub status: Option<Status>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub upid: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub error: Option<ErrorRecord>,
-}
-
-impl ActionResult {
-    pub fn new(action: &'static str, label: String, vm: Option<&Vm>, r: &Result<Done>) -> Self {
-        let (ok, changed, status, upid, error) = match r {
-            Ok(d) => (true, d.changed, d.status, d.upid.clone(), None),
-            Err(e) => (
-                false,
-                false,
-                None,
-                None,
-                Some(ErrorRecord {
-                    kind: e.kind.as_str(),
-                    message: e.message.clone(),
-                    hint: e.hint.clone(),
-                }),
-            ),
-        };
-        ActionResult {
-            name: vm.and_then(|v| v.name.clone()).unwrap_or(label),
-            vmid: vm.map(|v| v.vmid),
-            node: vm.map(|v| v.node.clone()),
-            backend: BACKEND,
-            action,
-            ok,
-            changed,
-            status,
-            upid,
-            error,
-        }
-    }
 }
 
 /// A write that starts a task on a VM.
@@ -581,11 +351,7 @@ pub fn start(c: &Client, vm: &Vm, no_wait: bool) -> Result<Done> {
             ),
         );
     }
-    let already = Done {
-        changed: false,
-        status: Some(Status::Running),
-        upid: None,
-    };
+    let already = Done::unchanged(Status::Running);
     // A paused or suspended VM is started by resuming it.
     let (action, kind) = match current_status(&cur) {
         Status::Running => return Ok(already),
@@ -594,7 +360,7 @@ pub fn start(c: &Client, vm: &Vm, no_wait: bool) -> Result<Done> {
     };
     let op = Op {
         method: Method::Post,
-        path: format!("{}/status/{action}", vm.path()),
+        path: format!("{}/status/{action}", api_path(vm)),
         params: vec![],
         kind,
         subject: None,
@@ -621,11 +387,7 @@ pub struct StopHow {
 pub fn stop(c: &Client, vm: &Vm, how: &StopHow, no_wait: bool) -> Result<Done> {
     let cur = current(c, vm)?;
     if current_status(&cur) == Status::Stopped {
-        return Ok(Done {
-            changed: false,
-            status: Some(Status::Stopped),
-            upid: None,
-        });
+        return Ok(Done::unchanged(Status::Stopped));
     }
     // A paused guest cannot take part in a shutdown: only a hard stop works.
     let paused = current_status(&cur) == Status::Paused;
@@ -648,13 +410,13 @@ pub fn stop(c: &Client, vm: &Vm, how: &StopHow, no_wait: bool) -> Result<Done> {
         if !ha && active_task(c, vm, "qmshutdown")?.is_some() {
             p.push(("overrule-shutdown", "1".to_string()));
         }
-        (format!("{}/status/stop", vm.path()), p, "qmstop")
+        (format!("{}/status/stop", api_path(vm)), p, "qmstop")
     } else {
         let mut p = vec![("timeout", how.timeout.to_string())];
         if how.force {
             p.push(("forceStop", "1".to_string()));
         }
-        (format!("{}/status/shutdown", vm.path()), p, "qmshutdown")
+        (format!("{}/status/shutdown", api_path(vm)), p, "qmshutdown")
     };
     let op = Op {
         method: Method::Post,
@@ -689,7 +451,7 @@ pub fn restart(c: &Client, vm: &Vm, no_wait: bool) -> Result<Done> {
     // A reboot's effect cannot be read back, so an uncertain one is an error.
     let op = Op {
         method: Method::Post,
-        path: format!("{}/status/reboot", vm.path()),
+        path: format!("{}/status/reboot", api_path(vm)),
         params: vec![],
         kind: "qmreboot",
         subject: None,
@@ -729,7 +491,7 @@ pub fn delete(c: &Client, vm: &Vm, purge: bool, force: bool, no_wait: bool) -> R
     };
     let op = Op {
         method: Method::Delete,
-        path: vm.path(),
+        path: api_path(vm),
         params,
         kind: "qmdestroy",
         subject: None,
@@ -739,8 +501,8 @@ pub fn delete(c: &Client, vm: &Vm, purge: bool, force: bool, no_wait: bool) -> R
     let upid = task(c, vm, &op, &settled)?;
     Ok(Done {
         changed: true,
-        status: None,
         upid: upid.filter(|_| no_wait).map(|u| u.raw),
+        ..Done::default()
     })
 }
 
@@ -758,8 +520,8 @@ fn finish(
     if no_wait {
         return Ok(Done {
             changed: true,
-            status: None,
             upid: upid.map(|u| u.raw),
+            ..Done::default()
         });
     }
     let status = match upid.filter(|u| u.kind.starts_with("ha")) {
@@ -775,11 +537,7 @@ fn finish(
         }
         None => current_status(&current(c, vm)?),
     };
-    Ok(Done {
-        changed: true,
-        status: Some(status),
-        upid: None,
-    })
+    Ok(Done::changed(status))
 }
 
 /// How long an HA-managed guest gets to reach the state its task asked for.
@@ -858,13 +616,13 @@ mod tests {
         }
         let e: Envelope =
             serde_json::from_str(include_str!("testdata/cluster-resources.json")).unwrap();
-        e.data.into_iter().filter_map(Vm::from_resource).collect()
+        e.data.into_iter().filter_map(Resource::vm).collect()
     }
 
     #[test]
     fn resources_become_vm_records() {
         let v = vms();
-        assert!(v.iter().all(|v| v.backend == BACKEND));
+        assert!(v.iter().all(|v| v.backend == BackendKind::Proxmox));
         let web = v.iter().find(|v| v.vmid == 100).unwrap();
         assert_eq!(web.name.as_deref(), Some("web"));
         assert_eq!(web.tags, vec!["ci", "prod"]);
@@ -873,28 +631,9 @@ mod tests {
     }
 
     #[test]
-    fn targets_by_vmid_name_and_record() {
-        assert_eq!(parse_arg("101").unwrap().vmid, Some(101));
-        assert!(parse_arg("99").is_err());
-        assert!(parse_arg("bad_name").is_err());
-        let t = parse_line(r#"{"vmid":100,"name":"web","node":"pve1","backend":"proxmox"}"#)
-            .unwrap()
-            .unwrap();
-        assert_eq!((t.vmid, t.name.as_deref()), (Some(100), Some("web")));
-        assert!(parse_line(r#"{"name":"web","backend":"lxc"}"#).is_err());
-        assert!(parse_line(r#"{"status":"running"}"#).is_err());
-        assert_eq!(parse_line("  ").unwrap(), None);
-        let unnamed = parse_line(r#"{"vmid":102,"name":"VM 102"}"#)
-            .unwrap()
-            .unwrap();
-        assert_eq!((unnamed.vmid, unnamed.name), (Some(102), None));
-        assert_eq!(own_name(Some("VM 102".into()), 102), None);
-    }
-
-    #[test]
     fn names_resolve_uniquely_or_list_the_candidates() {
         let mut v = vms();
-        let t = |s: &str| parse_arg(s).unwrap();
+        let t = |s: &str| crate::guest::target::parse_arg(crate::guest::GuestKind::Vm, s).unwrap();
         assert_eq!(resolve(&v, &t("web")).unwrap().vmid, 100);
         assert_eq!(resolve(&v, &t("wbe")).unwrap_err().kind, Kind::NotFound);
         let mut twin = v[0].clone();

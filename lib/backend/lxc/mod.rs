@@ -10,7 +10,8 @@ use crate::backend::image::Image;
 use crate::backend::rootfs::{self, DEFAULT_PATH, resolve_in_root};
 use crate::config::Config;
 use crate::error::{Error, Result};
-use crate::guest::record::{Container, ContainerState, Status};
+use crate::guest::record::{Container, ContainerState};
+use crate::guest::{BackendKind, Status};
 use crate::os::process::{Tool, capture, interactive, spawn_capture};
 use crate::output::Output;
 use serde::{Deserialize, Serialize};
@@ -140,7 +141,7 @@ impl Lxc {
     fn record(&self, name: &str, state: &str, pid: Option<u32>, ipv4: Vec<String>) -> Container {
         let (status, backend_status) = parse::status(state);
         let side = self.sidecar(name);
-        let mut c = Container::new(name, "lxc", status);
+        let mut c = Container::new(name, BackendKind::Lxc, status);
         c.backend_status = backend_status;
         c.pid = pid;
         c.ipv4 = ipv4;
@@ -316,8 +317,8 @@ impl Lxc {
 }
 
 impl Lister for Lxc {
-    fn name(&self) -> &'static str {
-        "lxc"
+    fn kind(&self) -> BackendKind {
+        BackendKind::Lxc
     }
 
     fn check(&self) -> Result<()> {

@@ -1,6 +1,6 @@
 //! Parsers for what the lxc-* tools print. They print text, never JSON.
 
-use crate::guest::record::Status;
+use crate::guest::Status;
 
 #[derive(Debug, PartialEq)]
 pub struct LsRow {

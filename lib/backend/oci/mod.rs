@@ -16,7 +16,8 @@ use crate::backend::image::Image;
 use crate::backend::rootfs::{self, DEFAULT_PATH};
 use crate::config::Config;
 use crate::error::{Error, Result, plain_io};
-use crate::guest::record::{Container, ContainerState, Status};
+use crate::guest::record::{Container, ContainerState};
+use crate::guest::{BackendKind, Status};
 use crate::os::process::{Tool, capture, show};
 use crate::output::Output;
 use oci_spec::runtime::{LinuxCpuBuilder, LinuxMemoryBuilder, MountBuilder, RootBuilder, Spec};
@@ -30,6 +31,8 @@ const LOG: &str = "console.log";
 const RUNTIME_LOG: &str = "runtime.log";
 
 pub struct Oci {
+    kind: BackendKind,
+    /// Its program's name, as its messages and paths spell it.
     runtime: &'static str,
     tool: Tool,
     /// Where this runtime's bundles live: <state_dir>/oci/<runtime>.
@@ -63,8 +66,10 @@ struct Sidecar {
 }
 
 impl Oci {
-    pub fn new(cfg: &Config, runtime: &'static str) -> Oci {
+    pub fn new(cfg: &Config, kind: BackendKind) -> Oci {
+        let runtime = kind.as_str();
         Oci {
+            kind,
             runtime,
             tool: Tool {
                 program: runtime,
@@ -212,7 +217,7 @@ impl Oci {
         pid: Option<u32>,
         side: Option<Sidecar>,
     ) -> Container {
-        let mut c = Container::new(name, self.name(), status);
+        let mut c = Container::new(name, self.kind, status);
         c.pid = pid.filter(|p| *p > 0 && status != Status::Stopped);
         if let Some(side) = side {
             c.image = side.image;
@@ -614,8 +619,8 @@ fn runtime_message(text: &str) -> String {
 }
 
 impl Lister for Oci {
-    fn name(&self) -> &'static str {
-        self.runtime
+    fn kind(&self) -> BackendKind {
+        self.kind
     }
 
     fn check(&self) -> Result<()> {

@@ -1,7 +1,7 @@
 //! What the OCI runtimes print: `list --format json` and `state`, the same
 //! shape in crun and runc (runc prints `null` for an empty list).
 
-use crate::guest::record::Status;
+use crate::guest::Status;
 use serde::Deserialize;
 
 #[derive(Debug, Deserialize, PartialEq)]

@@ -1,14 +1,16 @@
-use super::{CREATE_FLAGS, name_arg};
+use super::{CreateFlags, name_arg};
 use crate::backend::image::Image;
 use crate::backend::{self, Backend, CreateSpec, Mount};
-use crate::cli::spec::{Command, Complete, Flag, Prints, Trailing, switch};
+use crate::cli::spec::{Command, Complete, Prints, Trailing, switch};
 use crate::error::{Error, Result};
-use crate::guest::record::Status;
+use crate::guest::record::{Done, GuestId};
 use crate::guest::target::Target;
-use crate::run::{Ctx, Done};
+use crate::guest::{BackendKind, GuestKind, Status};
+use crate::run::{Ctx, Resolver};
 
 pub const SPEC: Command = Command {
     name: "ctr-create",
+    kind: GuestKind::Container,
     about: "create a container",
     description: "Creates a stopped container from an image: the built-in busybox image (made from the host's static busybox, needing no network), a directory holding a root filesystem, an OCI bundle, or a rootfs tarball. Without --backend the config's routing rules pick the backend (lxc, crun or runc) by the name, then its default backend (lxc). A name is unique across backends: one taken in any backend is refused (exit 4).\n\nWithout a COMMAND the container runs the image's /sbin/init; with one, it runs that command, and its output goes to the log that ctr-logs reads. A create that fails part-way leaves nothing behind.",
     args: &[name_arg(
@@ -19,7 +21,7 @@ pub const SPEC: Command = Command {
         name: "COMMAND",
         help: "The command the container runs instead of /sbin/init",
     }),
-    flags: FLAGS,
+    flags: Args::FLAGS,
     stdin_targets: false,
     examples: &[
         (
@@ -46,30 +48,23 @@ pub const SPEC: Command = Command {
     prints: Prints::Results,
 };
 
-const FLAGS: &[Flag] = &[
-    CREATE_FLAGS[0],
-    CREATE_FLAGS[1],
-    CREATE_FLAGS[2],
-    CREATE_FLAGS[3],
-    CREATE_FLAGS[4],
-    CREATE_FLAGS[5],
-    switch("start", None, "Start the container once it is created"),
-];
+crate::flags! {
+    pub struct Args {
+        ..create: CreateFlags,
+        start: bool = switch("start", None, "Start the container once it is created"),
+    }
+}
 
 /// The create request from the flags, every value checked.
-pub fn spec(ctx: &Ctx, name: &str) -> Result<(CreateSpec, Image)> {
+pub fn spec(ctx: &Ctx, name: &str, f: &CreateFlags) -> Result<(CreateSpec, Image)> {
     crate::guest::names::check_new(name)?;
-    let m = &ctx.m;
     let mut spec = CreateSpec {
         name: name.to_string(),
-        command: m.trailing.clone(),
+        command: ctx.trailing.clone(),
         ..CreateSpec::default()
     };
-    spec.memory_bytes = m
-        .value("memory")
-        .map(crate::guest::units::parse_size)
-        .transpose()?;
-    spec.cpus = match m.number::<f64>("cpus")? {
+    spec.memory_bytes = f.memory.map(|s| s.0);
+    spec.cpus = match f.cpus {
         // The kernel's CFS quota is at least 1 ms per 100 ms period.
         Some(c) if !(0.01..=1024.0).contains(&c) => {
             return Err(Error::usage(format!(
@@ -78,17 +73,9 @@ pub fn spec(ctx: &Ctx, name: &str) -> Result<(CreateSpec, Image)> {
         }
         c => c,
     };
-    spec.env = m
-        .values("env")
-        .iter()
-        .map(|e| env_pair(e))
-        .collect::<Result<_>>()?;
-    spec.mounts = m
-        .values("mount")
-        .iter()
-        .map(|v| mount(v))
-        .collect::<Result<_>>()?;
-    spec.bridge = match m.value("network") {
+    spec.env = f.env.iter().map(|e| env_pair(e)).collect::<Result<_>>()?;
+    spec.mounts = f.mount.iter().map(|v| mount(v)).collect::<Result<_>>()?;
+    spec.bridge = match f.network.as_deref() {
         None | Some("none") => None,
         Some(v) => match v.strip_prefix("bridge=") {
             Some(br) if !br.is_empty() && !br.contains(['/', ' ']) => Some(br.to_string()),
@@ -104,16 +91,31 @@ pub fn spec(ctx: &Ctx, name: &str) -> Result<(CreateSpec, Image)> {
             "invalid command {bad:?}: it is empty"
         )));
     }
-    let image = Image::parse(m.value("image").unwrap_or("busybox"))?;
+    let image = Image::parse(f.image.as_deref().unwrap_or("busybox"))?;
     Ok((spec, image))
 }
 
-/// A new container as a target: its backend is the one routing picks.
-pub fn new_target(ctx: &Ctx, name: &str) -> Target {
-    let backend = ctx.backend_flag().unwrap_or_else(|| ctx.cfg.route(name));
-    Target {
-        name: name.to_string(),
-        backend: Some(backend.to_string()),
+/// A new container, to be made in the backend routing picks: --backend,
+/// else the config's rules for its name.
+pub struct NewContainer<'a>(pub &'a Ctx);
+
+impl NewContainer<'_> {
+    fn backend_for(&self, name: &str) -> BackendKind {
+        self.0
+            .backend_flag()
+            .unwrap_or_else(|| self.0.cfg.route(name))
+    }
+}
+
+impl Resolver for NewContainer<'_> {
+    type Guest = BackendKind;
+
+    fn resolve(&self, t: &Target) -> Result<BackendKind> {
+        Ok(self.backend_for(&t.label()))
+    }
+
+    fn who(&self, t: &Target, _: Option<&BackendKind>) -> GuestId {
+        GuestId::container(&t.label(), Some(self.backend_for(&t.label())))
     }
 }
 
@@ -153,18 +155,16 @@ fn mount(v: &str) -> Result<Mount> {
     })
 }
 
-/// Creates (and with `start`, starts) one container; nothing is left when it fails.
+/// Creates (and with `start`, starts) one container in backend `kind`;
+/// nothing is left when it fails.
 pub fn create(
     ctx: &Ctx,
+    kind: BackendKind,
     spec: &CreateSpec,
     image: &Image,
     start: bool,
 ) -> Result<(Box<dyn Backend>, Status)> {
-    let name = ctx
-        .backend_flag()
-        .unwrap_or_else(|| ctx.cfg.route(&spec.name))
-        .to_string();
-    let b = backend::by_name(&ctx.cfg, &name)?;
+    let b = backend::by_kind(&ctx.cfg, kind)?;
     b.check()?;
     backend::ensure_free(&ctx.cfg, &spec.name)?;
     // Ctrl-C now ends the children (tar, cp, the runtime), whose failure
@@ -202,17 +202,19 @@ pub fn create(
     Ok((b, status))
 }
 
-pub fn run(ctx: &Ctx) -> Result<u8> {
+pub fn run(ctx: &Ctx, args: Args) -> Result<u8> {
     // The parser has checked that the required name is there.
-    let name = &ctx.m.positionals[0];
-    let (spec, image) = spec(ctx, name)?;
-    let target = new_target(ctx, name);
-    ctx.act("create", vec![target], |_| {
-        let (b, status) = create(ctx, &spec, &image, ctx.m.flag("start"))?;
-        Ok(Done {
-            backend: b.name(),
-            changed: true,
-            status: Some(status),
-        })
-    })
+    let name = &ctx.positionals[0];
+    let (spec, image) = spec(ctx, name, &args.create)?;
+    let target = Target::named(name);
+    ctx.act(
+        &NewContainer(ctx),
+        "create",
+        vec![target],
+        crate::cli::args::Jobs(1),
+        |kind| {
+            let (_, status) = create(ctx, *kind, &spec, &image, args.start)?;
+            Ok(Done::changed(status))
+        },
+    )
 }

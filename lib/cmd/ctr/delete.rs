@@ -1,16 +1,19 @@
-use super::names_arg;
-use crate::cli::spec::{Command, Flag, JOBS, Prints, switch};
+use super::{Containers, names_arg};
+use crate::cli::args::Jobs;
+use crate::cli::spec::{Command, JOBS, Prints, switch};
 use crate::error::{Error, Kind, Result};
-use crate::guest::record::Status;
-use crate::run::{Ctx, Done};
+use crate::guest::record::Done;
+use crate::guest::{GuestKind, Status};
+use crate::run::Ctx;
 
 pub const SPEC: Command = Command {
     name: "ctr-delete",
+    kind: GuestKind::Container,
     about: "delete containers",
     description: "Deletes each named container with its root filesystem, logs and everything guestkit kept for it. A running container is refused unless --force is given, which kills it first.",
-    args: &[names_arg("Containers to delete", Some("stopped"))],
+    args: &[names_arg("Containers to delete", Some(Status::Stopped))],
     trailing: None,
-    flags: FLAGS,
+    flags: Args::FLAGS,
     stdin_targets: true,
     examples: &[
         ("ctr-delete web", "Delete a stopped container."),
@@ -34,48 +37,67 @@ pub const SPEC: Command = Command {
     prints: Prints::Results,
 };
 
-const FLAGS: &[Flag] = &[
-    switch("force", Some('f'), "Kill a running container first"),
-    switch(
-        "missing-ok",
-        None,
-        "Succeed, unchanged, when the container does not exist",
-    ),
-    JOBS,
-];
+crate::flags! {
+    pub struct Args {
+        force: bool = switch("force", Some('f'), "Kill a running container first"),
+        missing_ok: bool = switch(
+            "missing-ok",
+            None,
+            "Succeed, unchanged, when the container does not exist",
+        ),
+        jobs: Jobs = JOBS,
+    }
+}
 
-pub fn run(ctx: &Ctx) -> Result<u8> {
-    let (force, missing_ok) = (ctx.m.flag("force"), ctx.m.flag("missing-ok"));
-    let targets = ctx.targets()?;
-    ctx.act("delete", targets, |t| {
-        let b = match ctx.locate(t) {
-            Err(e) if e.kind == Kind::NotFound && missing_ok => {
-                let named = t.backend.as_deref().or(ctx.backend_flag()).unwrap_or("lxc");
-                let backend = crate::backend::NAMES
-                    .iter()
-                    .find(|n| **n == named)
-                    .copied()
-                    .unwrap_or("lxc");
-                return Ok(Done {
-                    backend,
-                    changed: false,
-                    status: None,
-                });
-            }
-            other => other?,
-        };
-        if b.status(&t.name, &ctx.out)? != Status::Stopped {
-            if !force {
-                return Err(Error::conflict("the container is running")
-                    .with_hint("stop it first with ctr-stop, or use --force"));
-            }
-            b.stop(&t.name, 0, true, &ctx.out)?;
+/// Finds containers; with --missing-ok, one that does not exist is found
+/// as nothing to delete.
+struct Deletable<'a> {
+    containers: Containers<'a>,
+    missing_ok: bool,
+}
+
+impl crate::run::Resolver for Deletable<'_> {
+    type Guest = Option<super::Found>;
+
+    fn resolve(&self, t: &crate::guest::target::Target) -> Result<Self::Guest> {
+        match self.containers.resolve(t) {
+            Err(e) if e.kind == Kind::NotFound && self.missing_ok => Ok(None),
+            other => other.map(Some),
         }
-        b.delete(&t.name, &ctx.out)?;
+    }
+
+    fn who(
+        &self,
+        t: &crate::guest::target::Target,
+        found: Option<&Self::Guest>,
+    ) -> crate::guest::record::GuestId {
+        self.containers.who(t, found.and_then(Option::as_ref))
+    }
+}
+
+pub fn run(ctx: &Ctx, args: Args) -> Result<u8> {
+    let targets = ctx.targets()?;
+    let r = Deletable {
+        containers: Containers(ctx),
+        missing_ok: args.missing_ok,
+    };
+    ctx.act(&r, "delete", targets, args.jobs, |found| {
+        let Some(c) = found else {
+            return Ok(Done::default());
+        };
+        let (b, name, out) = (&c.backend, &c.name, &ctx.out);
+        if b.status(name, out)? != Status::Stopped {
+            if !args.force {
+                return Err(Error::conflict("the container is running")
+                    .with_hint("stop it first with ctr-stop, or use --force")
+                    .into());
+            }
+            b.stop(name, 0, true, out)?;
+        }
+        b.delete(name, out)?;
         Ok(Done {
-            backend: b.name(),
             changed: true,
-            status: None,
+            ..Done::default()
         })
     })
 }

@@ -1,23 +1,24 @@
-use super::{ENV, name_arg};
+use super::{Containers, ENV, name_arg};
 use crate::backend::ExecSpec;
-use crate::cli::spec::{Command, Complete, Flag, Prints, Trailing, option};
+use crate::cli::spec::{Command, Complete, Prints, Trailing, option};
 use crate::error::{Error, Result};
-use crate::guest::record::Status;
+use crate::guest::{GuestKind, Status};
 use crate::run::{Ctx, engine_failure};
 
 pub const SPEC: Command = Command {
     name: "ctr-exec",
+    kind: GuestKind::Container,
     about: "run a command in a running container",
     description: "Runs COMMAND inside a running container with this terminal's stdin, stdout and stderr, and exits with the command's own exit code. The command starts with a clean environment (PATH, container=lxc and the container's own variables) plus --env.\n\nIts own failures use the container-engine codes: 125 when ctr-exec failed (no such container, not running), 126 when the command could not be run, 127 when it was not found.",
     args: &[name_arg(
         "The container",
-        Complete::Container(Some("running")),
+        Complete::Guest(GuestKind::Container, Some(Status::Running)),
     )],
     trailing: Some(Trailing {
         name: "COMMAND",
         help: "The command and its arguments",
     }),
-    flags: FLAGS,
+    flags: Args::FLAGS,
     stdin_targets: false,
     examples: &[
         ("ctr-exec web -- ps", "List the container's processes."),
@@ -41,54 +42,54 @@ pub const SPEC: Command = Command {
     prints: Prints::Raw,
 };
 
-const FLAGS: &[Flag] = &[
-    ENV,
-    option(
-        "cwd",
-        Some('w'),
-        "DIR",
-        "Run the command in this directory inside the container",
-        Complete::Nothing,
-    ),
-    option(
-        "user",
-        Some('u'),
-        "USER",
-        "Run as this user: a name from the container's /etc/passwd, or UID[:GID]",
-        Complete::Nothing,
-    ),
-];
-
-pub fn run(ctx: &Ctx) -> Result<u8> {
-    exec(ctx).map_err(engine_failure)
+crate::flags! {
+    pub struct Args {
+        env: Vec<String> = ENV,
+        cwd: Option<String> = option(
+            "cwd",
+            Some('w'),
+            "DIR",
+            "Run the command in this directory inside the container",
+            Complete::Nothing,
+        ),
+        user: Option<String> = option(
+            "user",
+            Some('u'),
+            "USER",
+            "Run as this user: a name from the container's /etc/passwd, or UID[:GID]",
+            Complete::Nothing,
+        ),
+    }
 }
 
-fn exec(ctx: &Ctx) -> Result<u8> {
+pub fn run(ctx: &Ctx, args: Args) -> Result<u8> {
+    exec(ctx, args).map_err(engine_failure)
+}
+
+fn exec(ctx: &Ctx, args: Args) -> Result<u8> {
     // The parser has checked that the required name is there.
-    let name = &ctx.m.positionals[0];
+    let name = &ctx.positionals[0];
     crate::guest::names::check(name)?;
-    if ctx.m.trailing.is_empty() {
+    if ctx.trailing.is_empty() {
         return Err(
             Error::usage("no command given").with_hint(format!("ctr-exec {name} -- COMMAND..."))
         );
     }
     let spec = ExecSpec {
-        command: ctx.m.trailing.clone(),
-        env: ctx
-            .m
-            .values("env")
+        command: ctx.trailing.clone(),
+        env: args
+            .env
             .iter()
             .map(|e| super::create::env_pair(e))
             .collect::<Result<_>>()?,
-        cwd: ctx.m.value("cwd").map(str::to_string),
-        user: ctx.m.value("user").map(str::to_string),
+        cwd: args.cwd,
+        user: args.user,
     };
-    let target = crate::guest::target::Target {
-        name: name.clone(),
-        backend: None,
-    };
-    let b = ctx.locate(&target).map_err(|e| e.prefixed(name))?;
-    let status = b.status(name, &ctx.out).map_err(|e| e.prefixed(name))?;
+    let c = Containers(ctx).one(name)?;
+    let status = c
+        .backend
+        .status(name, &ctx.out)
+        .map_err(|e| e.prefixed(name))?;
     if status != Status::Running {
         return Err(Error::conflict(format!(
             "{name}: the container is {}, not running",
@@ -96,7 +97,8 @@ fn exec(ctx: &Ctx) -> Result<u8> {
         ))
         .with_hint(format!("start it first with ctr-start {name}")));
     }
-    let code = b
+    let code = c
+        .backend
         .exec(name, &spec, &ctx.out)
         .map_err(|e| e.prefixed(name))?;
     Ok(code.clamp(0, 255) as u8)

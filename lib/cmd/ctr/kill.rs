@@ -1,16 +1,20 @@
-use super::names_arg;
-use crate::cli::spec::{Command, Complete, Flag, JOBS, Prints, option};
+use super::{Containers, names_arg};
+use crate::cli::args::Jobs;
+use crate::cli::spec::{Command, Complete, JOBS, Prints, option};
 use crate::error::{Error, Result};
-use crate::guest::record::Status;
-use crate::run::{Ctx, Done};
+use crate::guest::record::Done;
+use crate::guest::units::Signal;
+use crate::guest::{GuestKind, Status};
+use crate::run::Ctx;
 
 pub const SPEC: Command = Command {
     name: "ctr-kill",
+    kind: GuestKind::Container,
     about: "send a signal to containers",
     description: "Sends a signal (SIGKILL unless --signal says otherwise) to each named container: to its init, which for a container running a command passes TERM, HUP, USR1, USR2 and WINCH on to the command, and INT and QUIT as TERM (a shell's background job ignores those two). The container must be running. After SIGKILL the tool waits (up to 5 seconds) for the container to stop; after other signals the status printed is the one right after the signal was sent.",
-    args: &[names_arg("Containers to signal", Some("running"))],
+    args: &[names_arg("Containers to signal", Some(Status::Running))],
     trailing: None,
-    flags: FLAGS,
+    flags: Args::FLAGS,
     stdin_targets: true,
     examples: &[
         ("ctr-kill web", "Kill a container's init with SIGKILL."),
@@ -30,47 +34,50 @@ pub const SPEC: Command = Command {
     prints: Prints::Results,
 };
 
-const FLAGS: &[Flag] = &[
-    option(
-        "signal",
-        Some('s'),
-        "SIGNAL",
-        "The signal, by name (TERM, SIGHUP) or number (default: KILL)",
-        Complete::Signal,
-    ),
-    JOBS,
-];
+crate::flags! {
+    pub struct Args {
+        signal: Option<Signal> = option(
+            "signal",
+            Some('s'),
+            "SIGNAL",
+            "The signal, by name (TERM, SIGHUP) or number (default: KILL)",
+            Complete::Signal,
+        ),
+        jobs: Jobs = JOBS,
+    }
+}
 
-pub fn run(ctx: &Ctx) -> Result<u8> {
-    let signal = crate::guest::units::parse_signal(ctx.m.value("signal").unwrap_or("KILL"))?;
+pub fn run(ctx: &Ctx, args: Args) -> Result<u8> {
+    let Signal(signal) = args.signal.unwrap_or(Signal(libc::SIGKILL));
     let targets = ctx.targets()?;
-    ctx.act("kill", targets, |t| {
-        let b = ctx.locate(t)?;
-        match b.status(&t.name, &ctx.out)? {
+    ctx.act(&Containers(ctx), "kill", targets, args.jobs, |c| {
+        let (b, name, out) = (&c.backend, &c.name, &ctx.out);
+        match b.status(name, out)? {
             Status::Running | Status::Paused => {}
             s => {
                 return Err(Error::conflict(format!(
                     "the container is {}, not running",
                     s.as_str()
-                )));
+                ))
+                .into());
             }
         }
-        b.kill(&t.name, signal, &ctx.out)?;
+        b.kill(name, signal, out)?;
         if signal == libc::SIGKILL {
-            // SIGKILL always ends the init, and so the container: report that, not a race.
-            wait_stopped(b.as_ref(), &t.name, ctx);
+            // SIGKILL always ends the init, and so the container: report
+            // that, not a race.
+            wait_stopped(c, out);
+            return Ok(Done::changed(c.status_after_stop(out)?));
         }
-        Ok(Done {
-            backend: b.name(),
-            changed: true,
-            status: Some(b.status(&t.name, &ctx.out)?),
-        })
+        Ok(Done::changed(b.status(name, out)?))
     })
 }
 
-fn wait_stopped(b: &dyn crate::backend::Backend, name: &str, ctx: &Ctx) {
-    for _ in 0..100 {
-        if b.status(name, &ctx.out)
+/// Waits up to 5 s for a killed container to be stopped (or gone).
+fn wait_stopped(c: &super::Found, out: &crate::output::Output) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while std::time::Instant::now() < deadline {
+        if c.status_after_stop(out)
             .map_or(true, |s| s == Status::Stopped)
         {
             return;

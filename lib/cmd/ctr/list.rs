@@ -1,16 +1,18 @@
 use crate::backend;
-use crate::cli::spec::{Command, Flag, OUTPUT_WITH_NAMES, Prints, STATUSES, choice};
+use crate::cli::spec::{Command, OUTPUT_WITH_NAMES, Prints, status_filter};
 use crate::error::Result;
-use crate::output::{Column, col};
+use crate::guest::{GuestKind, Status};
+use crate::output::{Column, Format, col};
 use crate::run::Ctx;
 
 pub const SPEC: Command = Command {
     name: "ctr-list",
+    kind: GuestKind::Container,
     about: "list containers",
     description: "Lists the containers of every installed backend (or of the one named with --backend), one JSON object per line when stdout is not a terminal, an aligned table when it is. Each backend is asked once, for all its containers; backends are asked at the same time.\n\nA backend whose tools are not installed is skipped, unless it is named with --backend, which then fails with exit code 5.",
     args: &[],
     trailing: None,
-    flags: FLAGS,
+    flags: Args::FLAGS,
     stdin_targets: false,
     examples: &[
         ("ctr-list", "Show every container in a table."),
@@ -34,16 +36,14 @@ pub const SPEC: Command = Command {
     prints: Prints::Containers,
 };
 
-const FLAGS: &[Flag] = &[
-    choice(
-        "status",
-        Some('s'),
-        "STATUS",
-        "Only containers in this status",
-        STATUSES,
-    ),
-    OUTPUT_WITH_NAMES,
-];
+crate::flags! {
+    pub struct Args {
+        status: Option<Status> = status_filter("Only containers in this status"),
+        /// Read by the shell (`Common`) as for every tool; ctr-list's also
+        /// prints names alone.
+        output: Option<Format> = OUTPUT_WITH_NAMES,
+    }
+}
 
 pub const COLUMNS: &[Column] = &[
     col("NAME", "name"),
@@ -55,7 +55,7 @@ pub const COLUMNS: &[Column] = &[
     col("CREATED", "created"),
 ];
 
-pub fn run(ctx: &Ctx) -> Result<u8> {
+pub fn run(ctx: &Ctx, args: Args) -> Result<u8> {
     let backends = backend::listers(&ctx.cfg, ctx.backend_flag())?;
     // Every backend's list command is started before any is waited for: the
     // list takes as long as the slowest backend, not the sum. (No threads:
@@ -67,15 +67,15 @@ pub fn run(ctx: &Ctx) -> Result<u8> {
         match listing.and_then(|finish| finish()) {
             Ok(list) => all.extend(list),
             Err(e) => {
-                ctx.out.error(Some(b.name()), &e);
+                ctx.out.error(Some(b.kind().as_str()), &e);
                 failed = Some(e.kind);
             }
         }
     }
-    if let Some(s) = ctx.m.value("status") {
-        all.retain(|c| c.status.as_str() == s);
+    if let Some(s) = args.status {
+        all.retain(|c| c.status == s);
     }
-    all.sort_by(|a, b| (&a.name, a.backend).cmp(&(&b.name, b.backend)));
+    all.sort_by(|a, b| (&a.name, a.backend.as_str()).cmp(&(&b.name, b.backend.as_str())));
     ctx.out.trace(&format!("{} containers listed", all.len()));
     ctx.out.records(&all, COLUMNS);
     Ok(failed.map_or(0, |k| k.exit_code()))

@@ -1,18 +1,22 @@
-use super::name_arg;
-use crate::cli::spec::{Command, Complete, Flag, Prints, option, switch};
+use super::{Containers, name_arg};
+use crate::cli::spec::{Command, Complete, Prints, option, switch};
 use crate::error::{Error, Result};
-use crate::guest::record::Status;
+use crate::guest::{GuestKind, Status};
 use crate::run::Ctx;
 use std::io::{Read, Seek, SeekFrom};
 use std::time::Duration;
 
 pub const SPEC: Command = Command {
     name: "ctr-logs",
+    kind: GuestKind::Container,
     about: "print a container's output log",
     description: "Prints what a container's command wrote to its console: the raw log, not JSON. With --follow it keeps printing new output until the container stops (or until interrupted).",
-    args: &[name_arg("The container", Complete::Container(None))],
+    args: &[name_arg(
+        "The container",
+        Complete::Guest(GuestKind::Container, None),
+    )],
     trailing: None,
-    flags: FLAGS,
+    flags: Args::FLAGS,
     stdin_targets: false,
     examples: &[
         ("ctr-logs web", "Print the whole log."),
@@ -32,32 +36,28 @@ pub const SPEC: Command = Command {
     prints: Prints::Raw,
 };
 
-const FLAGS: &[Flag] = &[
-    switch(
-        "follow",
-        Some('f'),
-        "Keep printing new output until the container stops",
-    ),
-    option(
-        "tail",
-        Some('n'),
-        "N",
-        "Print only the last N lines",
-        Complete::Nothing,
-    ),
-];
+crate::flags! {
+    pub struct Args {
+        follow: bool = switch(
+            "follow",
+            Some('f'),
+            "Keep printing new output until the container stops",
+        ),
+        tail: Option<usize> = option(
+            "tail",
+            Some('n'),
+            "N",
+            "Print only the last N lines",
+            Complete::Nothing,
+        ),
+    }
+}
 
-pub fn run(ctx: &Ctx) -> Result<u8> {
+pub fn run(ctx: &Ctx, args: Args) -> Result<u8> {
     // The parser has checked that the required name is there.
-    let name = &ctx.m.positionals[0];
+    let name = &ctx.positionals[0];
     crate::guest::names::check(name)?;
-    let tail = ctx.m.number::<usize>("tail")?;
-    let b = ctx
-        .locate(&crate::guest::target::Target {
-            name: name.clone(),
-            backend: None,
-        })
-        .map_err(|e| e.prefixed(name))?;
+    let b = Containers(ctx).one(name)?.backend;
     let path = b.log_path(name);
     let mut file = match std::fs::File::open(&path) {
         Ok(f) => Some(f),
@@ -69,13 +69,13 @@ pub fn run(ctx: &Ctx) -> Result<u8> {
         f.read_to_end(&mut text)
             .map_err(|e| Error::io("cannot read log", &path, e))?;
     }
-    let start = match tail {
+    let start = match args.tail {
         Some(n) => tail_start(&text, n),
         None => 0,
     };
     // Raw bytes: a log is not always UTF-8, and a chunk may end mid-character.
     ctx.out.write_bytes(&text[start..]);
-    if !ctx.m.flag("follow") {
+    if !args.follow {
         return Ok(0);
     }
     let mut offset = text.len() as u64;

@@ -1,5 +1,6 @@
-//! The container tools (ctr-*), and what they share: the flags of creating
-//! tools, and their arguments.
+//! The container tools (ctr-*), and what they share: how a target is found
+//! (`Containers`), their arguments, and the flags of the tools that create
+//! a container.
 
 pub mod create;
 pub mod delete;
@@ -12,16 +13,74 @@ pub mod start;
 pub mod state;
 pub mod stop;
 
+use crate::backend::{self, Backend};
+use crate::cli::args::Size;
 use crate::cli::spec::{Arg, Complete, Flag, option, repeated};
+use crate::error::Result;
+use crate::guest::record::GuestId;
+use crate::guest::target::Target;
+use crate::guest::{GuestKind, Status};
+use crate::run::{Ctx, Resolver};
+
+/// Containers, found in whichever backend holds them (the one the input
+/// record or --backend names, else by asking every installed backend).
+pub struct Containers<'a>(pub &'a Ctx);
+
+/// A container found: its name and the backend that holds it.
+pub struct Found {
+    pub name: String,
+    pub backend: Box<dyn Backend>,
+}
+
+impl Resolver for Containers<'_> {
+    type Guest = Found;
+
+    fn resolve(&self, t: &Target) -> Result<Found> {
+        // A container target always has a name (guest::target).
+        let name = t.label();
+        let named = t.backend.or(self.0.backend_flag());
+        let backend = backend::locate(&self.0.cfg, &name, named)?;
+        Ok(Found { name, backend })
+    }
+
+    fn who(&self, t: &Target, found: Option<&Found>) -> GuestId {
+        let backend = match found {
+            Some(f) => Some(f.backend.kind()),
+            None => t.backend.or(self.0.backend_flag()),
+        };
+        GuestId::container(&t.label(), backend)
+    }
+}
+
+impl Found {
+    /// The status after a stop that succeeded. An ephemeral container (ctr-run
+    /// --detach --rm) is deleted by its backend as it stops, so one that is
+    /// gone by now is stopped, not missing.
+    pub fn status_after_stop(&self, out: &crate::output::Output) -> Result<Status> {
+        match self.backend.status(&self.name, out) {
+            Err(e) if e.kind == crate::error::Kind::NotFound => Ok(Status::Stopped),
+            other => other,
+        }
+    }
+}
+
+impl Containers<'_> {
+    /// The one container a tool acts on (ctr-exec, ctr-logs); errors name it.
+    pub fn one(&self, name: &str) -> Result<Found> {
+        self.0
+            .resolve(self, &Target::named(name))
+            .map_err(|e| e.prefixed(name))
+    }
+}
 
 /// `NAME...`, completed with containers in the given status.
-pub const fn names_arg(help: &'static str, status: Option<&'static str>) -> Arg {
+pub const fn names_arg(help: &'static str, status: Option<Status>) -> Arg {
     Arg {
         name: "NAME",
         help,
         required: false,
         many: true,
-        complete: Complete::Container(status),
+        complete: Complete::Guest(GuestKind::Container, status),
     }
 }
 
@@ -44,42 +103,44 @@ pub const ENV: Flag = repeated(
     Complete::Nothing,
 );
 
-/// The flags ctr-create and ctr-run share.
-pub const CREATE_FLAGS: [Flag; 6] = [
-    option(
-        "image",
-        Some('i'),
-        "IMAGE",
-        "Root filesystem: busybox (built in, the default), a directory, an OCI bundle directory, or a tarball (.tar, .tar.gz, .tar.xz, .tar.zst)",
-        Complete::Image,
-    ),
-    option(
-        "memory",
-        Some('m'),
-        "SIZE",
-        "Memory limit, e.g. 256M or 1G",
-        Complete::Nothing,
-    ),
-    option(
-        "cpus",
-        None,
-        "N",
-        "CPU limit in CPUs, e.g. 0.5 or 2",
-        Complete::Nothing,
-    ),
-    ENV,
-    repeated(
-        "mount",
-        None,
-        "SRC:DST[:ro]",
-        "Bind-mount a host path into the container, read-only with :ro (repeatable)",
-        Complete::File,
-    ),
-    option(
-        "network",
-        None,
-        "NETWORK",
-        "none (loopback only, the default) or bridge=BR for a veth on host bridge BR (lxc only)",
-        Complete::Nothing,
-    ),
-];
+crate::flags! {
+    /// The flags ctr-create and ctr-run share: what the new container is.
+    pub struct CreateFlags {
+        image: Option<String> = option(
+            "image",
+            Some('i'),
+            "IMAGE",
+            "Root filesystem: busybox (built in, the default), a directory, an OCI bundle directory, or a tarball (.tar, .tar.gz, .tar.xz, .tar.zst)",
+            Complete::Image,
+        ),
+        memory: Option<Size> = option(
+            "memory",
+            Some('m'),
+            "SIZE",
+            "Memory limit, e.g. 256M or 1G",
+            Complete::Nothing,
+        ),
+        cpus: Option<f64> = option(
+            "cpus",
+            None,
+            "N",
+            "CPU limit in CPUs, e.g. 0.5 or 2",
+            Complete::Nothing,
+        ),
+        env: Vec<String> = ENV,
+        mount: Vec<String> = repeated(
+            "mount",
+            None,
+            "SRC:DST[:ro]",
+            "Bind-mount a host path into the container, read-only with :ro (repeatable)",
+            Complete::File,
+        ),
+        network: Option<String> = option(
+            "network",
+            None,
+            "NETWORK",
+            "none (loopback only, the default) or bridge=BR for a veth on host bridge BR (lxc only)",
+            Complete::Nothing,
+        ),
+    }
+}

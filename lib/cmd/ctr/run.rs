@@ -1,10 +1,16 @@
-use super::{CREATE_FLAGS, name_arg};
-use crate::cli::spec::{Command, Complete, Flag, Prints, Trailing, switch};
+use super::create::{NewContainer, create, spec};
+use super::{CreateFlags, name_arg};
+use crate::cli::args::Jobs;
+use crate::cli::spec::{Command, Complete, Prints, Trailing, switch};
 use crate::error::{Error, Result};
-use crate::run::{Ctx, Done, engine_failure};
+use crate::guest::GuestKind;
+use crate::guest::record::Done;
+use crate::guest::target::Target;
+use crate::run::{Ctx, Resolver, engine_failure};
 
 pub const SPEC: Command = Command {
     name: "ctr-run",
+    kind: GuestKind::Container,
     about: "create a container and run it",
     description: "Creates a container and runs it. Without --detach it runs COMMAND (or the image's /sbin/init) in the foreground with this terminal's stdin, stdout and stderr, and exits with the command's own exit code; with --rm the container is deleted afterwards, whatever happened. Its own failures use the container-engine codes: 125 ctr-run failed, 126 the command could not be run, 127 it was not found. On crun and runc, the root of a --rm container that changed nothing stays mounted for the next such run; oci.spare_roots = false in the configuration turns that off.\n\nWith --detach it starts the container in the background and prints one result record, as ctr-start does; with --rm as well, the container is deleted when it stops.",
     args: &[name_arg("The new container's name", Complete::Nothing)],
@@ -12,7 +18,7 @@ pub const SPEC: Command = Command {
         name: "COMMAND",
         help: "The command to run instead of /sbin/init",
     }),
-    flags: FLAGS,
+    flags: Args::FLAGS,
     stdin_targets: false,
     examples: &[
         (
@@ -35,48 +41,47 @@ pub const SPEC: Command = Command {
     prints: Prints::Raw,
 };
 
-const FLAGS: &[Flag] = &[
-    CREATE_FLAGS[0],
-    CREATE_FLAGS[1],
-    CREATE_FLAGS[2],
-    CREATE_FLAGS[3],
-    CREATE_FLAGS[4],
-    CREATE_FLAGS[5],
-    switch("rm", None, "Delete the container when it ends"),
-    switch(
-        "detach",
-        Some('d'),
-        "Start in the background and print a result record",
-    ),
-];
-
-pub fn run(ctx: &Ctx) -> Result<u8> {
-    // The parser has checked that the required name is there.
-    let name = &ctx.m.positionals[0];
-    if ctx.m.flag("detach") {
-        let (mut spec, image) = super::create::spec(ctx, name)?;
-        spec.ephemeral = ctx.m.flag("rm");
-        let target = super::create::new_target(ctx, name);
-        return ctx.act("run", vec![target], |_| {
-            let (b, status) = super::create::create(ctx, &spec, &image, true)?;
-            Ok(Done {
-                backend: b.name(),
-                changed: true,
-                status: Some(status),
-            })
-        });
+crate::flags! {
+    pub struct Args {
+        ..create: CreateFlags,
+        rm: bool = switch("rm", None, "Delete the container when it ends"),
+        detach: bool = switch(
+            "detach",
+            Some('d'),
+            "Start in the background and print a result record",
+        ),
     }
-    foreground(ctx, name).map_err(engine_failure)
 }
 
-fn foreground(ctx: &Ctx, name: &str) -> Result<u8> {
-    let (mut spec, image) = super::create::spec(ctx, name)?;
-    spec.throwaway = ctx.m.flag("rm");
-    let (b, _) = super::create::create(ctx, &spec, &image, false).map_err(|e| e.prefixed(name))?;
+pub fn run(ctx: &Ctx, args: Args) -> Result<u8> {
+    // The parser has checked that the required name is there.
+    let name = &ctx.positionals[0];
+    if args.detach {
+        let (mut spec, image) = spec(ctx, name, &args.create)?;
+        spec.ephemeral = args.rm;
+        return ctx.act(
+            &NewContainer(ctx),
+            "run",
+            vec![Target::named(name)],
+            Jobs(1),
+            |kind| {
+                let (_, status) = create(ctx, *kind, &spec, &image, true)?;
+                Ok(Done::changed(status))
+            },
+        );
+    }
+    foreground(ctx, name, &args).map_err(engine_failure)
+}
+
+fn foreground(ctx: &Ctx, name: &str, args: &Args) -> Result<u8> {
+    let (mut spec, image) = spec(ctx, name, &args.create)?;
+    spec.throwaway = args.rm;
+    let kind = NewContainer(ctx).resolve(&Target::named(name))?;
+    let (b, _) = create(ctx, kind, &spec, &image, false).map_err(|e| e.prefixed(name))?;
     let result = b
         .run_attached(name, &spec.command, &ctx.out)
         .map_err(|e| e.prefixed(name));
-    if ctx.m.flag("rm")
+    if args.rm
         && let Err(e) = b.delete(name, &ctx.out)
     {
         return Err(Error::failed(format!(

@@ -1,16 +1,19 @@
-use super::names_arg;
+use super::{Containers, names_arg};
+use crate::cli::args::Jobs;
 use crate::cli::spec::{Command, JOBS, Prints};
 use crate::error::{Error, Result};
-use crate::guest::record::Status;
-use crate::run::{Ctx, Done};
+use crate::guest::record::Done;
+use crate::guest::{GuestKind, Status};
+use crate::run::Ctx;
 
 pub const SPEC: Command = Command {
     name: "ctr-start",
+    kind: GuestKind::Container,
     about: "start containers",
     description: "Starts each named container and prints one result per container. A container that is already running is left alone and reported with \"changed\":false. A container that fails to start does not stop the others; the exit code reports it.",
-    args: &[names_arg("Containers to start", Some("stopped"))],
+    args: &[names_arg("Containers to start", Some(Status::Stopped))],
     trailing: None,
-    flags: &[JOBS],
+    flags: Args::FLAGS,
     stdin_targets: true,
     examples: &[
         ("ctr-start web db", "Start two containers."),
@@ -30,32 +33,28 @@ pub const SPEC: Command = Command {
     prints: Prints::Results,
 };
 
-pub fn run(ctx: &Ctx) -> Result<u8> {
+crate::flags! {
+    pub struct Args {
+        jobs: Jobs = JOBS,
+    }
+}
+
+pub fn run(ctx: &Ctx, args: Args) -> Result<u8> {
     let targets = ctx.targets()?;
-    ctx.act("start", targets, |t| {
-        let b = ctx.locate(t)?;
-        let (name, out) = (&t.name, &ctx.out);
+    ctx.act(&Containers(ctx), "start", targets, args.jobs, |c| {
+        let (b, name, out) = (&c.backend, &c.name, &ctx.out);
         match b.status(name, out)? {
-            Status::Running => {
-                return Ok(Done {
-                    backend: b.name(),
-                    changed: false,
-                    status: Some(Status::Running),
-                });
-            }
+            Status::Running => return Ok(Done::unchanged(Status::Running)),
             Status::Stopped | Status::Created => {}
             other => {
                 return Err(Error::conflict(format!(
                     "cannot start a container that is {}",
                     other.as_str()
-                )));
+                ))
+                .into());
             }
         }
         b.start(name, out)?;
-        Ok(Done {
-            backend: b.name(),
-            changed: true,
-            status: Some(b.status(name, out)?),
-        })
+        Ok(Done::changed(b.status(name, out)?))
     })
 }

@@ -1,16 +1,19 @@
-use super::names_arg;
+use super::{Containers, names_arg};
+use crate::cli::args::Jobs;
 use crate::cli::spec::{Command, JOBS, Prints};
-use crate::error::{Result, exit_code_for};
+use crate::error::Result;
+use crate::guest::GuestKind;
 use crate::output::{Column, col};
 use crate::run::Ctx;
 
 pub const SPEC: Command = Command {
     name: "ctr-state",
+    kind: GuestKind::Container,
     about: "show containers in detail",
     description: "Prints one detailed record per named container: the fields ctr-list prints, plus the hostname, the command it runs, memory use and limit, CPU limit and time, and where its log is.",
     args: &[names_arg("Containers to show", None)],
     trailing: None,
-    flags: &[JOBS],
+    flags: Args::FLAGS,
     stdin_targets: true,
     examples: &[
         ("ctr-state web", "Show one container."),
@@ -38,22 +41,15 @@ const COLUMNS: &[Column] = &[
     col("IMAGE", "image"),
 ];
 
-pub fn run(ctx: &Ctx) -> Result<u8> {
+crate::flags! {
+    pub struct Args {
+        jobs: Jobs = JOBS,
+    }
+}
+
+pub fn run(ctx: &Ctx, args: Args) -> Result<u8> {
     let targets = ctx.targets()?;
-    let mut kinds = Vec::new();
-    let mut records = ctx.out.stream(COLUMNS);
-    crate::jobs::run_ordered(
-        targets,
-        ctx.jobs()?,
-        |t| ctx.locate(t)?.state(&t.name, &ctx.out),
-        |t, r| match r {
-            Ok(s) => records.push(s),
-            Err(e) => {
-                ctx.out.error(Some(&t.name), &e);
-                kinds.push(e.kind);
-            }
-        },
-    );
-    records.finish();
-    Ok(exit_code_for(&kinds))
+    ctx.each(&Containers(ctx), targets, args.jobs, COLUMNS, |c| {
+        c.backend.state(&c.name, &ctx.out)
+    })
 }

@@ -1,16 +1,19 @@
-use super::names_arg;
-use crate::cli::spec::{Command, Complete, Flag, JOBS, Prints, option, switch};
+use super::{Containers, names_arg};
+use crate::cli::args::Jobs;
+use crate::cli::spec::{Command, Complete, JOBS, Prints, option, switch};
 use crate::error::Result;
-use crate::guest::record::Status;
-use crate::run::{Ctx, Done};
+use crate::guest::record::Done;
+use crate::guest::{GuestKind, Status};
+use crate::run::Ctx;
 
 pub const SPEC: Command = Command {
     name: "ctr-stop",
+    kind: GuestKind::Container,
     about: "stop containers",
     description: "Stops each named container: asks its init to shut down, waits up to --timeout seconds, then kills it. With --force it kills at once. A container that is already stopped is reported with \"changed\":false.",
-    args: &[names_arg("Containers to stop", Some("running"))],
+    args: &[names_arg("Containers to stop", Some(Status::Running))],
     trailing: None,
-    flags: FLAGS,
+    flags: Args::FLAGS,
     stdin_targets: true,
     examples: &[
         (
@@ -33,44 +36,36 @@ pub const SPEC: Command = Command {
     prints: Prints::Results,
 };
 
-const FLAGS: &[Flag] = &[
-    option(
-        "timeout",
-        Some('t'),
-        "SECONDS",
-        "How long to wait for a clean shutdown before killing (default: 10)",
-        Complete::Nothing,
-    ),
-    switch(
-        "force",
-        Some('f'),
-        "Kill at once, without asking for a clean shutdown",
-    ),
-    JOBS,
-];
+crate::flags! {
+    pub struct Args {
+        timeout: Option<u64> = option(
+            "timeout",
+            Some('t'),
+            "SECONDS",
+            "How long to wait for a clean shutdown before killing (default: 10)",
+            Complete::Nothing,
+        ),
+        force: bool = switch(
+            "force",
+            Some('f'),
+            "Kill at once, without asking for a clean shutdown",
+        ),
+        jobs: Jobs = JOBS,
+    }
+}
 
-pub fn run(ctx: &Ctx) -> Result<u8> {
-    let timeout = ctx.m.number::<u64>("timeout")?.unwrap_or(10);
-    let force = ctx.m.flag("force");
+pub fn run(ctx: &Ctx, args: Args) -> Result<u8> {
+    let timeout = args.timeout.unwrap_or(10);
     let targets = ctx.targets()?;
-    ctx.act("stop", targets, |t| {
-        let b = ctx.locate(t)?;
-        if b.status(&t.name, &ctx.out)? == Status::Stopped {
-            return Ok(Done {
-                backend: b.name(),
-                changed: false,
-                status: Some(Status::Stopped),
-            });
+    ctx.act(&Containers(ctx), "stop", targets, args.jobs, |c| {
+        let (b, name, out) = (&c.backend, &c.name, &ctx.out);
+        if b.status(name, out)? == Status::Stopped {
+            return Ok(Done::unchanged(Status::Stopped));
         }
-        ctx.out
-            .progress(Some(&format!("stopping {} (up to {timeout} s)", t.name)));
-        let stopped = b.stop(&t.name, timeout, force, &ctx.out);
-        ctx.out.progress(None);
+        out.progress(Some(&format!("stopping {name} (up to {timeout} s)")));
+        let stopped = b.stop(name, timeout, args.force, out);
+        out.progress(None);
         stopped?;
-        Ok(Done {
-            backend: b.name(),
-            changed: true,
-            status: Some(b.status(&t.name, &ctx.out)?),
-        })
+        Ok(Done::changed(c.status_after_stop(out)?))
     })
 }

@@ -1,14 +1,20 @@
+use super::{NewVm, connect, made};
+use crate::cli::args::{Jobs, Size};
 use crate::cli::spec::{
-    Arg, Command, Complete, Flag, NO_WAIT, Prints, VM_BACKEND, option, repeated, switch,
+    Arg, Command, Complete, NO_WAIT, Prints, VM_BACKEND, option, repeated, switch,
 };
-use crate::cmd::vm as tool;
 use crate::error::{Error, Result};
+use crate::guest::names::{check_vm, check_vmid};
+use crate::guest::record::Vm;
+use crate::guest::target::Target;
+use crate::guest::{BackendKind, GuestKind};
 use crate::pve::client::Method;
 use crate::pve::vm;
 use crate::run::Ctx;
 
 pub const SPEC: Command = Command {
     name: "vm-create",
+    kind: GuestKind::Vm,
     about: "create a virtual machine",
     description: "Creates a VM on a node of the cluster and follows the create task, then prints one result. The VMID is --vmid, or the lowest free one from /cluster/nextid; nextid does not reserve it, so when another creator takes it first, vm-create takes the next one. The node is --node, else proxmox.node (GUESTKIT_PVE_NODE), else the online node with the most free memory.\n\nUnset sizes are Proxmox's own defaults (512 MiB of memory, one core). A disk is made only with --disk, on --storage (default proxmox.storage, else local-lvm), rounded up to whole GiB. The network is one virtio NIC on vmbr0 unless --net says otherwise (--net none for no network). Any other qemu setting passes through with --set KEY=VALUE, checked by the server.\n\nWith --start the VM is started after it is created, in a task of its own that is followed too; if the start fails, the VM stays, and the error says so.",
     args: &[Arg {
@@ -19,7 +25,7 @@ pub const SPEC: Command = Command {
         complete: Complete::Nothing,
     }],
     trailing: None,
-    flags: FLAGS,
+    flags: Args::FLAGS,
     stdin_targets: false,
     examples: &[
         (
@@ -43,193 +49,196 @@ pub const SPEC: Command = Command {
     prints: Prints::VmResults,
 };
 
-const FLAGS: &[Flag] = &[
-    option(
-        "vmid",
-        None,
-        "ID",
-        "The VMID (default: the lowest free one)",
-        Complete::Nothing,
-    ),
-    option(
-        "node",
-        Some('n'),
-        "NODE",
-        "The node to create it on",
-        Complete::Nothing,
-    ),
-    option(
-        "memory",
-        Some('m'),
-        "SIZE",
-        "Memory, e.g. 2G or 512M",
-        Complete::Nothing,
-    ),
-    option(
-        "cores",
-        None,
-        "N",
-        "CPU cores per socket",
-        Complete::Nothing,
-    ),
-    option("sockets", None, "N", "CPU sockets", Complete::Nothing),
-    option(
-        "disk",
-        None,
-        "SIZE",
-        "A first disk (scsi0) of this size, e.g. 32G",
-        Complete::Nothing,
-    ),
-    option(
-        "storage",
-        None,
-        "STORAGE",
-        "The storage for the disk (default: local-lvm)",
-        Complete::Nothing,
-    ),
-    repeated(
-        "net",
-        None,
-        "SPEC",
-        "A network device: bridge=BR[,model=virtio][,tag=VLAN][,firewall=1], or none (repeatable; default bridge=vmbr0)",
-        Complete::Nothing,
-    ),
-    option(
-        "iso",
-        None,
-        "VOLUME",
-        "An installer ISO as a CD, e.g. local:iso/debian-12.iso",
-        Complete::Nothing,
-    ),
-    option(
-        "ostype",
-        None,
-        "TYPE",
-        "The guest OS type, e.g. l26 (Linux) or win11",
-        Complete::Nothing,
-    ),
-    option(
-        "tags",
-        None,
-        "TAGS",
-        "Tags, comma-separated",
-        Complete::Nothing,
-    ),
-    option(
-        "pool",
-        None,
-        "POOL",
-        "The resource pool to add it to",
-        Complete::Nothing,
-    ),
-    option(
-        "description",
-        None,
-        "TEXT",
-        "A description, shown in the web UI",
-        Complete::Nothing,
-    ),
-    repeated(
-        "set",
-        None,
-        "KEY=VALUE",
-        "Any other qemu setting (repeatable)",
-        Complete::Nothing,
-    ),
-    switch("start", None, "Start the VM once it is created"),
-    NO_WAIT,
-    VM_BACKEND,
-];
-
-pub fn run(ctx: &Ctx) -> Result<u8> {
-    let name = ctx.m.positionals.first().cloned();
-    if let Some(n) = &name {
-        vm::check_name(n)?;
+crate::flags! {
+    pub struct Args {
+        vmid: Option<u64> = option(
+            "vmid",
+            None,
+            "ID",
+            "The VMID (default: the lowest free one)",
+            Complete::Nothing,
+        ),
+        node: Option<String> = option(
+            "node",
+            Some('n'),
+            "NODE",
+            "The node to create it on",
+            Complete::Nothing,
+        ),
+        memory: Option<Size> = option(
+            "memory",
+            Some('m'),
+            "SIZE",
+            "Memory, e.g. 2G or 512M",
+            Complete::Nothing,
+        ),
+        cores: Option<u32> = option(
+            "cores",
+            None,
+            "N",
+            "CPU cores per socket",
+            Complete::Nothing,
+        ),
+        sockets: Option<u32> = option("sockets", None, "N", "CPU sockets", Complete::Nothing),
+        disk: Option<Size> = option(
+            "disk",
+            None,
+            "SIZE",
+            "A first disk (scsi0) of this size, e.g. 32G",
+            Complete::Nothing,
+        ),
+        storage: Option<String> = option(
+            "storage",
+            None,
+            "STORAGE",
+            "The storage for the disk (default: local-lvm)",
+            Complete::Nothing,
+        ),
+        net: Vec<String> = repeated(
+            "net",
+            None,
+            "SPEC",
+            "A network device: bridge=BR[,model=virtio][,tag=VLAN][,firewall=1], or none (repeatable; default bridge=vmbr0)",
+            Complete::Nothing,
+        ),
+        iso: Option<String> = option(
+            "iso",
+            None,
+            "VOLUME",
+            "An installer ISO as a CD, e.g. local:iso/debian-12.iso",
+            Complete::Nothing,
+        ),
+        ostype: Option<String> = option(
+            "ostype",
+            None,
+            "TYPE",
+            "The guest OS type, e.g. l26 (Linux) or win11",
+            Complete::Nothing,
+        ),
+        tags: Option<String> = option(
+            "tags",
+            None,
+            "TAGS",
+            "Tags, comma-separated",
+            Complete::Nothing,
+        ),
+        pool: Option<String> = option(
+            "pool",
+            None,
+            "POOL",
+            "The resource pool to add it to",
+            Complete::Nothing,
+        ),
+        description: Option<String> = option(
+            "description",
+            None,
+            "TEXT",
+            "A description, shown in the web UI",
+            Complete::Nothing,
+        ),
+        set: Vec<String> = repeated(
+            "set",
+            None,
+            "KEY=VALUE",
+            "Any other qemu setting (repeatable)",
+            Complete::Nothing,
+        ),
+        start: bool = switch("start", None, "Start the VM once it is created"),
+        no_wait: bool = NO_WAIT,
+        backend: Option<BackendKind> = VM_BACKEND,
     }
-    let given = ctx
-        .m
-        .number::<u64>("vmid")?
-        .map(vm::check_vmid)
-        .transpose()?;
-    let params = params(ctx)?;
-    let c = tool::connect(ctx)?;
-    let node = vm::pick_node(&c, ctx.m.value("node"))?;
-    let no_wait = ctx.m.flag("no-wait");
+}
+
+pub fn run(ctx: &Ctx, a: Args) -> Result<u8> {
+    let name = ctx.positionals.first().cloned();
+    if let Some(n) = &name {
+        check_vm(n)?;
+    }
+    let given = a.vmid.map(check_vmid).transpose()?;
+    let params = params(ctx, &a)?;
+    let c = connect(ctx)?;
+    let node = vm::pick_node(&c, a.node.as_deref())?;
     let label = name.clone().unwrap_or_else(|| "new VM".into());
-    let created = vm::with_new_vmid(&c, given, &|id| {
-        let mut p = vec![("vmid", id.to_string())];
-        p.extend(params.iter().map(|(k, v)| (k.as_str(), v.clone())));
-        let op = vm::Op {
-            method: Method::Post,
-            path: format!("/nodes/{node}/qemu"),
-            params: p,
-            kind: "qmcreate",
-            subject: Some(id),
-            no_wait: no_wait && !ctx.m.flag("start"),
-            deadline: None,
-        };
-        let new = vm::Vm::made(id, &node, name.as_deref());
-        vm::task(&c, &new, &op, &|| vm::exists(&c, &node, id))
-    });
-    super::clone::report(ctx, &c, "create", &label, &node, created, no_wait)
+    let new = NewVm(label.clone());
+    ctx.act(&new, "create", vec![Target::named(&label)], Jobs(1), |_| {
+        let created = vm::with_new_vmid(&c, given, &|id| {
+            let mut p = vec![("vmid", id.to_string())];
+            p.extend(params.iter().map(|(k, v)| (k.as_str(), v.clone())));
+            let op = vm::Op {
+                method: Method::Post,
+                path: format!("/nodes/{node}/qemu"),
+                params: p,
+                kind: "qmcreate",
+                subject: Some(id),
+                no_wait: a.no_wait && !a.start,
+                deadline: None,
+            };
+            let new = Vm::made(id, &node, name.as_deref());
+            vm::task(&c, &new, &op, &|| vm::exists(&c, &node, id))
+        });
+        made(&c, name.as_deref(), &node, created, a.start, a.no_wait)
+    })
 }
 
 /// The create request's parameters, from the flags.
-fn params(ctx: &Ctx) -> Result<Vec<(String, String)>> {
-    let m = &ctx.m;
+fn params(ctx: &Ctx, a: &Args) -> Result<Vec<(String, String)>> {
     let mut p: Vec<(String, String)> = Vec::new();
     let mut put = |k: &str, v: String| p.push((k.to_string(), v));
-    if let Some(n) = m.positionals.first() {
+    if let Some(n) = ctx.positionals.first() {
         put("name", n.clone());
     }
-    if let Some(s) = m.value("memory") {
-        let mib = crate::guest::units::parse_size(s)?.div_ceil(1024 * 1024);
+    if let Some(Size(bytes)) = a.memory {
+        let mib = bytes.div_ceil(1024 * 1024);
         if mib < 16 {
             return Err(Error::usage(format!(
-                "--memory {s} is less than the 16 MiB a VM needs"
+                "--memory {} is less than the 16 MiB a VM needs",
+                crate::guest::units::human_size(bytes)
             )));
         }
         put("memory", mib.to_string());
     }
-    for k in ["cores", "sockets"] {
-        if let Some(n) = m.number::<u32>(k)? {
+    for (k, n) in [("cores", a.cores), ("sockets", a.sockets)] {
+        if let Some(n) = n {
             put(k, n.to_string());
         }
     }
-    if let Some(s) = m.value("disk") {
-        let gib = crate::guest::units::parse_size(s)?.div_ceil(1 << 30);
-        let storage = m
-            .value("storage")
-            .map(String::from)
+    if let Some(Size(bytes)) = a.disk {
+        let gib = bytes.div_ceil(1 << 30);
+        let storage = a
+            .storage
+            .clone()
             .or(ctx.cfg.proxmox.storage.clone())
             .unwrap_or_else(|| "local-lvm".into());
         put("scsihw", "virtio-scsi-single".into());
         put("scsi0", format!("{storage}:{gib}"));
-    } else if m.value("storage").is_some() {
+    } else if a.storage.is_some() {
         return Err(Error::usage(
             "--storage is the disk's storage: give --disk SIZE too",
         ));
     }
-    let nets = m.values("net");
-    if nets.is_empty() {
+    if a.net.is_empty() {
         put("net0", "virtio,bridge=vmbr0".into());
-    } else if !(nets.len() == 1 && nets[0] == "none") {
-        for (i, n) in nets.iter().enumerate() {
+    } else if !(a.net.len() == 1 && a.net[0] == "none") {
+        for (i, n) in a.net.iter().enumerate() {
             put(&format!("net{i}"), net_spec(n)?);
         }
     }
-    if let Some(iso) = m.value("iso") {
+    if let Some(iso) = &a.iso {
         put("ide2", format!("{iso},media=cdrom"));
     }
-    for k in ["ostype", "pool", "description"] {
-        if let Some(v) = m.value(k) {
-            put(k, v.to_string());
+    for (k, v) in [
+        ("ostype", &a.ostype),
+        ("pool", &a.pool),
+        ("description", &a.description),
+    ] {
+        if let Some(v) = v {
+            put(k, v.clone());
         }
     }
-    if let Some(t) = m.value("tags") {
+    if let Some(t) = &a.tags {
         put("tags", vm::split_list(t).join(";"));
     }
-    for kv in m.values("set") {
+    for kv in &a.set {
         let (k, v) = kv
             .split_once('=')
             .filter(|(k, _)| !k.is_empty())

@@ -1,27 +1,22 @@
-use super::names_arg;
+use super::{Vms, connect, names_arg};
+use crate::cli::args::Jobs;
 use crate::cli::spec::{Command, JOBS, NO_WAIT, Prints, VM_BACKEND, switch};
-use crate::cmd::vm as tool;
 use crate::error::Result;
+use crate::guest::{BackendKind, GuestKind, Status};
 use crate::pve::vm;
 use crate::run::Ctx;
 
 pub const SPEC: Command = Command {
     name: "vm-delete",
+    kind: GuestKind::Vm,
     about: "delete virtual machines",
     description: "Destroys each VM and its disks, and follows the destroy task. A running VM is refused (exit 4) unless --force, which stops it hard first. --purge also removes the VM from backup jobs, replication and HA, and destroys disks that are not referenced in its config.",
-    args: &[names_arg("VMs to delete, by name or VMID", Some("stopped"))],
+    args: &[names_arg(
+        "VMs to delete, by name or VMID",
+        Some(Status::Stopped),
+    )],
     trailing: None,
-    flags: &[
-        switch(
-            "purge",
-            None,
-            "Also remove the VM from backup jobs, replication and HA, and destroy unreferenced disks",
-        ),
-        switch("force", Some('f'), "Stop a running VM hard first"),
-        JOBS,
-        NO_WAIT,
-        VM_BACKEND,
-    ],
+    flags: Args::FLAGS,
     stdin_targets: true,
     examples: &[
         ("vm-delete old-web", "Delete a stopped VM."),
@@ -45,15 +40,25 @@ pub const SPEC: Command = Command {
     prints: Prints::VmResults,
 };
 
-pub fn run(ctx: &Ctx) -> Result<u8> {
-    let targets = tool::targets(ctx)?;
-    let c = tool::connect(ctx)?;
-    let (purge, force, no_wait) = (
-        ctx.m.flag("purge"),
-        ctx.m.flag("force"),
-        ctx.m.flag("no-wait"),
-    );
-    tool::act(ctx, &c, "delete", targets, |v| {
-        vm::delete(&c, v, purge, force, no_wait)
+crate::flags! {
+    pub struct Args {
+        purge: bool = switch(
+            "purge",
+            None,
+            "Also remove the VM from backup jobs, replication and HA, and destroy unreferenced disks",
+        ),
+        force: bool = switch("force", Some('f'), "Stop a running VM hard first"),
+        jobs: Jobs = JOBS,
+        no_wait: bool = NO_WAIT,
+        backend: Option<BackendKind> = VM_BACKEND,
+    }
+}
+
+pub fn run(ctx: &Ctx, args: Args) -> Result<u8> {
+    let targets = ctx.targets()?;
+    let c = connect(ctx)?;
+    let vms = Vms::list(&c)?;
+    ctx.act(&vms, "delete", targets, args.jobs, |v| {
+        Ok(vm::delete(&c, v, args.purge, args.force, args.no_wait)?)
     })
 }

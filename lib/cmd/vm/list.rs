@@ -1,20 +1,21 @@
+use super::connect;
 use crate::cli::spec::{
-    Command, Complete, Flag, OUTPUT_WITH_NAMES, Prints, STATUSES, VM_BACKEND, choice, option,
-    switch,
+    Command, Complete, OUTPUT_WITH_NAMES, Prints, VM_BACKEND, option, status_filter, switch,
 };
-use crate::cmd::vm as tool;
 use crate::error::{Error, Result};
-use crate::output::{Column, col};
+use crate::guest::{BackendKind, GuestKind, Status};
+use crate::output::{Column, Format, col};
 use crate::pve::vm;
 use crate::run::Ctx;
 
 pub const SPEC: Command = Command {
     name: "vm-list",
+    kind: GuestKind::Vm,
     about: "list virtual machines",
     description: "Lists the VMs of the whole Proxmox VE cluster, one JSON object per line when stdout is not a terminal, an aligned table when it is, sorted by VMID. It makes exactly one API request (/cluster/resources), whatever the number of nodes and VMs; containers are left out. The filters apply to that list.\n\nThe cluster's run state refreshes about every 10 seconds on the server, so a VM started a moment ago may still show as stopped here; vm-state asks the VM's node directly.",
     args: &[],
     trailing: None,
-    flags: FLAGS,
+    flags: Args::FLAGS,
     stdin_targets: false,
     examples: &[
         ("vm-list", "Show every VM of the cluster in a table."),
@@ -34,40 +35,38 @@ pub const SPEC: Command = Command {
     prints: Prints::Vms,
 };
 
-const FLAGS: &[Flag] = &[
-    option(
-        "node",
-        Some('n'),
-        "NODE",
-        "Only VMs on this node",
-        Complete::Nothing,
-    ),
-    choice(
-        "status",
-        Some('s'),
-        "STATUS",
-        "Only VMs in this status",
-        STATUSES,
-    ),
-    option(
-        "tag",
-        Some('t'),
-        "TAG",
-        "Only VMs with this tag",
-        Complete::Nothing,
-    ),
-    option(
-        "name",
-        None,
-        "GLOB",
-        "Only VMs whose name matches this pattern (* and ?)",
-        Complete::Nothing,
-    ),
-    switch("templates", None, "Only templates"),
-    switch("no-templates", None, "Leave templates out"),
-    OUTPUT_WITH_NAMES,
-    VM_BACKEND,
-];
+crate::flags! {
+    pub struct Args {
+        node: Option<String> = option(
+            "node",
+            Some('n'),
+            "NODE",
+            "Only VMs on this node",
+            Complete::Nothing,
+        ),
+        status: Option<Status> = status_filter("Only VMs in this status"),
+        tag: Option<String> = option(
+            "tag",
+            Some('t'),
+            "TAG",
+            "Only VMs with this tag",
+            Complete::Nothing,
+        ),
+        name: Option<String> = option(
+            "name",
+            None,
+            "GLOB",
+            "Only VMs whose name matches this pattern (* and ?)",
+            Complete::Nothing,
+        ),
+        templates: bool = switch("templates", None, "Only templates"),
+        no_templates: bool = switch("no-templates", None, "Leave templates out"),
+        /// Read by the shell (`Common`) as for every tool; vm-list's also
+        /// prints names alone.
+        output: Option<Format> = OUTPUT_WITH_NAMES,
+        backend: Option<BackendKind> = VM_BACKEND,
+    }
+}
 
 pub const COLUMNS: &[Column] = &[
     col("VMID", "vmid"),
@@ -80,26 +79,25 @@ pub const COLUMNS: &[Column] = &[
     col("LOCK", "lock"),
 ];
 
-pub fn run(ctx: &Ctx) -> Result<u8> {
-    if ctx.m.flag("templates") && ctx.m.flag("no-templates") {
+pub fn run(ctx: &Ctx, a: Args) -> Result<u8> {
+    if a.templates && a.no_templates {
         return Err(Error::usage(
             "--templates and --no-templates exclude each other",
         ));
     }
-    let c = tool::connect(ctx)?;
+    let c = connect(ctx)?;
     let mut vms = vm::list(&c)?;
-    let m = &ctx.m;
     vms.retain(|v| {
-        m.value("node").is_none_or(|n| v.node == n)
-            && m.value("status").is_none_or(|s| v.status.as_str() == s)
-            && m.value("tag").is_none_or(|t| v.tags.iter().any(|x| x == t))
-            && m.value("name").is_none_or(|g| {
+        a.node.as_ref().is_none_or(|n| v.node == *n)
+            && a.status.is_none_or(|s| v.status == s)
+            && a.tag.as_ref().is_none_or(|t| v.tags.contains(t))
+            && a.name.as_deref().is_none_or(|g| {
                 v.name
                     .as_deref()
                     .is_some_and(|n| crate::guest::names::glob_match(g, n))
             })
-            && (!m.flag("templates") || v.template)
-            && (!m.flag("no-templates") || !v.template)
+            && (!a.templates || v.template)
+            && (!a.no_templates || !v.template)
     });
     ctx.out.trace(&format!("{} VMs listed", vms.len()));
     ctx.out.records(&vms, COLUMNS);

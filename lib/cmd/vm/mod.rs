@@ -1,5 +1,5 @@
-//! What every vm-* tool shares: connecting, reading targets, and acting on
-//! each with one result line per target, as the ctr-* tools do.
+//! The VM tools (vm-*), and what they share: connecting to the cluster,
+//! how a target is found in one listing of it (`Vms`), and their arguments.
 
 pub mod clone;
 pub mod create;
@@ -12,94 +12,111 @@ pub mod stop;
 pub mod wait;
 
 use crate::cli::spec::{Arg, Complete};
-use crate::error::{Error, Result};
-use crate::output::{Column, col};
+use crate::error::Result;
+use crate::guest::record::{Done, GuestId, Vm};
+use crate::guest::target::Target;
+use crate::guest::{BackendKind, GuestKind, Status};
 use crate::pve::client::Client;
-use crate::pve::vm::{self, ActionResult, Done, Target, Vm};
-use crate::run::Ctx;
-use std::io::IsTerminal;
+use crate::pve::task::Upid;
+use crate::pve::vm;
+use crate::run::{Ctx, Failed, Resolver};
 
 pub fn connect(ctx: &Ctx) -> Result<Client<'_>> {
-    if let Some(b) = ctx.backend_flag()
-        && b != vm::BACKEND
-    {
-        return Err(Error::usage(format!(
-            "the vm-* tools act on Proxmox VE VMs: backend {b} has none"
-        )));
-    }
     Client::connect(&ctx.cfg.proxmox, &ctx.out)
 }
 
-/// The VMs named as arguments, else one per stdin line.
-pub fn targets(ctx: &Ctx) -> Result<Vec<Target>> {
-    if !ctx.m.positionals.is_empty() {
-        return ctx.m.positionals.iter().map(|a| vm::parse_arg(a)).collect();
+/// The cluster's VMs, listed in one request; targets are found among them.
+pub struct Vms(pub Vec<Vm>);
+
+impl Vms {
+    pub fn list(c: &Client) -> Result<Vms> {
+        vm::list(c).map(Vms)
     }
-    let stdin = std::io::stdin();
-    if stdin.is_terminal() {
-        return Err(Error::usage("no VM named").with_hint(format!(
-            "give names or VMIDs as arguments, or pipe them in: vm-list | {}",
-            ctx.cmd.name
-        )));
-    }
-    crate::guest::target::from_lines_with(
-        stdin.lock(),
-        &ctx.out,
-        vm::parse_line,
-        "each line must be a JSON object with a \"vmid\" or \"name\" (as vm-list prints), or a bare name or VMID",
-    )
 }
 
-/// Resolves every target through one cluster listing, then runs `f` on
-/// each, `--jobs` at a time, printing results in input order.
-pub fn act<F>(ctx: &Ctx, c: &Client, action: &'static str, targets: Vec<Target>, f: F) -> Result<u8>
-where
-    F: Fn(&Vm) -> Result<Done> + Sync,
-{
-    let jobs = ctx.jobs()?;
-    let vms = vm::list(c)?;
-    crate::output::keep_going_when_stdout_closes();
-    let mut results = ctx.out.stream(RESULT_COLUMNS);
-    let mut codes = Vec::new();
-    let work = |t: &Target| -> (Option<Vm>, Result<Done>) {
-        match vm::resolve(&vms, t) {
-            Ok(v) => {
-                let r = f(&v);
-                (Some(v), r)
-            }
-            Err(e) => (None, Err(e)),
+impl Resolver for Vms {
+    type Guest = Vm;
+
+    fn resolve(&self, t: &Target) -> Result<Vm> {
+        vm::resolve(&self.0, t)
+    }
+
+    fn who(&self, t: &Target, found: Option<&Vm>) -> GuestId {
+        match found {
+            Some(v) => GuestId::vm(v),
+            None => unfound(&t.label()),
         }
-    };
-    crate::jobs::run_ordered(targets, jobs, work, |t, (v, r)| {
-        if let Err(e) = &r {
-            let label = v.as_ref().map_or_else(|| t.label(), |v| v.label());
-            ctx.out.error(Some(&label), e);
-            codes.push(e.exit_code());
-        }
-        results.push(ActionResult::new(action, t.label(), v.as_ref(), &r));
-    });
-    results.finish();
-    Ok(crate::error::exit_code_of(codes))
+    }
 }
 
-pub const RESULT_COLUMNS: &[Column] = &[
-    col("VMID", "vmid"),
-    col("NAME", "name"),
-    col("NODE", "node"),
-    col("ACTION", "action"),
-    col("OK", "ok"),
-    col("CHANGED", "changed"),
-    col("STATUS", "status"),
-    col("ERROR", "error"),
-];
+/// A VM not found (or not made): known only by how it was given.
+pub fn unfound(label: &str) -> GuestId {
+    GuestId {
+        name: label.to_string(),
+        backend: Some(BackendKind::Proxmox),
+        ..GuestId::default()
+    }
+}
+
+/// A VM to be made (vm-create, vm-clone): until it is, results name it as
+/// the user did.
+pub struct NewVm(pub String);
+
+impl Resolver for NewVm {
+    type Guest = ();
+
+    fn resolve(&self, _: &Target) -> Result<()> {
+        Ok(())
+    }
+
+    fn who(&self, _: &Target, _: Option<&()>) -> GuestId {
+        unfound(&self.0)
+    }
+}
+
+/// What a create or clone did: the VM made, started when asked, whom the
+/// result is then about; a start that fails leaves the VM, and says so.
+pub fn made(
+    c: &Client,
+    name: Option<&str>,
+    node: &str,
+    made: Result<(u32, Option<Upid>)>,
+    start: bool,
+    no_wait: bool,
+) -> std::result::Result<Done, Failed> {
+    let (vmid, upid) = made?;
+    let new = Vm::made(vmid, node, name);
+    let id = GuestId::vm(&new);
+    if !start {
+        return Ok(Done {
+            changed: true,
+            status: (!no_wait).then_some(Status::Stopped),
+            upid: upid.filter(|_| no_wait).map(|u| u.raw),
+            made: Some(id),
+        });
+    }
+    match vm::start(c, &new, no_wait) {
+        Ok(d) => Ok(Done {
+            changed: true,
+            made: Some(id),
+            ..d
+        }),
+        Err(e) => Err(Failed {
+            error: e.with_hint(format!(
+                "VM {vmid} was made and stays; start it with vm-start {vmid}, or remove it with vm-delete {vmid}"
+            )),
+            made: Some(id),
+        }),
+    }
+}
 
 /// `NAME...` of VMs (names or VMIDs), completed with VMs in the given status.
-pub const fn names_arg(help: &'static str, status: Option<&'static str>) -> Arg {
+pub const fn names_arg(help: &'static str, status: Option<Status>) -> Arg {
     Arg {
         name: "NAME",
         help,
         required: false,
         many: true,
-        complete: Complete::Vm(status),
+        complete: Complete::Guest(GuestKind::Vm, status),
     }
 }

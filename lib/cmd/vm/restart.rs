@@ -1,17 +1,19 @@
-use super::names_arg;
+use super::{Vms, connect, names_arg};
+use crate::cli::args::Jobs;
 use crate::cli::spec::{Command, JOBS, NO_WAIT, Prints, VM_BACKEND};
-use crate::cmd::vm as tool;
 use crate::error::Result;
+use crate::guest::{BackendKind, GuestKind};
 use crate::pve::vm;
 use crate::run::Ctx;
 
 pub const SPEC: Command = Command {
     name: "vm-restart",
+    kind: GuestKind::Vm,
     about: "restart virtual machines",
     description: "Reboots each running VM through its guest (ACPI or agent) and follows the reboot task; a stopped VM is started instead (a paused one resumed), as systemctl restart does.",
     args: &[names_arg("VMs to restart, by name or VMID", None)],
     trailing: None,
-    flags: &[JOBS, NO_WAIT, VM_BACKEND],
+    flags: Args::FLAGS,
     stdin_targets: true,
     examples: &[
         ("vm-restart web", "Reboot web."),
@@ -31,9 +33,19 @@ pub const SPEC: Command = Command {
     prints: Prints::VmResults,
 };
 
-pub fn run(ctx: &Ctx) -> Result<u8> {
-    let targets = tool::targets(ctx)?;
-    let c = tool::connect(ctx)?;
-    let no_wait = ctx.m.flag("no-wait");
-    tool::act(ctx, &c, "restart", targets, |v| vm::restart(&c, v, no_wait))
+crate::flags! {
+    pub struct Args {
+        jobs: Jobs = JOBS,
+        no_wait: bool = NO_WAIT,
+        backend: Option<BackendKind> = VM_BACKEND,
+    }
+}
+
+pub fn run(ctx: &Ctx, args: Args) -> Result<u8> {
+    let targets = ctx.targets()?;
+    let c = connect(ctx)?;
+    let vms = Vms::list(&c)?;
+    ctx.act(&vms, "restart", targets, args.jobs, |v| {
+        Ok(vm::restart(&c, v, args.no_wait)?)
+    })
 }

@@ -1,17 +1,22 @@
-use super::names_arg;
+use super::{Vms, connect, names_arg};
+use crate::cli::args::Jobs;
 use crate::cli::spec::{Command, JOBS, NO_WAIT, Prints, VM_BACKEND};
-use crate::cmd::vm as tool;
 use crate::error::Result;
+use crate::guest::{BackendKind, GuestKind, Status};
 use crate::pve::vm;
 use crate::run::Ctx;
 
 pub const SPEC: Command = Command {
     name: "vm-start",
+    kind: GuestKind::Vm,
     about: "start virtual machines",
     description: "Starts each VM, wherever it is in the cluster, and follows the start task to its end, then prints one result per VM. A VM that is already running is left alone and reported with \"changed\":false; a paused or suspended one is resumed. A template cannot start. For a VM managed by HA, whose start task ends before the guest runs, vm-start waits until it runs. A VM locked by another task is retried for up to proxmox.lock_wait seconds (default 10), then reported as a conflict.\n\nWhen the answer to the start request is lost (a dropped connection, 596), the request is not sent again: vm-start reads the VM's state and reports what it finds.",
-    args: &[names_arg("VMs to start, by name or VMID", Some("stopped"))],
+    args: &[names_arg(
+        "VMs to start, by name or VMID",
+        Some(Status::Stopped),
+    )],
     trailing: None,
-    flags: &[JOBS, NO_WAIT, VM_BACKEND],
+    flags: Args::FLAGS,
     stdin_targets: true,
     examples: &[
         ("vm-start web 101", "Start two VMs, by name and by VMID."),
@@ -31,9 +36,19 @@ pub const SPEC: Command = Command {
     prints: Prints::VmResults,
 };
 
-pub fn run(ctx: &Ctx) -> Result<u8> {
-    let targets = tool::targets(ctx)?;
-    let c = tool::connect(ctx)?;
-    let no_wait = ctx.m.flag("no-wait");
-    tool::act(ctx, &c, "start", targets, |v| vm::start(&c, v, no_wait))
+crate::flags! {
+    pub struct Args {
+        jobs: Jobs = JOBS,
+        no_wait: bool = NO_WAIT,
+        backend: Option<BackendKind> = VM_BACKEND,
+    }
+}
+
+pub fn run(ctx: &Ctx, args: Args) -> Result<u8> {
+    let targets = ctx.targets()?;
+    let c = connect(ctx)?;
+    let vms = Vms::list(&c)?;
+    ctx.act(&vms, "start", targets, args.jobs, |v| {
+        Ok(vm::start(&c, v, args.no_wait)?)
+    })
 }

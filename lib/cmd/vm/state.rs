@@ -1,20 +1,23 @@
-use super::names_arg;
+use super::{Vms, connect, names_arg};
+use crate::cli::args::Jobs;
 use crate::cli::spec::{Command, Prints, VM_BACKEND};
-use crate::cmd::vm as tool;
 use crate::error::Result;
+use crate::guest::record::{Vm, VmState};
+use crate::guest::{BackendKind, GuestKind, Status};
 use crate::output::{Column, col};
+use crate::pve::client::Client;
 use crate::pve::vm;
 use crate::run::Ctx;
-use serde::Serialize;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 pub const SPEC: Command = Command {
     name: "vm-state",
+    kind: GuestKind::Vm,
     about: "show the state of virtual machines",
     description: "Prints one detailed record per VM: the fields of vm-list, read fresh from the VM's node (status/current), with the QEMU state, process and usage, and the VM's configuration. A VM that cannot be read is reported on stderr and the others are still printed; the exit code reports it.",
     args: &[names_arg("VMs to show, by name or VMID", None)],
     trailing: None,
-    flags: &[VM_BACKEND],
+    flags: Args::FLAGS,
     stdin_targets: true,
     examples: &[
         ("vm-state web", "Everything about web."),
@@ -34,20 +37,10 @@ pub const SPEC: Command = Command {
     prints: Prints::VmStates,
 };
 
-/// One VM in detail.
-#[derive(Serialize)]
-pub struct VmState {
-    #[serde(flatten)]
-    pub vm: vm::Vm,
-    /// QEMU's own run state: running, paused, prelaunch, suspended, stopped.
-    pub qmpstatus: Option<String>,
-    pub pid: Option<u64>,
-    /// CPU use as a fraction of the VM's CPUs.
-    pub cpu_usage: Option<f64>,
-    pub memory_used_bytes: Option<u64>,
-    /// The VM's configuration as Proxmox keeps it (memory in MiB, devices as
-    /// property strings), without its digest.
-    pub config: Map<String, Value>,
+crate::flags! {
+    pub struct Args {
+        backend: Option<BackendKind> = VM_BACKEND,
+    }
 }
 
 const COLUMNS: &[Column] = &[
@@ -61,29 +54,18 @@ const COLUMNS: &[Column] = &[
     col("LOCK", "lock"),
 ];
 
-pub fn run(ctx: &Ctx) -> Result<u8> {
-    let targets = tool::targets(ctx)?;
-    let c = tool::connect(ctx)?;
-    let vms = vm::list(&c)?;
-    let mut records = ctx.out.stream(COLUMNS);
-    let mut codes = Vec::new();
-    for t in &targets {
-        match vm::resolve(&vms, t).and_then(|v| state(&c, v)) {
-            Ok(s) => records.push(s),
-            Err(e) => {
-                ctx.out.error(Some(&t.label()), &e);
-                codes.push(e.exit_code());
-            }
-        }
-    }
-    records.finish();
-    Ok(crate::error::exit_code_of(codes))
+pub fn run(ctx: &Ctx, _: Args) -> Result<u8> {
+    let targets = ctx.targets()?;
+    let c = connect(ctx)?;
+    let vms = Vms::list(&c)?;
+    ctx.each(&vms, targets, Jobs(1), COLUMNS, |v| state(&c, v))
 }
 
-fn state(c: &crate::pve::client::Client, mut v: vm::Vm) -> Result<VmState> {
+fn state(c: &Client, v: &Vm) -> Result<VmState> {
+    let mut v = v.clone();
     let cur = vm::current(c, &v)?;
     let mut config = c
-        .get(&format!("{}/config", v.path()), &[])?
+        .get(&format!("{}/config", vm::api_path(&v)), &[])?
         .as_object()
         .cloned()
         .unwrap_or_default();
@@ -95,7 +77,7 @@ fn state(c: &crate::pve::client::Client, mut v: vm::Vm) -> Result<VmState> {
     v.backend_status = backend_status;
     v.lock = s("lock");
     v.name = vm::own_name(s("name"), v.vmid).or(v.name);
-    v.uptime_s = num("uptime").filter(|_| status == crate::guest::record::Status::Running);
+    v.uptime_s = num("uptime").filter(|_| status == Status::Running);
     v.cpus = num("cpus").map(|n| n as u32).or(v.cpus);
     v.memory_bytes = num("maxmem").or(v.memory_bytes);
     if let Some(t) = s("tags") {

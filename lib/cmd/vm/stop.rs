@@ -1,34 +1,22 @@
-use super::names_arg;
+use super::{Vms, connect, names_arg};
+use crate::cli::args::Jobs;
 use crate::cli::spec::{Command, Complete, JOBS, NO_WAIT, Prints, VM_BACKEND, option, switch};
-use crate::cmd::vm as tool;
 use crate::error::{Error, Result};
+use crate::guest::{BackendKind, GuestKind, Status};
 use crate::pve::vm;
 use crate::run::Ctx;
 
 pub const SPEC: Command = Command {
     name: "vm-stop",
+    kind: GuestKind::Vm,
     about: "stop virtual machines",
     description: "Shuts each VM down gracefully (ACPI or the guest agent) and waits up to --timeout seconds for it to power off. A guest that does not shut down in time is left running and reported as timed out (exit 7), unless --force, which then stops it hard. --hard stops it at once, like pulling the plug, and ends a shutdown that is still waiting for the guest. A VM that is already stopped is reported with \"changed\":false.",
-    args: &[names_arg("VMs to stop, by name or VMID", Some("running"))],
+    args: &[names_arg(
+        "VMs to stop, by name or VMID",
+        Some(Status::Running),
+    )],
     trailing: None,
-    flags: &[
-        option(
-            "timeout",
-            Some('t'),
-            "SECONDS",
-            "How long the guest gets to shut down (default: 60)",
-            Complete::Nothing,
-        ),
-        switch(
-            "force",
-            Some('f'),
-            "Stop the VM hard when the shutdown times out",
-        ),
-        switch("hard", None, "Stop at once, without asking the guest"),
-        JOBS,
-        NO_WAIT,
-        VM_BACKEND,
-    ],
+    flags: Args::FLAGS,
     stdin_targets: true,
     examples: &[
         ("vm-stop web", "Shut web down, waiting up to a minute."),
@@ -52,20 +40,42 @@ pub const SPEC: Command = Command {
     prints: Prints::VmResults,
 };
 
-pub fn run(ctx: &Ctx) -> Result<u8> {
-    let timeout = ctx.m.number::<u64>("timeout")?.unwrap_or(60);
-    if ctx.m.flag("hard") && ctx.m.flag("force") {
+crate::flags! {
+    pub struct Args {
+        timeout: Option<u64> = option(
+            "timeout",
+            Some('t'),
+            "SECONDS",
+            "How long the guest gets to shut down (default: 60)",
+            Complete::Nothing,
+        ),
+        force: bool = switch(
+            "force",
+            Some('f'),
+            "Stop the VM hard when the shutdown times out",
+        ),
+        hard: bool = switch("hard", None, "Stop at once, without asking the guest"),
+        jobs: Jobs = JOBS,
+        no_wait: bool = NO_WAIT,
+        backend: Option<BackendKind> = VM_BACKEND,
+    }
+}
+
+pub fn run(ctx: &Ctx, args: Args) -> Result<u8> {
+    if args.hard && args.force {
         return Err(Error::usage(
             "--hard already stops at once; --force adds nothing to it",
         ));
     }
     let how = vm::StopHow {
-        timeout,
-        force: ctx.m.flag("force"),
-        hard: ctx.m.flag("hard"),
+        timeout: args.timeout.unwrap_or(60),
+        force: args.force,
+        hard: args.hard,
     };
-    let targets = tool::targets(ctx)?;
-    let c = tool::connect(ctx)?;
-    let no_wait = ctx.m.flag("no-wait");
-    tool::act(ctx, &c, "stop", targets, |v| vm::stop(&c, v, &how, no_wait))
+    let targets = ctx.targets()?;
+    let c = connect(ctx)?;
+    let vms = Vms::list(&c)?;
+    ctx.act(&vms, "stop", targets, args.jobs, |v| {
+        Ok(vm::stop(&c, v, &how, args.no_wait)?)
+    })
 }

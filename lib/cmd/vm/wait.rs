@@ -1,36 +1,21 @@
-use super::names_arg;
+use super::{Vms, connect, names_arg};
+use crate::cli::args::Jobs;
 use crate::cli::spec::{Command, Complete, JOBS, Prints, VM_BACKEND, choice, option};
-use crate::cmd::vm as tool;
 use crate::error::{Error, Result};
-use crate::guest::record::Status;
+use crate::guest::record::Done;
+use crate::guest::{BackendKind, GuestKind, Status};
 use crate::pve::vm;
 use crate::run::Ctx;
 use std::time::{Duration, Instant};
 
 pub const SPEC: Command = Command {
     name: "vm-wait",
+    kind: GuestKind::Vm,
     about: "wait until virtual machines reach a state",
     description: "Waits until each VM is running or stopped, as its node reports it, polling with backoff; gives up after --timeout seconds with exit 7. A VM already in that state is reported at once with \"changed\":false. Useful after --no-wait, and after HA-managed starts and stops, whose tasks end before the guest changes state.",
     args: &[names_arg("VMs to wait for, by name or VMID", None)],
     trailing: None,
-    flags: &[
-        choice(
-            "for",
-            None,
-            "STATUS",
-            "The state to wait for (required)",
-            &["running", "stopped"],
-        ),
-        option(
-            "timeout",
-            Some('t'),
-            "SECONDS",
-            "Give up after this long (default: 300)",
-            Complete::Nothing,
-        ),
-        JOBS,
-        VM_BACKEND,
-    ],
+    flags: Args::FLAGS,
     stdin_targets: true,
     examples: &[
         ("vm-wait --for running web", "Wait until web runs."),
@@ -54,21 +39,40 @@ pub const SPEC: Command = Command {
     prints: Prints::VmResults,
 };
 
-pub fn run(ctx: &Ctx) -> Result<u8> {
-    let want = match ctx.m.value("for") {
-        Some("running") => Status::Running,
-        Some("stopped") => Status::Stopped,
-        _ => return Err(Error::usage("--for running|stopped is required")),
+crate::flags! {
+    pub struct Args {
+        wait_for: Option<Status> = choice(
+            "for",
+            None,
+            "STATUS",
+            "The state to wait for (required)",
+            &[Status::Running.as_str(), Status::Stopped.as_str()],
+        ),
+        timeout: Option<u64> = option(
+            "timeout",
+            Some('t'),
+            "SECONDS",
+            "Give up after this long (default: 300)",
+            Complete::Nothing,
+        ),
+        jobs: Jobs = JOBS,
+        backend: Option<BackendKind> = VM_BACKEND,
+    }
+}
+
+pub fn run(ctx: &Ctx, args: Args) -> Result<u8> {
+    let Some(want) = args.wait_for else {
+        return Err(Error::usage("--for running|stopped is required"));
     };
-    let timeout = ctx.m.number::<u64>("timeout")?.unwrap_or(300);
-    let targets = tool::targets(ctx)?;
-    let c = tool::connect(ctx)?;
+    let timeout = args.timeout.unwrap_or(300);
+    let targets = ctx.targets()?;
+    let c = connect(ctx)?;
+    let vms = Vms::list(&c)?;
     let deadline = Instant::now() + Duration::from_secs(timeout);
-    tool::act(ctx, &c, "wait", targets, |v| {
-        Ok(vm::Done {
+    ctx.act(&vms, "wait", targets, args.jobs, |v| {
+        Ok(Done {
             changed: vm::wait_for(&c, v, want, deadline)?,
-            status: Some(want),
-            upid: None,
+            ..Done::unchanged(want)
         })
     })
 }
