@@ -86,10 +86,10 @@ impl Output {
             None => Format::Json,
         };
         let env_says = |tty: bool| {
-            let set = |k: &str| std::env::var_os(k).is_some_and(|v| !v.is_empty() && v != "0");
-            if std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()) {
+            use crate::config::env::{CLICOLOR_FORCE, NO_COLOR};
+            if NO_COLOR.get().is_some() {
                 false
-            } else if set("CLICOLOR_FORCE") {
+            } else if CLICOLOR_FORCE.get().is_some_and(|v| v != "0") {
                 true
             } else {
                 tty

@@ -119,7 +119,8 @@ fn exit_status(out: &mut String, cmd: Option<&Command>) {
 
 fn environment(out: &mut String) {
     out.push_str(".SH ENVIRONMENT\n");
-    for (var, what) in crate::config::ENVIRONMENT {
+    for v in crate::config::env::ENVIRONMENT {
+        let (var, what) = (v.name, v.doc);
         let _ = write!(out, ".TP\n\\fB{}\\fR\n{}", esc(var), prose(what));
     }
 }

@@ -3,6 +3,7 @@
 
 use crate::error::{Error, Result};
 use crate::guest::{BackendKind, CONTAINER_BACKEND_NAMES, CONTAINER_BACKENDS};
+pub mod env;
 pub mod secret;
 
 use secret::Secret;
@@ -10,86 +11,6 @@ use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
 pub const SYSTEM_FILE: &str = "/etc/guestkit/config.toml";
-
-/// The environment variables guestkit reads, for man pages.
-pub const ENVIRONMENT: &[(&str, &str)] = &[
-    (
-        "GUESTKIT_CONFIG",
-        "The configuration file to read instead of the default locations (--config wins).",
-    ),
-    (
-        "GUESTKIT_BACKEND",
-        "The default backend for new containers (overrides default_backend).",
-    ),
-    (
-        "GUESTKIT_LXC_PATH",
-        "LXC's container directory (overrides lxc.lxcpath).",
-    ),
-    (
-        "GUESTKIT_CACHE_DIR",
-        "Where built images are cached (overrides cache_dir).",
-    ),
-    (
-        "GUESTKIT_STATE_DIR",
-        "Where guestkit keeps OCI bundles, their trash and spare roots (overrides state_dir).",
-    ),
-    (
-        "GUESTKIT_OCI_ROOT",
-        "The crun and runc state directory root, passed as --root (overrides oci.runtime_root).",
-    ),
-    (
-        "GUESTKIT_PVE_URL",
-        "Proxmox VE API URLs, comma-separated, tried in order (overrides proxmox.url; else PROXMOX_VE_ENDPOINT).",
-    ),
-    (
-        "GUESTKIT_PVE_TOKEN",
-        "A Proxmox VE API token, USER@REALM!TOKENID=SECRET (overrides proxmox.token; else PROXMOX_VE_API_TOKEN).",
-    ),
-    (
-        "GUESTKIT_PVE_USER",
-        "A Proxmox VE user for ticket login, e.g. root@pam (overrides proxmox.user; else PROXMOX_VE_USERNAME).",
-    ),
-    (
-        "GUESTKIT_PVE_PASSWORD",
-        "That user's password (overrides proxmox.password; else PROXMOX_VE_PASSWORD).",
-    ),
-    (
-        "GUESTKIT_PVE_FINGERPRINT",
-        "The SHA-256 fingerprint of the server certificate, AA:BB:..., pinned (overrides proxmox.fingerprint).",
-    ),
-    (
-        "GUESTKIT_PVE_CA",
-        "A CA certificate file to verify the server with (overrides proxmox.ca_file).",
-    ),
-    (
-        "GUESTKIT_PVE_INSECURE",
-        "1 turns certificate verification off, with a warning (overrides proxmox.insecure; else PROXMOX_VE_INSECURE).",
-    ),
-    (
-        "GUESTKIT_PVE_NODE",
-        "The node new VMs go to (overrides proxmox.node).",
-    ),
-    (
-        "XDG_CONFIG_HOME",
-        "The user configuration file is $XDG_CONFIG_HOME/guestkit/config.toml (default ~/.config).",
-    ),
-    (
-        "XDG_CACHE_HOME",
-        "Without root, images are cached in $XDG_CACHE_HOME/guestkit (default ~/.cache).",
-    ),
-    (
-        "XDG_DATA_HOME",
-        "Without root, OCI bundles and their trash are kept in $XDG_DATA_HOME/guestkit (default ~/.local/share).",
-    ),
-    (
-        "NO_COLOR",
-        "When set and not empty, tables are not coloured (unless --color always).",
-    ),
-    (
-        "CLICOLOR_FORCE",
-        "When set and not 0, tables are coloured even when stdout is not a terminal (unless --color never).",
-    ),
-];
 
 /// The files guestkit reads and writes, for man pages.
 pub const FILES: &[(&str, &str)] = &[
@@ -217,7 +138,7 @@ pub struct OciConfig {
     /// each runtime's own (/run/crun, /run/runc).
     pub runtime_root: Option<PathBuf>,
     /// Whether `ctr-run --rm` keeps the root of a run that changed nothing
-    /// mounted for the next (see `crate::backend::oci::spare`); default true.
+    /// mounted for the next (see backend/oci/spare.rs); default true.
     pub spare_roots: Option<bool>,
 }
 
@@ -240,9 +161,7 @@ impl Config {
     /// Loads `file` when given (by --config or GUESTKIT_CONFIG), else the system
     /// file overlaid by the user file; then applies the environment.
     pub fn load(file: Option<&Path>) -> Result<Config> {
-        let env_file = std::env::var_os("GUESTKIT_CONFIG")
-            .filter(|v| !v.is_empty())
-            .map(PathBuf::from);
+        let env_file = env::GUESTKIT_CONFIG.get().map(PathBuf::from);
         let mut table = toml::Table::new();
         match file.map(Path::to_path_buf).or(env_file) {
             Some(f) => merge(&mut table, read(&f, true)?),
@@ -256,19 +175,19 @@ impl Config {
         let mut cfg: Config = table.try_into().map_err(|e: toml::de::Error| {
             Error::invalid(format!("bad configuration: {}", e.message().trim()))
         })?;
-        if let Some(b) = env("GUESTKIT_BACKEND") {
+        if let Some(b) = env::GUESTKIT_BACKEND.get() {
             cfg.default_backend = Some(b);
         }
-        if let Some(p) = env("GUESTKIT_LXC_PATH") {
+        if let Some(p) = env::GUESTKIT_LXC_PATH.get() {
             cfg.lxc.lxcpath = Some(p.into());
         }
-        if let Some(p) = env("GUESTKIT_CACHE_DIR") {
+        if let Some(p) = env::GUESTKIT_CACHE_DIR.get() {
             cfg.cache_dir = Some(p.into());
         }
-        if let Some(p) = env("GUESTKIT_STATE_DIR") {
+        if let Some(p) = env::GUESTKIT_STATE_DIR.get() {
             cfg.state_dir = Some(p.into());
         }
-        if let Some(p) = env("GUESTKIT_OCI_ROOT") {
+        if let Some(p) = env::GUESTKIT_OCI_ROOT.get() {
             cfg.oci.runtime_root = Some(p.into());
         }
         cfg.proxmox.apply_env();
@@ -319,7 +238,7 @@ impl Config {
         dir(
             &self.state_dir,
             "/var/lib/guestkit",
-            "XDG_DATA_HOME",
+            &env::XDG_DATA_HOME,
             ".local/share",
             "/tmp/guestkit-state",
         )
@@ -330,7 +249,7 @@ impl Config {
         dir(
             &self.cache_dir,
             "/var/cache/guestkit",
-            "XDG_CACHE_HOME",
+            &env::XDG_CACHE_HOME,
             ".cache",
             "/tmp/guestkit-cache",
         )
@@ -342,31 +261,30 @@ impl ProxmoxConfig {
     /// users already have. A token from the environment replaces a user and
     /// password from the files, so the two never mix.
     fn apply_env(&mut self) {
-        let first = |keys: &[&str]| keys.iter().find_map(|k| env(k));
-        if let Some(u) = first(&["GUESTKIT_PVE_URL", "PROXMOX_VE_ENDPOINT"]) {
+        if let Some(u) = env::GUESTKIT_PVE_URL.get() {
             self.url = split_urls(&u);
         }
-        if let Some(t) = first(&["GUESTKIT_PVE_TOKEN", "PROXMOX_VE_API_TOKEN"]) {
+        if let Some(t) = env::GUESTKIT_PVE_TOKEN.get() {
             self.token = Some(Secret::new(t));
             (self.token_file, self.token_command) = (None, None);
         }
-        if let Some(u) = first(&["GUESTKIT_PVE_USER", "PROXMOX_VE_USERNAME"]) {
+        if let Some(u) = env::GUESTKIT_PVE_USER.get() {
             self.user = Some(u);
         }
-        if let Some(p) = first(&["GUESTKIT_PVE_PASSWORD", "PROXMOX_VE_PASSWORD"]) {
+        if let Some(p) = env::GUESTKIT_PVE_PASSWORD.get() {
             self.password = Some(Secret::new(p));
             (self.password_file, self.password_command) = (None, None);
         }
-        if let Some(f) = env("GUESTKIT_PVE_FINGERPRINT") {
+        if let Some(f) = env::GUESTKIT_PVE_FINGERPRINT.get() {
             self.fingerprint = Some(f);
         }
-        if let Some(f) = env("GUESTKIT_PVE_CA") {
+        if let Some(f) = env::GUESTKIT_PVE_CA.get() {
             self.ca_file = Some(f.into());
         }
-        if let Some(v) = first(&["GUESTKIT_PVE_INSECURE", "PROXMOX_VE_INSECURE"]) {
+        if let Some(v) = env::GUESTKIT_PVE_INSECURE.get() {
             self.insecure = matches!(v.as_str(), "1" | "true" | "yes");
         }
-        if let Some(n) = env("GUESTKIT_PVE_NODE") {
+        if let Some(n) = env::GUESTKIT_PVE_NODE.get() {
             self.node = Some(n);
         }
     }
@@ -377,7 +295,7 @@ impl ProxmoxConfig {
 fn dir(
     given: &Option<PathBuf>,
     as_root: &str,
-    xdg: &str,
+    xdg: &env::Var,
     home_default: &str,
     fallback: &str,
 ) -> PathBuf {
@@ -387,15 +305,11 @@ fn dir(
     if is_root() {
         return PathBuf::from(as_root);
     }
-    match (env(xdg), env("HOME")) {
+    match (xdg.get(), env::HOME.get()) {
         (Some(x), _) => PathBuf::from(x).join("guestkit"),
         (None, Some(h)) => PathBuf::from(h).join(home_default).join("guestkit"),
         _ => PathBuf::from(fallback),
     }
-}
-
-fn env(key: &str) -> Option<String> {
-    std::env::var(key).ok().filter(|v| !v.is_empty())
 }
 
 pub fn is_root() -> bool {
@@ -404,9 +318,10 @@ pub fn is_root() -> bool {
 }
 
 fn user_file() -> Option<PathBuf> {
-    let base = env("XDG_CONFIG_HOME")
+    let base = env::XDG_CONFIG_HOME
+        .get()
         .map(PathBuf::from)
-        .or_else(|| env("HOME").map(|h| PathBuf::from(h).join(".config")))?;
+        .or_else(|| env::HOME.get().map(|h| PathBuf::from(h).join(".config")))?;
     Some(base.join("guestkit/config.toml"))
 }
 

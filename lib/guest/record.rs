@@ -494,3 +494,112 @@ pub const VM_RESULT_FIELDS: &[FieldDoc] = &[
         "present only when ok is false: kind, message (the server's or the task's own), and hint (for a failed task, the last lines of its log)",
     ),
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::Value;
+
+    /// The keys a record prints with every optional field filled.
+    fn keys(v: impl Serialize) -> Vec<String> {
+        match serde_json::to_value(v).unwrap() {
+            Value::Object(o) => o.keys().cloned().collect(),
+            other => panic!("not an object: {other}"),
+        }
+    }
+
+    fn documented(fields: &[FieldDoc]) -> Vec<String> {
+        let mut names: Vec<String> = fields.iter().map(|f| f.0.to_string()).collect();
+        names.sort();
+        names
+    }
+
+    fn sorted(mut v: Vec<String>) -> Vec<String> {
+        v.sort();
+        v
+    }
+
+    fn without(all: Vec<String>, base: &[String]) -> Vec<String> {
+        all.into_iter().filter(|k| !base.contains(k)).collect()
+    }
+
+    fn container() -> Container {
+        Container {
+            backend_status: Some("frozen".into()),
+            ..Container::new("web", BackendKind::Lxc, Status::Paused)
+        }
+    }
+
+    fn vm() -> Vm {
+        Vm {
+            backend_status: Some("suspended".into()),
+            ..Vm::made(100, "pve1", Some("web"))
+        }
+    }
+
+    /// guestkit(7) documents each record's fields from the `*_FIELDS`
+    /// tables: they must be exactly the fields the records print.
+    #[test]
+    fn documented_fields_are_the_printed_ones() {
+        let c = keys(container());
+        assert_eq!(sorted(c.clone()), documented(CONTAINER_FIELDS));
+        let state = ContainerState {
+            container: container(),
+            hostname: None,
+            command: None,
+            memory_bytes: None,
+            memory_limit_bytes: None,
+            cpus: None,
+            cpu_time_s: None,
+            log_path: None,
+        };
+        assert_eq!(sorted(without(keys(state), &c)), documented(STATE_FIELDS));
+        let v = keys(vm());
+        assert_eq!(sorted(v.clone()), documented(VM_FIELDS));
+        let vstate = VmState {
+            vm: vm(),
+            qmpstatus: None,
+            pid: None,
+            cpu_usage: None,
+            memory_used_bytes: None,
+            config: Default::default(),
+        };
+        assert_eq!(
+            sorted(without(keys(vstate), &v)),
+            documented(VM_STATE_FIELDS)
+        );
+        let e = Error::failed("boom");
+        let full = |kind, guest, upid: Option<&str>| ActionResult {
+            status: Some(Status::Running),
+            upid: upid.map(String::from),
+            ..ActionResult::failed(kind, guest, "start", &e)
+        };
+        let container = GuestId::container("web", None);
+        assert_eq!(
+            sorted(keys(full(GuestKind::Container, container, None))),
+            documented(RESULT_FIELDS)
+        );
+        let vm = full(GuestKind::Vm, GuestId::vm(&vm()), Some("UPID:pve1:"));
+        assert_eq!(sorted(keys(vm)), documented(VM_RESULT_FIELDS));
+    }
+
+    /// Result records keep their field order: a person reads them.
+    #[test]
+    fn results_print_in_order() {
+        let r = ActionResult::ok(GuestKind::Vm, GuestId::vm(&vm()), "start", true);
+        assert_eq!(
+            serde_json::to_string(&r).unwrap(),
+            r#"{"name":"web","vmid":100,"node":"pve1","backend":"proxmox","action":"start","ok":true,"changed":true}"#
+        );
+        let r = ActionResult::ok(
+            GuestKind::Container,
+            GuestId::container("web", Some(BackendKind::Runc)),
+            "stop",
+            false,
+        );
+        assert_eq!(
+            serde_json::to_string(&r).unwrap(),
+            r#"{"name":"web","backend":"runc","action":"stop","ok":true,"changed":false}"#
+        );
+    }
+}
