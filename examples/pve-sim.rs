@@ -4,10 +4,7 @@
 //!
 //!   pve-sim [VMS] [LATENCY_MS] [TASK_MS]   (defaults: 1000 VMs, 20 ms, 500 ms)
 
-#[path = "../sim/mod.rs"]
-mod sim;
-
-use sim::server::{Options, Sim, TOKEN, Vm};
+use guestkit_sim::server::{Options, Sim, TOKEN, Vm};
 use std::io::Read;
 use std::time::Duration;
 

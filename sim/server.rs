@@ -15,8 +15,6 @@
 //! carrying it out), a node that is down, a config lock, a start that fails,
 //! a guest that ignores shutdown, expiring tickets, a lost nextid race.
 
-#![allow(dead_code)]
-
 use super::schema::{Refusal, Schema};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use rustls::{ServerConfig, ServerConnection, StreamOwned};

@@ -1,10 +1,7 @@
 //! The Proxmox simulator's request validation against the official schema,
 //! with the server's own error texts (docs/proxmox.md).
 
-#[path = "../sim/schema.rs"]
-mod schema;
-
-use schema::{Refusal, Schema};
+use guestkit_sim::schema::{Refusal, Schema};
 use std::sync::OnceLock;
 
 fn api() -> &'static Schema {

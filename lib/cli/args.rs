@@ -125,7 +125,7 @@ impl FlagValue for Jobs {
 /// written `..name: Type` takes in another such struct, whose flags come
 /// first (the flags ctr-create and ctr-run share).
 ///
-/// ```ignore
+/// ```text
 /// guestkit::flags! {
 ///     pub struct Args {
 ///         timeout: Option<u64> = option("timeout", Some('t'), "SECONDS", "How long", Complete::Nothing),

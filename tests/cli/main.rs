@@ -1,8 +1,7 @@
 //! Whole CLI runs of every tool, snapshotted: exit code, stdout and stderr.
 
 mod common;
-#[path = "../../sim/mod.rs"]
-mod sim;
+use guestkit_sim as sim;
 
 mod bad_input;
 mod exec;

@@ -1,0 +1,8 @@
+//! guestkit's Proxmox VE simulator (test support, not product): the
+//! official API schema and request validation against it (`schema`), and
+//! an HTTPS server that behaves as a cluster of nodes (`server`). The tests,
+//! the benchmark (examples/pve-sim.rs) and tests/sim.rs use it as a
+//! dev-dependency.
+
+pub mod schema;
+pub mod server;
