@@ -9,13 +9,29 @@ use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 
 static INTERRUPTED: AtomicBool = AtomicBool::new(false);
 static CHILD: AtomicI32 = AtomicI32::new(0);
+/// A TERM or HUP not yet passed on: it came while no child was waited
+/// for (between a child's start and `forward_to`, say). Whoever swaps it
+/// out first (the handler, or `forward_to`) sends it, so it is sent once.
+static PENDING: AtomicI32 = AtomicI32::new(0);
 
 extern "C" fn note(sig: libc::c_int) {
-    INTERRUPTED.store(true, Ordering::Relaxed);
-    let child = CHILD.load(Ordering::Relaxed);
-    if child > 0 && sig != libc::SIGINT {
-        // SAFETY: kill(2) is async-signal-safe.
-        unsafe { libc::kill(child, sig) };
+    INTERRUPTED.store(true, Ordering::SeqCst);
+    // Ctrl-C reaches the children from the terminal, as the whole group's.
+    if sig == libc::SIGINT {
+        return;
+    }
+    PENDING.store(sig, Ordering::SeqCst);
+    pass_on(CHILD.load(Ordering::SeqCst));
+}
+
+/// Sends the pending signal, if any, to `child`.
+fn pass_on(child: i32) {
+    if child > 0 {
+        let sig = PENDING.swap(0, Ordering::SeqCst);
+        if sig != 0 {
+            // SAFETY: kill(2) is async-signal-safe.
+            unsafe { libc::kill(child, sig) };
+        }
     }
 }
 
@@ -42,10 +58,13 @@ pub fn defer() {
 
 /// Whether one of them arrived since `defer`.
 pub fn interrupted() -> bool {
-    INTERRUPTED.load(Ordering::Relaxed)
+    INTERRUPTED.load(Ordering::SeqCst)
 }
 
-/// The child to pass TERM and HUP on to while guestkit waits for it; 0 for none.
+/// The child to pass TERM and HUP on to while guestkit waits for it; 0 for
+/// none. One that came since the child started, before this call, is
+/// passed on now: a foreground run killed in that instant must still end.
 pub fn forward_to(pid: u32) {
-    CHILD.store(pid as i32, Ordering::Relaxed);
+    CHILD.store(pid as i32, Ordering::SeqCst);
+    pass_on(pid as i32);
 }
