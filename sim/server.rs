@@ -14,6 +14,20 @@
 //! answered with a status (5xx, 596) or a dropped connection (before or after
 //! carrying it out), a node that is down, a config lock, a start that fails,
 //! a guest that ignores shutdown, expiring tickets, a lost nextid race.
+//!
+//! Time: tasks take time, and a test should not sleep through it. In the
+//! default `Clock::Virtual`, the cluster's clock stands still until a client
+//! waits, and then jumps to the moment the client waits for, as if it had
+//! waited exactly that long: to a task's end when the client polls the
+//! task's status; to the end of a guest's earliest running task when the
+//! client asks for the guest's state a second time in a row (`vm-wait`, and
+//! the wait after an HA task), or tries a second time in a row a write that
+//! the guest's lock refused (the lock-wait retry). So a client that looks
+//! once (`vm-stop --hard` deciding whether a shutdown runs) sees the task
+//! still running, and one that waits sees it end, with no wall-clock wait
+//! in between. A test can hold new tasks (`hold_tasks`) until it lets them
+//! go (`release_tasks`), and move the clock itself (`advance`).
+//! `Clock::Wall` (the benchmark's) runs tasks on the wall clock instead.
 
 use super::schema::{Refusal, Schema};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
@@ -42,6 +56,17 @@ pub struct Options {
     pub ticket_lifetime: Duration,
     /// Errors only in the reason phrase, as servers before 2025 sent them.
     pub old_errors: bool,
+    pub clock: Clock,
+}
+
+/// How the cluster's time passes (see the module's comment).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Clock {
+    /// Moved by clients' waits and by the test: no test sleeps through a task.
+    #[default]
+    Virtual,
+    /// The wall clock: tasks take their duration in real time (the benchmark).
+    Wall,
 }
 
 impl Default for Options {
@@ -54,6 +79,7 @@ impl Default for Options {
             auth_delay: Duration::from_millis(20),
             ticket_lifetime: Duration::from_secs(7200),
             old_errors: false,
+            clock: Clock::Virtual,
         }
     }
 }
@@ -184,9 +210,17 @@ struct Task {
     started: Instant,
     duration: Duration,
     done: bool,
+    /// Held by the test (`hold_tasks`): it does not end until released.
+    held: bool,
     exitstatus: Option<String>,
     log: Vec<String>,
     effect: Effect,
+}
+
+impl Task {
+    fn end(&self) -> Instant {
+        self.started + self.duration
+    }
 }
 
 #[derive(Clone)]
@@ -225,12 +259,82 @@ struct Cluster {
     /// Creates that find their VMID taken by a faster creator.
     lost_races: usize,
     task_duration: Duration,
+    clock: Clock,
+    /// The virtual clock: when it started, and how far it has moved.
+    epoch: Option<Instant>,
+    elapsed: Duration,
+    /// New tasks are held until the test releases them.
+    hold: bool,
+    /// What the last request about each VM was, for the waits that move
+    /// the virtual clock.
+    last: HashMap<u32, Seen>,
+}
+
+/// The last request about a VM.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Seen {
+    /// GET status/current.
+    State,
+    /// A write the VM's lock refused.
+    Refused,
+    Other,
+}
+
+impl Cluster {
+    fn now(&self) -> Instant {
+        match (self.clock, self.epoch) {
+            (Clock::Virtual, Some(e)) => e + self.elapsed,
+            _ => Instant::now(),
+        }
+    }
+
+    /// Moves the virtual clock on to `to` (never back), and ends the tasks
+    /// whose time has come.
+    fn move_to(&mut self, to: Instant) {
+        if let (Clock::Virtual, Some(e)) = (self.clock, self.epoch) {
+            self.elapsed = self.elapsed.max(to.saturating_duration_since(e));
+        }
+        tick(self);
+    }
+
+    /// A client waits for this task: the clock moves to its end.
+    fn wait_for_task(&mut self, upid: &str) {
+        if let Some(end) = self
+            .tasks
+            .get(upid)
+            .filter(|t| !t.done && !t.held)
+            .map(Task::end)
+        {
+            self.move_to(end);
+        }
+    }
+
+    /// A client waits for a guest: the clock moves to the end of its
+    /// earliest running task.
+    fn wait_for_vm(&mut self, vmid: u32) {
+        if let Some(end) = self
+            .tasks
+            .values()
+            .filter(|t| !t.done && !t.held && t.vmid == vmid)
+            .map(Task::end)
+            .min()
+        {
+            self.move_to(end);
+        }
+    }
+
+    /// Notes what a request about a VM was, and says what it was before.
+    fn seen(&mut self, vmid: u32, now: Seen) -> Option<Seen> {
+        self.last.insert(vmid, now)
+    }
 }
 
 struct Shared {
     opts: Mutex<Options>,
     cluster: Mutex<Cluster>,
     refused: Mutex<Vec<String>>,
+    /// The errors lock refusals answered with, in order.
+    refusals: Mutex<Vec<String>>,
     requests: Mutex<Vec<String>>,
     allow_refusals: AtomicBool,
     connections: std::sync::atomic::AtomicUsize,
@@ -273,9 +377,12 @@ impl Sim {
             opts: Mutex::new(opts.clone()),
             cluster: Mutex::new(Cluster {
                 pid: 4000,
+                clock: opts.clock,
+                epoch: Some(Instant::now()),
                 ..Default::default()
             }),
             refused: Mutex::new(vec![]),
+            refusals: Mutex::new(vec![]),
             requests: Mutex::new(vec![]),
             allow_refusals: AtomicBool::new(false),
             connections: Default::default(),
@@ -381,6 +488,67 @@ impl Sim {
 
     pub fn set_task_duration(&self, d: Duration) {
         self.shared.opts.lock().unwrap().task_duration = d;
+    }
+
+    /// Moves the virtual clock on by `d`, ending the tasks whose time comes.
+    pub fn advance(&self, d: Duration) {
+        let mut c = self.shared.cluster.lock().unwrap();
+        let to = c.now() + d;
+        c.move_to(to);
+    }
+
+    /// From now on, new tasks run until `release_tasks`, however long a
+    /// client waits for them.
+    pub fn hold_tasks(&self) {
+        self.shared.cluster.lock().unwrap().hold = true;
+    }
+
+    /// Lets every held task go: each ends at once, and new tasks are no
+    /// longer held.
+    pub fn release_tasks(&self) {
+        let mut c = self.shared.cluster.lock().unwrap();
+        c.hold = false;
+        let now = c.now();
+        for t in c.tasks.values_mut().filter(|t| t.held) {
+            t.held = false;
+            t.duration = now.saturating_duration_since(t.started);
+        }
+        tick(&mut c);
+    }
+
+    /// Waits (up to `deadline`) until `n` requests end with `tail`, and
+    /// panics saying what it waited for when they do not come.
+    pub fn wait_for_requests(&self, tail: &str, n: usize, deadline: Duration) {
+        let give_up = Instant::now() + deadline;
+        while self.requests_ending(tail) < n {
+            assert!(
+                Instant::now() < give_up,
+                "waited {deadline:?} for {n} requests ending {tail:?}; saw {:?}",
+                self.requests()
+            );
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+
+    /// Waits (up to `deadline`) until the cluster has refused a write with
+    /// an answer containing `text`; panics saying so when none comes.
+    pub fn wait_for_refusal(&self, text: &str, deadline: Duration) {
+        let give_up = Instant::now() + deadline;
+        while !self
+            .shared
+            .refusals
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|r| r.contains(text))
+        {
+            assert!(
+                Instant::now() < give_up,
+                "waited {deadline:?} for a refusal saying {text:?}; refused: {:?}",
+                self.shared.refusals.lock().unwrap()
+            );
+            std::thread::sleep(Duration::from_millis(5));
+        }
     }
 
     /// `GET /cluster/resources` and so on, in the order they arrived.
@@ -761,7 +929,7 @@ fn handle(req: &Request, shared: &Shared, node_here: &str) -> Response {
                 let mut r = json!({
                     "id": format!("qemu/{}", vm.vmid), "type": "qemu", "vmid": vm.vmid, "node": vm.node,
                     "status": if !online {"unknown"} else if vm.paused {"paused"} else if vm.running {"running"} else {"stopped"},
-                    "uptime": vm.started.filter(|_| vm.running).map_or(0, |s| s.elapsed().as_secs()),
+                    "uptime": vm.started.filter(|_| vm.running).map_or(0, |s| c.now().saturating_duration_since(s).as_secs()),
                     "template": vm.template as u8, "maxcpu": vm.cpus(), "cpu": if vm.running {0.02} else {0.0},
                     "maxmem": vm.memory_bytes(), "mem": if vm.running {vm.memory_bytes() / 2} else {0},
                     "maxdisk": vm.disk_bytes(), "disk": 0, "netin": 0, "netout": 0, "diskread": 0, "diskwrite": 0,
@@ -842,10 +1010,27 @@ fn handle(req: &Request, shared: &Shared, node_here: &str) -> Response {
         (m, t) if t.starts_with("/nodes/{node}/qemu/{vmid}") => {
             let node = p["node"].clone();
             let vmid = num("vmid").unwrap();
+            let sub = t.trim_start_matches("/nodes/{node}/qemu/{vmid}");
+            // A client that asks for a guest's state again, or tries again
+            // a write its lock refused, is waiting: the clock moves on.
+            let locked = |c: &Cluster| {
+                c.vms.get(&vmid).is_some_and(|v| v.lock.is_some())
+                    || c.tasks.values().any(|t| !t.done && t.vmid == vmid)
+            };
+            if m == "GET" && sub == "/status/current" {
+                if c.seen(vmid, Seen::State) == Some(Seen::State) {
+                    c.wait_for_vm(vmid);
+                }
+            } else if m != "GET" && locked(&c) && c.last.get(&vmid) == Some(&Seen::Refused) {
+                c.wait_for_vm(vmid);
+            }
+            if m != "GET" || sub != "/status/current" {
+                let refused = m != "GET" && locked(&c);
+                c.seen(vmid, if refused { Seen::Refused } else { Seen::Other });
+            }
             let Some(vm) = c.vms.get(&vmid).filter(|v| v.node == node).cloned() else {
                 return error(500, &vm_path(vmid, &node), shared);
             };
-            let sub = t.trim_start_matches("/nodes/{node}/qemu/{vmid}");
             if m == "POST" && sub == "/status/stop" && flag("overrule-shutdown") && vm.ha_managed {
                 let body = json!({"data": null, "errors": {"overrule-shutdown": "Not applicable for HA resources.\n"}, "message": "Parameter verification failed.\n"});
                 return Response {
@@ -869,11 +1054,14 @@ fn handle(req: &Request, shared: &Shared, node_here: &str) -> Response {
             }
             let busy = c.tasks.values().any(|t| !t.done && t.vmid == vmid);
             if m != "GET" {
-                if let Some(l) = &vm.lock {
-                    return error(500, &format!("VM is locked ({l})"), shared);
-                }
-                if busy {
-                    return error(500, &format!("can't lock file '/var/lock/qemu-server/lock-{vmid}.conf' - got timeout"), shared);
+                let refusal = match (&vm.lock, busy) {
+                    (Some(l), _) => Some(format!("VM is locked ({l})")),
+                    (None, true) => Some(format!("can't lock file '/var/lock/qemu-server/lock-{vmid}.conf' - got timeout")),
+                    (None, false) => None,
+                };
+                if let Some(r) = refusal {
+                    shared.refusals.lock().unwrap().push(r.clone());
+                    return error(500, &r, shared);
                 }
             }
             match (m, sub) {
@@ -898,7 +1086,7 @@ fn handle(req: &Request, shared: &Shared, node_here: &str) -> Response {
                         "vmid": vmid, "status": if vm.running {"running"} else {"stopped"},
                         "cpus": vm.cpus(), "maxmem": vm.memory_bytes(), "mem": if vm.running {vm.memory_bytes()/2} else {0},
                         "maxdisk": vm.disk_bytes(), "cpu": if vm.running {0.02} else {0.0},
-                        "uptime": vm.started.filter(|_| vm.running).map_or(0, |s| s.elapsed().as_secs()),
+                        "uptime": vm.started.filter(|_| vm.running).map_or(0, |s| c.now().saturating_duration_since(s).as_secs()),
                         "ha": if vm.ha_managed {json!({"managed": 1, "state": "started"})} else {json!({"managed": 0})},
                         "diskread": 0, "diskwrite": 0, "netin": 0, "netout": 0,
                     });
@@ -1012,7 +1200,11 @@ fn handle(req: &Request, shared: &Shared, node_here: &str) -> Response {
                 .collect();
             ok(Value::Array(list))
         }
-        ("GET", "/nodes/{node}/tasks/{upid}/status") => match c.tasks.get(&p["upid"]) {
+        ("GET", "/nodes/{node}/tasks/{upid}/status") => match {
+            // The client waits for this task.
+            c.wait_for_task(&p["upid"]);
+            c.tasks.get(&p["upid"])
+        } {
             Some(t) if t.node == p["node"] => {
                 let mut r = json!({"upid": t.upid, "node": t.node, "type": t.kind, "id": t.vmid.to_string(),
                     "user": t.user, "pid": 1, "pstart": 1, "starttime": t.starttime,
@@ -1135,9 +1327,10 @@ fn new_task(
             vmid,
             user: user.into(),
             starttime: start,
-            started: Instant::now(),
+            started: c.now(),
             duration,
             done: false,
+            held: c.hold,
             exitstatus: None,
             log,
             effect,
@@ -1148,11 +1341,11 @@ fn new_task(
 
 /// Finishes the tasks whose time has come and applies their effects.
 fn tick(c: &mut Cluster) {
-    let now = Instant::now();
+    let now = c.now();
     let due: Vec<String> = c
         .tasks
         .values()
-        .filter(|t| !t.done && t.started + t.duration <= now)
+        .filter(|t| !t.done && !t.held && t.end() <= now)
         .map(|t| t.upid.clone())
         .collect();
     for upid in due {

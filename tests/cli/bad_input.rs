@@ -19,17 +19,20 @@ fn invalid_names_are_refused() {
     ] {
         // `--` first so that "-x" is a name, not a flag.
         snap!(
+            env,
             format!("invalid-name-{label}"),
             env.run("ctr-start", &["--", name])
         );
     }
-    snap!("invalid-name-create", env.run("ctr-create", &["a/b"]));
+    snap!(env, "invalid-name-create", env.run("ctr-create", &["a/b"]));
     // A new container's name is its hostname: at most 63 bytes.
     snap!(
+        env,
         "invalid-name-create-long",
         env.run("ctr-create", &[&"x".repeat(64)])
     );
     snap!(
+        env,
         "invalid-name-stdin",
         env.run_stdin("ctr-stop", &[], "ok-name\n../etc\n")
     );
@@ -40,14 +43,20 @@ fn unknown_container_suggests_a_near_name() {
     require_lxc!();
     let env = TestEnv::new();
     env.ok("ctr-create", &["gk-web1", "--", "sleep", "1000"]);
-    snap!("unknown-with-suggestion", env.run("ctr-start", &["gk-web"]));
     snap!(
+        env,
+        "unknown-with-suggestion",
+        env.run("ctr-start", &["gk-web"])
+    );
+    snap!(
+        env,
         "unknown-without-suggestion",
         env.run("ctr-stop", &["zzzzzz"])
     );
-    snap!("unknown-state", env.run("ctr-state", &["gk-web"]));
-    snap!("unknown-logs", env.run("ctr-logs", &["gk-web"]));
+    snap!(env, "unknown-state", env.run("ctr-state", &["gk-web"]));
+    snap!(env, "unknown-logs", env.run("ctr-logs", &["gk-web"]));
     snap!(
+        env,
         "one-failed-others-go-on",
         env.run("ctr-start", &["gk-nope", "gk-web1"])
     );
@@ -60,23 +69,31 @@ fn malformed_stdin_applies_nothing() {
     let env = TestEnv::new();
     env.ok("ctr-create", &["gk-stdin-a", "--", "sleep", "1000"]);
     let input = "{\"name\":\"gk-stdin-a\",\"backend\":\"lxc\"}\n{\"name\": 3}\nnot json {\n[1,2]\n{\"nam\":\"x\"}\n";
-    snap!("stdin-malformed", env.run_stdin("ctr-start", &[], input));
+    snap!(
+        env,
+        "stdin-malformed",
+        env.run_stdin("ctr-start", &[], input)
+    );
     // The good first line was not acted on.
     snap!(
+        env,
         "stdin-malformed-nothing-started",
         env.run("ctr-list", &["-o", "name", "--status", "running"])
     );
     snap!(
+        env,
         "stdin-empty-is-nothing-to-do",
         env.run_stdin("ctr-start", &[], "")
     );
     // `jq .name` without -r: names as JSON strings.
     snap!(
+        env,
         "stdin-json-string-names",
         env.run_stdin("ctr-stop", &[], "\"gk-stdin-a\"\n")
     );
     // An input record's backend and --backend must agree.
     snap!(
+        env,
         "stdin-backend-disagrees-with-flag",
         env.run_stdin(
             "ctr-stop",
@@ -85,6 +102,7 @@ fn malformed_stdin_applies_nothing() {
         )
     );
     snap!(
+        env,
         "stdin-unknown-backend",
         env.run_stdin(
             "ctr-start",
@@ -102,6 +120,7 @@ fn a_failed_create_leaves_nothing() {
     let bad = env.path().join("broken.tar.gz");
     std::fs::write(&bad, "this is not gzip").unwrap();
     snap!(
+        env,
         "create-bad-tarball",
         env.run(
             "ctr-create",
@@ -111,6 +130,7 @@ fn a_failed_create_leaves_nothing() {
     let empty = env.path().join("empty-rootfs");
     std::fs::create_dir(&empty).unwrap();
     snap!(
+        env,
         "create-image-without-init",
         env.run(
             "ctr-create",
@@ -118,6 +138,7 @@ fn a_failed_create_leaves_nothing() {
         )
     );
     snap!(
+        env,
         "create-image-without-sh",
         env.run(
             "ctr-create",
@@ -131,6 +152,7 @@ fn a_failed_create_leaves_nothing() {
         )
     );
     snap!(
+        env,
         "create-missing-bridge",
         env.run(
             "ctr-create",
@@ -151,10 +173,7 @@ fn a_start_that_fails_says_why() {
     // The bridge exists at create time and is gone by the start.
     let bridge = "gkbr-gone";
     let ip = |args: &[&str]| {
-        std::process::Command::new("ip")
-            .args(args)
-            .status()
-            .is_ok_and(|s| s.success())
+        crate::common::status(std::process::Command::new("ip").args(args)).success()
     };
     assert!(
         ip(&["link", "add", bridge, "type", "bridge"]),
@@ -173,6 +192,7 @@ fn a_start_that_fails_says_why() {
     );
     ip(&["link", "del", bridge]);
     snap!(
+        env,
         "start-fails-missing-bridge",
         env.run("ctr-start", &["gk-nobr"])
     );
@@ -183,30 +203,36 @@ fn a_start_that_fails_says_why() {
 fn bad_create_flags() {
     let env = TestEnv::new();
     snap!(
+        env,
         "create-bad-memory",
         env.run("ctr-create", &["gk-x", "--memory", "12Q"])
     );
     snap!(
+        env,
         "create-bad-cpus",
         env.run("ctr-create", &["gk-x", "--cpus", "-1"])
     );
     snap!(
+        env,
         "create-bad-env",
         env.run("ctr-create", &["gk-x", "-e", "NOEQUALS"])
     );
     snap!(
+        env,
         "create-bad-mount",
         env.run("ctr-create", &["gk-x", "--mount", "/tmp:relative"])
     );
     snap!(
+        env,
         "create-bad-network",
         env.run("ctr-create", &["gk-x", "--network", "wifi"])
     );
     snap!(
+        env,
         "create-missing-image",
         env.run("ctr-create", &["gk-x", "--image", "/no/such/image"])
     );
-    snap!("create-no-name", env.run("ctr-create", &[]));
+    snap!(env, "create-no-name", env.run("ctr-create", &[]));
 }
 
 #[test]
@@ -214,7 +240,11 @@ fn name_taken_is_a_conflict() {
     require_lxc!();
     let env = TestEnv::new();
     env.ok("ctr-create", &["gk-taken", "--", "true"]);
-    snap!("create-name-taken", env.run("ctr-create", &["gk-taken"]));
+    snap!(
+        env,
+        "create-name-taken",
+        env.run("ctr-create", &["gk-taken"])
+    );
     env.ok("ctr-delete", &["gk-taken"]);
 }
 
@@ -228,11 +258,12 @@ fn stdout_gone_or_closed() {
     for tool in ["ctr-list", "vm-stop"] {
         let (reader, writer) = std::io::pipe().expect("pipe");
         drop(reader);
-        let gone = std::process::Command::new(crate::common::bin(tool))
-            .arg("--help")
-            .stdout(writer)
-            .output()
-            .expect("run");
+        let mut cmd = std::process::Command::new(crate::common::bin(tool));
+        cmd.arg("--help")
+            .stderr(std::process::Stdio::piped())
+            .stdout(writer);
+        let gone =
+            crate::common::wait_output(cmd.spawn().expect("run"), crate::common::DEADLINE, tool);
         assert_eq!(
             (gone.status.code(), gone.status.signal()),
             (Some(0), None),
@@ -250,7 +281,7 @@ fn stdout_gone_or_closed() {
                 Ok(())
             })
         };
-        let closed = cmd.output().expect("run");
+        let closed = crate::common::output(&mut cmd);
         assert_eq!(
             closed.status.code(),
             Some(0),

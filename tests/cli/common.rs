@@ -92,18 +92,50 @@ macro_rules! require_lxc {
 }
 
 impl Drop for TestEnv {
-    /// Spare roots stay mounted after `ctr-run --rm` (and a failed test may
-    /// leave a bundle's): unmounted here, the temp directory's removal does
-    /// not reach into the image through them.
+    /// Removes every container the test made, whether it passed or
+    /// panicked half-way: LXC's in this test's lxcpath (stopped and
+    /// destroyed), the runtimes' in this test's --root (killed and
+    /// deleted). Then the roots still mounted (the spares `ctr-run --rm`
+    /// keeps, a bundle a failed test left) are unmounted, so that removing
+    /// the temp directory does not reach into the image through them.
     fn drop(&mut self) {
-        let oci = self.path().join("state/oci");
-        for kind in std::fs::read_dir(oci).into_iter().flatten().flatten() {
-            for bundle in std::fs::read_dir(kind.path())
+        let entries = |dir: PathBuf| -> Vec<PathBuf> {
+            std::fs::read_dir(dir)
                 .into_iter()
                 .flatten()
                 .flatten()
-            {
-                let _ = guestkit::backend::oci::overlay::unmount(&bundle.path().join("rootfs"));
+                .map(|e| e.path())
+                .collect()
+        };
+        let quietly = |cmd: &mut Command| {
+            let _ = cmd.stdout(Stdio::null()).stderr(Stdio::null()).status();
+        };
+        let lxc = self.path().join("lxc");
+        for c in entries(lxc.clone()) {
+            quietly(
+                Command::new("lxc-destroy")
+                    .arg("-P")
+                    .arg(&lxc)
+                    .arg("-f")
+                    .arg("-n")
+                    .arg(c.file_name().unwrap()),
+            );
+        }
+        for runtime in ["crun", "runc"] {
+            let root = self.path().join("run").join(runtime);
+            for c in entries(root.clone()) {
+                quietly(
+                    Command::new(runtime)
+                        .arg("--root")
+                        .arg(&root)
+                        .args(["delete", "--force"])
+                        .arg(c.file_name().unwrap()),
+                );
+            }
+        }
+        for kind in entries(self.path().join("state/oci")) {
+            for bundle in entries(kind) {
+                let _ = guestkit::backend::oci::overlay::unmount(&bundle.join("rootfs"));
             }
         }
     }
@@ -188,24 +220,24 @@ impl TestEnv {
         if input.is_some() {
             cmd.stdin(Stdio::piped());
         }
+        let what = format!("{cmd:?}");
         let mut child = cmd.spawn().expect("spawn tool");
         if let Some(text) = input {
             let mut stdin = child.stdin.take().unwrap();
             stdin.write_all(text.as_bytes()).unwrap();
         }
-        let out = child.wait_with_output().expect("wait for tool");
-        let text = format!(
+        let out = wait_output(child, DEADLINE, &what);
+        format!(
             "exit_code: {}\n----- stdout -----\n{}----- stderr -----\n{}",
             out.status.code().map_or("signal".into(), |c| c.to_string()),
             String::from_utf8_lossy(&out.stdout),
             String::from_utf8_lossy(&out.stderr)
-        );
-        self.redact(&text)
+        )
     }
 
     /// Runs a tool for its effect; panics when it fails.
     pub fn ok(&self, tool: &str, args: &[&str]) {
-        let out = self.cmd(tool).args(args).output().unwrap();
+        let out = output(self.cmd(tool).args(args));
         assert!(
             out.status.success(),
             "{tool} {args:?} failed: {}",
@@ -215,7 +247,7 @@ impl TestEnv {
 
     /// The stdout of a tool that must succeed.
     pub fn stdout(&self, tool: &str, args: &[&str]) -> String {
-        let out = self.cmd(tool).args(args).output().unwrap();
+        let out = output(self.cmd(tool).args(args));
         assert!(
             out.status.success(),
             "{tool} {args:?} failed: {}",
@@ -224,30 +256,31 @@ impl TestEnv {
         String::from_utf8(out.stdout).unwrap()
     }
 
-    fn redact(&self, text: &str) -> String {
-        let mut t = text.replace(&self.path().display().to_string(), "[TEMP]");
-        t = t.replace(&cache_dir().display().to_string(), "[CACHE]");
-        for (re, with) in filters() {
-            t = re.replace_all(&t, *with).into_owned();
-        }
-        t
+    /// What snapshots hide, in order: this test's own paths first, then
+    /// what changes from run to run (PIDs, times, byte counts).
+    pub fn filters(&self) -> Vec<(String, String)> {
+        let mut f = vec![
+            (
+                regex::escape(&self.path().display().to_string()),
+                "[TEMP]".into(),
+            ),
+            (
+                regex::escape(&cache_dir().display().to_string()),
+                "[CACHE]".into(),
+            ),
+        ];
+        f.extend(
+            [
+                (r#""pid":\d+"#, r#""pid":"[PID]""#),
+                (r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", "[TIME]"),
+                (r#""(memory_bytes|cpu_time_s)":[0-9.e-]+"#, r#""$1":"[N]""#),
+                (r"busybox-\d+-\d+", "busybox-[KEY]"),
+                (r"veth[0-9A-Za-z]{6}", "veth[RANDOM]"),
+            ]
+            .map(|(re, with)| (re.to_string(), with.to_string())),
+        );
+        f
     }
-}
-
-fn filters() -> &'static [(regex::Regex, &'static str)] {
-    static F: std::sync::OnceLock<Vec<(regex::Regex, &'static str)>> = std::sync::OnceLock::new();
-    F.get_or_init(|| {
-        [
-            (r#""pid":\d+"#, r#""pid":"[PID]""#),
-            (r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", "[TIME]"),
-            (r#""(memory_bytes|cpu_time_s)":[0-9.e-]+"#, r#""$1":"[N]""#),
-            (r"busybox-\d+-\d+", "busybox-[KEY]"),
-            (r"veth[0-9A-Za-z]{6}", "veth[RANDOM]"),
-        ]
-        .into_iter()
-        .map(|(re, with)| (regex::Regex::new(re).unwrap(), with))
-        .collect()
-    })
 }
 
 /// The busybox image cache, shared by all tests (it is built atomically).
@@ -259,14 +292,51 @@ pub fn bin(tool: &str) -> PathBuf {
     assert_cmd::cargo::cargo_bin(tool)
 }
 
-/// A snapshot of a whole run: exit code, stdout and stderr.
+/// How long any one program a test runs may take before the test fails
+/// saying which; far more than any takes here, so it never trips on a slow
+/// machine, and a hang is a failure instead of a stuck suite.
+pub const DEADLINE: std::time::Duration = std::time::Duration::from_secs(120);
+
+/// Waits for a child's output, killing it and failing with `what` when it
+/// has not ended by `deadline`.
+pub fn wait_output(
+    child: std::process::Child,
+    deadline: std::time::Duration,
+    what: &str,
+) -> std::process::Output {
+    let pid = child.id();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(child.wait_with_output());
+    });
+    match rx.recv_timeout(deadline) {
+        Ok(out) => out.expect("wait for a child"),
+        Err(_) => {
+            // SAFETY: signalling our own child, which has not been reaped.
+            unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+            panic!("{what} did not end within {deadline:?}");
+        }
+    }
+}
+
+/// A snapshot of a whole run (exit code, stdout and stderr), redacted by
+/// insta with the filters of the environment it ran in.
 #[macro_export]
 macro_rules! snap {
-    ($name:expr, $value:expr) => {
-        insta::with_settings!({ prepend_module_to_snapshot => false, omit_expression => true }, {
+    ($env:expr, $name:expr, $value:expr) => {{
+        let filters = $env.filters();
+        let filters: Vec<(&str, &str)> = filters
+            .iter()
+            .map(|(re, with)| (re.as_str(), with.as_str()))
+            .collect();
+        insta::with_settings!({
+            prepend_module_to_snapshot => false,
+            omit_expression => true,
+            filters => filters,
+        }, {
             insta::assert_snapshot!($name, $value);
         })
-    };
+    }};
 }
 
 /// Runs `ctr-run ... -- sh -c 'echo started; sleep 1000'` in the foreground,
@@ -282,12 +352,51 @@ pub fn term_foreground_run(env: &TestEnv, args: &[&str]) -> Option<i32> {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let mut line = String::new();
-    std::io::BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut line = String::new();
+        let _ = std::io::BufReader::new(stdout).read_line(&mut line);
+        let _ = tx.send(line);
+    });
+    let Ok(line) = rx.recv_timeout(DEADLINE) else {
+        // SAFETY: signalling our own child process, not yet reaped.
+        unsafe { libc::kill(child.id() as i32, libc::SIGKILL) };
+        panic!("ctr-run {args:?} printed nothing within {DEADLINE:?}");
+    };
     assert_eq!(line, "started\n");
-    // SAFETY: signalling our own child process.
+    // SAFETY: signalling our own child process, not yet reaped.
     unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
-    child.wait().unwrap().code()
+    let what = format!("ctr-run {args:?} after SIGTERM");
+    wait_output(child, DEADLINE, &what).status.code()
+}
+
+/// How long a container may take to reach a state it was sent to (stopped,
+/// removed, its log written): seconds here, so ten is ample.
+pub const SETTLE: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Polls `done` until it holds; fails saying what it waited for when
+/// `limit` passes first.
+pub fn wait_for(what: &str, limit: std::time::Duration, mut done: impl FnMut() -> bool) {
+    let start = std::time::Instant::now();
+    while !done() {
+        assert!(
+            start.elapsed() < limit,
+            "waited {limit:?} for {what}, in vain"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+/// `cmd.output()`, failing the test when it has not ended by `DEADLINE`.
+pub fn output(cmd: &mut Command) -> std::process::Output {
+    cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+    let what = format!("{cmd:?}");
+    wait_output(cmd.spawn().expect("spawn"), DEADLINE, &what)
+}
+
+/// `cmd.status()`, failing the test when it has not ended by `DEADLINE`.
+pub fn status(cmd: &mut Command) -> std::process::ExitStatus {
+    let what = format!("{cmd:?}");
+    wait_output(cmd.spawn().expect("spawn"), DEADLINE, &what).status
 }

@@ -13,6 +13,7 @@ fn exec_in_a_running_container() {
         &[n, "--start", "-e", "FROM_CREATE=1", "--", "sleep", "1000"],
     );
     snap!(
+        env,
         "exec-env-cwd-user",
         env.run(
             "ctr-exec",
@@ -32,23 +33,32 @@ fn exec_in_a_running_container() {
         )
     );
     snap!(
+        env,
         "exec-numeric-user",
         env.run("ctr-exec", &[n, "-u", "1234:5678", "--", "id"])
     );
     snap!(
+        env,
         "exec-unknown-user",
         env.run("ctr-exec", &[n, "-u", "nosuchuser", "--", "id"])
     );
     snap!(
+        env,
         "exec-exit-code",
         env.run("ctr-exec", &[n, "--", "sh", "-c", "exit 42"])
     );
-    snap!("exec-not-found", env.run("ctr-exec", &[n, "--", "nope"]));
     snap!(
+        env,
+        "exec-not-found",
+        env.run("ctr-exec", &[n, "--", "nope"])
+    );
+    snap!(
+        env,
         "exec-stdin",
         env.run_stdin("ctr-exec", &[n, "--", "wc", "-l"], "a\nb\nc\n")
     );
     snap!(
+        env,
         "exec-no-host-env",
         env.run(
             "ctr-exec",
@@ -61,10 +71,11 @@ fn exec_in_a_running_container() {
             ]
         )
     );
-    snap!("exec-no-command", env.run("ctr-exec", &[n]));
+    snap!(env, "exec-no-command", env.run("ctr-exec", &[n]));
     env.ok("ctr-stop", &[n, "--force"]);
-    snap!("exec-stopped", env.run("ctr-exec", &[n, "--", "true"]));
+    snap!(env, "exec-stopped", env.run("ctr-exec", &[n, "--", "true"]));
     snap!(
+        env,
         "exec-missing-container",
         env.run("ctr-exec", &["gk-exec-nope", "--", "true"])
     );

@@ -6,7 +6,11 @@ use guestkit::cmd::ALL;
 fn every_tool_has_help() {
     let env = TestEnv::new();
     for cmd in ALL {
-        snap!(format!("help-{}", cmd.name), env.run(cmd.name, &["--help"]));
+        snap!(
+            env,
+            format!("help-{}", cmd.name),
+            env.run(cmd.name, &["--help"])
+        );
     }
 }
 
@@ -27,47 +31,61 @@ fn version() {
 fn unknown_flag_suggests_a_near_one() {
     let env = TestEnv::new();
     snap!(
+        env,
         "unknown-flag",
         env.run("ctr-stop", &["--timout", "5", "web"])
     );
-    snap!("unknown-flag-far", env.run("ctr-stop", &["--zzz"]));
-    snap!("unknown-short-flag", env.run("ctr-list", &["-Z"]));
+    snap!(env, "unknown-flag-far", env.run("ctr-stop", &["--zzz"]));
+    snap!(env, "unknown-short-flag", env.run("ctr-list", &["-Z"]));
 }
 
 #[test]
 fn bad_flag_values() {
     let env = TestEnv::new();
-    snap!("bad-output-value", env.run("ctr-list", &["-o", "jsn"]));
+    snap!(env, "bad-output-value", env.run("ctr-list", &["-o", "jsn"]));
     snap!(
+        env,
         "missing-flag-value",
         env.run("ctr-stop", &["web", "--timeout"])
     );
     snap!(
+        env,
         "non-number-flag-value",
         env.run("ctr-stop", &["web", "--timeout", "soon"])
     );
     snap!(
+        env,
         "switch-with-value",
         env.run("ctr-stop", &["web", "--force=yes"])
     );
     snap!(
+        env,
         "unknown-backend",
         env.run("ctr-list", &["--backend", "lcx"])
     );
     snap!(
+        env,
         "bad-signal",
         env.run("ctr-kill", &["web", "--signal", "SIGNOPE"])
     );
-    snap!("zero-jobs", env.run("ctr-start", &["web", "--jobs", "0"]));
+    snap!(
+        env,
+        "zero-jobs",
+        env.run("ctr-start", &["web", "--jobs", "0"])
+    );
 }
 
 #[test]
 fn bad_config_is_invalid_input() {
     let env = TestEnv::new();
     env.write_config("defualt_backend = \"lxc\"\n");
-    snap!("config-unknown-key", env.run("ctr-list", &[]));
+    snap!(env, "config-unknown-key", env.run("ctr-list", &[]));
     env.write_config("[[route]]\npattern = \"k-*\"\nbackend = \"kube\"\n");
-    snap!("config-unknown-route-backend", env.run("ctr-list", &[]));
+    snap!(
+        env,
+        "config-unknown-route-backend",
+        env.run("ctr-list", &[])
+    );
     env.write_config("default_backend = \n");
-    snap!("config-bad-toml", env.run("ctr-list", &[]));
+    snap!(env, "config-bad-toml", env.run("ctr-list", &[]));
 }

@@ -9,6 +9,7 @@ fn lifecycle_create_start_state_exec_logs_stop_delete() {
     let env = TestEnv::new();
     let n = "gk-life";
     snap!(
+        env,
         "life-1-create",
         env.run(
             "ctr-create",
@@ -27,11 +28,16 @@ fn lifecycle_create_start_state_exec_logs_stop_delete() {
             ]
         )
     );
-    snap!("life-2-list-stopped", env.run("ctr-list", &[]));
-    snap!("life-3-start", env.run("ctr-start", &[n]));
-    snap!("life-4-start-again-unchanged", env.run("ctr-start", &[n]));
-    snap!("life-5-state", env.run("ctr-state", &[n]));
+    snap!(env, "life-2-list-stopped", env.run("ctr-list", &[]));
+    snap!(env, "life-3-start", env.run("ctr-start", &[n]));
     snap!(
+        env,
+        "life-4-start-again-unchanged",
+        env.run("ctr-start", &[n])
+    );
+    snap!(env, "life-5-state", env.run("ctr-state", &[n]));
+    snap!(
+        env,
         "life-6-exec",
         env.run(
             "ctr-exec",
@@ -51,11 +57,15 @@ fn lifecycle_create_start_state_exec_logs_stop_delete() {
         64 << 20,
         "the memory limit did not reach the cgroup"
     );
-    snap!("life-7-logs", env.run("ctr-logs", &[n]));
-    snap!("life-8-stop", env.run("ctr-stop", &[n]));
-    snap!("life-9-stop-again-unchanged", env.run("ctr-stop", &[n]));
-    snap!("life-10-delete", env.run("ctr-delete", &[n]));
-    snap!("life-11-list-empty", env.run("ctr-list", &[]));
+    snap!(env, "life-7-logs", env.run("ctr-logs", &[n]));
+    snap!(env, "life-8-stop", env.run("ctr-stop", &[n]));
+    snap!(
+        env,
+        "life-9-stop-again-unchanged",
+        env.run("ctr-stop", &[n])
+    );
+    snap!(env, "life-10-delete", env.run("ctr-delete", &[n]));
+    snap!(env, "life-11-list-empty", env.run("ctr-list", &[]));
     assert!(
         !env.lxc_dir(n).exists(),
         "delete left the container directory behind"
@@ -67,22 +77,37 @@ fn busybox_init_container_lifecycle() {
     require_lxc!();
     let env = TestEnv::new();
     let n = "gk-init";
-    snap!("init-create-start", env.run("ctr-create", &[n, "--start"]));
     snap!(
+        env,
+        "init-create-start",
+        env.run("ctr-create", &[n, "--start"])
+    );
+    snap!(
+        env,
         "init-exec-ps",
         env.run("ctr-exec", &[n, "--", "ps", "-o", "comm"])
     );
     snap!(
+        env,
         "init-kill-hup-keeps-running",
         env.run("ctr-kill", &[n, "--signal", "HUP"])
     );
-    snap!("init-delete-running-refused", env.run("ctr-delete", &[n]));
-    snap!("init-delete-force", env.run("ctr-delete", &[n, "--force"]));
     snap!(
+        env,
+        "init-delete-running-refused",
+        env.run("ctr-delete", &[n])
+    );
+    snap!(
+        env,
+        "init-delete-force",
+        env.run("ctr-delete", &[n, "--force"])
+    );
+    snap!(
+        env,
         "init-delete-missing-ok",
         env.run("ctr-delete", &[n, "--missing-ok"])
     );
-    snap!("init-delete-missing", env.run("ctr-delete", &[n]));
+    snap!(env, "init-delete-missing", env.run("ctr-delete", &[n]));
 }
 
 #[test]
@@ -91,9 +116,9 @@ fn kill_ends_a_container() {
     let env = TestEnv::new();
     let n = "gk-kill";
     env.ok("ctr-create", &[n, "--start", "--", "sleep", "1000"]);
-    snap!("kill", env.run("ctr-kill", &[n]));
+    snap!(env, "kill", env.run("ctr-kill", &[n]));
     wait_for_status(&env, n, "stopped");
-    snap!("kill-stopped-refused", env.run("ctr-kill", &[n]));
+    snap!(env, "kill-stopped-refused", env.run("ctr-kill", &[n]));
     env.ok("ctr-delete", &[n]);
     // Signals other than TERM reach a command, through the init wrapper.
     let h = "gk-hup";
@@ -108,14 +133,17 @@ fn kill_ends_a_container() {
             "trap 'echo got HUP' HUP; while :; do sleep 1; done",
         ],
     );
-    snap!("kill-hup", env.run("ctr-kill", &[h, "--signal", "HUP"]));
-    for _ in 0..100 {
-        if env.stdout("ctr-logs", &[h]).contains("got HUP") {
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
-    snap!("kill-hup-logs", env.run("ctr-logs", &[h]));
+    snap!(
+        env,
+        "kill-hup",
+        env.run("ctr-kill", &[h, "--signal", "HUP"])
+    );
+    crate::common::wait_for(
+        "the HUP to reach the command",
+        crate::common::SETTLE,
+        || env.stdout("ctr-logs", &[h]).contains("got HUP"),
+    );
+    snap!(env, "kill-hup-logs", env.run("ctr-logs", &[h]));
     env.ok("ctr-stop", &[h]);
     env.ok("ctr-delete", &[h]);
 }
@@ -129,22 +157,26 @@ fn list_output_piped_into_stop_and_jobs() {
         env.ok("ctr-create", &[n, "--", "sleep", "1000"]);
     }
     snap!(
+        env,
         "pipe-start-jobs",
         env.run("ctr-start", &["--jobs", "3", names[0], names[1], names[2]])
     );
     let listed = env.stdout("ctr-list", &["--status", "running"]);
     assert_eq!(listed.lines().count(), 3);
     snap!(
+        env,
         "pipe-list-into-stop",
         env.run_stdin("ctr-stop", &["--jobs", "2"], &listed)
     );
     snap!(
+        env,
         "pipe-list-table",
         env.run("ctr-list", &["-o", "table", "--color", "never"])
     );
-    snap!("pipe-list-names", env.run("ctr-list", &["-o", "name"]));
+    snap!(env, "pipe-list-names", env.run("ctr-list", &["-o", "name"]));
     let stopped = env.stdout("ctr-list", &["-o", "name", "--status", "stopped"]);
     snap!(
+        env,
         "pipe-names-into-delete",
         env.run_stdin("ctr-delete", &[], &stopped)
     );
@@ -169,8 +201,9 @@ fn images_from_a_directory_and_tarballs() {
         if !flag.is_empty() {
             tar.arg(flag);
         }
-        assert!(tar.arg(".").status().unwrap().success());
+        assert!(crate::common::status(tar.arg(".")).success());
         snap!(
+            env,
             format!("image-{file}"),
             env.run(
                 "ctr-run",
@@ -188,6 +221,7 @@ fn images_from_a_directory_and_tarballs() {
         );
     }
     snap!(
+        env,
         "image-dir",
         env.run(
             "ctr-run",
@@ -218,6 +252,7 @@ fn mounts_and_bridge_network() {
     std::fs::write(data.join("hello.txt"), "mounted\n").unwrap();
     let spec = format!("{}:/data:ro", data.display());
     snap!(
+        env,
         "mount-ro",
         env.run(
             "ctr-run",
@@ -265,15 +300,15 @@ pub fn memory_limit_of(env: &TestEnv, name: &str) -> u64 {
 }
 
 pub fn wait_for_status(env: &TestEnv, name: &str, status: &str) {
-    for _ in 0..100 {
-        let out = env.stdout("ctr-list", &["-o", "json"]);
-        if out.lines().any(|l| {
-            l.contains(&format!("\"name\":\"{name}\""))
-                && l.contains(&format!("\"status\":\"{status}\""))
-        }) {
-            return;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    }
-    panic!("{name} never became {status}");
+    crate::common::wait_for(
+        &format!("{name} to be {status}"),
+        crate::common::SETTLE,
+        || {
+            let out = env.stdout("ctr-list", &["-o", "json"]);
+            out.lines().any(|l| {
+                l.contains(&format!("\"name\":\"{name}\""))
+                    && l.contains(&format!("\"status\":\"{status}\""))
+            })
+        },
+    );
 }

@@ -7,8 +7,12 @@ use crate::{require_lxc, snap};
 fn empty_list_prints_nothing() {
     require_lxc!();
     let env = TestEnv::new();
-    snap!("list-empty", env.run("ctr-list", &[]));
-    snap!("list-empty-table", env.run("ctr-list", &["-o", "table"]));
+    snap!(env, "list-empty", env.run("ctr-list", &[]));
+    snap!(
+        env,
+        "list-empty-table",
+        env.run("ctr-list", &["-o", "table"])
+    );
 }
 
 #[test]
@@ -20,16 +24,19 @@ fn list_filters_by_status() {
         "ctr-create",
         &["gk-list-b", "--start", "--", "sleep", "1000"],
     );
-    snap!("list-json", env.run("ctr-list", &[]));
+    snap!(env, "list-json", env.run("ctr-list", &[]));
     snap!(
+        env,
         "list-running",
         env.run("ctr-list", &["--status", "running", "-o", "name"])
     );
     snap!(
+        env,
         "list-stopped",
         env.run("ctr-list", &["-s", "stopped", "-o", "name"])
     );
     snap!(
+        env,
         "list-color-always",
         env.run(
             "ctr-list",
@@ -37,6 +44,7 @@ fn list_filters_by_status() {
         )
     );
     snap!(
+        env,
         "list-backend-lxc",
         env.run("ctr-list", &["-b", "lxc", "-o", "name"])
     );
@@ -56,7 +64,7 @@ fn list_of_a_broken_pipe_ends_quietly() {
         .spawn()
         .unwrap();
     drop(child.stdout.take());
-    let out = child.wait_with_output().unwrap();
+    let out = crate::common::wait_output(child, crate::common::DEADLINE, "ctr-list");
     assert_eq!(out.status.code(), Some(0));
     assert_eq!(String::from_utf8_lossy(&out.stderr), "");
     env.ok("ctr-delete", &["gk-pipe-1"]);
@@ -67,11 +75,11 @@ fn missing_lxc_tools_are_unavailable() {
     let env = TestEnv::new();
     let mut cmd = env.cmd("ctr-list");
     cmd.env("PATH", "/nonexistent");
-    snap!("list-no-lxc", env.run_cmd(&mut cmd, None));
+    snap!(env, "list-no-lxc", env.run_cmd(&mut cmd, None));
     let mut cmd = env.cmd("ctr-start");
     cmd.env("PATH", "/nonexistent").arg("web");
-    snap!("start-no-lxc", env.run_cmd(&mut cmd, None));
+    snap!(env, "start-no-lxc", env.run_cmd(&mut cmd, None));
     let mut cmd = env.cmd("ctr-create");
     cmd.env("PATH", "/nonexistent").arg("web");
-    snap!("create-no-lxc", env.run_cmd(&mut cmd, None));
+    snap!(env, "create-no-lxc", env.run_cmd(&mut cmd, None));
 }

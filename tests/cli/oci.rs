@@ -8,6 +8,7 @@ fn lifecycle(rt: &str) {
     let n = &format!("gk-{rt}-life");
     let s = |step: &str| format!("{rt}-{step}");
     snap!(
+        env,
         s("1-create"),
         env.run(
             "ctr-create",
@@ -28,16 +29,21 @@ fn lifecycle(rt: &str) {
             ]
         )
     );
-    snap!(s("2-list-stopped"), env.run("ctr-list", &[]));
-    snap!(s("3-start"), env.run("ctr-start", &[n]));
-    snap!(s("4-start-again-unchanged"), env.run("ctr-start", &[n]));
+    snap!(env, s("2-list-stopped"), env.run("ctr-list", &[]));
+    snap!(env, s("3-start"), env.run("ctr-start", &[n]));
+    snap!(
+        env,
+        s("4-start-again-unchanged"),
+        env.run("ctr-start", &[n])
+    );
     assert_eq!(
         crate::lifecycle::memory_limit_of(&env, n),
         64 << 20,
         "the memory limit did not reach the cgroup"
     );
-    snap!(s("5-state"), env.run("ctr-state", &[n]));
+    snap!(env, s("5-state"), env.run("ctr-state", &[n]));
     snap!(
+        env,
         s("6-exec"),
         env.run(
             "ctr-exec",
@@ -57,21 +63,23 @@ fn lifecycle(rt: &str) {
         )
     );
     snap!(
+        env,
         s("6-exec-not-found"),
         env.run("ctr-exec", &[n, "--", "nope"])
     );
     snap!(
+        env,
         s("6-exec-stdin"),
         env.run_stdin("ctr-exec", &[n, "--", "wc", "-l"], "a\nb\n")
     );
     wait_for_log(&env, n, "to-stderr");
-    snap!(s("7-logs"), env.run("ctr-logs", &[n]));
-    snap!(s("8-stop"), env.run("ctr-stop", &[n]));
-    snap!(s("9-stop-again-unchanged"), env.run("ctr-stop", &[n]));
-    snap!(s("9-restart"), env.run("ctr-start", &[n]));
-    snap!(s("9-kill"), env.run("ctr-kill", &[n]));
-    snap!(s("10-delete"), env.run("ctr-delete", &[n]));
-    snap!(s("11-list-empty"), env.run("ctr-list", &[]));
+    snap!(env, s("7-logs"), env.run("ctr-logs", &[n]));
+    snap!(env, s("8-stop"), env.run("ctr-stop", &[n]));
+    snap!(env, s("9-stop-again-unchanged"), env.run("ctr-stop", &[n]));
+    snap!(env, s("9-restart"), env.run("ctr-start", &[n]));
+    snap!(env, s("9-kill"), env.run("ctr-kill", &[n]));
+    snap!(env, s("10-delete"), env.run("ctr-delete", &[n]));
+    snap!(env, s("11-list-empty"), env.run("ctr-list", &[]));
     assert!(
         !env.path().join("state/oci").join(rt).join(n).exists(),
         "delete left the bundle behind"
@@ -88,6 +96,7 @@ fn run_rm(rt: &str) {
     let args =
         |command: &[&'static str]| [&["gk-hi", "-b", rt, "--rm", "--"][..], command].concat();
     snap!(
+        env,
         format!("{rt}-run-rm"),
         env.run("ctr-run", &args(&["echo", "hi"]))
     );
@@ -115,6 +124,7 @@ fn run_rm(rt: &str) {
     assert!(!trash.exists(), "a kept root went to the trash as well");
     // A throwaway run shares the cached image read-only; its writes stay its own.
     snap!(
+        env,
         format!("{rt}-run-rm-writes"),
         env.run(
             "ctr-run",
@@ -129,6 +139,7 @@ fn run_rm(rt: &str) {
     assert!(env.spares().is_empty(), "a written root kept as a spare");
     assert!(!trash.exists(), "a written root went to the trash");
     snap!(
+        env,
         format!("{rt}-run-rm-image-intact"),
         env.run(
             "ctr-run",
@@ -151,18 +162,22 @@ fn run_rm(rt: &str) {
         "the root of a throwaway run: {root}"
     );
     snap!(
+        env,
         format!("{rt}-run-exit-7"),
         env.run("ctr-run", &args(&["sh", "-c", "exit 7"]))
     );
     snap!(
+        env,
         format!("{rt}-run-stdin"),
         env.run_stdin("ctr-run", &args(&["tr", "a-z", "A-Z"]), "piped\n")
     );
     snap!(
+        env,
         format!("{rt}-run-not-found"),
         env.run("ctr-run", &args(&["nope"]))
     );
     snap!(
+        env,
         format!("{rt}-run-detach-rm-refused"),
         env.run(
             "ctr-run",
@@ -170,6 +185,7 @@ fn run_rm(rt: &str) {
         )
     );
     snap!(
+        env,
         format!("{rt}-run-bridge-refused"),
         env.run("ctr-create", &["gk-hi", "-b", rt, "--network", "bridge=lo"])
     );
@@ -225,30 +241,26 @@ fn crun_spare_roots() {
         assert!(text.starts_with("exit_code: 0\n"), "{text}");
         text
     };
-    let kept = "/rootfs mounted, as [TEMP]/state/oci/spare/";
+    let t = env.path().display().to_string();
+    let kept = format!("/rootfs mounted, as {t}/state/oci/spare/");
+    let removed_spare = format!("removed 1 from {t}/state/oci/spare");
     let text = run("gk-s1", &["true"]);
-    assert!(text.contains(kept), "{text}");
+    assert!(text.contains(&kept), "{text}");
     let spares = env.spares();
     assert_eq!(spares.len(), 1, "{spares:?}");
     let (root, upper) = (spares[0].join("rootfs"), spares[0].join("upper"));
     let text = run("gk-s2", &["true"]);
     assert!(
-        text.contains("took the spare root") && text.contains(kept),
+        text.contains("took the spare root") && text.contains(&kept),
         "{text}"
     );
 
     // Unmounted (as after a reboot), or written to by the host: removed,
     // not taken; the new root mounted in its place is kept.
-    assert!(
-        std::process::Command::new("umount")
-            .arg(&root)
-            .status()
-            .unwrap()
-            .success()
-    );
+    assert!(crate::common::status(std::process::Command::new("umount").arg(&root)).success());
     let text = run("gk-s3", &["true"]);
     assert!(
-        !text.contains("took the spare") && text.contains(kept),
+        !text.contains("took the spare") && text.contains(&kept),
         "{text}"
     );
     assert_eq!(env.spares(), spares);
@@ -259,7 +271,7 @@ fn crun_spare_roots() {
     std::fs::write(root.join("gk-host-note"), "").unwrap();
     let text = run("gk-s4", &["test", "!", "-e", "/gk-host-note"]);
     assert!(
-        !text.contains("took the spare") && text.contains(kept),
+        !text.contains("took the spare") && text.contains(&kept),
         "{text}"
     );
     // Its `/` changed by the host while it waited: the layer stays empty.
@@ -274,7 +286,7 @@ fn crun_spare_roots() {
     .unwrap();
     let text = run("gk-s4b", &["true"]);
     assert!(
-        !text.contains("took the spare") && text.contains(kept),
+        !text.contains("took the spare") && text.contains(&kept),
         "{text}"
     );
     assert_eq!(mode_of(&upper), mode, "the changed root was kept");
@@ -286,8 +298,7 @@ fn crun_spare_roots() {
     }
     let text = run("gk-s5", &["true"]);
     assert!(
-        text.contains("took the spare root")
-            && text.contains("removed 1 from [TEMP]/state/oci/spare"),
+        text.contains("took the spare root") && text.contains(&removed_spare),
         "{text}"
     );
     assert_eq!(env.spares(), spares);
@@ -317,14 +328,18 @@ fn crun_spare_roots() {
             .join("state/oci/crun")
             .join(name)
             .join("guestkit.json");
-        wait_until(|| sidecar.exists());
+        crate::common::wait_for(
+            &format!("{name} to be created"),
+            crate::common::SETTLE,
+            || sidecar.exists(),
+        );
         (child, stdin)
     };
     let (busy, stdin) = held_run("gk-s8");
     let held = std::fs::File::open(env.path().join("state/oci/crun/gk-s8/rootfs/etc")).unwrap();
     assert!(env.spares().is_empty(), "gk-s8 did not take the spare");
     drop(stdin);
-    let out = busy.wait_with_output().unwrap();
+    let out = crate::common::wait_output(busy, crate::common::DEADLINE, "ctr-run gk-s8");
     let text = String::from_utf8_lossy(&out.stderr);
     assert!(
         out.status.success() && text.contains("is not kept as a spare"),
@@ -344,7 +359,8 @@ fn crun_spare_roots() {
     );
     run("gk-s11", &["true"]);
     drop(stdin);
-    assert!(first.wait_with_output().unwrap().status.success());
+    let first = crate::common::wait_output(first, crate::common::DEADLINE, "ctr-run gk-s10");
+    assert!(first.status.success());
     assert_eq!(env.spares(), spares);
     let trash = std::fs::read_dir(env.path().join("state/oci/trash")).unwrap();
     assert_eq!(trash.count(), 1);
@@ -360,16 +376,14 @@ fn crun_spare_roots() {
     );
     assert!(
         text.starts_with("exit_code: 125\n")
-            && text.contains("remove it with umount [TEMP]/state/oci/crun/gk-killed/rootfs && rm -r [TEMP]/state/oci/crun/gk-killed"),
+            && text.contains(&format!(
+                "remove it with umount {t}/state/oci/crun/gk-killed/rootfs && rm -r {t}/state/oci/crun/gk-killed"
+            )),
         "{text}"
     );
-    assert!(
-        std::process::Command::new("umount")
-            .arg(left.join("rootfs"))
-            .status()
-            .unwrap()
-            .success()
-    );
+    let umount =
+        crate::common::status(std::process::Command::new("umount").arg(left.join("rootfs")));
+    assert!(umount.success());
     std::fs::remove_dir_all(&left).unwrap();
     run("gk-s12", &["true"]);
 
@@ -377,30 +391,18 @@ fn crun_spare_roots() {
     env.write_config("[oci]\nspare_roots = false\n");
     let text = run("gk-s13", &["true"]);
     assert!(
-        !text.contains("took the spare") && text.contains("removed 1 from [TEMP]/state/oci/spare"),
+        !text.contains("took the spare") && text.contains(&removed_spare),
         "{text}"
     );
     assert!(env.spares().is_empty());
 }
 
-fn wait_until(done: impl Fn() -> bool) {
-    for _ in 0..300 {
-        if done() {
-            return;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(10));
-    }
-    panic!("waited 3 s in vain");
-}
-
 fn wait_for_log(env: &TestEnv, name: &str, text: &str) {
-    for _ in 0..100 {
-        if env.stdout("ctr-logs", &[name]).contains(text) {
-            return;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
-    panic!("{name}'s log never showed {text:?}");
+    crate::common::wait_for(
+        &format!("{name}'s log to show {text:?}"),
+        crate::common::SETTLE,
+        || env.stdout("ctr-logs", &[name]).contains(text),
+    );
 }
 
 #[test]
@@ -437,18 +439,22 @@ fn all_three_backends_in_one_list_and_routing() {
         "default_backend = \"lxc\"\n[[route]]\npattern = \"kube-ovn-*\"\nbackend = \"crun\"\n[[route]]\npattern = \"job-*\"\nbackend = \"runc\"\n",
     );
     snap!(
+        env,
         "route-crun",
         env.run("ctr-create", &["kube-ovn-cni", "--", "sleep", "1000"])
     );
     snap!(
+        env,
         "route-runc",
         env.run("ctr-create", &["job-1", "--", "sleep", "1000"])
     );
     snap!(
+        env,
         "route-default-lxc",
         env.run("ctr-create", &["web", "--", "sleep", "1000"])
     );
     snap!(
+        env,
         "route-flag-wins",
         env.run(
             "ctr-create",
@@ -456,25 +462,30 @@ fn all_three_backends_in_one_list_and_routing() {
         )
     );
     snap!(
+        env,
         "three-backends-start",
         env.run("ctr-start", &["kube-ovn-cni", "job-1", "web"])
     );
-    snap!("three-backends-list", env.run("ctr-list", &[]));
+    snap!(env, "three-backends-list", env.run("ctr-list", &[]));
     snap!(
+        env,
         "three-backends-list-runc",
         env.run("ctr-list", &["-b", "runc", "-o", "name"])
     );
     // A name is unique across backends.
     snap!(
+        env,
         "name-taken-in-other-backend",
         env.run("ctr-create", &["web", "-b", "crun"])
     );
     let listed = env.stdout("ctr-list", &[]);
     snap!(
+        env,
         "three-backends-stop-from-list",
         env.run_stdin("ctr-stop", &["--jobs", "3"], &listed)
     );
     snap!(
+        env,
         "three-backends-delete",
         env.run(
             "ctr-delete",
@@ -493,20 +504,22 @@ fn same_name_in_two_backends_is_ambiguous() {
     let lxc = env.path().join("lxc");
     let conf = env.path().join("twin.conf");
     std::fs::write(&conf, "lxc.net.0.type = empty\n").unwrap();
-    let ok = std::process::Command::new("lxc-create")
-        .arg("-P")
-        .arg(&lxc)
-        .args(["-n", "gk-twin", "-t", "none", "-f"])
-        .arg(&conf)
-        .status()
-        .unwrap();
+    let ok = crate::common::status(
+        std::process::Command::new("lxc-create")
+            .arg("-P")
+            .arg(&lxc)
+            .args(["-n", "gk-twin", "-t", "none", "-f"])
+            .arg(&conf),
+    );
     assert!(ok.success());
-    snap!("twin-ambiguous", env.run("ctr-start", &["gk-twin"]));
+    snap!(env, "twin-ambiguous", env.run("ctr-start", &["gk-twin"]));
     snap!(
+        env,
         "twin-picked",
         env.run("ctr-delete", &["gk-twin", "-b", "runc"])
     );
     snap!(
+        env,
         "twin-from-stdin-record",
         env.run_stdin(
             "ctr-delete",
@@ -521,10 +534,10 @@ fn missing_runtime_is_unavailable() {
     let env = TestEnv::new();
     let mut cmd = env.cmd("ctr-list");
     cmd.env("PATH", "/nonexistent").args(["-b", "crun"]);
-    snap!("crun-missing", env.run_cmd(&mut cmd, None));
+    snap!(env, "crun-missing", env.run_cmd(&mut cmd, None));
     let mut cmd = env.cmd("ctr-create");
     cmd.env("PATH", "/nonexistent").args(["x", "-b", "runc"]);
-    snap!("runc-missing", env.run_cmd(&mut cmd, None));
+    snap!(env, "runc-missing", env.run_cmd(&mut cmd, None));
 }
 
 /// Whether the running kernel is at least `major.minor`.
@@ -552,7 +565,11 @@ fn name_held_by_a_backend_not_installed() {
     std::fs::set_permissions(bin.join("crun"), std::fs::Permissions::from_mode(0o755)).unwrap();
     let mut cmd = env.cmd("ctr-create");
     cmd.env("PATH", &bin).args(["gk-orphan", "-b", "crun"]);
-    snap!("name-held-by-missing-backend", env.run_cmd(&mut cmd, None));
+    snap!(
+        env,
+        "name-held-by-missing-backend",
+        env.run_cmd(&mut cmd, None)
+    );
 }
 
 fn failed_create_leaves_nothing(rt: &str) {
@@ -560,6 +577,7 @@ fn failed_create_leaves_nothing(rt: &str) {
     let bad = env.path().join("broken.tar.xz");
     std::fs::write(&bad, "not xz").unwrap();
     snap!(
+        env,
         format!("{rt}-create-bad-tarball"),
         env.run(
             "ctr-create",
@@ -569,6 +587,7 @@ fn failed_create_leaves_nothing(rt: &str) {
     let empty = env.path().join("empty-rootfs");
     std::fs::create_dir(&empty).unwrap();
     snap!(
+        env,
         format!("{rt}-create-image-without-init"),
         env.run(
             "ctr-create",

@@ -8,6 +8,7 @@ fn run_rm_prints_and_leaves_nothing() {
     require_lxc!();
     let env = TestEnv::new();
     snap!(
+        env,
         "run-hello",
         env.run(
             "ctr-run",
@@ -30,6 +31,7 @@ fn run_exits_with_the_commands_code() {
     require_lxc!();
     let env = TestEnv::new();
     snap!(
+        env,
         "run-exit-7",
         env.run(
             "ctr-run",
@@ -44,15 +46,18 @@ fn run_exits_with_the_commands_code() {
         )
     );
     snap!(
+        env,
         "run-not-found-127",
         env.run("ctr-run", &["gk-exit", "--rm", "--", "no-such-command"])
     );
     snap!(
+        env,
         "run-not-executable-126",
         env.run("ctr-run", &["gk-exit", "--rm", "--", "/etc/passwd"])
     );
     assert!(!env.lxc_dir("gk-exit").exists());
     snap!(
+        env,
         "run-stdin",
         env.run_stdin(
             "ctr-run",
@@ -66,9 +71,14 @@ fn run_exits_with_the_commands_code() {
 fn run_without_rm_keeps_the_container() {
     require_lxc!();
     let env = TestEnv::new();
-    snap!("run-keep", env.run("ctr-run", &["gk-keep", "--", "true"]));
-    snap!("run-keep-listed", env.run("ctr-list", &[]));
     snap!(
+        env,
+        "run-keep",
+        env.run("ctr-run", &["gk-keep", "--", "true"])
+    );
+    snap!(env, "run-keep-listed", env.run("ctr-list", &[]));
+    snap!(
+        env,
         "run-keep-name-taken",
         env.run("ctr-run", &["gk-keep", "--", "true"])
     );
@@ -81,6 +91,7 @@ fn run_detached_then_logs() {
     let env = TestEnv::new();
     let n = "gk-detach";
     snap!(
+        env,
         "run-detach",
         env.run(
             "ctr-run",
@@ -96,11 +107,13 @@ fn run_detached_then_logs() {
     );
     wait_for_log(&env, n, "line 3");
     snap!(
+        env,
         "run-detach-logs-tail",
         env.run("ctr-logs", &[n, "--tail", "2"])
     );
     env.ok("ctr-stop", &[n]);
     snap!(
+        env,
         "run-detach-logs-follow-stopped",
         env.run("ctr-logs", &[n, "--follow", "-n", "1"])
     );
@@ -113,27 +126,24 @@ fn run_detached_rm_is_gone_after_stop() {
     let env = TestEnv::new();
     let n = "gk-ephemeral";
     snap!(
+        env,
         "run-detach-rm",
         env.run("ctr-run", &[n, "--detach", "--rm", "--", "sleep", "1000"])
     );
     env.ok("ctr-stop", &[n]);
-    for _ in 0..50 {
-        if !env.lxc_dir(n).exists() {
-            return;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    }
-    panic!("the --rm container was not removed after it stopped");
+    crate::common::wait_for(
+        "LXC to remove the --rm container after it stopped",
+        crate::common::SETTLE,
+        || !env.lxc_dir(n).exists(),
+    );
 }
 
 fn wait_for_log(env: &TestEnv, name: &str, text: &str) {
-    for _ in 0..100 {
-        if env.stdout("ctr-logs", &[name]).contains(text) {
-            return;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    }
-    panic!("{name}'s log never showed {text:?}");
+    crate::common::wait_for(
+        &format!("{name}'s log to show {text:?}"),
+        crate::common::SETTLE,
+        || env.stdout("ctr-logs", &[name]).contains(text),
+    );
 }
 
 #[test]

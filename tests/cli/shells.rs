@@ -41,7 +41,7 @@ fn fleet() -> TestEnv {
 }
 
 fn out(env: &TestEnv, program: &str, args: &[&str]) -> String {
-    let o = env.shell(program).args(args).output().unwrap();
+    let o = crate::common::output(env.shell(program).args(args));
     assert!(
         o.status.success(),
         "{program} {args:?} failed: {}",
@@ -138,12 +138,7 @@ fn zsh_completion() {
     let env = fleet();
     let session = format!("gk{}", std::process::id());
     let tmux = |args: &[&str]| {
-        let o = env
-            .shell("tmux")
-            .args(["-L", &session])
-            .args(args)
-            .output()
-            .unwrap();
+        let o = crate::common::output(env.shell("tmux").args(["-L", &session]).args(args));
         String::from_utf8_lossy(&o.stdout).into_owned()
     };
     tmux(&["new-session", "-d", "-x", "200", "-y", "40", "zsh", "-f"]);
@@ -221,12 +216,11 @@ fn nushell_module() {
     let autoload = env.path().join("share/nushell/vendor/autoload");
     std::fs::create_dir_all(&autoload).unwrap();
     std::fs::copy(&module, autoload.join("guestkit.nu")).unwrap();
-    let o = env
-        .shell("nu")
-        .env("XDG_DATA_DIRS", env.path().join("share"))
-        .args(["-e", "print (help ctr-stop | lines | first); exit"])
-        .output()
-        .unwrap();
+    let o = crate::common::output(
+        env.shell("nu")
+            .env("XDG_DATA_DIRS", env.path().join("share"))
+            .args(["-e", "print (help ctr-stop | lines | first); exit"]),
+    );
     assert!(
         String::from_utf8_lossy(&o.stdout).contains("stop containers"),
         "autoload: {}",

@@ -1,7 +1,7 @@
 //! The vm-* tools against the Proxmox VE simulator (sim/): every lifecycle
 //! step, pipes, bulk actions, and each failure path, snapshotted whole.
 
-use crate::common::TestEnv;
+use crate::common::{DEADLINE, TestEnv};
 use crate::sim::server::{Fault, Options, PASSWORD, Sim, TOKEN, USER, Vm};
 use crate::snap;
 use std::process::Command;
@@ -46,11 +46,11 @@ impl Pve {
     }
 
     fn run(&self, tool: &str, args: &[&str]) -> String {
-        self.redact(self.env.run_cmd(self.cmd(tool).args(args), None))
+        self.env.run_cmd(self.cmd(tool).args(args), None)
     }
 
     fn run_stdin(&self, tool: &str, args: &[&str], input: &str) -> String {
-        self.redact(self.env.run_cmd(self.cmd(tool).args(args), Some(input)))
+        self.env.run_cmd(self.cmd(tool).args(args), Some(input))
     }
 
     fn set(&mut self, k: &'static str, v: &str) {
@@ -62,15 +62,18 @@ impl Pve {
         self.vars.retain(|(x, _)| *x != k);
     }
 
-    fn redact(&self, text: String) -> String {
-        let mut t = text;
+    /// The environment's filters, after this cluster's own: its nodes'
+    /// fingerprints and addresses, task ids, uptimes and timings.
+    fn filters(&self) -> Vec<(String, String)> {
+        let mut f = Vec::new();
         for (i, fp) in self.sim.fingerprints.iter().enumerate() {
-            t = t.replace(fp, &format!("[FINGERPRINT {}]", i + 1));
+            f.push((regex::escape(fp), format!("[FINGERPRINT {}]", i + 1)));
         }
         for (i, u) in self.sim.urls.iter().enumerate() {
             let host = u.trim_start_matches("https://");
-            t = t.replace(host, &format!("[NODE {} API]", i + 1));
+            f.push((regex::escape(host), format!("[NODE {} API]", i + 1)));
         }
+        f.extend(self.env.filters());
         for (re, with) in [
             (r"UPID:[^\s\x22]*:", "[UPID]"),
             (r#""uptime_s":\d+"#, r#""uptime_s":"[N]""#),
@@ -78,12 +81,9 @@ impl Pve {
             (r"in \d+\.\d ms", "in [MS]"),
             (r"after \d+\.\d (ms|s)", "after [TIME]"),
         ] {
-            t = regex::Regex::new(re)
-                .unwrap()
-                .replace_all(&t, with)
-                .into_owned();
+            f.push((re.to_string(), with.to_string()));
         }
-        t
+        f
     }
 }
 
@@ -115,17 +115,20 @@ fn list_is_one_request_for_the_whole_cluster() {
         v.name = Some("debian-12-template".into());
     });
     p.sim.clear_requests();
-    snap!("vm-list", p.run("vm-list", &[]));
+    snap!(p, "vm-list", p.run("vm-list", &[]));
     assert_eq!(p.sim.requests(), ["GET /cluster/resources"]);
     snap!(
+        p,
         "vm-list-filters",
         p.run("vm-list", &["--tag", "ci", "--status", "running"])
     );
     snap!(
+        p,
         "vm-list-templates",
         p.run("vm-list", &["--templates", "-o", "name"])
     );
     snap!(
+        p,
         "vm-list-node-glob",
         p.run(
             "vm-list",
@@ -146,6 +149,7 @@ fn list_is_one_request_for_the_whole_cluster() {
 fn lifecycle() {
     let p = Pve::with_vms(0);
     snap!(
+        p,
         "vm-create",
         p.run(
             "vm-create",
@@ -175,24 +179,27 @@ fn lifecycle() {
     );
     assert_eq!(vm.config.get("memory").map(String::as_str), Some("1024"));
     assert_eq!(vm.tags, ["ci", "linux"]);
-    snap!("vm-start", p.run("vm-start", &["web"]));
+    snap!(p, "vm-start", p.run("vm-start", &["web"]));
     assert!(p.sim.vm(100).unwrap().running);
-    snap!("vm-start-again", p.run("vm-start", &["100"]));
-    snap!("vm-state", p.run("vm-state", &["web"]));
-    snap!("vm-restart", p.run("vm-restart", &["web"]));
-    snap!("vm-stop", p.run("vm-stop", &["web", "--timeout", "5"]));
+    snap!(p, "vm-start-again", p.run("vm-start", &["100"]));
+    snap!(p, "vm-state", p.run("vm-state", &["web"]));
+    snap!(p, "vm-restart", p.run("vm-restart", &["web"]));
+    snap!(p, "vm-stop", p.run("vm-stop", &["web", "--timeout", "5"]));
     snap!(
+        p,
         "vm-wait-stopped",
         p.run("vm-wait", &["web", "--for", "stopped"])
     );
     p.sim.with_vm(100, |v| v.template = true);
     snap!(
+        p,
         "vm-clone",
         p.run("vm-clone", &["web", "web2", "--target", "pve3", "--start"])
     );
     assert_eq!(p.sim.vm(101).unwrap().node, "pve3");
-    snap!("vm-delete-running", p.run("vm-delete", &["web2"]));
+    snap!(p, "vm-delete-running", p.run("vm-delete", &["web2"]));
     snap!(
+        p,
         "vm-delete-force",
         p.run("vm-delete", &["web2", "--force", "--purge"])
     );
@@ -203,10 +210,12 @@ fn lifecycle() {
 fn no_wait_returns_the_task_and_wait_follows() {
     let p = Pve::with_vms(1);
     snap!(
+        p,
         "vm-start-no-wait",
         p.run("vm-start", &["vm100", "--no-wait"])
     );
     snap!(
+        p,
         "vm-wait-running",
         p.run("vm-wait", &["vm100", "--for", "running", "--timeout", "10"])
     );
@@ -221,15 +230,11 @@ fn list_piped_into_stop() {
             v.tags = vec!["ci".into()];
         });
     }
-    let list = String::from_utf8(
-        p.cmd("vm-list")
-            .args(["--tag", "ci"])
-            .output()
-            .unwrap()
-            .stdout,
-    )
-    .unwrap();
+    let list =
+        String::from_utf8(crate::common::output(p.cmd("vm-list").args(["--tag", "ci"])).stdout)
+            .unwrap();
     snap!(
+        p,
         "vm-list-into-stop",
         p.run_stdin("vm-stop", &["--jobs", "3"], &list)
     );
@@ -241,7 +246,7 @@ fn bulk_start_with_jobs() {
     let p = Pve::with_vms(20);
     let names: String = (100..120).map(|i| format!("vm{i}\n")).collect();
     let out = p.run_stdin("vm-start", &["--jobs", "10"], &names);
-    snap!("vm-start-bulk", out);
+    snap!(p, "vm-start-bulk", out);
     assert!((100..120).all(|id| p.sim.vm(id).unwrap().running));
     // One agent per process: connections are reused between requests.
     let (requests, connections) = (p.sim.requests().len(), p.sim.connections());
@@ -255,14 +260,19 @@ fn bulk_start_with_jobs() {
 fn missing_and_ambiguous_vms() {
     let p = Pve::with_vms(2);
     p.sim.add_vm(Vm::new(300, "pve3", "vm100"));
-    snap!("vm-start-missing", p.run("vm-start", &["wbe", "999"]));
-    snap!("vm-start-ambiguous", p.run("vm-start", &["vm100", "101"]));
+    snap!(p, "vm-start-missing", p.run("vm-start", &["wbe", "999"]));
+    snap!(
+        p,
+        "vm-start-ambiguous",
+        p.run("vm-start", &["vm100", "101"])
+    );
 }
 
 #[test]
 fn bad_stdin_lines_refuse_everything() {
     let p = Pve::with_vms(2);
     snap!(
+        p,
         "vm-start-bad-stdin",
         p.run_stdin(
             "vm-start",
@@ -277,7 +287,7 @@ fn bad_stdin_lines_refuse_everything() {
 fn locked_vm_is_a_conflict() {
     let p = Pve::with_vms(1);
     p.sim.with_vm(100, |v| v.lock = Some("backup".into()));
-    snap!("vm-start-locked", p.run("vm-start", &["vm100"]));
+    snap!(p, "vm-start-locked", p.run("vm-start", &["vm100"]));
 }
 
 #[test]
@@ -290,6 +300,7 @@ fn concurrent_operations_meet_the_lock_and_retry() {
     // A start task holds the VM's file lock: a second start waits for it,
     // then finds the VM started.
     snap!(
+        p,
         "vm-start-busy-no-wait",
         p.run("vm-start", &["vm100", "--no-wait"])
     );
@@ -325,7 +336,7 @@ fn task_errors_carry_their_log() {
             ],
         ))
     });
-    snap!("vm-start-task-error", p.run("vm-start", &["vm100"]));
+    snap!(p, "vm-start-task-error", p.run("vm-start", &["vm100"]));
 }
 
 #[test]
@@ -336,11 +347,13 @@ fn shutdown_timeout_and_force() {
         v.ignores_shutdown = true;
     });
     snap!(
+        p,
         "vm-stop-timeout",
         p.run("vm-stop", &["vm100", "--timeout", "1"])
     );
     assert!(p.sim.vm(100).unwrap().running);
     snap!(
+        p,
         "vm-stop-force",
         p.run("vm-stop", &["vm100", "--timeout", "1", "--force"])
     );
@@ -352,6 +365,7 @@ fn nextid_race_takes_the_next_id() {
     let p = Pve::with_vms(0);
     p.sim.lose_nextid_races(1);
     snap!(
+        p,
         "vm-create-race",
         p.run("vm-create", &["web", "--node", "pve1"])
     );
@@ -365,13 +379,13 @@ fn bad_token_is_denied() {
     p.set("GUESTKIT_PVE_TOKEN", "ops@pve!ci=wrong-secret");
     let out = p.run("vm-list", &[]);
     assert!(!out.contains("wrong-secret"), "{out}");
-    snap!("vm-list-bad-token", out);
+    snap!(p, "vm-list-bad-token", out);
     p.set("GUESTKIT_PVE_TOKEN", "just-a-secret");
     let out = p.run("vm-list", &[]);
     assert!(!out.contains("just-a-secret"), "{out}");
-    snap!("vm-list-malformed-token", out);
+    snap!(p, "vm-list-malformed-token", out);
     p.unset("GUESTKIT_PVE_TOKEN");
-    snap!("vm-list-no-credentials", p.run("vm-list", &[]));
+    snap!(p, "vm-list-no-credentials", p.run("vm-list", &[]));
 }
 
 #[test]
@@ -380,10 +394,10 @@ fn wrong_fingerprint_is_refused_before_any_secret_is_sent() {
     p.set("GUESTKIT_PVE_URL", &p.sim.urls[0].clone());
     p.set("GUESTKIT_PVE_FINGERPRINT", &p.sim.fingerprints[1].clone());
     p.sim.clear_requests();
-    snap!("vm-list-wrong-fingerprint", p.run("vm-list", &[]));
+    snap!(p, "vm-list-wrong-fingerprint", p.run("vm-list", &[]));
     assert!(p.sim.requests().is_empty());
     p.unset("GUESTKIT_PVE_FINGERPRINT");
-    snap!("vm-list-untrusted-certificate", p.run("vm-list", &[]));
+    snap!(p, "vm-list-untrusted-certificate", p.run("vm-list", &[]));
 }
 
 #[test]
@@ -397,10 +411,10 @@ fn ca_file_and_insecure_opt_out() {
         &p.sim.urls[0].replace("127.0.0.1", "localhost"),
     );
     p.set("GUESTKIT_PVE_CA", ca.to_str().unwrap());
-    snap!("vm-list-ca-file", p.run("vm-list", &["-o", "name"]));
+    snap!(p, "vm-list-ca-file", p.run("vm-list", &["-o", "name"]));
     p.unset("GUESTKIT_PVE_CA");
     p.set("GUESTKIT_PVE_INSECURE", "1");
-    snap!("vm-list-insecure", p.run("vm-list", &["-o", "name"]));
+    snap!(p, "vm-list-insecure", p.run("vm-list", &["-o", "name"]));
 }
 
 #[test]
@@ -411,8 +425,9 @@ fn node_down_fails_over_to_the_next_url() {
     });
     p.sim.add_vm(Vm::new(100, "pve2", "web"));
     p.sim.add_vm(Vm::new(101, "pve1", "stuck"));
-    snap!("vm-list-node-down", p.run("vm-list", &["-v"]));
+    snap!(p, "vm-list-node-down", p.run("vm-list", &["-v"]));
     snap!(
+        p,
         "vm-start-on-down-node",
         p.run("vm-start", &["web", "stuck"])
     );
@@ -425,7 +440,7 @@ fn unreachable_cluster() {
         down: vec!["pve1", "pve2"],
         ..Options::default()
     });
-    snap!("vm-list-unreachable", p.run("vm-list", &[]));
+    snap!(p, "vm-list-unreachable", p.run("vm-list", &[]));
 }
 
 #[test]
@@ -434,7 +449,7 @@ fn tickets_with_csrf_and_renewal_after_expiry() {
     p.unset("GUESTKIT_PVE_TOKEN");
     p.set("GUESTKIT_PVE_USER", USER);
     p.set("GUESTKIT_PVE_PASSWORD", PASSWORD);
-    snap!("vm-start-ticket", p.run("vm-start", &["vm100"]));
+    snap!(p, "vm-start-ticket", p.run("vm-start", &["vm100"]));
     // The ticket expires in the middle of a run, just before the start
     // request: it is refused, the tool logs in again and goes on.
     p.sim.fault("/status/start", Fault::ExpireTickets);
@@ -450,7 +465,7 @@ fn tickets_with_csrf_and_renewal_after_expiry() {
         "{out}"
     );
     p.set("GUESTKIT_PVE_PASSWORD", "wrong");
-    snap!("vm-list-bad-password", p.run("vm-list", &[]));
+    snap!(p, "vm-list-bad-password", p.run("vm-list", &[]));
 }
 
 #[test]
@@ -461,7 +476,7 @@ fn lost_answers_are_read_back_not_resent() {
     p.sim
         .set_task_duration(std::time::Duration::from_millis(1500));
     p.sim.fault("/status/start", Fault::DropAfter);
-    snap!("vm-start-answer-lost", p.run("vm-start", &["vm100"]));
+    snap!(p, "vm-start-answer-lost", p.run("vm-start", &["vm100"]));
     followed_a_found_task(&p, "pve1");
     assert_eq!(p.sim.requests_ending("/status/start"), 1);
     assert!(p.sim.vm(100).unwrap().running);
@@ -470,11 +485,11 @@ fn lost_answers_are_read_back_not_resent() {
         "/cluster/resources",
         Fault::Status(596, "Connection timed out"),
     );
-    snap!("vm-list-596-retried", p.run("vm-list", &["-o", "name"]));
+    snap!(p, "vm-list-596-retried", p.run("vm-list", &["-o", "name"]));
     // A 596 on a write, where the start did not happen: reported, not resent.
     p.sim
         .fault("/status/start", Fault::Status(596, "Connection timed out"));
-    snap!("vm-start-596", p.run("vm-start", &["vm101"]));
+    snap!(p, "vm-start-596", p.run("vm-start", &["vm101"]));
 }
 
 #[test]
@@ -485,26 +500,29 @@ fn old_servers_errors_come_from_the_reason_phrase() {
     });
     p.sim.add_vm(Vm::new(100, "pve1", "web"));
     p.sim.with_vm(100, |v| v.lock = Some("backup".into()));
-    snap!("vm-start-locked-old-server", p.run("vm-start", &["web"]));
+    snap!(p, "vm-start-locked-old-server", p.run("vm-start", &["web"]));
 }
 
 #[test]
 fn usage_errors() {
     let p = Pve::with_vms(1);
     snap!(
+        p,
         "vm-stop-hard-force",
         p.run("vm-stop", &["--hard", "--force", "vm100"])
     );
-    snap!("vm-create-bad-name", p.run("vm-create", &["bad_name"]));
+    snap!(p, "vm-create-bad-name", p.run("vm-create", &["bad_name"]));
     snap!(
+        p,
         "vm-create-bad-net",
         p.run("vm-create", &["web", "--net", "vmbr0"])
     );
-    snap!("vm-start-vmid-range", p.run("vm-start", &["42"]));
-    snap!("vm-list-backend", p.run("vm-list", &["-b", "lxc"]));
-    snap!("vm-clone-no-name", p.run("vm-clone", &["vm100"]));
+    snap!(p, "vm-start-vmid-range", p.run("vm-start", &["42"]));
+    snap!(p, "vm-list-backend", p.run("vm-list", &["-b", "lxc"]));
+    snap!(p, "vm-clone-no-name", p.run("vm-clone", &["vm100"]));
     p.sim.allow_refusals();
     snap!(
+        p,
         "vm-create-bad-set",
         p.run(
             "vm-create",
@@ -522,7 +540,7 @@ fn vm_names_complete_in_fish_and_nushell() {
         for (k, v) in &p.vars {
             c.env(k, v);
         }
-        let o = c.args(args).output().unwrap();
+        let o = crate::common::output(c.args(args));
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
         String::from_utf8_lossy(&o.stdout).into_owned()
     };
@@ -558,8 +576,8 @@ fn vm_names_complete_in_fish_and_nushell() {
 #[test]
 fn tasks_show_progress_on_a_terminal() {
     let p = Pve::with_vms(1);
-    p.sim
-        .set_task_duration(std::time::Duration::from_millis(800));
+    // The start task runs until the tool has polled it a few times.
+    p.sim.hold_tasks();
     // script(1) gives the tool a terminal for stderr; stdout goes to a file.
     let json = p.env.path().join("out.json");
     let mut c = p.env.shell("script");
@@ -567,7 +585,14 @@ fn tasks_show_progress_on_a_terminal() {
         c.env(k, v);
     }
     let cmd = format!("vm-start vm100 > {}", json.display());
-    let o = c.args(["-qec", &cmd, "/dev/null"]).output().unwrap();
+    let child = c
+        .args(["-qec", &cmd, "/dev/null"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    p.sim.wait_for_requests("/status", 3, DEADLINE);
+    p.sim.release_tasks();
+    let o = crate::common::wait_output(child, DEADLINE, "vm-start under script");
     let tty = String::from_utf8_lossy(&o.stdout);
     assert!(o.status.success(), "{tty}");
     assert!(tty.contains("vm-start: vm100: qmstart "), "{tty:?}");
@@ -599,9 +624,10 @@ fn unnamed_paused_ha_and_warnings() {
     // name, and its lines pipe back in. A paused VM is resumed; an HA start
     // is followed until the guest runs (its hastart task ends before);
     // WARNINGS are success.
-    let list = String::from_utf8(p.cmd("vm-list").output().unwrap().stdout).unwrap();
+    let list = String::from_utf8(crate::common::output(&mut p.cmd("vm-list")).stdout).unwrap();
     assert!(list.starts_with(r#"{"vmid":100,"name":null,"#), "{list}");
     snap!(
+        p,
         "vm-start-unnamed-paused-ha-warnings",
         p.run_stdin("vm-start", &[], &list)
     );
@@ -621,7 +647,7 @@ fn a_596_on_a_write_that_went_through_follows_its_task() {
         "/status/start",
         Fault::StatusAfter(596, "Connection timed out"),
     );
-    snap!("vm-start-596-after", p.run("vm-start", &["vm100"]));
+    snap!(p, "vm-start-596-after", p.run("vm-start", &["vm100"]));
     followed_a_found_task(&p, "pve1");
     assert!(p.sim.vm(100).unwrap().running);
 }
@@ -633,6 +659,7 @@ fn a_create_whose_answer_is_lost_is_found_not_repeated() {
         .set_task_duration(std::time::Duration::from_millis(1500));
     p.sim.fault("/nodes/pve1/qemu", Fault::DropAfter);
     snap!(
+        p,
         "vm-create-answer-lost",
         p.run("vm-create", &["web", "--node", "pve1"])
     );
@@ -647,7 +674,7 @@ fn a_slow_server_times_out() {
     let p = Pve::with_vms(1);
     p.env.write_config("[proxmox]\ntimeout = 0.3\n");
     p.sim.set_latency(std::time::Duration::from_millis(1500));
-    snap!("vm-list-slow-server", p.run("vm-list", &[]));
+    snap!(p, "vm-list-slow-server", p.run("vm-list", &[]));
 }
 
 #[test]
@@ -660,7 +687,7 @@ fn secrets_from_a_command_or_a_file() {
         "[proxmox]\ntoken_file = \"{}\"\n",
         token_file.display()
     ));
-    snap!("vm-list-token-file", p.run("vm-list", &["-o", "name"]));
+    snap!(p, "vm-list-token-file", p.run("vm-list", &["-o", "name"]));
     p.env.write_config(&format!(
         "[proxmox]\nuser = \"{USER}\"\npassword_command = \"echo {PASSWORD}\"\n"
     ));
@@ -669,9 +696,9 @@ fn secrets_from_a_command_or_a_file() {
     assert!(!out.contains(PASSWORD), "{out}");
     p.env
         .write_config("[proxmox]\ntoken_command = \"echo oops >&2; exit 3\"\n");
-    snap!("vm-list-token-command-fails", p.run("vm-list", &[]));
+    snap!(p, "vm-list-token-command-fails", p.run("vm-list", &[]));
     p.env.write_config("[proxmox]\ntokn = \"x\"\n");
-    snap!("vm-list-unknown-key", p.run("vm-list", &[]));
+    snap!(p, "vm-list-unknown-key", p.run("vm-list", &[]));
 }
 
 #[test]
@@ -684,14 +711,15 @@ fn stopping_ha_and_paused_vms() {
     (paused.running, paused.paused) = (true, true);
     p.sim.add_vm(paused);
     // The hastop task ends before the guest stops: vm-stop waits for it.
-    snap!("vm-stop-ha", p.run("vm-stop", &["ha"]));
+    snap!(p, "vm-stop-ha", p.run("vm-stop", &["ha"]));
     assert!(!p.sim.vm(100).unwrap().running);
     // A hard stop of an HA guest goes through HA as well (hastop).
     p.sim.with_vm(100, |v| v.running = true);
-    snap!("vm-stop-ha-hard", p.run("vm-stop", &["ha", "--hard"]));
+    snap!(p, "vm-stop-ha-hard", p.run("vm-stop", &["ha", "--hard"]));
     // A paused guest cannot shut down: said clearly; --hard works.
-    snap!("vm-stop-paused", p.run("vm-stop", &["paused"]));
+    snap!(p, "vm-stop-paused", p.run("vm-stop", &["paused"]));
     snap!(
+        p,
         "vm-stop-paused-hard",
         p.run("vm-stop", &["paused", "--hard"])
     );
@@ -702,6 +730,7 @@ fn stopping_ha_and_paused_vms() {
 fn a_given_vmid_that_is_taken_is_refused_first() {
     let p = Pve::with_vms(1);
     snap!(
+        p,
         "vm-create-vmid-taken",
         p.run("vm-create", &["web", "--vmid", "100", "--node", "pve2"])
     );
