@@ -1200,22 +1200,22 @@ fn handle(req: &Request, shared: &Shared, node_here: &str) -> Response {
                 .collect();
             ok(Value::Array(list))
         }
-        ("GET", "/nodes/{node}/tasks/{upid}/status") => match {
+        ("GET", "/nodes/{node}/tasks/{upid}/status") => {
             // The client waits for this task.
             c.wait_for_task(&p["upid"]);
-            c.tasks.get(&p["upid"])
-        } {
-            Some(t) if t.node == p["node"] => {
-                let mut r = json!({"upid": t.upid, "node": t.node, "type": t.kind, "id": t.vmid.to_string(),
-                    "user": t.user, "pid": 1, "pstart": 1, "starttime": t.starttime,
-                    "status": if t.done {"stopped"} else {"running"}});
-                if let Some(e) = &t.exitstatus {
-                    r["exitstatus"] = json!(e);
+            match c.tasks.get(&p["upid"]) {
+                Some(t) if t.node == p["node"] => {
+                    let mut r = json!({"upid": t.upid, "node": t.node, "type": t.kind, "id": t.vmid.to_string(),
+                        "user": t.user, "pid": 1, "pstart": 1, "starttime": t.starttime,
+                        "status": if t.done {"stopped"} else {"running"}});
+                    if let Some(e) = &t.exitstatus {
+                        r["exitstatus"] = json!(e);
+                    }
+                    ok(r)
                 }
-                ok(r)
+                _ => error(400, "no such task", shared),
             }
-            _ => error(400, "no such task", shared),
-        },
+        }
         ("GET", "/nodes/{node}/tasks/{upid}/log") => match c.tasks.get(&p["upid"]) {
             Some(t) if t.node == p["node"] => {
                 let start = num("start").unwrap_or(0) as usize;
