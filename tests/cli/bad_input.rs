@@ -2,7 +2,7 @@
 //! and loses nothing.
 
 use crate::common::TestEnv;
-use crate::{require_lxc, snap};
+use crate::{require, snap};
 
 #[test]
 fn invalid_names_are_refused() {
@@ -40,7 +40,7 @@ fn invalid_names_are_refused() {
 
 #[test]
 fn unknown_container_suggests_a_near_name() {
-    require_lxc!();
+    require!("lxc");
     let env = TestEnv::new();
     env.ok("ctr-create", &["gk-web1", "--", "sleep", "1000"]);
     snap!(
@@ -65,7 +65,7 @@ fn unknown_container_suggests_a_near_name() {
 
 #[test]
 fn malformed_stdin_applies_nothing() {
-    require_lxc!();
+    require!("lxc");
     let env = TestEnv::new();
     env.ok("ctr-create", &["gk-stdin-a", "--", "sleep", "1000"]);
     let input = "{\"name\":\"gk-stdin-a\",\"backend\":\"lxc\"}\n{\"name\": 3}\nnot json {\n[1,2]\n{\"nam\":\"x\"}\n";
@@ -113,30 +113,14 @@ fn malformed_stdin_applies_nothing() {
     env.ok("ctr-delete", &["gk-stdin-a"]);
 }
 
+/// What only LXC checks at create (the other failed creates, on every
+/// backend: backends.rs): a command needs /bin/sh, a bridge must exist.
 #[test]
-fn a_failed_create_leaves_nothing() {
-    require_lxc!();
+fn a_failed_lxc_create_leaves_nothing() {
+    require!("lxc");
     let env = TestEnv::new();
-    let bad = env.path().join("broken.tar.gz");
-    std::fs::write(&bad, "this is not gzip").unwrap();
-    snap!(
-        env,
-        "create-bad-tarball",
-        env.run(
-            "ctr-create",
-            &["gk-broken", "--image", bad.to_str().unwrap()]
-        )
-    );
     let empty = env.path().join("empty-rootfs");
     std::fs::create_dir(&empty).unwrap();
-    snap!(
-        env,
-        "create-image-without-init",
-        env.run(
-            "ctr-create",
-            &["gk-broken", "--image", empty.to_str().unwrap()]
-        )
-    );
     snap!(
         env,
         "create-image-without-sh",
@@ -168,7 +152,7 @@ fn a_failed_create_leaves_nothing() {
 
 #[test]
 fn a_start_that_fails_says_why() {
-    require_lxc!();
+    require!("lxc");
     let env = TestEnv::new();
     // The bridge exists at create time and is gone by the start.
     let bridge = "gkbr-gone";
@@ -237,7 +221,7 @@ fn bad_create_flags() {
 
 #[test]
 fn name_taken_is_a_conflict() {
-    require_lxc!();
+    require!("lxc");
     let env = TestEnv::new();
     env.ok("ctr-create", &["gk-taken", "--", "true"]);
     snap!(

@@ -11,17 +11,31 @@ pub struct TestEnv {
     pub path_env: String,
 }
 
-/// Why LXC tests cannot run here, if they cannot.
-pub fn lxc_missing() -> Option<String> {
+/// Why tests of a backend (lxc, crun, runc) cannot run here, if they cannot.
+pub fn backend_missing(backend: &str) -> Option<String> {
     // SAFETY: geteuid cannot fail.
     if unsafe { libc::geteuid() } != 0 {
         return Some("not running as root".into());
     }
-    if which("lxc-ls").is_none() {
-        return Some("lxc-ls is not installed (apt-get install lxc)".into());
+    let (program, package) = match backend {
+        "lxc" => ("lxc-ls", "lxc"),
+        runtime => (runtime, runtime),
+    };
+    if which(program).is_none() {
+        return Some(format!(
+            "{program} is not installed (apt-get install {package})"
+        ));
     }
     if which("busybox").is_none() {
         return Some("busybox is not installed (apt-get install busybox-static)".into());
+    }
+    let mounts = std::fs::read_to_string("/proc/self/mounts").unwrap_or_default();
+    if backend == "crun"
+        && mounts
+            .lines()
+            .any(|l| l.contains(" /sys/fs/cgroup/unified cgroup2 "))
+    {
+        return Some("crun refuses cgroups in hybrid mode; run the tests in a private mount namespace without /sys/fs/cgroup/unified, as scripts/test-runner does for cargo test".into());
     }
     None
 }
@@ -34,59 +48,46 @@ pub fn which(program: &str) -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
-/// Why an OCI runtime cannot run tests here, if it cannot.
-pub fn oci_missing(runtime: &str) -> Option<String> {
-    // SAFETY: geteuid cannot fail.
-    if unsafe { libc::geteuid() } != 0 {
-        return Some("not running as root".into());
-    }
-    if which(runtime).is_none() {
-        return Some(format!(
-            "{runtime} is not installed (apt-get install {runtime})"
-        ));
-    }
-    if which("busybox").is_none() {
-        return Some("busybox is not installed (apt-get install busybox-static)".into());
-    }
-    let mounts = std::fs::read_to_string("/proc/self/mounts").unwrap_or_default();
-    if runtime == "crun"
-        && mounts
-            .lines()
-            .any(|l| l.contains(" /sys/fs/cgroup/unified cgroup2 "))
-    {
-        return Some("crun refuses cgroups in hybrid mode; run the tests in a private mount namespace without /sys/fs/cgroup/unified, as scripts/test-runner does for cargo test".into());
-    }
-    None
-}
-
+/// Skips the calling test when a backend it needs cannot run here, saying
+/// why; fails instead when GUESTKIT_REQUIRE_ALL is set (as README's test
+/// command and so CI set it), so CI never skips silently.
 #[macro_export]
-macro_rules! require_oci {
-    ($runtime:expr) => {
-        if let Some(why) = $crate::common::oci_missing($runtime) {
+macro_rules! require {
+    ($($backend:expr),+) => {
+        $(if let Some(why) = $crate::common::backend_missing($backend) {
             if std::env::var_os("GUESTKIT_REQUIRE_ALL").is_some() {
                 panic!(
                     "{} tests are required here (GUESTKIT_REQUIRE_ALL) but cannot run: {why}",
-                    $runtime
+                    $backend
                 );
             }
-            eprintln!("skipped: this test needs real {}: {why}", $runtime);
+            eprintln!("skipped: this test needs real {}: {why}", $backend);
             return;
-        }
+        })+
     };
 }
 
-/// Skips the calling test when LXC cannot run, saying why; fails instead when
-/// GUESTKIT_REQUIRE_ALL is set (as README's test command and so CI set it),
-/// so CI never skips silently.
+/// One test per backend, in a module named after the scenario: each runs
+/// `scenario(backend)` where its backend can run (see `require!`).
 #[macro_export]
-macro_rules! require_lxc {
-    () => {
-        if let Some(why) = $crate::common::lxc_missing() {
-            if std::env::var_os("GUESTKIT_REQUIRE_ALL").is_some() {
-                panic!("LXC tests are required here (GUESTKIT_REQUIRE_ALL) but cannot run: {why}");
+macro_rules! on_every_backend {
+    ($scenario:ident) => {
+        mod $scenario {
+            #[test]
+            fn lxc() {
+                $crate::require!("lxc");
+                super::$scenario("lxc");
             }
-            eprintln!("skipped: this test needs real LXC: {why}");
-            return;
+            #[test]
+            fn crun() {
+                $crate::require!("crun");
+                super::$scenario("crun");
+            }
+            #[test]
+            fn runc() {
+                $crate::require!("runc");
+                super::$scenario("runc");
+            }
         }
     };
 }
@@ -169,6 +170,14 @@ impl TestEnv {
 
     pub fn lxc_dir(&self, name: &str) -> PathBuf {
         self.path().join("lxc").join(name)
+    }
+
+    /// Where a backend keeps a container: LXC's directory, an OCI bundle.
+    pub fn container_dir(&self, backend: &str, name: &str) -> PathBuf {
+        match backend {
+            "lxc" => self.lxc_dir(name),
+            runtime => self.path().join("state/oci").join(runtime).join(name),
+        }
     }
 
     pub fn write_config(&self, text: &str) {

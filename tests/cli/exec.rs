@@ -1,11 +1,11 @@
 //! ctr-exec: stdio passed through, the command's own exit code, env, cwd, user.
 
 use crate::common::TestEnv;
-use crate::{require_lxc, snap};
+use crate::{require, snap};
 
 #[test]
 fn exec_in_a_running_container() {
-    require_lxc!();
+    require!("lxc");
     let env = TestEnv::new();
     let n = "gk-exec";
     env.ok(

@@ -1,11 +1,11 @@
 //! ctr-list: JSON lines, tables, filters, and missing backends.
 
 use crate::common::TestEnv;
-use crate::{require_lxc, snap};
+use crate::{require, snap};
 
 #[test]
 fn empty_list_prints_nothing() {
-    require_lxc!();
+    require!("lxc");
     let env = TestEnv::new();
     snap!(env, "list-empty", env.run("ctr-list", &[]));
     snap!(
@@ -17,7 +17,7 @@ fn empty_list_prints_nothing() {
 
 #[test]
 fn list_filters_by_status() {
-    require_lxc!();
+    require!("lxc");
     let env = TestEnv::new();
     env.ok("ctr-create", &["gk-list-a", "--", "sleep", "1000"]);
     env.ok(
@@ -53,7 +53,7 @@ fn list_filters_by_status() {
 
 #[test]
 fn list_of_a_broken_pipe_ends_quietly() {
-    require_lxc!();
+    require!("lxc");
     let env = TestEnv::new();
     env.ok("ctr-create", &["gk-pipe-1", "--", "true"]);
     // A reader that closes at once: ctr-list must exit 0 with nothing on stderr.

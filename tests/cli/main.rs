@@ -3,6 +3,7 @@
 mod common;
 use guestkit_sim as sim;
 
+mod backends;
 mod bad_input;
 mod exec;
 mod help;

@@ -1,94 +1,8 @@
-//! The OCI backends on the real crun and runc: the same scenarios as LXC.
+//! What only the OCI backends do, on the real crun and runc: throwaway runs
+//! on overlays, spare roots and the trash; and the backends side by side.
 
 use crate::common::TestEnv;
-use crate::{require_lxc, require_oci, snap};
-
-fn lifecycle(rt: &str) {
-    let env = TestEnv::new();
-    let n = &format!("gk-{rt}-life");
-    let s = |step: &str| format!("{rt}-{step}");
-    snap!(
-        env,
-        s("1-create"),
-        env.run(
-            "ctr-create",
-            &[
-                n,
-                "-b",
-                rt,
-                "--memory",
-                "64M",
-                "--cpus",
-                "0.5",
-                "-e",
-                "GREETING=hi there",
-                "--",
-                "sh",
-                "-c",
-                "echo \"$GREETING from $(hostname)\"; echo to-stderr >&2; exec sleep 1000"
-            ]
-        )
-    );
-    snap!(env, s("2-list-stopped"), env.run("ctr-list", &[]));
-    snap!(env, s("3-start"), env.run("ctr-start", &[n]));
-    snap!(
-        env,
-        s("4-start-again-unchanged"),
-        env.run("ctr-start", &[n])
-    );
-    assert_eq!(
-        crate::lifecycle::memory_limit_of(&env, n),
-        64 << 20,
-        "the memory limit did not reach the cgroup"
-    );
-    snap!(env, s("5-state"), env.run("ctr-state", &[n]));
-    snap!(
-        env,
-        s("6-exec"),
-        env.run(
-            "ctr-exec",
-            &[
-                n,
-                "-e",
-                "X=1",
-                "--cwd",
-                "/tmp",
-                "--user",
-                "nobody",
-                "--",
-                "sh",
-                "-c",
-                "echo X=$X GREETING=$GREETING; pwd; id; exit 3"
-            ]
-        )
-    );
-    snap!(
-        env,
-        s("6-exec-not-found"),
-        env.run("ctr-exec", &[n, "--", "nope"])
-    );
-    snap!(
-        env,
-        s("6-exec-stdin"),
-        env.run_stdin("ctr-exec", &[n, "--", "wc", "-l"], "a\nb\n")
-    );
-    wait_for_log(&env, n, "to-stderr");
-    snap!(env, s("7-logs"), env.run("ctr-logs", &[n]));
-    snap!(env, s("8-stop"), env.run("ctr-stop", &[n]));
-    snap!(env, s("9-stop-again-unchanged"), env.run("ctr-stop", &[n]));
-    snap!(env, s("9-restart"), env.run("ctr-start", &[n]));
-    snap!(env, s("9-kill"), env.run("ctr-kill", &[n]));
-    snap!(env, s("10-delete"), env.run("ctr-delete", &[n]));
-    snap!(env, s("11-list-empty"), env.run("ctr-list", &[]));
-    assert!(
-        !env.path().join("state/oci").join(rt).join(n).exists(),
-        "delete left the bundle behind"
-    );
-    assert!(
-        !env.path().join("state/oci/trash").exists(),
-        "a container with a root of its own went to the trash"
-    );
-}
+use crate::{require, snap};
 
 fn run_rm(rt: &str) {
     let env = TestEnv::new();
@@ -208,7 +122,7 @@ fn run_rm(rt: &str) {
 /// carry), a throwaway run copies the image, and that copy is removed at once.
 #[test]
 fn crun_run_rm_without_overlay() {
-    require_oci!("crun");
+    require!("crun");
     let env = TestEnv::new();
     let cache = env.path().join("cache,1");
     let mut cmd = env.cmd("ctr-run");
@@ -233,7 +147,7 @@ fn crun_run_rm_without_overlay() {
 /// runs at once leave one spare; none with oci.spare_roots = false.
 #[test]
 fn crun_spare_roots() {
-    require_oci!("crun");
+    require!("crun");
     let env = TestEnv::new();
     let run = |name: &str, command: &[&str]| {
         let args = [&[name, "-b", "crun", "--rm", "-v", "--"][..], command].concat();
@@ -397,43 +311,23 @@ fn crun_spare_roots() {
     assert!(env.spares().is_empty());
 }
 
-fn wait_for_log(env: &TestEnv, name: &str, text: &str) {
-    crate::common::wait_for(
-        &format!("{name}'s log to show {text:?}"),
-        crate::common::SETTLE,
-        || env.stdout("ctr-logs", &[name]).contains(text),
-    );
-}
-
-#[test]
-fn crun_lifecycle() {
-    require_oci!("crun");
-    lifecycle("crun");
-}
-
-#[test]
-fn runc_lifecycle() {
-    require_oci!("runc");
-    lifecycle("runc");
-}
-
 #[test]
 fn crun_run_rm() {
-    require_oci!("crun");
+    require!("crun");
     run_rm("crun");
 }
 
 #[test]
 fn runc_run_rm() {
-    require_oci!("runc");
+    require!("runc");
     run_rm("runc");
 }
 
 #[test]
 fn all_three_backends_in_one_list_and_routing() {
-    require_lxc!();
-    require_oci!("crun");
-    require_oci!("runc");
+    require!("lxc");
+    require!("crun");
+    require!("runc");
     let env = TestEnv::new();
     env.write_config(
         "default_backend = \"lxc\"\n[[route]]\npattern = \"kube-ovn-*\"\nbackend = \"crun\"\n[[route]]\npattern = \"job-*\"\nbackend = \"runc\"\n",
@@ -496,8 +390,8 @@ fn all_three_backends_in_one_list_and_routing() {
 
 #[test]
 fn same_name_in_two_backends_is_ambiguous() {
-    require_oci!("runc");
-    require_lxc!();
+    require!("runc");
+    require!("lxc");
     let env = TestEnv::new();
     env.ok("ctr-create", &["gk-twin", "-b", "runc", "--", "true"]);
     // Made behind guestkit's back: LXC itself creates the twin.
@@ -570,71 +464,4 @@ fn name_held_by_a_backend_not_installed() {
         "name-held-by-missing-backend",
         env.run_cmd(&mut cmd, None)
     );
-}
-
-fn failed_create_leaves_nothing(rt: &str) {
-    let env = TestEnv::new();
-    let bad = env.path().join("broken.tar.xz");
-    std::fs::write(&bad, "not xz").unwrap();
-    snap!(
-        env,
-        format!("{rt}-create-bad-tarball"),
-        env.run(
-            "ctr-create",
-            &["gk-bad", "-b", rt, "--image", bad.to_str().unwrap()]
-        )
-    );
-    let empty = env.path().join("empty-rootfs");
-    std::fs::create_dir(&empty).unwrap();
-    snap!(
-        env,
-        format!("{rt}-create-image-without-init"),
-        env.run(
-            "ctr-create",
-            &["gk-bad", "-b", rt, "--image", empty.to_str().unwrap()]
-        )
-    );
-    let bundles = env.path().join("state/oci").join(rt);
-    let left = std::fs::read_dir(&bundles).map(|d| d.count()).unwrap_or(0);
-    assert_eq!(
-        left,
-        0,
-        "a failed create left a bundle in {}",
-        bundles.display()
-    );
-}
-
-#[test]
-fn crun_failed_create_leaves_nothing() {
-    require_oci!("crun");
-    failed_create_leaves_nothing("crun");
-}
-
-#[test]
-fn runc_failed_create_leaves_nothing() {
-    require_oci!("runc");
-    failed_create_leaves_nothing("runc");
-}
-
-fn term_foreground(rt: &str) {
-    let env = TestEnv::new();
-    let code = crate::common::term_foreground_run(&env, &["gk-term", "-b", rt, "--rm"]);
-    assert_eq!(
-        code,
-        Some(143),
-        "ctr-run should exit as its command did, killed by TERM"
-    );
-    assert_eq!(env.stdout("ctr-list", &[]), "", "--rm left the container");
-}
-
-#[test]
-fn crun_term_to_a_foreground_run() {
-    require_oci!("crun");
-    term_foreground("crun");
-}
-
-#[test]
-fn runc_term_to_a_foreground_run() {
-    require_oci!("runc");
-    term_foreground("runc");
 }

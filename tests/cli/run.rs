@@ -1,11 +1,11 @@
 //! ctr-run: foreground with exit codes, --rm, --detach with logs.
 
 use crate::common::TestEnv;
-use crate::{require_lxc, snap};
+use crate::{require, snap};
 
 #[test]
 fn run_rm_prints_and_leaves_nothing() {
-    require_lxc!();
+    require!("lxc");
     let env = TestEnv::new();
     snap!(
         env,
@@ -28,7 +28,7 @@ fn run_rm_prints_and_leaves_nothing() {
 
 #[test]
 fn run_exits_with_the_commands_code() {
-    require_lxc!();
+    require!("lxc");
     let env = TestEnv::new();
     snap!(
         env,
@@ -69,7 +69,7 @@ fn run_exits_with_the_commands_code() {
 
 #[test]
 fn run_without_rm_keeps_the_container() {
-    require_lxc!();
+    require!("lxc");
     let env = TestEnv::new();
     snap!(
         env,
@@ -87,7 +87,7 @@ fn run_without_rm_keeps_the_container() {
 
 #[test]
 fn run_detached_then_logs() {
-    require_lxc!();
+    require!("lxc");
     let env = TestEnv::new();
     let n = "gk-detach";
     snap!(
@@ -122,7 +122,7 @@ fn run_detached_then_logs() {
 
 #[test]
 fn run_detached_rm_is_gone_after_stop() {
-    require_lxc!();
+    require!("lxc");
     let env = TestEnv::new();
     let n = "gk-ephemeral";
     snap!(
@@ -144,17 +144,4 @@ fn wait_for_log(env: &TestEnv, name: &str, text: &str) {
         crate::common::SETTLE,
         || env.stdout("ctr-logs", &[name]).contains(text),
     );
-}
-
-#[test]
-fn term_to_a_foreground_run_reaches_the_command_and_cleans_up() {
-    require_lxc!();
-    let env = TestEnv::new();
-    let code = crate::common::term_foreground_run(&env, &["gk-term", "--rm"]);
-    assert_eq!(
-        code,
-        Some(143),
-        "ctr-run should exit as its command did, killed by TERM"
-    );
-    assert!(!env.lxc_dir("gk-term").exists(), "--rm left the container");
 }

@@ -3,7 +3,7 @@
 //! nushell module loads.
 
 use crate::common::{TestEnv, which};
-use crate::require_lxc;
+use crate::require;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -56,7 +56,7 @@ fn cleanup(env: &TestEnv) {
 
 #[test]
 fn bash_completion() {
-    require_lxc!();
+    require!("lxc");
     if !have("bash", "bash")
         || !have_file(
             "/usr/share/bash-completion/bash_completion",
@@ -112,7 +112,7 @@ fn bash_completion() {
 
 #[test]
 fn fish_completion() {
-    require_lxc!();
+    require!("lxc");
     if !have("fish", "fish") {
         return;
     }
@@ -131,7 +131,7 @@ fn fish_completion() {
 
 #[test]
 fn zsh_completion() {
-    require_lxc!();
+    require!("lxc");
     if !have("zsh", "zsh") || !have("tmux", "tmux") {
         return;
     }
@@ -178,7 +178,7 @@ fn zsh_completion() {
 
 #[test]
 fn nushell_module() {
-    require_lxc!();
+    require!("lxc");
     if !have("nu", "npm install -g nushell") {
         return;
     }
