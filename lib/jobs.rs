@@ -1,9 +1,14 @@
 //! Runs independent targets on a bounded number of threads, handing results
-//! back in input order so output stays one line per target, as given.
+//! back in input order so output stays one line per target, as given, and
+//! each line comes as soon as it and those before it are done.
+//!
+//! A slot per target and one condition variable, rather than a channel:
+//! std's channels are several times the code, and every tool binary carries
+//! this. When the system refuses a thread (a task limit), the workers that
+//! did start carry on, and with none the targets run one by one here.
 
-use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Condvar, Mutex, PoisonError};
 
 pub fn run_ordered<T, R>(
     items: Vec<T>,
@@ -22,35 +27,61 @@ pub fn run_ordered<T, R>(
         }
         return;
     }
+    let slots: Mutex<Vec<Option<R>>> = Mutex::new(items.iter().map(|_| None).collect());
+    let filled = Condvar::new();
     let next = AtomicUsize::new(0);
-    let (tx, rx) = mpsc::channel();
+    // Set by a worker that panics, so the loop below stops waiting for it
+    // (the scope then passes the panic on).
+    let broken = AtomicBool::new(false);
+    let lock = || slots.lock().unwrap_or_else(PoisonError::into_inner);
     std::thread::scope(|s| {
-        for _ in 0..jobs {
-            let tx = tx.clone();
-            let (next, items, work) = (&next, &items, &work);
-            s.spawn(move || {
-                loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    if i >= items.len() {
-                        break;
-                    }
-                    if tx.send((i, work(&items[i]))).is_err() {
-                        break;
-                    }
+        let worker = || {
+            let guard = Broken(&broken, &filled);
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= items.len() {
+                    break;
                 }
-            });
+                let r = work(&items[i]);
+                lock()[i] = Some(r);
+                filled.notify_one();
+            }
+            std::mem::forget(guard);
+        };
+        let started = (0..jobs)
+            .filter(|_| std::thread::Builder::new().spawn_scoped(s, worker).is_ok())
+            .count();
+        if started == 0 {
+            worker();
         }
-        drop(tx);
-        let mut pending = BTreeMap::new();
-        let mut want = 0;
-        for (i, r) in rx {
-            pending.insert(i, r);
-            while let Some(r) = pending.remove(&want) {
-                emit(&items[want], r);
-                want += 1;
+        for (i, item) in items.iter().enumerate() {
+            let mut done = lock();
+            let r = loop {
+                if let Some(r) = done[i].take() {
+                    break Some(r);
+                }
+                if broken.load(Ordering::Relaxed) {
+                    break None;
+                }
+                done = filled.wait(done).unwrap_or_else(PoisonError::into_inner);
+            };
+            drop(done);
+            match r {
+                Some(r) => emit(item, r),
+                None => return,
             }
         }
     });
+}
+
+/// Dropped only when its worker unwinds: says so, and wakes the emitter.
+struct Broken<'a>(&'a AtomicBool, &'a Condvar);
+
+impl Drop for Broken<'_> {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
+        self.1.notify_all();
+    }
 }
 
 #[cfg(test)]
@@ -69,5 +100,21 @@ mod tests {
             |&i, r| seen.push((i, r)),
         );
         assert_eq!(seen, (0..50).map(|i| (i, i * 2)).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn a_panicking_worker_ends_the_run_with_its_panic() {
+        let r = std::panic::catch_unwind(|| {
+            super::run_ordered(
+                (0..20).collect::<Vec<u32>>(),
+                4,
+                |&i| {
+                    assert!(i != 7, "worker panics on 7");
+                    i
+                },
+                |_, _| {},
+            )
+        });
+        assert!(r.is_err());
     }
 }
