@@ -46,36 +46,6 @@ pub fn engine_failure(e: Error) -> Error {
 /// A tool's `run`: its context and its typed flags in, an exit code out.
 pub type RunFn<A> = fn(&Ctx, A) -> Result<u8>;
 
-/// A tool binary's entry point: `guestkit::tool!(ctr::list);` in a
-/// `#![no_main]` file defines the C `main` that runs `cmd::ctr::list`.
-///
-/// Why not Rust's `fn main`: std's start-up reads /proc/self/maps to place
-/// a guard for the main thread's stack, which here is a tenth of a
-/// millisecond of every run (measured in docs/benchmarks.md) for a message
-/// on stack overflow, which then is a plain SIGSEGV. The rest of that
-/// start-up, which the tools rely on, is done by `main` below. The arguments
-/// are taken from `main`'s own: `std::env::args` without std's start-up
-/// works only where glibc hands them to it.
-#[macro_export]
-macro_rules! tool {
-    ($kind:ident :: $cmd:ident) => {
-        #[unsafe(no_mangle)]
-        extern "C" fn main(
-            argc: ::std::ffi::c_int,
-            argv: *const *const ::std::ffi::c_char,
-        ) -> ::std::ffi::c_int {
-            // SAFETY: these are the C runtime's own argc and argv.
-            let args = unsafe { $crate::run::c_args(argc, argv) };
-            $crate::run::main(
-                &$crate::cmd::$kind::$cmd::SPEC,
-                $crate::cmd::$kind::$cmd::run,
-                $crate::cmd::ALL,
-                args,
-            )
-        }
-    };
-}
-
 /// The arguments after the program name.
 ///
 /// # Safety

@@ -51,7 +51,7 @@ fn bash_fn(cmd: &Command) -> String {
     format!("_guestkit_{}", cmd.name.replace('-', "_"))
 }
 
-/// completions/bash/<tool>
+/// `completions/bash/<tool>`
 pub fn bash(cmd: &Command) -> String {
     let mut o = String::new();
     let f = bash_fn(cmd);
@@ -146,7 +146,7 @@ fn zsh_quote(s: &str) -> String {
         .replace(':', "\\:")
 }
 
-/// completions/zsh/_<tool>
+/// `completions/zsh/_<tool>`
 pub fn zsh(cmd: &Command) -> String {
     let mut o = String::new();
     let _ = writeln!(o, "#compdef {}\n# {NOTICE}\n", cmd.name);
@@ -232,7 +232,7 @@ fn fish_quote(s: &str) -> String {
     format!("'{}'", s.replace('\\', "\\\\").replace('\'', "\\'"))
 }
 
-/// completions/fish/<tool>.fish
+/// `completions/fish/<tool>.fish`
 pub fn fish(cmd: &Command) -> String {
     let mut o = String::new();
     let c = cmd.name;

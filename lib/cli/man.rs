@@ -144,7 +144,7 @@ fn example(out: &mut String, first: bool, line: &str, what: &str) {
     );
 }
 
-/// man1/<tool>.1
+/// `man1/<tool>.1`
 pub fn page(cmd: &Command, all: &[&Command]) -> String {
     let mut out = String::new();
     header(&mut out, cmd.name, 1, cmd.about);

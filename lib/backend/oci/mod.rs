@@ -35,7 +35,7 @@ pub struct Oci {
     /// Its program's name, as its messages and paths spell it.
     runtime: &'static str,
     tool: Tool,
-    /// Where this runtime's bundles live: <state_dir>/oci/<runtime>.
+    /// Where this runtime's bundles live: `<state_dir>/oci/<runtime>`.
     bundles: PathBuf,
     /// Where deleted bundles wait to be removed (see `crate::backend::oci::trash`).
     trash: PathBuf,
