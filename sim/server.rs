@@ -348,6 +348,8 @@ pub struct Sim {
     pub fingerprints: Vec<String>,
     /// The PEM of the cluster CA that signed every node's certificate.
     pub ca_pem: String,
+    /// The ports of the nodes that are down, held while the cluster lives.
+    _down: Vec<std::os::fd::OwnedFd>,
 }
 
 fn schema() -> &'static Schema {
@@ -389,6 +391,7 @@ impl Sim {
         });
         let mut urls = vec![];
         let mut fingerprints = vec![];
+        let mut down = vec![];
         for node in &opts.nodes {
             let key = rcgen::KeyPair::generate().expect("key");
             let mut params = rcgen::CertificateParams::new(vec![
@@ -403,14 +406,17 @@ impl Sim {
             let cert = params.signed_by(&key, &issuer).expect("certificate");
             let der = cert.der().to_vec();
             fingerprints.push(fingerprint(&der));
+            if opts.down.contains(node) {
+                // A port held but not listened on: connections are refused,
+                // and no other listener (another test's) can take it.
+                let (socket, addr) = down_port();
+                urls.push(format!("https://{addr}"));
+                down.push(socket);
+                continue;
+            }
             let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
             let addr = listener.local_addr().expect("address");
             urls.push(format!("https://{addr}"));
-            if opts.down.contains(node) {
-                // Nothing listens there any more: connections are refused.
-                drop(listener);
-                continue;
-            }
             let config = Arc::new(
                 ServerConfig::builder()
                     .with_no_client_auth()
@@ -437,6 +443,7 @@ impl Sim {
             urls,
             fingerprints,
             ca_pem: ca.pem(),
+            _down: down,
         }
     }
 
@@ -594,6 +601,34 @@ impl Drop for Sim {
                 refused.join("\n")
             );
         }
+    }
+}
+
+/// A TCP port on 127.0.0.1 bound but not listened on: a connection to it is
+/// refused, as to a node that is down, and the port stays taken.
+fn down_port() -> (std::os::fd::OwnedFd, std::net::SocketAddr) {
+    use std::os::fd::FromRawFd;
+    // SAFETY: a new socket, owned at once; bind and getsockname get a
+    // sockaddr_in of the size they are told.
+    unsafe {
+        let fd = libc::socket(libc::AF_INET, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, 0);
+        assert!(fd >= 0, "socket: {}", std::io::Error::last_os_error());
+        let socket = std::os::fd::OwnedFd::from_raw_fd(fd);
+        let mut sa: libc::sockaddr_in = std::mem::zeroed();
+        sa.sin_family = libc::AF_INET as libc::sa_family_t;
+        sa.sin_addr.s_addr = u32::from(std::net::Ipv4Addr::LOCALHOST).to_be();
+        let len = std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t;
+        let p = &mut sa as *mut libc::sockaddr_in as *mut libc::sockaddr;
+        assert_eq!(
+            libc::bind(fd, p, len),
+            0,
+            "bind: {}",
+            std::io::Error::last_os_error()
+        );
+        let mut got = len;
+        assert_eq!(libc::getsockname(fd, p, &mut got), 0);
+        let port = u16::from_be(sa.sin_port);
+        (socket, std::net::SocketAddr::from(([127, 0, 0, 1], port)))
     }
 }
 

@@ -373,7 +373,15 @@ pub fn term_foreground_run(env: &TestEnv, args: &[&str]) -> Option<i32> {
         unsafe { libc::kill(child.id() as i32, libc::SIGKILL) };
         panic!("ctr-run {args:?} printed nothing within {DEADLINE:?}");
     };
-    assert_eq!(line, "started\n");
+    if line != "started\n" {
+        let what = format!("ctr-run {args:?}");
+        let out = wait_output(child, DEADLINE, &what);
+        panic!(
+            "{what} printed {line:?}, not \"started\": {}; stderr: {}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
     // SAFETY: signalling our own child process, not yet reaped.
     unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
     let what = format!("ctr-run {args:?} after SIGTERM");

@@ -101,7 +101,7 @@ fn run_detached_then_logs() {
                 "--",
                 "sh",
                 "-c",
-                "for i in 1 2 3; do echo line $i; done; sleep 1000"
+                "trap 'echo stopping; exit' TERM; for i in 1 2 3; do echo line $i; done; sleep 1000 & wait"
             ]
         )
     );
@@ -112,6 +112,9 @@ fn run_detached_then_logs() {
         env.run("ctr-logs", &[n, "--tail", "2"])
     );
     env.ok("ctr-stop", &[n]);
+    // LXC's monitor writes the console log: the command's last line may land
+    // a moment after the container is stopped.
+    wait_for_log(&env, n, "stopping");
     snap!(
         env,
         "run-detach-logs-follow-stopped",

@@ -319,6 +319,7 @@ impl Oci {
             );
         }
         let linux = s.linux_mut().get_or_insert_with(Default::default);
+        linux.set_cgroups_path(Some(cgroup_path(self.runtime, &spec.name, root)));
         let resources = linux.resources_mut().get_or_insert_with(Default::default);
         if let Some(bytes) = spec.memory_bytes {
             resources.set_memory(Some(
@@ -592,6 +593,19 @@ fn with_init(root: &Path, command: &[String], args: Vec<String>) -> Vec<String> 
     ];
     a.extend(args);
     a
+}
+
+/// The container's cgroup, named so that no other container has it: the
+/// runtimes' default is the container's name alone, which two containers of
+/// one name share (one of crun and one of runc, or of two state
+/// directories), each then writing into and removing the other's cgroup.
+/// The bundle directory's inode tells them apart while it exists, and the
+/// path is one level (nothing is left behind when the runtime removes it).
+fn cgroup_path(runtime: &str, name: &str, root: &Path) -> PathBuf {
+    use std::os::unix::fs::MetadataExt;
+    let bundle = root.parent().unwrap_or(root);
+    let id = std::fs::metadata(bundle).map_or(0, |m| m.ino());
+    PathBuf::from(format!("/guestkit-{runtime}-{id}-{name}"))
 }
 
 /// The message of a runtime's error output: the last line, without runc's
