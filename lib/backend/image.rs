@@ -23,18 +23,9 @@ pub enum Compression {
     Zstd,
 }
 
-const BUSYBOX: Tool = Tool {
-    program: "busybox",
-    package: "busybox-static",
-};
-const TAR: Tool = Tool {
-    program: "tar",
-    package: "tar",
-};
-const CP: Tool = Tool {
-    program: "cp",
-    package: "coreutils",
-};
+const BUSYBOX: Tool = Tool::new("busybox", "busybox-static");
+const TAR: Tool = Tool::new("tar", "tar");
+const CP: Tool = Tool::new("cp", "coreutils");
 
 impl Image {
     /// `busybox`, an existing directory (an OCI bundle when it holds a

@@ -226,38 +226,44 @@ pub enum Generate {
     Nu,
 }
 
+/// The value of a closed choice, by its name in `table`.
+fn choose<T: Copy>(v: &str, flag: &Flag, table: &[(&str, T)]) -> Result<T> {
+    table
+        .iter()
+        .find(|(name, _)| *name == v)
+        .map(|(_, t)| *t)
+        .ok_or_else(|| unexpected(v, flag))
+}
+
 impl FromValue for Generate {
     fn from_value(v: &str, flag: &Flag) -> Result<Generate> {
-        Ok(match v {
-            "man" => Generate::Man,
-            "bash" => Generate::Bash,
-            "zsh" => Generate::Zsh,
-            "fish" => Generate::Fish,
-            "nu" => Generate::Nu,
-            _ => return Err(unexpected(v, flag)),
-        })
+        use Generate::*;
+        let table = [
+            ("man", Man),
+            ("bash", Bash),
+            ("zsh", Zsh),
+            ("fish", Fish),
+            ("nu", Nu),
+        ];
+        choose(v, flag, &table)
     }
 }
 
 impl FromValue for Format {
     fn from_value(v: &str, flag: &Flag) -> Result<Format> {
-        Ok(match v {
-            "json" => Format::Json,
-            "table" => Format::Table,
-            "name" => Format::Name,
-            _ => return Err(unexpected(v, flag)),
-        })
+        use Format::*;
+        choose(v, flag, &[("json", Json), ("table", Table), ("name", Name)])
     }
 }
 
 impl FromValue for ColorWhen {
     fn from_value(v: &str, flag: &Flag) -> Result<ColorWhen> {
-        Ok(match v {
-            "auto" => ColorWhen::Auto,
-            "always" => ColorWhen::Always,
-            "never" => ColorWhen::Never,
-            _ => return Err(unexpected(v, flag)),
-        })
+        use ColorWhen::*;
+        choose(
+            v,
+            flag,
+            &[("auto", Auto), ("always", Always), ("never", Never)],
+        )
     }
 }
 

@@ -242,6 +242,17 @@ pub const OUTPUT_WITH_NAMES: Flag = choice(
     &["json", "table", "name"],
 );
 
+/// `NAME...`: guests of a kind, completed with those in the given status.
+pub const fn guests_arg(kind: GuestKind, help: &'static str, status: Option<Status>) -> Arg {
+    Arg {
+        name: "NAME",
+        help,
+        required: false,
+        many: true,
+        complete: Complete::Guest(kind, status),
+    }
+}
+
 /// A `--status` filter of the list tools.
 pub const fn status_filter(help: &'static str) -> Flag {
     choice("status", Some('s'), "STATUS", help, &STATUS_NAMES)

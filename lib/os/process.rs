@@ -14,6 +14,10 @@ pub struct Tool {
 }
 
 impl Tool {
+    pub const fn new(program: &'static str, package: &'static str) -> Tool {
+        Tool { program, package }
+    }
+
     /// The program's path, looked up once per process.
     pub fn find(&self) -> Result<PathBuf> {
         use std::collections::HashMap;

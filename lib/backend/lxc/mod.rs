@@ -18,38 +18,14 @@ use serde::{Deserialize, Serialize};
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
-const LXC_LS: Tool = Tool {
-    program: "lxc-ls",
-    package: "lxc",
-};
-const LXC_INFO: Tool = Tool {
-    program: "lxc-info",
-    package: "lxc",
-};
-const LXC_CREATE: Tool = Tool {
-    program: "lxc-create",
-    package: "lxc",
-};
-const LXC_START: Tool = Tool {
-    program: "lxc-start",
-    package: "lxc",
-};
-const LXC_STOP: Tool = Tool {
-    program: "lxc-stop",
-    package: "lxc",
-};
-const LXC_DESTROY: Tool = Tool {
-    program: "lxc-destroy",
-    package: "lxc",
-};
-const LXC_ATTACH: Tool = Tool {
-    program: "lxc-attach",
-    package: "lxc",
-};
-const LXC_EXECUTE: Tool = Tool {
-    program: "lxc-execute",
-    package: "lxc",
-};
+const LXC_LS: Tool = Tool::new("lxc-ls", "lxc");
+const LXC_INFO: Tool = Tool::new("lxc-info", "lxc");
+const LXC_CREATE: Tool = Tool::new("lxc-create", "lxc");
+const LXC_START: Tool = Tool::new("lxc-start", "lxc");
+const LXC_STOP: Tool = Tool::new("lxc-stop", "lxc");
+const LXC_DESTROY: Tool = Tool::new("lxc-destroy", "lxc");
+const LXC_ATTACH: Tool = Tool::new("lxc-attach", "lxc");
+const LXC_EXECUTE: Tool = Tool::new("lxc-execute", "lxc");
 
 /// LXC's shared defaults: /proc and /sys mounts, device rules, dropped capabilities.
 const COMMON_CONF: &str = "/usr/share/lxc/config/common.conf";

@@ -71,10 +71,7 @@ impl Oci {
         Oci {
             kind,
             runtime,
-            tool: Tool {
-                program: runtime,
-                package: runtime,
-            },
+            tool: Tool::new(runtime, runtime),
             bundles: cfg.state_dir().join("oci").join(runtime),
             trash: cfg.state_dir().join("oci").join("trash"),
             spares: cfg.state_dir().join("oci").join("spare"),

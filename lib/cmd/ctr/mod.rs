@@ -15,7 +15,7 @@ pub mod stop;
 
 use crate::backend::{self, Backend};
 use crate::cli::args::Size;
-use crate::cli::spec::{Arg, Complete, Flag, option, repeated};
+use crate::cli::spec::{Arg, Complete, Flag, guests_arg, option, repeated};
 use crate::error::Result;
 use crate::guest::record::GuestId;
 use crate::guest::target::Target;
@@ -75,13 +75,7 @@ impl Containers<'_> {
 
 /// `NAME...`, completed with containers in the given status.
 pub const fn names_arg(help: &'static str, status: Option<Status>) -> Arg {
-    Arg {
-        name: "NAME",
-        help,
-        required: false,
-        many: true,
-        complete: Complete::Guest(GuestKind::Container, status),
-    }
+    guests_arg(GuestKind::Container, help, status)
 }
 
 /// One required container name.

@@ -1,11 +1,10 @@
-use super::{NewVm, connect, made};
+use super::{Making, NewVm, connect};
 use crate::cli::args::Jobs;
 use crate::cli::spec::{Arg, Command, Complete, NO_WAIT, Prints, VM_BACKEND, option, switch};
 use crate::error::{Error, Result};
 use crate::guest::names::{check_vm, check_vmid};
 use crate::guest::target::{Target, parse_arg};
 use crate::guest::{BackendKind, GuestKind};
-use crate::pve::client::Method;
 use crate::pve::vm;
 use crate::run::Ctx;
 
@@ -95,9 +94,20 @@ pub fn run(ctx: &Ctx, a: Args) -> Result<u8> {
     let c = connect(ctx)?;
     let src = vm::resolve(&vm::list(&c)?, &source).map_err(|e| e.prefixed(&source.label()))?;
     let target = a.target.clone().unwrap_or_else(|| src.node.clone());
+    let making = Making {
+        name: Some(&name),
+        node: &target,
+        vmid: given,
+        // The source is what a clone locks (and waits for when locked).
+        locks: Some(&src),
+        path: format!("{}/clone", vm::api_path(&src)),
+        kind: "qmclone",
+        start: a.start,
+        no_wait: a.no_wait,
+    };
     let new = NewVm(name.clone());
     ctx.act(&new, "clone", vec![Target::named(&name)], Jobs(1), |_| {
-        let cloned = vm::with_new_vmid(&c, given, &|id| {
+        making.make(&c, |id| {
             let mut p = vec![("newid", id.to_string()), ("name", name.clone())];
             if target != src.node {
                 p.push(("target", target.clone()));
@@ -108,18 +118,7 @@ pub fn run(ctx: &Ctx, a: Args) -> Result<u8> {
             if let Some(s) = &a.storage {
                 p.push(("storage", s.clone()));
             }
-            let op = vm::Op {
-                method: Method::Post,
-                path: format!("{}/clone", vm::api_path(&src)),
-                params: p,
-                kind: "qmclone",
-                subject: Some(id),
-                no_wait: a.no_wait && !a.start,
-                deadline: None,
-            };
-            // The source is what a clone locks (and waits for when locked).
-            vm::task(&c, &src, &op, &|| vm::exists(&c, &target, id))
-        });
-        made(&c, Some(&name), &target, cloned, a.start, a.no_wait)
+            p
+        })
     })
 }

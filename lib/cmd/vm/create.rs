@@ -1,14 +1,12 @@
-use super::{NewVm, connect, made};
+use super::{Making, NewVm, connect};
 use crate::cli::args::{Jobs, Size};
 use crate::cli::spec::{
     Arg, Command, Complete, NO_WAIT, Prints, VM_BACKEND, option, repeated, switch,
 };
 use crate::error::{Error, Result};
 use crate::guest::names::{check_vm, check_vmid};
-use crate::guest::record::Vm;
 use crate::guest::target::Target;
 use crate::guest::{BackendKind, GuestKind};
-use crate::pve::client::Method;
 use crate::pve::vm;
 use crate::run::Ctx;
 
@@ -159,24 +157,23 @@ pub fn run(ctx: &Ctx, a: Args) -> Result<u8> {
     let c = connect(ctx)?;
     let node = vm::pick_node(&c, a.node.as_deref())?;
     let label = name.clone().unwrap_or_else(|| "new VM".into());
+    let making = Making {
+        name: name.as_deref(),
+        node: &node,
+        vmid: given,
+        locks: None,
+        path: format!("/nodes/{node}/qemu"),
+        kind: "qmcreate",
+        start: a.start,
+        no_wait: a.no_wait,
+    };
     let new = NewVm(label.clone());
     ctx.act(&new, "create", vec![Target::named(&label)], Jobs(1), |_| {
-        let created = vm::with_new_vmid(&c, given, &|id| {
+        making.make(&c, |id| {
             let mut p = vec![("vmid", id.to_string())];
             p.extend(params.iter().map(|(k, v)| (k.as_str(), v.clone())));
-            let op = vm::Op {
-                method: Method::Post,
-                path: format!("/nodes/{node}/qemu"),
-                params: p,
-                kind: "qmcreate",
-                subject: Some(id),
-                no_wait: a.no_wait && !a.start,
-                deadline: None,
-            };
-            let new = Vm::made(id, &node, name.as_deref());
-            vm::task(&c, &new, &op, &|| vm::exists(&c, &node, id))
-        });
-        made(&c, name.as_deref(), &node, created, a.start, a.no_wait)
+            p
+        })
     })
 }
 

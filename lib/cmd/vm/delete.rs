@@ -1,4 +1,4 @@
-use super::{Vms, connect, names_arg};
+use super::{act, names_arg};
 use crate::cli::args::Jobs;
 use crate::cli::spec::{Command, JOBS, NO_WAIT, Prints, VM_BACKEND, switch};
 use crate::error::Result;
@@ -55,10 +55,7 @@ crate::flags! {
 }
 
 pub fn run(ctx: &Ctx, args: Args) -> Result<u8> {
-    let targets = ctx.targets()?;
-    let c = connect(ctx)?;
-    let vms = Vms::list(&c)?;
-    ctx.act(&vms, "delete", targets, args.jobs, |v| {
-        Ok(vm::delete(&c, v, args.purge, args.force, args.no_wait)?)
+    act(ctx, "delete", args.jobs, |c, v| {
+        vm::delete(c, v, args.purge, args.force, args.no_wait)
     })
 }

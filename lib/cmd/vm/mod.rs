@@ -11,12 +11,13 @@ pub mod state;
 pub mod stop;
 pub mod wait;
 
-use crate::cli::spec::{Arg, Complete};
+use crate::cli::args::Jobs;
+use crate::cli::spec::{Arg, JOBS, NO_WAIT, VM_BACKEND, guests_arg};
 use crate::error::Result;
 use crate::guest::record::{Done, GuestId, Vm};
 use crate::guest::target::Target;
 use crate::guest::{BackendKind, GuestKind, Status};
-use crate::pve::client::Client;
+use crate::pve::client::{Client, Method};
 use crate::pve::task::Upid;
 use crate::pve::vm;
 use crate::run::{Ctx, Failed, Resolver};
@@ -49,6 +50,29 @@ impl Resolver for Vms {
     }
 }
 
+crate::flags! {
+    /// The flags of the tools that start a task on each VM and follow it.
+    pub struct TaskFlags {
+        jobs: Jobs = JOBS,
+        no_wait: bool = NO_WAIT,
+        backend: Option<BackendKind> = VM_BACKEND,
+    }
+}
+
+/// What every VM action tool does: read the targets, connect, list the
+/// cluster once, and run `f` on each target's VM, `jobs` at a time.
+pub fn act(
+    ctx: &Ctx,
+    action: &'static str,
+    jobs: Jobs,
+    f: impl Fn(&Client, &Vm) -> Result<Done> + Sync,
+) -> Result<u8> {
+    let targets = ctx.targets()?;
+    let c = connect(ctx)?;
+    let vms = Vms::list(&c)?;
+    ctx.act(&vms, action, targets, jobs, |v| Ok(f(&c, v)?))
+}
+
 /// A VM not found (or not made): known only by how it was given.
 pub fn unfound(label: &str) -> GuestId {
     GuestId {
@@ -74,9 +98,53 @@ impl Resolver for NewVm {
     }
 }
 
+/// How a create or clone makes its VM.
+pub struct Making<'a> {
+    /// Its name, when it has one.
+    pub name: Option<&'a str>,
+    /// The node it will be on.
+    pub node: &'a str,
+    /// The VMID asked for; else the lowest free one, the next when another
+    /// creator takes it first.
+    pub vmid: Option<u32>,
+    /// The VM whose lock the write takes (the clone's source), else the new one.
+    pub locks: Option<&'a Vm>,
+    /// The write's path and task type (`/nodes/pve1/qemu`, `qmcreate`).
+    pub path: String,
+    pub kind: &'static str,
+    pub start: bool,
+    pub no_wait: bool,
+}
+
+impl Making<'_> {
+    /// Makes the VM with the parameters `params(vmid)` gives, follows the
+    /// task, and starts the VM when asked: the result is then about it.
+    pub fn make<'p>(
+        &self,
+        c: &Client,
+        params: impl Fn(u32) -> Vec<(&'p str, String)>,
+    ) -> std::result::Result<Done, Failed> {
+        let made = vm::with_new_vmid(c, self.vmid, &|id| {
+            let op = vm::Op {
+                method: Method::Post,
+                path: self.path.clone(),
+                params: params(id),
+                kind: self.kind,
+                subject: Some(id),
+                no_wait: self.no_wait && !self.start,
+                deadline: None,
+            };
+            let new = Vm::made(id, self.node, self.name);
+            let on = self.locks.unwrap_or(&new);
+            vm::task(c, on, &op, &|| vm::exists(c, self.node, id))
+        });
+        made_and_started(c, self.name, self.node, made, self.start, self.no_wait)
+    }
+}
+
 /// What a create or clone did: the VM made, started when asked, whom the
 /// result is then about; a start that fails leaves the VM, and says so.
-pub fn made(
+fn made_and_started(
     c: &Client,
     name: Option<&str>,
     node: &str,
@@ -112,11 +180,5 @@ pub fn made(
 
 /// `NAME...` of VMs (names or VMIDs), completed with VMs in the given status.
 pub const fn names_arg(help: &'static str, status: Option<Status>) -> Arg {
-    Arg {
-        name: "NAME",
-        help,
-        required: false,
-        many: true,
-        complete: Complete::Guest(GuestKind::Vm, status),
-    }
+    guests_arg(GuestKind::Vm, help, status)
 }

@@ -1,8 +1,7 @@
-use super::{Vms, connect, names_arg};
-use crate::cli::args::Jobs;
-use crate::cli::spec::{Command, JOBS, NO_WAIT, Prints, VM_BACKEND};
+use super::{act, names_arg};
+use crate::cli::spec::{Command, Prints};
 use crate::error::Result;
-use crate::guest::{BackendKind, GuestKind};
+use crate::guest::GuestKind;
 use crate::pve::vm;
 use crate::run::Ctx;
 
@@ -33,19 +32,11 @@ pub const SPEC: Command = Command {
     prints: Prints::VmResults,
 };
 
-crate::flags! {
-    pub struct Args {
-        jobs: Jobs = JOBS,
-        no_wait: bool = NO_WAIT,
-        backend: Option<BackendKind> = VM_BACKEND,
-    }
-}
+/// The flags of every tool that starts a task on each VM.
+pub use super::TaskFlags as Args;
 
 pub fn run(ctx: &Ctx, args: Args) -> Result<u8> {
-    let targets = ctx.targets()?;
-    let c = connect(ctx)?;
-    let vms = Vms::list(&c)?;
-    ctx.act(&vms, "restart", targets, args.jobs, |v| {
-        Ok(vm::restart(&c, v, args.no_wait)?)
+    act(ctx, "restart", args.jobs, |c, v| {
+        vm::restart(c, v, args.no_wait)
     })
 }

@@ -1,4 +1,4 @@
-use super::{Vms, connect, names_arg};
+use super::{act, names_arg};
 use crate::cli::args::Jobs;
 use crate::cli::spec::{Command, Complete, JOBS, NO_WAIT, Prints, VM_BACKEND, option, switch};
 use crate::error::{Error, Result};
@@ -72,10 +72,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<u8> {
         force: args.force,
         hard: args.hard,
     };
-    let targets = ctx.targets()?;
-    let c = connect(ctx)?;
-    let vms = Vms::list(&c)?;
-    ctx.act(&vms, "stop", targets, args.jobs, |v| {
-        Ok(vm::stop(&c, v, &how, args.no_wait)?)
+    act(ctx, "stop", args.jobs, |c, v| {
+        vm::stop(c, v, &how, args.no_wait)
     })
 }

@@ -1,4 +1,4 @@
-use super::{Vms, connect, names_arg};
+use super::{act, names_arg};
 use crate::cli::args::Jobs;
 use crate::cli::spec::{Command, Complete, JOBS, Prints, VM_BACKEND, choice, option};
 use crate::error::{Error, Result};
@@ -65,13 +65,10 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<u8> {
         return Err(Error::usage("--for running|stopped is required"));
     };
     let timeout = args.timeout.unwrap_or(300);
-    let targets = ctx.targets()?;
-    let c = connect(ctx)?;
-    let vms = Vms::list(&c)?;
     let deadline = Instant::now() + Duration::from_secs(timeout);
-    ctx.act(&vms, "wait", targets, args.jobs, |v| {
+    act(ctx, "wait", args.jobs, |c, v| {
         Ok(Done {
-            changed: vm::wait_for(&c, v, want, deadline)?,
+            changed: vm::wait_for(c, v, want, deadline)?,
             ..Done::unchanged(want)
         })
     })
