@@ -95,13 +95,15 @@ impl Output {
                 tty
             }
         };
-        let (color, stderr_color) = match color {
-            Some(ColorWhen::Always) => (true, true),
-            Some(ColorWhen::Never) => (false, false),
-            Some(ColorWhen::Auto) | None => (
-                env_says(stdout_tty),
-                env_says(std::io::stderr().is_terminal()),
-            ),
+        // --color is about the table; messages on stderr are coloured only
+        // on a terminal (a log file gets no escape codes), and never with
+        // --color never.
+        let stderr_color =
+            color != Some(ColorWhen::Never) && env_says(std::io::stderr().is_terminal());
+        let color = match color {
+            Some(ColorWhen::Always) => true,
+            Some(ColorWhen::Never) => false,
+            Some(ColorWhen::Auto) | None => env_says(stdout_tty),
         };
         Output {
             tool,

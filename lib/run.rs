@@ -137,6 +137,10 @@ fn start<A: FromMatches>(
         Err(e) => return fail(&out, e),
     };
     let common = match Common::from_matches(&m) {
+        Ok(c) if c.quiet && c.verbose => {
+            let e = Error::usage("--quiet and --verbose exclude each other");
+            return fail(&out, e);
+        }
         Ok(c) => c,
         Err(e) => return fail(&out, e),
     };

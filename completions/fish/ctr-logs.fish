@@ -4,9 +4,7 @@
 complete -c ctr-logs -f
 complete -c ctr-logs -s f -l follow -d 'Keep printing new output until the container stops'
 complete -c ctr-logs -s n -l tail -x -d 'Print only the last N lines'
-complete -c ctr-logs -s o -l output -x -a 'json table' -d 'Output format: JSON lines, or an aligned table (default: table on a terminal, json otherwise)'
 complete -c ctr-logs -l color -x -a 'auto always never' -d 'Colour the table: auto (default; honours NO_COLOR and CLICOLOR_FORCE), always or never'
-complete -c ctr-logs -s q -l quiet -d 'Print no result records, only errors'
 complete -c ctr-logs -s v -l verbose -d 'Print the backend commands run, on stderr'
 complete -c ctr-logs -l config -r -F -d 'Read configuration from FILE instead of the default locations'
 complete -c ctr-logs -s b -l backend -x -a 'lxc crun runc' -d 'Use this backend (default: the config\'s routing, then its default backend)'

@@ -187,9 +187,7 @@ export extern "ctr-exec" [
     --env(-e): string  # Set an environment variable (repeatable)
     --cwd(-w): string  # Run the command in this directory inside the container
     --user(-u): string  # Run as this user: a name from the container's /etc/passwd, or UID[:GID]
-    --output(-o): string@"nu-complete guestkit json-table"  # Output format: JSON lines, or an aligned table (default: table on a terminal, json otherwise)
     --color: string@"nu-complete guestkit auto-always-never"  # Colour the table: auto (default; honours NO_COLOR and CLICOLOR_FORCE), always or never
-    --quiet(-q)  # Print no result records, only errors
     --verbose(-v)  # Print the backend commands run, on stderr
     --config: string  # Read configuration from FILE instead of the default locations
     --backend(-b): string@"nu-complete guestkit lxc-crun-runc"  # Use this backend (default: the config's routing, then its default backend)
@@ -226,9 +224,7 @@ export extern "ctr-logs" [
     name: string@"nu-complete guestkit containers"  # The container
     --follow(-f)  # Keep printing new output until the container stops
     --tail(-n): string  # Print only the last N lines
-    --output(-o): string@"nu-complete guestkit json-table"  # Output format: JSON lines, or an aligned table (default: table on a terminal, json otherwise)
     --color: string@"nu-complete guestkit auto-always-never"  # Colour the table: auto (default; honours NO_COLOR and CLICOLOR_FORCE), always or never
-    --quiet(-q)  # Print no result records, only errors
     --verbose(-v)  # Print the backend commands run, on stderr
     --config: string  # Read configuration from FILE instead of the default locations
     --backend(-b): string@"nu-complete guestkit lxc-crun-runc"  # Use this backend (default: the config's routing, then its default backend)

@@ -37,9 +37,12 @@ impl Image {
         }
         let path = Path::new(s);
         let meta = std::fs::metadata(path).map_err(|e| {
-            Error::invalid(format!("image {s:?}: {}", plain_io(&e))).with_hint(
-                "use 'busybox', a directory holding a root filesystem, or a rootfs tarball",
-            )
+            Error::invalid(format!(
+                "image {}: {}",
+                crate::guest::names::quote(s),
+                plain_io(&e)
+            ))
+            .with_hint("use 'busybox', a directory holding a root filesystem, or a rootfs tarball")
         })?;
         let abs =
             std::fs::canonicalize(path).map_err(|e| Error::io("cannot resolve image", path, e))?;
@@ -60,7 +63,8 @@ impl Image {
             Compression::Zstd
         } else {
             return Err(Error::invalid(format!(
-                "image {s:?} is neither a directory nor a tarball"
+                "image {} is neither a directory nor a tarball",
+                crate::guest::names::quote(s)
             ))
             .with_hint("tarballs must end in .tar, .tar.gz, .tgz, .tar.xz or .tar.zst"));
         };
@@ -122,13 +126,15 @@ impl Image {
                 args.extend(["-f".into(), file.into(), "-C".into(), rootfs.into()]);
                 let r = capture(&TAR.find()?, args, &trace)?;
                 if !r.ok() {
-                    // The first line names the cause ("xz: File format not recognized");
-                    // tar's own lines after it only say that it gave up.
+                    // The first line that names a cause ("xz: File format not
+                    // recognized", "../x: Member name contains '..'"): tar's
+                    // warnings that it made a name relative come before it,
+                    // and its last lines only say that it gave up.
                     let first = r
                         .stderr
                         .lines()
                         .map(str::trim)
-                        .find(|l| !l.is_empty())
+                        .find(|l| !l.is_empty() && !l.contains(": Removing leading"))
                         .unwrap_or("failed");
                     return Err(Error::invalid(format!(
                         "cannot unpack image {}: {first}",

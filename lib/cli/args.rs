@@ -72,7 +72,8 @@ macro_rules! numbers {
             fn from_value(v: &str, flag: &Flag) -> Result<$t> {
                 v.parse().map_err(|_| {
                     Error::usage(format!(
-                        "invalid value {v:?} for --{}: expected a number",
+                        "invalid value {} for --{}: expected a number",
+                        crate::guest::names::quote(v),
                         flag.long
                     ))
                 })
@@ -102,7 +103,11 @@ impl FromValue for Signal {
 }
 
 fn unexpected(v: &str, flag: &Flag) -> Error {
-    Error::usage(format!("invalid value {v:?} for --{}", flag.long))
+    Error::usage(format!(
+        "invalid value {} for --{}",
+        crate::guest::names::quote(v),
+        flag.long
+    ))
 }
 
 /// `--jobs N`: at least 1, default 1.

@@ -101,7 +101,7 @@ fn fields(out: &mut String, fields: &[FieldDoc]) {
 
 fn exit_status(out: &mut String, cmd: Option<&Command>) {
     out.push_str(".SH EXIT STATUS\n");
-    if cmd.is_some_and(|c| c.prints == Prints::Raw && c.trailing.is_some()) {
+    if cmd.is_some_and(|c| c.trailing.is_some() && c.prints != Prints::Results) {
         out.push_str(&prose(
             "When the command in the guest ran, its own exit code. Otherwise:",
         ));
@@ -177,6 +177,7 @@ pub fn page(cmd: &Command, all: &[&Command]) -> String {
         }
     }
     out.push_str(".SH OPTIONS\n");
+    out.push_str(&prose("A flag given twice takes its last value, so that an alias or a script can set one that the command line then overrides; a repeatable flag keeps every value."));
     for f in cmd.all_flags() {
         let mut help = f.help.to_string();
         if !f.values.is_empty() && !help.contains(f.values[0]) {
@@ -229,11 +230,12 @@ pub fn page(cmd: &Command, all: &[&Command]) -> String {
         }
         Prints::Raw => {
             out.push_str(&prose("stdout carries the guest's own output, not JSON; guestkit's own messages go to stderr."));
-            if cmd.flags.iter().any(|f| f.long == "detach") {
-                out.push_str(&prose(
-                    "With --detach, one result record, as ctr-start(1) prints.",
-                ));
-            }
+        }
+        Prints::RawOrResult => {
+            out.push_str(&prose("stdout carries the guest's own output, not JSON; guestkit's own messages go to stderr."));
+            out.push_str(&prose(
+                "With --detach, one result record, as ctr-start(1) prints.",
+            ));
         }
     }
     exit_status(&mut out, Some(cmd));

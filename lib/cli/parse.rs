@@ -70,6 +70,18 @@ pub fn parse(cmd: &Command, args: Vec<OsString>) -> Result<Parsed> {
                 let v = utf8(v, "argument")?;
                 if m.positionals.len() < max_positionals {
                     m.positionals.push(v);
+                } else if cmd.trailing.as_ref().is_some_and(|t| !t.bare) && trailing.is_none() {
+                    // `ctr-create web db` reads as two containers: a command
+                    // only ever follows `--` there.
+                    return Err(Error::usage(format!(
+                        "unexpected argument {}: to run a command, put it after --",
+                        crate::guest::names::quote(&v)
+                    ))
+                    .with_hint(format!(
+                        "{} {} -- {v}",
+                        cmd.name,
+                        m.positionals.join(" ")
+                    )));
                 } else if cmd.trailing.is_some() && trailing.is_none() {
                     // `ctr-exec web ls -l`: the command starts at the first extra word.
                     m.trailing.push(v);
@@ -77,7 +89,10 @@ pub fn parse(cmd: &Command, args: Vec<OsString>) -> Result<Parsed> {
                         m.trailing.push(utf8(raw, "argument")?);
                     }
                 } else {
-                    return Err(Error::usage(format!("unexpected argument {v:?}")));
+                    return Err(Error::usage(format!(
+                        "unexpected argument {}",
+                        crate::guest::names::quote(&v)
+                    )));
                 }
                 continue;
             }
@@ -155,7 +170,8 @@ fn check_choice(flag: &Flag, v: &str) -> Result<()> {
         return Ok(());
     }
     let mut e = Error::usage(format!(
-        "invalid value {v:?} for --{}: expected one of {}",
+        "invalid value {} for --{}: expected one of {}",
+        crate::guest::names::quote(v),
         flag.long,
         flag.values.join(", ")
     ));

@@ -50,6 +50,9 @@ pub struct Arg {
 pub struct Trailing {
     pub name: &'static str,
     pub help: &'static str,
+    /// It may also follow the name without `--` (`ctr-exec web ls -l`);
+    /// where it may not, an extra word is refused rather than run.
+    pub bare: bool,
 }
 
 #[derive(Debug)]
@@ -83,6 +86,8 @@ pub enum Prints {
     Results,
     /// The guest command's own output, or the log (not JSON).
     Raw,
+    /// The command's own output; with --detach, one result record (ctr-run).
+    RawOrResult,
     /// One VM record per VM.
     Vms,
     /// One detailed VM record per VM.
@@ -269,14 +274,15 @@ pub const JOBS: Flag = option(
 
 impl Command {
     /// The tool's own flags, then the common ones it does not redefine
-    /// (ctr-list's `--output` also accepts `name`).
+    /// (ctr-list's `--output` also accepts `name`). A tool that prints no
+    /// records (ctr-exec, ctr-logs) has no --output or --quiet.
     pub fn all_flags(&self) -> impl Iterator<Item = &Flag> {
         let own = self.flags;
-        own.iter().chain(
-            COMMON_FLAGS
-                .iter()
-                .filter(move |c| !own.iter().any(|f| f.long == c.long)),
-        )
+        let records = self.prints != Prints::Raw;
+        own.iter().chain(COMMON_FLAGS.iter().filter(move |c| {
+            !own.iter().any(|f| f.long == c.long)
+                && (records || (c.long != OUTPUT.long && c.long != QUIET.long))
+        }))
     }
 
     pub fn find_long(&self, long: &str) -> Option<&Flag> {
@@ -314,8 +320,10 @@ impl Command {
                 s.push_str(&format!(" [{a}]"));
             }
         }
-        if let Some(t) = &self.trailing {
-            s.push_str(&format!(" [-- {}...]", t.name));
+        match &self.trailing {
+            Some(t) if t.bare => s.push_str(&format!(" [--] {}...", t.name)),
+            Some(t) => s.push_str(&format!(" [-- {}...]", t.name)),
+            None => {}
         }
         s
     }

@@ -159,65 +159,107 @@ pub struct LxcConfig {
 
 impl Config {
     /// Loads `file` when given (by --config or GUESTKIT_CONFIG), else the system
-    /// file overlaid by the user file; then applies the environment.
+    /// file overlaid by the user file; then applies the environment. A
+    /// mistake is reported with its file, line, column and key, or with
+    /// the variable it came from.
     pub fn load(file: Option<&Path>) -> Result<Config> {
         let env_file = env::GUESTKIT_CONFIG.get().map(PathBuf::from);
+        let files: Vec<(PathBuf, bool)> = match file.map(Path::to_path_buf).or(env_file) {
+            Some(f) => vec![(f, true)],
+            None => std::iter::once(PathBuf::from(SYSTEM_FILE))
+                .chain(user_file())
+                .map(|f| (f, false))
+                .collect(),
+        };
+        let mut sources = Sources::default();
         let mut table = toml::Table::new();
-        match file.map(Path::to_path_buf).or(env_file) {
-            Some(f) => merge(&mut table, read(&f, true)?),
-            None => {
-                merge(&mut table, read(Path::new(SYSTEM_FILE), false)?);
-                if let Some(user) = user_file() {
-                    merge(&mut table, read(&user, false)?);
-                }
-            }
+        for (path, required) in files {
+            let Some(text) = read(&path, required)? else {
+                continue;
+            };
+            // Each file alone first, so that a mistake is found in its text.
+            let doc: toml::Table = text.parse().map_err(|e| bad_text(&path, &text, &e))?;
+            toml::from_str::<Config>(&text).map_err(|e| bad_text(&path, &text, &e))?;
+            merge(&mut table, doc);
+            sources.files.push((path, text));
         }
         let mut cfg: Config = table.try_into().map_err(|e: toml::de::Error| {
             Error::invalid(format!("bad configuration: {}", e.message().trim()))
         })?;
-        if let Some(b) = env::GUESTKIT_BACKEND.get() {
+        let mut set = |var: &'static env::Var, key: &'static str| {
+            let v = var.get();
+            if v.is_some() {
+                sources.env.push((key, var.name));
+            }
+            v
+        };
+        if let Some(b) = set(&env::GUESTKIT_BACKEND, "default_backend") {
             cfg.default_backend = Some(b);
         }
-        if let Some(p) = env::GUESTKIT_LXC_PATH.get() {
+        if let Some(p) = set(&env::GUESTKIT_LXC_PATH, "lxc.lxcpath") {
             cfg.lxc.lxcpath = Some(p.into());
         }
-        if let Some(p) = env::GUESTKIT_CACHE_DIR.get() {
+        if let Some(p) = set(&env::GUESTKIT_CACHE_DIR, "cache_dir") {
             cfg.cache_dir = Some(p.into());
         }
-        if let Some(p) = env::GUESTKIT_STATE_DIR.get() {
+        if let Some(p) = set(&env::GUESTKIT_STATE_DIR, "state_dir") {
             cfg.state_dir = Some(p.into());
         }
-        if let Some(p) = env::GUESTKIT_OCI_ROOT.get() {
+        if let Some(p) = set(&env::GUESTKIT_OCI_ROOT, "oci.runtime_root") {
             cfg.oci.runtime_root = Some(p.into());
         }
         cfg.proxmox.apply_env();
-        cfg.check_backends()?;
+        cfg.check(&sources)?;
         Ok(cfg)
     }
 
-    /// Reads the backends the file names; an unknown one is bad
-    /// configuration, found at load time rather than at the first create
-    /// that uses it.
-    fn check_backends(&mut self) -> Result<()> {
-        let known = &CONTAINER_BACKENDS;
-        let check = |what: String, b: &str| {
+    /// The settings only their meaning can check: backends that exist and
+    /// directories given as absolute paths. Found at load time rather than
+    /// at the first create that uses them.
+    fn check(&mut self, sources: &Sources) -> Result<()> {
+        let bad = |key: &str, why: String| {
+            Error::invalid(format!("bad configuration: {}{why}", sources.naming(key)))
+        };
+        let backend = |key: &str, b: &str| {
             BackendKind::named(b)
-                .filter(|k| known.contains(k))
+                .filter(|k| CONTAINER_BACKENDS.contains(k))
                 .ok_or_else(|| {
-                    Error::invalid(format!(
-                        "bad configuration: {what}: unknown backend {b:?}, expected one of {}",
-                        CONTAINER_BACKEND_NAMES.join(", ")
-                    ))
+                    bad(
+                        key,
+                        format!(
+                            "unknown backend {}, expected one of {}",
+                            crate::guest::names::quote(b),
+                            CONTAINER_BACKEND_NAMES.join(", ")
+                        ),
+                    )
                 })
         };
         self.default = match self.default_backend.as_deref() {
-            Some(b) => Some(check("default_backend".into(), b)?),
+            Some(b) => Some(backend("default_backend", b)?),
             None => None,
         };
         self.routing = Vec::new();
         for (i, r) in self.routes.iter().enumerate() {
-            let kind = check(format!("route {} ({})", i + 1, r.pattern), &r.backend)?;
+            let kind = backend(&format!("route[{}].backend", i + 1), &r.backend)?;
             self.routing.push((r.pattern.clone(), kind));
+        }
+        let dirs = [
+            ("state_dir", &self.state_dir),
+            ("cache_dir", &self.cache_dir),
+            ("lxc.lxcpath", &self.lxc.lxcpath),
+            ("oci.runtime_root", &self.oci.runtime_root),
+        ];
+        for (key, dir) in dirs {
+            if let Some(d) = dir.as_ref().filter(|d| !d.is_absolute()) {
+                let shown = crate::guest::names::quote(&d.to_string_lossy());
+                return Err(bad(key, format!("{shown} is not an absolute path")));
+            }
+        }
+        // LXC's own directory is made when LXC is installed: a configured
+        // one that does not exist is a mistake, not a first run.
+        if let Some(p) = self.lxc.lxcpath.as_ref().filter(|p| !p.is_dir()) {
+            let shown = crate::guest::names::quote(&p.to_string_lossy());
+            return Err(bad("lxc.lxcpath", format!("{shown} does not exist")));
         }
         Ok(())
     }
@@ -325,24 +367,112 @@ fn user_file() -> Option<PathBuf> {
     Some(base.join("guestkit/config.toml"))
 }
 
-fn read(path: &Path, required: bool) -> Result<toml::Table> {
-    let text = match std::fs::read_to_string(path) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => {
-            return Ok(toml::Table::new());
+/// A configuration file's text; `None` when an optional one is absent.
+fn read(path: &Path, required: bool) -> Result<Option<String>> {
+    match std::fs::read_to_string(path) {
+        Ok(t) => Ok(Some(t)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => Ok(None),
+        Err(e) => Err(Error::io("cannot read configuration", path, e)
+            .with_kind(crate::error::Kind::InvalidInput)),
+    }
+}
+
+/// Where the settings came from: the files read, in order, with their
+/// text, and the keys the environment set.
+#[derive(Default)]
+struct Sources {
+    files: Vec<(PathBuf, String)>,
+    env: Vec<(&'static str, &'static str)>,
+}
+
+impl Sources {
+    /// How a message names a setting: `VARIABLE: ` when the environment
+    /// set it, else `FILE:LINE:COL: KEY: ` of its value in the last file
+    /// that sets it.
+    fn naming(&self, key: &str) -> String {
+        if let Some((_, var)) = self.env.iter().rev().find(|(k, _)| *k == key) {
+            return format!("{var}: ");
         }
-        Err(e) => {
-            return Err(Error::io("cannot read configuration", path, e)
-                .with_kind(crate::error::Kind::InvalidInput));
+        for (path, text) in self.files.iter().rev() {
+            if let Some((line, col)) = locate(text, key) {
+                return format!("{}:{line}:{col}: {key}: ", path.display());
+            }
         }
-    };
-    text.parse::<toml::Table>().map_err(|e| {
-        Error::invalid(format!(
-            "bad configuration in {}: {}",
-            path.display(),
-            e.message().trim()
-        ))
-    })
+        format!("{key}: ")
+    }
+}
+
+/// A file's syntax or type error: `FILE:LINE:COL: KEY: MESSAGE`.
+fn bad_text(path: &Path, text: &str, e: &toml::de::Error) -> Error {
+    let offset = e.span().map_or(0, |s| s.start).min(text.len());
+    let (line, col) = line_col(text, offset);
+    let key = key_at(text, offset)
+        .map(|k| format!("{k}: "))
+        .unwrap_or_default();
+    Error::invalid(format!(
+        "bad configuration: {}:{line}:{col}: {key}{}",
+        path.display(),
+        e.message().trim()
+    ))
+}
+
+/// 1-based line and column (in characters) of a byte offset.
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset];
+    let line = before.matches('\n').count() + 1;
+    let start = before.rfind('\n').map_or(0, |i| i + 1);
+    (line, before[start..].chars().count() + 1)
+}
+
+/// The key of each line of a TOML text, as a path: `default_backend`,
+/// `proxmox.timeout`, `route[2].backend`; a table header's own line gives
+/// the table's path. With the byte offset of the line and of its value.
+fn keys(text: &str) -> Vec<(String, usize, usize)> {
+    let mut out = Vec::new();
+    let mut table = String::new();
+    let mut arrays: std::collections::HashMap<String, usize> = Default::default();
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        let t = line.trim();
+        let indent = line.len() - line.trim_start().len();
+        if let Some(name) = t.strip_prefix("[[").and_then(|r| r.split("]]").next()) {
+            let n = arrays.entry(name.trim().to_string()).or_default();
+            *n += 1;
+            table = format!("{}[{n}]", name.trim());
+            out.push((table.clone(), offset, offset + indent));
+        } else if let Some(name) = t.strip_prefix('[').and_then(|r| r.split(']').next()) {
+            table = name.trim().to_string();
+            out.push((table.clone(), offset, offset + indent));
+        } else if let Some((k, _)) = t.split_once('=').filter(|_| !t.starts_with('#')) {
+            let key = k.trim().trim_matches('"');
+            let value = line.find('=').map_or(0, |i| {
+                i + 1 + (line[i + 1..].len() - line[i + 1..].trim_start().len())
+            });
+            let path = match table.as_str() {
+                "" => key.to_string(),
+                t => format!("{t}.{key}"),
+            };
+            out.push((path, offset, offset + value));
+        }
+        offset += line.len();
+    }
+    out
+}
+
+/// The key whose line holds this byte offset.
+fn key_at(text: &str, offset: usize) -> Option<String> {
+    keys(text)
+        .into_iter()
+        .take_while(|(_, line, _)| *line <= offset)
+        .last()
+        .filter(|(_, line, _)| text[*line..offset].lines().count() <= 1)
+        .map(|(k, _, _)| k)
+}
+
+/// Where a key's value starts, as line and column.
+fn locate(text: &str, key: &str) -> Option<(usize, usize)> {
+    let (_, _, value) = keys(text).into_iter().rfind(|(k, _, _)| k == key)?;
+    Some(line_col(text, value))
 }
 
 /// Overlays `top` on `base`, table by table.
@@ -367,7 +497,7 @@ mod tests {
             "default_backend = \"runc\"\n[[route]]\npattern = \"kube-ovn-*\"\nbackend = \"crun\"\n[[route]]\npattern = \"kube-*\"\nbackend = \"lxc\"\n",
         )
         .unwrap();
-        cfg.check_backends().unwrap();
+        cfg.check(&Sources::default()).unwrap();
         assert_eq!(cfg.route("kube-ovn-cni"), BackendKind::Crun);
         assert_eq!(cfg.route("kube-proxy"), BackendKind::Lxc);
         assert_eq!(cfg.route("web"), BackendKind::Runc);
@@ -382,6 +512,22 @@ mod tests {
         let cfg: Config = t.try_into().unwrap();
         assert_eq!(cfg.cache_dir.unwrap(), PathBuf::from("/a"));
         assert_eq!(cfg.lxc.lxcpath.unwrap(), PathBuf::from("/user-lxc"));
+    }
+
+    #[test]
+    fn keys_are_found_by_their_lines() {
+        let text = "default_backend = \"lxc\"\n[[route]]\npattern = \"a*\"\nbackend = \"crun\"\n[[route]]\n  backend = \"runc\"\n[proxmox]\ntimeout = 3\n";
+        assert_eq!(locate(text, "default_backend"), Some((1, 19)));
+        assert_eq!(locate(text, "route[1].backend"), Some((4, 11)));
+        assert_eq!(locate(text, "route[2].backend"), Some((6, 13)));
+        assert_eq!(locate(text, "proxmox.timeout"), Some((8, 11)));
+        assert_eq!(locate(text, "nope"), None);
+        let at = text.find("3").unwrap();
+        assert_eq!(key_at(text, at).as_deref(), Some("proxmox.timeout"));
+        assert_eq!(
+            key_at(text, text.find("[[route]]").unwrap()).as_deref(),
+            Some("route[1]")
+        );
     }
 
     #[test]

@@ -4,6 +4,7 @@
 
 use crate::error::{Error, Result};
 use std::path::Path;
+use std::time::{Duration, Instant};
 
 #[derive(Clone)]
 pub struct Secret(String);
@@ -32,12 +33,14 @@ impl std::fmt::Debug for Secret {
 }
 
 /// The secret `key` from the first source given: inline, `key_file`, or
-/// `key_command` (run by sh; its stdout, without the final newline).
+/// `key_command` (run by sh; its stdout, without the final newline, within
+/// `timeout`).
 pub fn resolve(
     key: &str,
     inline: Option<&str>,
     file: Option<&Path>,
     command: Option<&str>,
+    timeout: Duration,
 ) -> Result<Option<Secret>> {
     if let Some(s) = inline {
         return Ok(Some(Secret::new(s)));
@@ -53,28 +56,65 @@ pub fn resolve(
         return Ok(Some(Secret::new(text.trim_end_matches(['\n', '\r']))));
     }
     if let Some(c) = command {
-        let out = std::process::Command::new("sh")
-            .args(["-c", c])
-            .stdin(std::process::Stdio::null())
-            .stderr(std::process::Stdio::inherit())
-            .output()
-            .map_err(|e| {
-                Error::unavailable(format!(
-                    "cannot run proxmox.{key}_command: {}",
-                    crate::error::plain_io(&e)
-                ))
-            })?;
+        let (status, stdout) = run_bounded(key, c, timeout)?;
         // Its stdout is the secret: never quote it, not even in an error.
-        if !out.status.success() {
+        if !status.success() {
             return Err(Error::denied(format!(
-                "proxmox.{key}_command failed ({}); no {key} to log in with",
-                out.status
+                "proxmox.{key}_command failed ({status}); no {key} to log in with"
             )));
         }
-        let text = String::from_utf8_lossy(&out.stdout);
+        let text = String::from_utf8_lossy(&stdout);
         return Ok(Some(Secret::new(text.trim_end_matches(['\n', '\r']))));
     }
     Ok(None)
+}
+
+/// Runs a secret's command (by sh, in a process group of its own), and
+/// kills it all when it has not ended within `timeout`: a hung password
+/// manager must not hang every vm-* tool. Polled: a secret is a few bytes,
+/// well within a pipe's buffer, so the command never waits for us to read.
+fn run_bounded(
+    key: &str,
+    command: &str,
+    timeout: Duration,
+) -> Result<(std::process::ExitStatus, Vec<u8>)> {
+    use std::io::Read;
+    use std::os::unix::process::CommandExt;
+    let mut child = std::process::Command::new("sh")
+        .args(["-c", command])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::inherit())
+        .process_group(0)
+        .spawn()
+        .map_err(|e| {
+            Error::unavailable(format!(
+                "cannot run proxmox.{key}_command: {}",
+                crate::error::plain_io(&e)
+            ))
+        })?;
+    let deadline = Instant::now() + timeout;
+    let status = loop {
+        if let Some(status) = child.try_wait().ok().flatten() {
+            break status;
+        }
+        if Instant::now() >= deadline {
+            // SAFETY: signalling the process group of our own child.
+            unsafe { libc::kill(-(child.id() as i32), libc::SIGKILL) };
+            let _ = child.wait();
+            return Err(Error::timeout(format!(
+                "proxmox.{key}_command did not finish within {} s",
+                timeout.as_secs_f64()
+            ))
+            .with_hint("check the command by hand, or raise proxmox.timeout"));
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    let mut out = Vec::new();
+    if let Some(mut stdout) = child.stdout.take() {
+        let _ = stdout.read_to_end(&mut out);
+    }
+    Ok((status, out))
 }
 
 #[cfg(test)]
@@ -88,12 +128,16 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let f = dir.path().join("t");
         std::fs::write(&f, "from-file\n").unwrap();
-        let got = |i, f: Option<&Path>, c| resolve("token", i, f, c).unwrap().unwrap();
+        let t = Duration::from_secs(5);
+        let got = |i, f: Option<&Path>, c| resolve("token", i, f, c, t).unwrap().unwrap();
         assert_eq!(got(Some("inline"), Some(&f), None).expose(), "inline");
         assert_eq!(got(None, Some(&f), None).expose(), "from-file");
         assert_eq!(got(None, None, Some("echo from-cmd")).expose(), "from-cmd");
-        let e = resolve("token", None, None, Some("echo leaked; exit 3")).unwrap_err();
+        let e = resolve("token", None, None, Some("echo leaked; exit 3"), t).unwrap_err();
         assert!(!e.message.contains("leaked"), "{}", e.message);
-        assert!(resolve("token", None, None, None).unwrap().is_none());
+        assert!(resolve("token", None, None, None, t).unwrap().is_none());
+        let short = Duration::from_millis(200);
+        let e = resolve("token", None, None, Some("sleep 30"), short).unwrap_err();
+        assert_eq!(e.kind, crate::error::Kind::Timeout);
     }
 }

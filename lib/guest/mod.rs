@@ -109,7 +109,8 @@ impl BackendKind {
         }
         let spelt: Vec<&str> = among.iter().map(|b| b.as_str()).collect();
         let mut e = Error::usage(format!(
-            "unknown backend {name:?}: expected one of {}",
+            "unknown backend {}: expected one of {}",
+            names::quote(name),
             spelt.join(", ")
         ));
         if let Some(hint) = names::suggest(name, spelt.iter().copied()) {

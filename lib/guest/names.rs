@@ -15,7 +15,8 @@ pub fn check_new(name: &str) -> Result<()> {
     check(name)?;
     if name.len() > MAX_NEW {
         return Err(Error::usage(format!(
-            "invalid container name {name:?}: a new container's name is its hostname, at most {MAX_NEW} bytes"
+            "invalid container name {}: a new container's name is its hostname, at most {MAX_NEW} bytes",
+            quote(name)
         )));
     }
     Ok(())
@@ -26,7 +27,8 @@ pub fn check_new(name: &str) -> Result<()> {
 pub fn check(name: &str) -> Result<()> {
     let bad = |why: &str| {
         Err(Error::usage(format!(
-            "invalid container name {name:?}: {why}"
+            "invalid container name {}: {why}",
+            quote(name)
         )))
     };
     if name.is_empty() {
@@ -53,6 +55,16 @@ pub fn check(name: &str) -> Result<()> {
         ));
     }
     Ok(())
+}
+
+/// Input as messages quote it: Rust's `{:?}` quoting, of at most the first
+/// 200 characters, so that a megabyte of bad input is never echoed whole.
+pub fn quote(s: &str) -> String {
+    const MAX: usize = 200;
+    match s.char_indices().nth(MAX) {
+        None => format!("{s:?}"),
+        Some((i, _)) => format!("{:?}… ({} bytes)", &s[..i], s.len()),
+    }
 }
 
 /// The candidate nearest to `given`, when one is near enough to suggest:
@@ -107,7 +119,8 @@ pub fn check_vm(name: &str) -> Result<()> {
         Ok(())
     } else {
         Err(Error::usage(format!(
-            "invalid VM name {name:?}: a VM name is a DNS name (letters, digits, inner '-', labels joined by '.')"
+            "invalid VM name {}: a VM name is a DNS name (letters, digits, inner '-', labels joined by '.')",
+            quote(name)
         )))
     }
 }

@@ -42,7 +42,7 @@ pub fn parse_arg(kind: GuestKind, s: &str) -> Result<Target> {
     if kind.has_vmids() && !s.is_empty() && s.chars().all(|c| c.is_ascii_digit()) {
         let n: u64 = s
             .parse()
-            .map_err(|_| Error::usage(format!("invalid VMID {s}")))?;
+            .map_err(|_| Error::usage(format!("invalid VMID {}", super::names::quote(s))))?;
         return Ok(Target {
             vmid: Some(check_vmid(n)?),
             ..Target::default()
@@ -75,29 +75,31 @@ fn id_fields(kind: GuestKind) -> &'static str {
     }
 }
 
+/// The longest stdin line read: a target is a short record, and a longer
+/// line is refused without being held whole in memory.
+pub const MAX_LINE: usize = 1 << 20;
+
 /// Reads every line, reporting each bad one (through `report`) with its
 /// number; any bad line refuses the whole input, so nothing is half-applied.
 pub fn from_lines(
     kind: GuestKind,
-    input: impl BufRead,
+    mut input: impl BufRead,
     report: &dyn Fn(&Error),
 ) -> Result<Vec<Target>> {
     let mut targets = Vec::new();
     let mut bad = 0;
-    for (i, line) in input.lines().enumerate() {
-        let n = i + 1;
-        let line = match line {
-            Ok(l) => l,
-            Err(e) => {
-                report(&Error::invalid(format!(
-                    "stdin line {n}: cannot read: {}",
-                    crate::error::plain_io(&e)
-                )));
+    let mut buf = Vec::new();
+    for n in 1.. {
+        let line = match next_line(&mut input, &mut buf) {
+            Ok(None) => break,
+            Ok(Some(l)) => l,
+            Err(why) => {
+                report(&Error::invalid(format!("stdin line {n}: {why}")));
                 bad += 1;
-                break;
+                continue;
             }
         };
-        match parse_line(kind, &line) {
+        match parse_line(kind, line) {
             Ok(Some(t)) => targets.push(t),
             Ok(None) => {}
             Err(e) => {
@@ -114,6 +116,49 @@ pub fn from_lines(
         );
     }
     Ok(targets)
+}
+
+/// The next line, without its end; `None` at the end of input. A line
+/// longer than `MAX_LINE` is skipped to its end and refused.
+fn next_line<'b>(
+    input: &mut impl BufRead,
+    buf: &'b mut Vec<u8>,
+) -> std::result::Result<Option<&'b str>, String> {
+    use std::io::Read;
+    buf.clear();
+    let cannot = |e: std::io::Error| format!("cannot read: {}", crate::error::plain_io(&e));
+    let read = input
+        .by_ref()
+        .take(MAX_LINE as u64 + 1)
+        .read_until(b'\n', buf)
+        .map_err(cannot)?;
+    if read == 0 {
+        return Ok(None);
+    }
+    if buf.len() > MAX_LINE && !buf.ends_with(b"\n") {
+        // Skip the rest of the line without keeping it.
+        loop {
+            let chunk = input.fill_buf().map_err(cannot)?;
+            if chunk.is_empty() {
+                break;
+            }
+            match chunk.iter().position(|&b| b == b'\n') {
+                Some(i) => {
+                    input.consume(i + 1);
+                    break;
+                }
+                None => {
+                    let all = chunk.len();
+                    input.consume(all);
+                }
+            }
+        }
+        return Err(format!("longer than {} MiB", MAX_LINE >> 20));
+    }
+    let line = buf.strip_suffix(b"\n").unwrap_or(buf);
+    std::str::from_utf8(line)
+        .map(Some)
+        .map_err(|_| "not valid UTF-8".to_string())
 }
 
 /// One stdin line: a record as the list tools print it, a JSON string
@@ -203,7 +248,8 @@ fn backend_of(kind: GuestKind, v: Option<&Value>) -> Result<Option<BackendKind>>
             b.as_str()
         ))),
         _ if kind == GuestKind::Vm => Err(Error::invalid(format!(
-            "backend {s:?} is not proxmox: the vm-* tools act on Proxmox VE VMs"
+            "backend {} is not proxmox: the vm-* tools act on Proxmox VE VMs",
+            super::names::quote(s)
         ))),
         _ => Err(BackendKind::parse(s, kind.backends())
             .unwrap_err()

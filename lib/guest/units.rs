@@ -11,7 +11,8 @@ pub fn parse_size(s: &str) -> Result<u64> {
     let (num, unit) = t.split_at(split);
     let n: f64 = num.parse().map_err(|_| {
         Error::usage(format!(
-            "invalid size {s:?}: expected a number with an optional unit (K, M, G, T)"
+            "invalid size {}: expected a number with an optional unit (K, M, G, T)",
+            super::names::quote(s)
         ))
     })?;
     let mult: u64 = match unit
@@ -26,13 +27,18 @@ pub fn parse_size(s: &str) -> Result<u64> {
         "t" => 1 << 40,
         _ => {
             return Err(Error::usage(format!(
-                "invalid size {s:?}: unknown unit {unit:?} (use K, M, G or T)"
+                "invalid size {}: unknown unit {} (use K, M, G or T)",
+                super::names::quote(s),
+                super::names::quote(unit)
             )));
         }
     };
     let bytes = n * mult as f64;
     if !(1.0..=(u64::MAX as f64)).contains(&bytes) {
-        return Err(Error::usage(format!("invalid size {s:?}: out of range")));
+        return Err(Error::usage(format!(
+            "invalid size {}: out of range",
+            super::names::quote(s)
+        )));
     }
     Ok(bytes as u64)
 }
@@ -106,7 +112,8 @@ pub fn parse_signal(s: &str) -> Result<i32> {
         .map(|(_, v)| *v)
         .ok_or_else(|| {
             Error::usage(format!(
-                "invalid signal {s:?}: expected a name like TERM or a number from 1 to 64"
+                "invalid signal {}: expected a name like TERM or a number from 1 to 64",
+                super::names::quote(s)
             ))
         })
 }

@@ -127,6 +127,7 @@ impl<'a> Client<'a> {
             cfg.token.as_ref().map(Secret::expose),
             cfg.token_file.as_deref(),
             cfg.token_command.as_deref(),
+            timeout,
         )?;
         let auth = match (token, &cfg.user) {
             (Some(t), _) => Auth::Token(token_header(&t)?),
@@ -136,6 +137,7 @@ impl<'a> Client<'a> {
                     cfg.password.as_ref().map(Secret::expose),
                     cfg.password_file.as_deref(),
                     cfg.password_command.as_deref(),
+                    timeout,
                 )?
                 .ok_or_else(|| {
                     Error::denied(format!("no password for Proxmox VE user {user}")).with_hint(

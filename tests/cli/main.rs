@@ -10,6 +10,7 @@ mod help;
 mod lifecycle;
 mod list;
 mod oci;
+mod refusals;
 mod run;
 mod shells;
 mod vm;

@@ -20,6 +20,7 @@ pub const SPEC: Command = Command {
     trailing: Some(Trailing {
         name: "COMMAND",
         help: "The command the container runs instead of /sbin/init",
+        bare: false,
     }),
     flags: Args::FLAGS,
     stdin_targets: false,
@@ -81,7 +82,8 @@ pub fn spec(ctx: &Ctx, name: &str, f: &CreateFlags) -> Result<(CreateSpec, Image
             Some(br) if !br.is_empty() && !br.contains(['/', ' ']) => Some(br.to_string()),
             _ => {
                 return Err(Error::usage(format!(
-                    "invalid value {v:?} for --network: expected none or bridge=NAME"
+                    "invalid value {} for --network: expected none or bridge=NAME",
+                    crate::guest::names::quote(v)
                 )));
             }
         },
@@ -120,31 +122,49 @@ impl Resolver for NewContainer<'_> {
 }
 
 pub fn env_pair(e: &str) -> Result<(String, String)> {
+    let bad = |why: &str| {
+        Error::usage(format!(
+            "invalid value {} for --env: {why}",
+            crate::guest::names::quote(e)
+        ))
+    };
     match e.split_once('=') {
-        Some((k, v)) if !k.is_empty() && !k.contains(char::is_whitespace) && !e.contains('\n') => {
+        // Each variable is a line of LXC's configuration.
+        Some(_) if e.contains('\n') => Err(bad("a value may not hold a newline")),
+        Some((k, v)) if !k.is_empty() && !k.contains(char::is_whitespace) => {
             Ok((k.to_string(), v.to_string()))
         }
-        _ => Err(Error::usage(format!(
-            "invalid value {e:?} for --env: expected KEY=VALUE"
-        ))),
+        _ => Err(bad("expected KEY=VALUE")),
     }
 }
 
+/// `SRC:DST`, `SRC:DST:ro` or `SRC:DST:rw`. Anything else is refused:
+/// a mistyped option must never quietly give a read-write host mount.
 fn mount(v: &str) -> Result<Mount> {
-    let bad = |why: &str| Error::usage(format!("invalid value {v:?} for --mount: {why}"));
-    let (rest, read_only) = match v.strip_suffix(":ro") {
-        Some(r) => (r, true),
-        None => (v.strip_suffix(":rw").unwrap_or(v), false),
+    let bad = |why: &str| {
+        Error::usage(format!(
+            "invalid value {} for --mount: {why}",
+            crate::guest::names::quote(v)
+        ))
     };
-    let (src, dst) = rest
-        .split_once(':')
-        .ok_or_else(|| bad("expected SRC:DST[:ro]"))?;
+    let (src, dst, read_only) = match v.split(':').collect::<Vec<_>>().as_slice() {
+        [src, dst] => (*src, *dst, false),
+        [src, dst, "ro"] => (*src, *dst, true),
+        [src, dst, "rw"] => (*src, *dst, false),
+        [_, _, other] => {
+            return Err(bad(&format!(
+                "unknown option {other:?}: the options are ro (read-only) and rw (the default)"
+            )));
+        }
+        _ => return Err(bad("expected SRC:DST[:ro|rw] (a path may not hold ':')")),
+    };
     if !dst.starts_with('/') || dst.split('/').any(|p| p == "..") {
         return Err(bad("DST must be an absolute path inside the container"));
     }
     let source = std::fs::canonicalize(src).map_err(|e| {
         Error::invalid(format!(
-            "mount source {src:?}: {}",
+            "mount source {}: {}",
+            crate::guest::names::quote(src),
             crate::error::plain_io(&e)
         ))
     })?;

@@ -17,6 +17,7 @@ pub const SPEC: Command = Command {
     trailing: Some(Trailing {
         name: "COMMAND",
         help: "The command and its arguments",
+        bare: true,
     }),
     flags: Args::FLAGS,
     stdin_targets: false,

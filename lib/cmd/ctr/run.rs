@@ -17,6 +17,7 @@ pub const SPEC: Command = Command {
     trailing: Some(Trailing {
         name: "COMMAND",
         help: "The command to run instead of /sbin/init",
+        bare: false,
     }),
     flags: Args::FLAGS,
     stdin_targets: false,
@@ -38,7 +39,7 @@ pub const SPEC: Command = Command {
             "A command's output as a nushell list.",
         ),
     ],
-    prints: Prints::Raw,
+    prints: Prints::RawOrResult,
 };
 
 crate::flags! {

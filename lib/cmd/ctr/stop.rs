@@ -1,7 +1,7 @@
 use super::{Containers, names_arg};
 use crate::cli::args::Jobs;
 use crate::cli::spec::{Command, Complete, JOBS, Prints, option, switch};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::guest::record::Done;
 use crate::guest::{GuestKind, Status};
 use crate::run::Ctx;
@@ -55,6 +55,11 @@ crate::flags! {
 }
 
 pub fn run(ctx: &Ctx, args: Args) -> Result<u8> {
+    if args.force && args.timeout.is_some() {
+        return Err(Error::usage(
+            "--force stops at once: --timeout has nothing to wait for",
+        ));
+    }
     let timeout = args.timeout.unwrap_or(10);
     let targets = ctx.targets()?;
     ctx.act(&Containers(ctx), "stop", targets, args.jobs, |c| {
