@@ -82,6 +82,11 @@ pub trait Backend: Lister {
     fn kill(&self, name: &str, signal: i32, out: &Output) -> Result<()>;
     /// Deletes a stopped container and everything guestkit keeps for it.
     fn delete(&self, name: &str, out: &Output) -> Result<()>;
+    /// Removes what a create of this name that was killed (SIGKILL, power
+    /// loss) left: a directory no tool lists. Called only under the name's
+    /// lock (`lock_name`), when no create of it can be running. Whether
+    /// there was something.
+    fn clear_leftover(&self, name: &str, out: &Output) -> Result<bool>;
     /// Runs a command in a running container with the caller's stdio; its exit code.
     fn exec(&self, name: &str, spec: &ExecSpec, out: &Output) -> Result<i32>;
     /// Runs a stopped container's command in the foreground; its exit code.
@@ -199,6 +204,52 @@ pub fn locate(cfg: &Config, name: &str, named: Option<BackendKind>) -> Result<Bo
             .with_hint("pick one with --backend"))
         }
     }
+}
+
+/// The lock under which a container of one name is made: the check that no
+/// backend holds the name, and the create that takes it, are one step
+/// across backends and processes. Held until dropped.
+pub struct NameLock(#[allow(dead_code)] std::fs::File);
+
+/// Waits for the lock of `name`. Names share 64 lock files by their hash,
+/// so the files stay few; two names that share one only wait for each
+/// other's create.
+pub fn lock_name(cfg: &Config, name: &str) -> Result<NameLock> {
+    let dir = cfg.state_dir().join("locks");
+    std::fs::create_dir_all(&dir).map_err(|e| Error::io("cannot create", &dir, e))?;
+    // FNV-1a: stable from build to build, unlike std's hasher.
+    let hash = name.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    let path = dir.join(format!("name.{}", hash % 64));
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|e| Error::io("cannot open", &path, e))?;
+    crate::os::sys::lock_exclusive(&file).map_err(|e| Error::io("cannot lock", &path, e))?;
+    Ok(NameLock(file))
+}
+
+/// Removes, in every backend, what killed creates of this name left; the
+/// backend that had something, if one did. Only under the name's lock.
+pub fn clear_leftovers(
+    cfg: &Config,
+    name: &str,
+    _lock: &NameLock,
+    out: &Output,
+) -> Result<Option<BackendKind>> {
+    let mut found = None;
+    for kind in CONTAINER_BACKENDS {
+        if by_kind(cfg, kind)?.clear_leftover(name, out)? {
+            out.warn(&format!(
+                "removed what a create of {name} that did not finish left in backend {kind}"
+            ));
+            found = Some(kind);
+        }
+    }
+    Ok(found)
 }
 
 /// Fails with "conflict" when any backend already holds the name. Whether

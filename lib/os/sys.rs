@@ -11,6 +11,19 @@ pub fn cstr(p: &Path) -> std::io::Result<CString> {
         .map_err(|_| std::io::Error::from(std::io::ErrorKind::InvalidInput))
 }
 
+/// Waits for, then takes, an exclusive lock on an open file (flock(2)): it
+/// is released when the file is closed, the process's death included.
+pub fn lock_exclusive(f: &std::fs::File) -> std::io::Result<()> {
+    use std::os::fd::AsRawFd;
+    loop {
+        // SAFETY: flock on a descriptor this File owns.
+        match check(unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX) }) {
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            r => return r,
+        }
+    }
+}
+
 /// A system call's 0-or-−1 result as a Result, with errno as the error.
 pub fn check(rc: libc::c_int) -> std::io::Result<()> {
     match rc {

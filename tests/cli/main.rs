@@ -5,6 +5,7 @@ use guestkit_sim as sim;
 
 mod backends;
 mod bad_input;
+mod creates;
 mod exec;
 mod help;
 mod lifecycle;

@@ -32,6 +32,9 @@ const COMMON_CONF: &str = "/usr/share/lxc/config/common.conf";
 /// The script that runs a container's command, inside its rootfs.
 const INIT_SCRIPT: &str = ".guestkit-init";
 const SIDECAR: &str = "guestkit.json";
+/// In a container's directory while guestkit makes it: a directory that
+/// still has it, under the name's lock, is what a killed create left.
+const CREATING: &str = "guestkit-creating";
 
 pub struct Lxc {
     path: PathBuf,
@@ -404,9 +407,16 @@ impl Backend for Lxc {
         let dir = self.dir(&spec.name);
         crate::backend::image::claim_dir(&dir)?;
         let rootfs = dir.join("rootfs");
-        let made = std::fs::create_dir(&rootfs)
-            .map_err(|e| Error::io("cannot create", &rootfs, e))
-            .and_then(|()| self.create_in(spec, image, cfg, &rootfs, out));
+        let marker = dir.join(CREATING);
+        let made = std::fs::write(&marker, "")
+            .map_err(|e| Error::io("cannot write", &marker, e))
+            .and_then(|()| {
+                std::fs::create_dir(&rootfs).map_err(|e| Error::io("cannot create", &rootfs, e))
+            })
+            .and_then(|()| self.create_in(spec, image, cfg, &rootfs, out))
+            .and_then(|()| {
+                std::fs::remove_file(&marker).map_err(|e| Error::io("cannot remove", &marker, e))
+            });
         if made.is_err() {
             out.trace(&format!("create failed; removing {}", dir.display()));
             if let Err(e) = self.remove(&spec.name, out) {
@@ -476,6 +486,14 @@ impl Backend for Lxc {
 
     fn delete(&self, name: &str, out: &Output) -> Result<()> {
         self.remove(name, out)
+    }
+
+    fn clear_leftover(&self, name: &str, out: &Output) -> Result<bool> {
+        if !self.dir(name).join(CREATING).exists() {
+            return Ok(false);
+        }
+        self.remove(name, out)?;
+        Ok(true)
     }
 
     fn exec(&self, name: &str, spec: &ExecSpec, out: &Output) -> Result<i32> {

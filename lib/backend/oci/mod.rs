@@ -865,6 +865,18 @@ impl Backend for Oci {
         self.discard(&self.bundle(name), out)
     }
 
+    fn clear_leftover(&self, name: &str, out: &Output) -> Result<bool> {
+        // Every directory here is guestkit's; a bundle is a container once
+        // its guestkit.json is written, the last step of a create.
+        let dir = self.bundle(name);
+        if !dir.is_dir() || dir.join(SIDECAR).exists() {
+            return Ok(false);
+        }
+        out.trace(&format!("removing the unfinished bundle {}", dir.display()));
+        remove_bundle(&dir)?;
+        Ok(true)
+    }
+
     fn exec(&self, name: &str, spec: &ExecSpec, out: &Output) -> Result<i32> {
         let root = self.bundle(name).join("rootfs");
         let env = self

@@ -186,6 +186,9 @@ pub fn create(
 ) -> Result<(Box<dyn Backend>, Status)> {
     let b = backend::by_kind(&ctx.cfg, kind)?;
     b.check()?;
+    // Until the new container exists, no other create may take its name.
+    let lock = backend::lock_name(&ctx.cfg, &spec.name)?;
+    backend::clear_leftovers(&ctx.cfg, &spec.name, &lock, &ctx.out)?;
     backend::ensure_free(&ctx.cfg, &spec.name)?;
     // Ctrl-C now ends the children (tar, cp, the runtime), whose failure
     // leads to the cleanup below, instead of ending us before it.

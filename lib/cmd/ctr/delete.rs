@@ -1,9 +1,11 @@
 use super::{Containers, names_arg};
+use crate::backend;
 use crate::cli::args::Jobs;
 use crate::cli::spec::{Command, JOBS, Prints, switch};
 use crate::error::{Error, Kind, Result};
-use crate::guest::record::Done;
-use crate::guest::{GuestKind, Status};
+use crate::guest::record::{Done, GuestId};
+use crate::guest::target::Target;
+use crate::guest::{BackendKind, GuestKind, Status};
 use crate::run::Ctx;
 
 pub const SPEC: Command = Command {
@@ -49,41 +51,66 @@ crate::flags! {
     }
 }
 
-/// Finds containers; with --missing-ok, one that does not exist is found
-/// as nothing to delete.
-struct Deletable<'a> {
+/// What a target is to ctr-delete.
+enum Deletable {
+    Container(super::Found),
+    /// What a killed create left in this backend: removed when resolved,
+    /// under the name's lock.
+    Leftover(BackendKind),
+    /// Nothing, with --missing-ok.
+    Missing,
+}
+
+/// Finds containers; one that does not exist may be a killed create's
+/// leftover, removed, or with --missing-ok nothing to delete.
+struct Deletables<'a> {
     containers: Containers<'a>,
     missing_ok: bool,
 }
 
-impl crate::run::Resolver for Deletable<'_> {
-    type Guest = Option<super::Found>;
+impl crate::run::Resolver for Deletables<'_> {
+    type Guest = Deletable;
 
-    fn resolve(&self, t: &crate::guest::target::Target) -> Result<Self::Guest> {
+    fn resolve(&self, t: &Target) -> Result<Deletable> {
         match self.containers.resolve(t) {
-            Err(e) if e.kind == Kind::NotFound && self.missing_ok => Ok(None),
-            other => other.map(Some),
+            Err(e) if e.kind == Kind::NotFound => {
+                let ctx = self.containers.0;
+                let name = t.label();
+                let lock = backend::lock_name(&ctx.cfg, &name)?;
+                match backend::clear_leftovers(&ctx.cfg, &name, &lock, &ctx.out)? {
+                    Some(kind) => Ok(Deletable::Leftover(kind)),
+                    None if self.missing_ok => Ok(Deletable::Missing),
+                    None => Err(e),
+                }
+            }
+            other => other.map(Deletable::Container),
         }
     }
 
-    fn who(
-        &self,
-        t: &crate::guest::target::Target,
-        found: Option<&Self::Guest>,
-    ) -> crate::guest::record::GuestId {
-        self.containers.who(t, found.and_then(Option::as_ref))
+    fn who(&self, t: &Target, found: Option<&Deletable>) -> GuestId {
+        match found {
+            Some(Deletable::Container(c)) => self.containers.who(t, Some(c)),
+            Some(Deletable::Leftover(kind)) => GuestId::container(&t.label(), Some(*kind)),
+            _ => self.containers.who(t, None),
+        }
     }
 }
 
 pub fn run(ctx: &Ctx, args: Args) -> Result<u8> {
     let targets = ctx.targets()?;
-    let r = Deletable {
+    let r = Deletables {
         containers: Containers(ctx),
         missing_ok: args.missing_ok,
     };
+    let deleted = Done {
+        changed: true,
+        ..Done::default()
+    };
     ctx.act(&r, "delete", targets, args.jobs, |found| {
-        let Some(c) = found else {
-            return Ok(Done::default());
+        let c = match found {
+            Deletable::Container(c) => c,
+            Deletable::Leftover(_) => return Ok(deleted.clone()),
+            Deletable::Missing => return Ok(Done::default()),
         };
         let (b, name, out) = (&c.backend, &c.name, &ctx.out);
         if b.status(name, out)? != Status::Stopped {
@@ -95,9 +122,6 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<u8> {
             b.stop(name, 0, true, out)?;
         }
         b.delete(name, out)?;
-        Ok(Done {
-            changed: true,
-            ..Done::default()
-        })
+        Ok(deleted.clone())
     })
 }
