@@ -96,6 +96,13 @@ impl Error {
         self
     }
 
+    /// The same error with its kind's exit code: a command not found is
+    /// 127 for ctr-exec, but for ctr-start it is one target not found (3).
+    pub fn without_exit(mut self) -> Error {
+        self.exit = None;
+        self
+    }
+
     /// The process exit code this error ends a run with.
     pub fn exit_code(&self) -> u8 {
         self.exit.unwrap_or(self.kind.exit_code())

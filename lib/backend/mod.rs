@@ -95,6 +95,23 @@ pub trait Backend: Lister {
     fn log_path(&self, name: &str) -> PathBuf;
 }
 
+/// A start whose container ended before the start was done: a failure,
+/// with the last line of its output as the hint.
+pub fn stopped_at_once(name: &str, log: &std::path::Path) -> Error {
+    let text = std::fs::read_to_string(log).unwrap_or_default();
+    let last = text.lines().rev().map(str::trim).find(|l| !l.is_empty());
+    let hint = match last {
+        Some(l) => format!(
+            "its output ends: {}; all of it: ctr-logs {name}",
+            crate::guest::names::quote(l)
+        ),
+        None => {
+            format!("it printed nothing; its command may have ended at once (ctr-state {name})")
+        }
+    };
+    Error::failed("the container stopped as soon as it started").with_hint(hint)
+}
+
 /// Shell that passes the signals a user may send (ctr-stop's TERM, ctr-kill's
 /// others) on to `$child`: a command that is itself PID 1 in its namespace would
 /// ignore every signal it has no handler for, and every stop would wait out

@@ -182,3 +182,43 @@ fn a_test_that_panics_leaves_no_container(rt: &str) {
         dir.display()
     );
 }
+
+on_every_backend!(a_start_that_cannot_run_its_command_fails);
+
+/// A container whose command is not there, or is not a program, does not
+/// start: ctr-start says why (not found; permission denied), the container
+/// stays stopped, and ctr-create --start leaves nothing.
+fn a_start_that_cannot_run_its_command_fails(rt: &str) {
+    let env = TestEnv::new();
+    env.ok(
+        "ctr-create",
+        &["gk-nocmd", "-b", rt, "--", "nosuchcmd", "x"],
+    );
+    snap!(
+        env,
+        format!("{rt}-start-not-found"),
+        env.run("ctr-start", &["gk-nocmd"])
+    );
+    env.ok("ctr-create", &["gk-noexec", "-b", rt, "--", "/etc/passwd"]);
+    snap!(
+        env,
+        format!("{rt}-start-not-executable"),
+        env.run("ctr-start", &["gk-noexec"])
+    );
+    let listed = env.stdout("ctr-list", &["-o", "json"]);
+    assert_eq!(
+        listed.matches("\"status\":\"stopped\"").count(),
+        2,
+        "{listed}"
+    );
+    snap!(
+        env,
+        format!("{rt}-create-start-not-found"),
+        env.run(
+            "ctr-create",
+            &["gk-gone", "-b", rt, "--start", "--", "nosuchcmd"]
+        )
+    );
+    assert!(!env.container_dir(rt, "gk-gone").exists());
+    env.ok("ctr-delete", &["gk-nocmd", "gk-noexec"]);
+}

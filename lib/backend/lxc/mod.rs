@@ -430,6 +430,12 @@ impl Backend for Lxc {
     }
 
     fn start(&self, name: &str, out: &Output) -> Result<()> {
+        // A command that cannot run is the start's failure (127/126 in the
+        // error's kind and message), not a container that stops unseen.
+        if let Some(command) = self.sidecar(name).command {
+            self.check_command(name, &command, DEFAULT_PATH)
+                .map_err(Error::without_exit)?;
+        }
         let log = self.dir(name).join("lxc-start.log");
         let _ = std::fs::write(&log, "");
         let r = self.run(
@@ -453,6 +459,9 @@ impl Backend for Lxc {
                     self.path.display()
                 )),
             );
+        }
+        if self.status(name, out)? == Status::Stopped {
+            return Err(super::stopped_at_once(name, &self.log_path(name)));
         }
         Ok(())
     }

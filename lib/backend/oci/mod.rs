@@ -797,6 +797,12 @@ impl Backend for Oci {
                 self.bundles.display()
             )));
         }
+        // A command that cannot run is the start's failure (127/126 in the
+        // error's kind and message), not a container that stops unseen.
+        if let Some(command) = self.sidecar(name).and_then(|s| s.command) {
+            rootfs::check_command(&dir.join("rootfs"), &command, &self.path_of(name))
+                .map_err(Error::without_exit)?;
+        }
         self.forget(name, out)?;
         let open = |f: &str| {
             std::fs::OpenOptions::new()
@@ -831,7 +837,10 @@ impl Backend for Oci {
                 .failure("run", &text)
                 .with_hint(format!("details: {}", runtime_log.display())));
         }
-        Ok(())
+        match self.runtime_state(name, out)? {
+            Some(s) if parse::status(&s.status) != Status::Stopped => Ok(()),
+            _ => Err(super::stopped_at_once(name, &dir.join(LOG))),
+        }
     }
 
     fn stop(&self, name: &str, timeout_s: u64, force: bool, out: &Output) -> Result<()> {
@@ -928,16 +937,7 @@ impl Backend for Oci {
     fn run_attached(&self, name: &str, command: &[String], out: &Output) -> Result<i32> {
         // The command is in the bundle's config.json, written at create.
         let dir = self.bundle(name);
-        let path = self
-            .config(name)
-            .and_then(|c| c.process().clone())
-            .and_then(|p| p.env().clone())
-            .and_then(|env| {
-                env.iter()
-                    .find_map(|e| e.strip_prefix("PATH=").map(str::to_string))
-            })
-            .unwrap_or_else(|| DEFAULT_PATH.into());
-        rootfs::check_command(&dir.join("rootfs"), command, &path)?;
+        rootfs::check_command(&dir.join("rootfs"), command, &self.path_of(name))?;
         self.forget(name, out)?;
         let (args, runtime_log) = self.run_args(name, &[]);
         let program = self.tool.find()?;
@@ -982,6 +982,18 @@ impl Backend for Oci {
 }
 
 impl Oci {
+    /// The container's PATH, as its config.json sets it.
+    fn path_of(&self, name: &str) -> String {
+        self.config(name)
+            .and_then(|c| c.process().clone())
+            .and_then(|p| p.env().clone())
+            .and_then(|env| {
+                env.iter()
+                    .find_map(|e| e.strip_prefix("PATH=").map(str::to_string))
+            })
+            .unwrap_or_else(|| DEFAULT_PATH.into())
+    }
+
     fn bundle_names(&self) -> Vec<String> {
         let Ok(entries) = std::fs::read_dir(&self.bundles) else {
             return Vec::new();
