@@ -95,6 +95,53 @@ pub trait Backend: Lister {
     fn log_path(&self, name: &str) -> PathBuf;
 }
 
+/// How long a foreground run gets to stop after a second Ctrl-C, before a
+/// third (or this timeout) kills it: ctr-stop's default.
+pub const STOP_TIMEOUT_S: u32 = 10;
+
+/// What a foreground run (`run_attached`) does as Ctrl-C repeats: the first
+/// reaches the container from the terminal as usual; the second stops it
+/// (SIGTERM to its init, SIGKILL after STOP_TIMEOUT_S); the third kills it.
+/// Called at every signal while the run is waited for; `seen` keeps how
+/// many presses it has acted on.
+pub fn escalate(
+    name: &str,
+    kill: &dyn Fn(i32) -> Result<()>,
+    out: &Output,
+    seen: &std::cell::Cell<u32>,
+) {
+    use crate::os::signals;
+    let n = signals::interrupts();
+    if signals::alarmed() && seen.get() < u32::MAX {
+        seen.set(u32::MAX);
+        out.warn(&format!(
+            "{name} did not stop within {STOP_TIMEOUT_S} s; killing it"
+        ));
+        let _ = kill(libc::SIGKILL);
+        return;
+    }
+    if n <= seen.get() {
+        return;
+    }
+    seen.set(n);
+    match n {
+        1 => out.warn(&format!(
+            "Ctrl-C passed on to {name}; press it again to stop the container"
+        )),
+        2 => {
+            out.warn(&format!(
+                "stopping {name} (up to {STOP_TIMEOUT_S} s; Ctrl-C again to kill it)"
+            ));
+            let _ = kill(libc::SIGTERM);
+            signals::alarm_in(STOP_TIMEOUT_S);
+        }
+        _ => {
+            out.warn(&format!("killing {name}"));
+            let _ = kill(libc::SIGKILL);
+        }
+    }
+}
+
 /// A start whose container ended before the start was done: a failure,
 /// with the last line of its output as the hint.
 pub fn stopped_at_once(name: &str, log: &std::path::Path) -> Error {

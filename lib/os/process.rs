@@ -154,32 +154,65 @@ pub fn interactive(
     args: Vec<OsString>,
     trace: &dyn Fn(&str),
 ) -> Result<i32> {
-    interactive_meanwhile(program, args, trace, &|| {})
+    interactive_meanwhile(program, args, trace, &|| {}, &|| {})
 }
 
 /// `interactive`, doing `meanwhile` after the program has started and before
-/// waiting for it: work that would otherwise cost the user time of its own.
+/// waiting for it: work that would otherwise cost the user time of its own;
+/// and `on_signal` each time a signal (Ctrl-C, the alarm) comes while it
+/// waits.
 pub fn interactive_meanwhile(
     program: &std::path::Path,
     args: Vec<OsString>,
     trace: &dyn Fn(&str),
     meanwhile: &dyn Fn(),
+    on_signal: &dyn Fn(),
 ) -> Result<i32> {
     trace(&format!(
         "+ {}",
         show(&program.display().to_string(), &args)
     ));
-    let mut child = std::process::Command::new(program)
+    let child = std::process::Command::new(program)
         .args(args)
         .spawn()
         .map_err(|e| cannot_run(program, e))?;
     crate::os::signals::forward_to(child.id());
     meanwhile();
-    let status = child.wait().map_err(|e| cannot_run(program, e));
+    let code = wait(child.id(), on_signal).map_err(|e| cannot_run(program, e));
     crate::os::signals::forward_to(0);
-    let code = exit_code(&status?);
+    let code = code?;
     trace(&exited(program, code));
     Ok(code)
+}
+
+/// Waits for a child of ours, calling `on_signal` at every signal that
+/// comes meanwhile (std's `wait` would go on waiting through them): its exit
+/// code, 128+N when a signal ended it, as shells report it.
+///
+/// The signals are blocked but while `sigsuspend` waits, so that none can
+/// come between the look at the child and the wait and be missed.
+fn wait(pid: u32, on_signal: &dyn Fn()) -> std::io::Result<i32> {
+    use crate::os::signals;
+    let (mut old, mut status) = (signals::block_while_waiting(), 0);
+    let result = loop {
+        // SAFETY: waitpid on our own child, with a status word of ours.
+        match unsafe { libc::waitpid(pid as libc::pid_t, &mut status, libc::WNOHANG) } {
+            -1 => break Err(std::io::Error::last_os_error()),
+            0 => {}
+            _ => break Ok(()),
+        }
+        on_signal();
+        // SAFETY: sigsuspend with the mask saved above; it returns after a
+        // handler (SIGCHLD's included) has run.
+        unsafe { libc::sigsuspend(&old) };
+    };
+    signals::unblock(&mut old);
+    result?;
+    Ok(if libc::WIFEXITED(status) {
+        libc::WEXITSTATUS(status)
+    } else {
+        128 + libc::WTERMSIG(status)
+    })
 }
 
 /// The --verbose line for a program that ended: "  crun exit 0".

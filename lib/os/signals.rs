@@ -4,10 +4,18 @@
 //! tool notices, removes what it made, and only then exits. Signals sent to
 //! guestkit alone (TERM, HUP from `kill`) are passed on to the child it is
 //! waiting for, as the terminal passes Ctrl-C to the whole process group.
+//!
+//! The handlers are installed without SA_RESTART, so that a wait for a
+//! child (`process::wait`) returns at each signal: a foreground run counts
+//! Ctrl-C and escalates (a second stops the container, a third kills it).
 
-use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, Ordering};
 
 static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+/// How many times Ctrl-C (SIGINT) came.
+static INTERRUPTS: AtomicU32 = AtomicU32::new(0);
+/// Whether the alarm set by `alarm_in` went off.
+static ALARMED: AtomicBool = AtomicBool::new(false);
 static CHILD: AtomicI32 = AtomicI32::new(0);
 /// A TERM or HUP not yet passed on: it came while no child was waited
 /// for (between a child's start and `forward_to`, say). Whoever swaps it
@@ -15,9 +23,18 @@ static CHILD: AtomicI32 = AtomicI32::new(0);
 static PENDING: AtomicI32 = AtomicI32::new(0);
 
 extern "C" fn note(sig: libc::c_int) {
+    // A child ended: only to wake `block_while_waiting`'s sigsuspend.
+    if sig == libc::SIGCHLD {
+        return;
+    }
+    if sig == libc::SIGALRM {
+        ALARMED.store(true, Ordering::SeqCst);
+        return;
+    }
     INTERRUPTED.store(true, Ordering::SeqCst);
     // Ctrl-C reaches the children from the terminal, as the whole group's.
     if sig == libc::SIGINT {
+        INTERRUPTS.fetch_add(1, Ordering::SeqCst);
         return;
     }
     PENDING.store(sig, Ordering::SeqCst);
@@ -39,21 +56,77 @@ fn pass_on(child: i32) {
 /// a signal that was ignored on entry (nohup) stays ignored.
 pub fn defer() {
     for sig in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP] {
-        // SAFETY: sigaction with a null new action only reads the current one;
-        // the handler only touches atomics and calls kill(2).
-        unsafe {
-            let mut old: libc::sigaction = std::mem::zeroed();
-            if libc::sigaction(sig, std::ptr::null(), &mut old) == 0
-                && old.sa_sigaction == libc::SIG_IGN
-            {
-                continue;
-            }
-            libc::signal(
-                sig,
-                note as extern "C" fn(libc::c_int) as libc::sighandler_t,
-            );
-        }
+        handle(sig, false);
     }
+}
+
+/// Installs `note` for `sig`, unless it was ignored on entry and `always`
+/// is false.
+fn handle(sig: libc::c_int, always: bool) {
+    // SAFETY: sigaction with a null new action only reads the current one;
+    // the handler only touches atomics and calls kill(2). No SA_RESTART: a
+    // blocking wait returns at the signal (see the module's comment).
+    unsafe {
+        let mut old: libc::sigaction = std::mem::zeroed();
+        if !always
+            && libc::sigaction(sig, std::ptr::null(), &mut old) == 0
+            && old.sa_sigaction == libc::SIG_IGN
+        {
+            return;
+        }
+        let mut new: libc::sigaction = std::mem::zeroed();
+        new.sa_sigaction = note as extern "C" fn(libc::c_int) as libc::sighandler_t;
+        libc::sigemptyset(&mut new.sa_mask);
+        libc::sigaction(sig, &new, std::ptr::null_mut());
+    }
+}
+
+/// The signals a foreground wait is about, blocked until `unblock` gives
+/// back the mask this returns: then they come only inside `sigsuspend`.
+/// SIGCHLD gets a handler, so that a child's end wakes the wait.
+pub fn block_while_waiting() -> libc::sigset_t {
+    handle(libc::SIGCHLD, true);
+    // SAFETY: building a signal set and changing this thread's mask.
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        for sig in [
+            libc::SIGCHLD,
+            libc::SIGINT,
+            libc::SIGTERM,
+            libc::SIGHUP,
+            libc::SIGALRM,
+        ] {
+            libc::sigaddset(&mut set, sig);
+        }
+        let mut old: libc::sigset_t = std::mem::zeroed();
+        libc::pthread_sigmask(libc::SIG_BLOCK, &set, &mut old);
+        old
+    }
+}
+
+/// Gives back the mask `block_while_waiting` returned.
+pub fn unblock(old: &mut libc::sigset_t) {
+    // SAFETY: restoring this thread's own former mask.
+    unsafe { libc::pthread_sigmask(libc::SIG_SETMASK, old, std::ptr::null_mut()) };
+}
+
+/// How many times Ctrl-C came since `defer`.
+pub fn interrupts() -> u32 {
+    INTERRUPTS.load(Ordering::SeqCst)
+}
+
+/// Sets an alarm `secs` from now, which `alarmed` then tells of (and
+/// which ends a `process::wait` as a signal does).
+pub fn alarm_in(secs: u32) {
+    handle(libc::SIGALRM, true);
+    // SAFETY: alarm(2) has no preconditions.
+    unsafe { libc::alarm(secs.max(1)) };
+}
+
+/// Whether the alarm set by `alarm_in` went off.
+pub fn alarmed() -> bool {
+    ALARMED.load(Ordering::SeqCst)
 }
 
 /// Whether one of them arrived since `defer`.

@@ -222,3 +222,69 @@ fn a_start_that_cannot_run_its_command_fails(rt: &str) {
     assert!(!env.container_dir(rt, "gk-gone").exists());
     env.ok("ctr-delete", &["gk-nocmd", "gk-noexec"]);
 }
+
+on_every_backend!(ctrl_c_again_and_again_ends_a_foreground_run);
+
+/// A command that ignores Ctrl-C: the first reaches it (and is ignored),
+/// the second stops the container, the third kills it; ctr-run exits 130
+/// and --rm still removes the container.
+fn ctrl_c_again_and_again_ends_a_foreground_run(rt: &str) {
+    use std::io::BufRead;
+    use std::os::unix::process::CommandExt;
+    let env = TestEnv::new();
+    let mut child = env
+        .cmd("ctr-run")
+        .args(["gk-stubborn", "-b", rt, "--rm", "--", "sh", "-c"])
+        .arg("trap '' INT TERM; echo started; exec sleep 60")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        // Its own process group, as a terminal's foreground job has.
+        .process_group(0)
+        .spawn()
+        .unwrap();
+    let group = child.id() as i32;
+    // Every line of both outputs, as it comes.
+    let (tx, lines) = std::sync::mpsc::channel();
+    for out in [
+        Box::new(child.stdout.take().unwrap()) as Box<dyn std::io::Read + Send>,
+        Box::new(child.stderr.take().unwrap()),
+    ] {
+        let tx = tx.clone();
+        std::thread::spawn(move || {
+            for l in std::io::BufReader::new(out).lines().map_while(Result::ok) {
+                let _ = tx.send(l);
+            }
+        });
+    }
+    let mut seen = Vec::new();
+    let mut wait_for = |text: &str| {
+        while !seen.iter().any(|l: &String| l.contains(text)) {
+            match lines.recv_timeout(crate::common::SETTLE) {
+                Ok(l) => seen.push(l),
+                Err(_) => panic!("ctr-run never said {text:?}: {seen:?}"),
+            }
+        }
+    };
+    // SAFETY: signalling the process group of our own child, as Ctrl-C does.
+    let ctrl_c = || unsafe { libc::kill(-group, libc::SIGINT) };
+    // Each press waits for the one before to be seen: the kernel folds
+    // signals that come before the first is handled into one.
+    wait_for("started");
+    ctrl_c();
+    wait_for("press it again to stop the container");
+    ctrl_c();
+    wait_for("stopping gk-stubborn");
+    ctrl_c();
+    wait_for("killing gk-stubborn");
+    let out = crate::common::wait_output(
+        child,
+        crate::common::DEADLINE,
+        "ctr-run after Ctrl-C three times",
+    );
+    assert_eq!(out.status.code(), Some(130), "{seen:?}");
+    assert!(
+        !seen.iter().any(|l| l.contains("did not stop within")),
+        "the stop timed out: {seen:?}"
+    );
+    assert_eq!(env.stdout("ctr-list", &[]), "", "--rm left the container");
+}

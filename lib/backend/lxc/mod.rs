@@ -559,7 +559,16 @@ impl Backend for Lxc {
         ];
         rest.extend(command);
         let args = self.args(name, &rest.iter().map(String::as_str).collect::<Vec<_>>());
-        let code = interactive(&LXC_EXECUTE.find()?, args, &|m| out.trace(m))?;
+        let seen = std::cell::Cell::new(0);
+        let kill = |sig| self.kill(name, sig, out);
+        let escalate = || super::escalate(name, &kill, out, &seen);
+        let code = crate::os::process::interactive_meanwhile(
+            &LXC_EXECUTE.find()?,
+            args,
+            &|m| out.trace(m),
+            &|| {},
+            &escalate,
+        )?;
         let errors = parse::log_errors(&std::fs::read_to_string(&log).unwrap_or_default());
         if code != 0 && !errors.is_empty() {
             return Err(Error::failed(format!("lxc-execute failed: {}", errors[0])));

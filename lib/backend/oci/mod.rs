@@ -965,8 +965,16 @@ impl Backend for Oci {
                 out.trace(&f);
             }
         };
-        let code =
-            crate::os::process::interactive_meanwhile(&program, args, &|m| out.trace(m), &sweep)?;
+        let seen = std::cell::Cell::new(0);
+        let kill = |sig| self.signal(name, sig, out);
+        let escalate = || super::escalate(name, &kill, out, &seen);
+        let code = crate::os::process::interactive_meanwhile(
+            &program,
+            args,
+            &|m| out.trace(m),
+            &sweep,
+            &escalate,
+        )?;
         let log = std::fs::read_to_string(&runtime_log).unwrap_or_default();
         let _ = self.forget(name, out);
         // The command's own failure is its exit code; the runtime's is an error in its log.

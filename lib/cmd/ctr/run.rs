@@ -90,5 +90,12 @@ fn foreground(ctx: &Ctx, name: &str, args: &Args) -> Result<u8> {
             e.message
         )));
     }
+    // Stopped by a repeated Ctrl-C (backend::escalate): the exit code says
+    // so, as a shell's for a command ended by SIGINT.
+    if crate::os::signals::interrupts() >= 2 {
+        return Err(
+            Error::failed(format!("{name}: interrupted; the container was stopped")).with_exit(130),
+        );
+    }
     Ok(result?.clamp(0, 255) as u8)
 }
