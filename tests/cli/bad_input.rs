@@ -274,3 +274,40 @@ fn stdout_gone_or_closed() {
         );
     }
 }
+
+/// Under a task limit (here a pids cgroup of 6 tasks) the system refuses
+/// most of `--jobs 300`'s threads: the workers that did start do the work,
+/// and every target is reported, with no panic.
+#[test]
+fn a_bulk_action_under_a_task_limit_reports_every_target() {
+    require!("lxc");
+    let env = TestEnv::new();
+    let group =
+        std::path::Path::new("/sys/fs/cgroup/pids").join(format!("gk-test-{}", std::process::id()));
+    if std::fs::create_dir(&group).is_err() {
+        if std::env::var_os("GUESTKIT_REQUIRE_ALL").is_some() {
+            panic!(
+                "no cgroup v1 pids hierarchy to limit tasks in ({})",
+                group.display()
+            );
+        }
+        eprintln!("skipped: no cgroup v1 pids hierarchy to limit tasks in");
+        return;
+    }
+    std::fs::write(group.join("pids.max"), "6").unwrap();
+    let names: Vec<String> = (1..=40).map(|i| format!("gk-none-{i}")).collect();
+    let script = format!(
+        "echo $$ > {}/cgroup.procs && exec ctr-start --jobs 300 {}",
+        group.display(),
+        names.join(" ")
+    );
+    let text = env.run_cmd(env.shell("sh").args(["-c", &script]), None);
+    let _ = std::fs::remove_dir(&group);
+    assert!(text.starts_with("exit_code: 3\n"), "{text}");
+    assert!(!text.contains("internal error"), "{text}");
+    let results = text
+        .lines()
+        .filter(|l| l.starts_with("{\"name\":\"gk-none-"))
+        .count();
+    assert_eq!(results, 40, "{text}");
+}
