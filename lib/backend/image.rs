@@ -412,3 +412,20 @@ mod tests {
         assert!(!is_static(&me).unwrap());
     }
 }
+
+#[cfg(test)]
+mod props {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Any image reference is an image or a clear refusal (invalid
+        /// input), never a panic: names, paths, tarball-like names.
+        #[test]
+        fn image_references_parse_or_are_refused(s in "(busybox|/tmp|/nonexistent|\\.|[a-z./-]{0,20}(\\.tar(\\.gz|\\.xz|\\.zst)?)?)|\\PC{0,20}") {
+            if let Err(e) = Image::parse(&s) {
+                prop_assert!(matches!(e.kind, crate::error::Kind::InvalidInput | crate::error::Kind::NotFound | crate::error::Kind::Denied));
+            }
+        }
+    }
+}

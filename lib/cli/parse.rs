@@ -287,3 +287,37 @@ mod tests {
         assert_eq!(e.message, "missing value SECONDS for flag --timeout");
     }
 }
+
+#[cfg(test)]
+mod props {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn arg() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just("--".to_string()),
+            "--[a-z-]{1,12}(=[a-z0-9]{0,4})?",
+            "-[a-zA-Z]{1,3}",
+            "[a-z0-9.-]{0,10}",
+            "\\PC{0,12}",
+        ]
+    }
+
+    proptest! {
+        /// Any command line is parsed, or refused as a usage error; then
+        /// typed, or refused the same way.
+        #[test]
+        fn any_command_line_is_parsed_or_refused(which in 0usize..crate::cmd::ALL.len(), args in prop::collection::vec(arg(), 0..8)) {
+            let cmd = crate::cmd::ALL[which];
+            match parse(cmd, args.into_iter().map(OsString::from).collect()) {
+                Ok(Parsed::Run(m)) => {
+                    if let Err(e) = <crate::cli::args::Common as crate::cli::args::FromMatches>::from_matches(&m) {
+                        prop_assert_eq!(e.kind, crate::error::Kind::Usage);
+                    }
+                }
+                Ok(_) => {}
+                Err(e) => prop_assert_eq!(e.kind, crate::error::Kind::Usage),
+            }
+        }
+    }
+}

@@ -535,3 +535,77 @@ mod tests {
         assert!(toml::from_str::<Config>("defualt_backend = \"lxc\"").is_err());
     }
 }
+
+#[cfg(test)]
+mod props {
+    use super::*;
+    use crate::guest::arbitrary::text;
+    use proptest::prelude::*;
+
+    /// A line of something like a configuration file: a known key or table
+    /// with a value of any kind, or anything at all.
+    fn line() -> impl Strategy<Value = String> {
+        let key = prop_oneof![
+            Just("default_backend"),
+            Just("state_dir"),
+            Just("cache_dir"),
+            Just("timeout"),
+            Just("lxcpath"),
+            Just("url"),
+            Just("backend"),
+            Just("pattern"),
+        ];
+        let value = prop_oneof![
+            Just("\"lxc\"".to_string()),
+            Just("\"relative\"".to_string()),
+            Just("\"/abs\"".to_string()),
+            Just("5".to_string()),
+            Just("1.5".to_string()),
+            Just("true".to_string()),
+            Just("[\"a\", 1]".to_string()),
+            Just("\"unterminated".to_string()),
+            ".{0,10}",
+        ];
+        prop_oneof![
+            (key, value).prop_map(|(k, v)| format!("{k} = {v}")),
+            Just("[lxc]".to_string()),
+            Just("[proxmox]".to_string()),
+            Just("[[route]]".to_string()),
+            Just("[oci]".to_string()),
+            text(),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn any_file_is_a_config_or_an_error_that_points_into_it(lines in prop::collection::vec(line(), 0..12)) {
+            let text = lines.join("\n");
+            let path = Path::new("/etc/guestkit/config.toml");
+            let parsed = toml::from_str::<Config>(&text).map_err(|e| bad_text(path, &text, &e));
+            match parsed {
+                Ok(mut cfg) => {
+                    let sources = Sources { files: vec![(path.into(), text.clone())], env: vec![] };
+                    if let Err(e) = cfg.check(&sources) {
+                        prop_assert_eq!(e.kind, crate::error::Kind::InvalidInput);
+                    }
+                }
+                Err(e) => {
+                    prop_assert_eq!(e.kind, crate::error::Kind::InvalidInput);
+                    prop_assert!(e.message.contains("/etc/guestkit/config.toml:"), "{}", e.message);
+                }
+            }
+        }
+
+        #[test]
+        fn keys_are_found_at_any_offset(t in text(), at in any::<prop::sample::Index>()) {
+            let offset = if t.is_empty() { 0 } else { at.index(t.len()) };
+            let offset = (0..=offset).rev().find(|i| t.is_char_boundary(*i)).unwrap_or(0);
+            let _ = key_at(&t, offset);
+            let (line, col) = line_col(&t, offset);
+            prop_assert!(line >= 1 && col >= 1);
+            for (key, _, _) in keys(&t) {
+                prop_assert!(locate(&t, &key).is_some());
+            }
+        }
+    }
+}

@@ -4,6 +4,8 @@
 //! written. Each list is spelt once, here; the parser, help, man pages and
 //! completions are made from these lists.
 
+#[cfg(test)]
+pub mod arbitrary;
 pub mod names;
 pub mod record;
 pub mod target;

@@ -213,3 +213,39 @@ mod tests {
         assert!(!glob_match("web", "web1"));
     }
 }
+
+#[cfg(test)]
+mod props {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn names_never_panic_and_accept_only_safe_names(s in "\\PC{0,140}") {
+            if check(&s).is_ok() {
+                prop_assert!(!s.is_empty() && s.len() <= MAX_LEN);
+                prop_assert!(!s.contains('/') && s != "." && s != "..");
+                prop_assert!(s.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)));
+            }
+            if check_new(&s).is_ok() {
+                prop_assert!(s.len() <= MAX_NEW);
+            }
+            let _ = check_vm(&s);
+            let _ = glob_match(&s, "web-1");
+            let _ = glob_match("w*b?", &s);
+        }
+
+        #[test]
+        fn quotes_are_short(s in "\\PC{0,600}") {
+            // 200 characters, each escaped to at most `\u{10ffff}`.
+            prop_assert!(quote(&s).len() <= 200 * 10 + 40);
+        }
+
+        #[test]
+        fn suggestions_come_from_the_candidates(given in "[a-z-]{0,12}", cands in prop::collection::vec("[a-z-]{1,12}", 0..6)) {
+            if let Some(n) = nearest(&given, cands.iter().map(String::as_str)) {
+                prop_assert!(cands.iter().any(|c| c == n) && n != given);
+            }
+        }
+    }
+}

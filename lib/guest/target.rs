@@ -323,3 +323,42 @@ mod tests {
         assert_eq!(parse_line(Vm, "105").unwrap().unwrap().vmid, Some(105));
     }
 }
+
+#[cfg(test)]
+mod props {
+    use super::*;
+    use crate::guest::arbitrary::{json, text};
+    use proptest::prelude::*;
+
+    fn refused_as_input(e: &Error) -> bool {
+        matches!(e.kind, Kind::InvalidInput | Kind::Usage)
+    }
+
+    proptest! {
+        #[test]
+        fn any_line_is_a_target_or_a_refusal(line in text(), vm in any::<bool>()) {
+            let kind = if vm { GuestKind::Vm } else { GuestKind::Container };
+            if let Err(e) = parse_line(kind, &line) {
+                prop_assert!(refused_as_input(&e), "{e:?}");
+            }
+        }
+
+        #[test]
+        fn any_record_is_a_target_or_a_refusal(v in json(), vm in any::<bool>()) {
+            let kind = if vm { GuestKind::Vm } else { GuestKind::Container };
+            match parse_line(kind, &v.to_string()) {
+                Ok(Some(t)) => prop_assert!(t.name.is_some() || t.vmid.is_some()),
+                Ok(None) => {}
+                Err(e) => prop_assert!(refused_as_input(&e), "{e:?}"),
+            }
+        }
+
+        #[test]
+        fn any_input_is_read_or_refused_whole(bytes in prop::collection::vec(any::<u8>(), 0..400)) {
+            match from_lines(GuestKind::Container, &bytes[..], &|_| {}) {
+                Ok(ts) => prop_assert!(ts.iter().all(|t| t.name.is_some())),
+                Err(e) => prop_assert_eq!(e.kind, Kind::InvalidInput),
+            }
+        }
+    }
+}

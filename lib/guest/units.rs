@@ -173,3 +173,40 @@ mod tests {
         assert_eq!(human_size(34359738368), "32G");
     }
 }
+
+#[cfg(test)]
+mod props {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn sizes_parse_or_refuse(s in "[0-9.]{0,8}[kKmMgGtTiIbBQ ]{0,3}|\\PC{0,20}") {
+            match parse_size(&s) {
+                Ok(n) => prop_assert!(n >= 1),
+                Err(e) => prop_assert_eq!(e.kind, crate::error::Kind::Usage),
+            }
+        }
+
+        #[test]
+        fn human_sizes_read_back_close(n in 1u64..(1u64 << 50)) {
+            let back = parse_size(&human_size(n)).unwrap();
+            // One decimal at most: within 5% (and exact below 1 KiB).
+            prop_assert!(back.abs_diff(n) <= n / 20 + 1, "{n} -> {} -> {back}", human_size(n));
+        }
+
+        #[test]
+        fn signals_are_in_range(s in "(SIG)?[A-Za-z]{0,6}|-?[0-9]{0,4}") {
+            if let Ok(n) = parse_signal(&s) {
+                prop_assert!((1..=64).contains(&n));
+            }
+        }
+
+        #[test]
+        fn times_are_rfc3339(secs in 0u64..(1u64 << 36)) {
+            let t = rfc3339(secs);
+            prop_assert_eq!(t.len(), 20);
+            prop_assert!(t.ends_with('Z') && t.as_bytes()[10] == b'T');
+        }
+    }
+}

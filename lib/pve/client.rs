@@ -810,3 +810,35 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod props {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn urls_become_https_bases_or_are_refused(u in "(https?://)?[a-z0-9.:\\[\\]@/?#-]{0,30}") {
+            if let Ok(base) = api_base(&u) {
+                prop_assert!(base.starts_with("https://") && base.ends_with("/api2/json"));
+            }
+        }
+
+        #[test]
+        fn messages_have_a_kind(m in "\\PC{0,60}") {
+            let _ = classify(&m);
+            let _ = is_lock(&Error::failed(m));
+        }
+
+        #[test]
+        fn forms_encode_to_safe_text(k in "\\PC{0,10}", v in "\\PC{0,20}") {
+            let e = form_encode(&[(k.as_str(), v)]);
+            prop_assert!(e.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.~%=".contains(&b)));
+        }
+
+        #[test]
+        fn answers_decode_or_fail(body in "\\PC{0,80}") {
+            let _ = data_of::<serde_json::Value>("/x", &body);
+        }
+    }
+}

@@ -149,38 +149,47 @@ impl LogTail {
             let Ok((page, total)) = c.get_page(&format!("{path}/log"), &params) else {
                 return;
             };
-            let lines = page.as_array().map_or(&[][..], Vec::as_slice);
-            // An empty log reads as one made-up line, "no content": it is
-            // not line 1 of the log, which is still to come.
-            if self.seen == 0
-                && lines.len() == 1
-                && lines[0].get("t").and_then(Value::as_str) == Some("no content")
-            {
+            if !self.absorb(&page, total) {
                 return;
-            }
-            self.seen += lines.len();
-            for t in lines
-                .iter()
-                .filter_map(|l| l.get("t").and_then(Value::as_str))
-            {
-                if !t.trim().is_empty() {
-                    self.last.push_back(t.to_string());
-                    if self.last.len() > Self::KEEP {
-                        self.last.pop_front();
-                    }
-                }
-            }
-            if lines.len() < Self::PAGE {
-                return;
-            }
-            // A long log: only its last lines matter; skip to them.
-            if let Some(total) = total.map(|t| t as usize)
-                && total > self.seen + Self::KEEP
-            {
-                self.seen = total - Self::KEEP;
-                self.last.clear();
             }
         }
+    }
+
+    /// Takes in one page of the log (`[{"n":…,"t":…}, …]`, and the log's
+    /// `total` when the server gives it); whether there may be more.
+    fn absorb(&mut self, page: &Value, total: Option<u64>) -> bool {
+        let lines = page.as_array().map_or(&[][..], Vec::as_slice);
+        // An empty log reads as one made-up line, "no content": it is
+        // not line 1 of the log, which is still to come.
+        if self.seen == 0
+            && lines.len() == 1
+            && lines[0].get("t").and_then(Value::as_str) == Some("no content")
+        {
+            return false;
+        }
+        self.seen += lines.len();
+        for t in lines
+            .iter()
+            .filter_map(|l| l.get("t").and_then(Value::as_str))
+        {
+            if !t.trim().is_empty() {
+                self.last.push_back(t.to_string());
+                if self.last.len() > Self::KEEP {
+                    self.last.pop_front();
+                }
+            }
+        }
+        if lines.len() < Self::PAGE {
+            return false;
+        }
+        // A long log: only its last lines matter; skip to them.
+        if let Some(total) = total.and_then(|t| usize::try_from(t).ok())
+            && total > self.seen + Self::KEEP
+        {
+            self.seen = total - Self::KEEP;
+            self.last.clear();
+        }
+        true
     }
 }
 
@@ -197,5 +206,32 @@ mod tests {
         );
         assert!(parse_upid("UPID:pve2:1").is_none());
         assert!(parse_upid("not a upid").is_none());
+    }
+}
+
+#[cfg(test)]
+mod props {
+    use super::*;
+    use crate::guest::arbitrary::json;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn upids_parse_or_not(s in "(UPID:)?[a-z0-9:]{0,60}|\\PC{0,40}") {
+            if let Some(u) = parse_upid(&s) {
+                prop_assert!(!u.node.is_empty() && u.raw == s);
+            }
+        }
+
+        /// Any page a server sends as a task log is taken in, keeping at
+        /// most the last lines, and never reading past the log's end.
+        #[test]
+        fn log_pages_are_taken_in(pages in prop::collection::vec((json(), any::<Option<u64>>()), 0..5)) {
+            let mut tail = LogTail::default();
+            for (page, total) in &pages {
+                tail.absorb(page, *total);
+                prop_assert!(tail.last.len() <= LogTail::KEEP);
+            }
+        }
     }
 }

@@ -466,3 +466,17 @@ mod tests {
         assert_eq!(status_reason(b"garbage\r\n"), None);
     }
 }
+
+#[cfg(test)]
+mod props {
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn fingerprints_parse_or_are_refused(s in "([0-9A-Fa-f]{2}:?){0,34}|\\PC{0,40}") {
+            if let Ok(fp) = super::parse_fingerprint(&s) {
+                prop_assert_eq!(super::parse_fingerprint(&super::format_fingerprint(&fp)).unwrap(), fp);
+            }
+        }
+    }
+}

@@ -645,3 +645,32 @@ mod tests {
         assert!(e.message.contains("VMID 900 on pve3"), "{}", e.message);
     }
 }
+
+#[cfg(test)]
+mod props {
+    use super::*;
+    use crate::guest::arbitrary::json;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Whatever a server sends as /cluster/resources, decoding it
+        /// never panics, and what comes out is a VM with its node.
+        #[test]
+        fn resources_decode_or_fail(v in json()) {
+            if let Ok(r) = serde_json::from_value::<Resource>(v)
+                && let Some(vm) = r.vm()
+            {
+                prop_assert!(!vm.node.is_empty());
+            }
+        }
+
+        #[test]
+        fn statuses_map_to_the_vocabulary(s in ".{0,12}", q in ".{0,12}") {
+            let (status, word) = status_of(Some(&s), Some(&q));
+            prop_assert!(Status::ALL.contains(&status));
+            if let Some(w) = word {
+                prop_assert!(!w.is_empty() || s.is_empty() || q.is_empty());
+            }
+        }
+    }
+}

@@ -211,3 +211,26 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod props {
+    use super::*;
+    use crate::guest::arbitrary::text;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// What lxc-ls, lxc-info and LXC's logs print may be anything
+        /// (another version, a locale): parsing never panics.
+        #[test]
+        fn lxc_output_never_panics(t in text()) {
+            for row in ls_fancy(&t) {
+                prop_assert!(!row.name.is_empty());
+            }
+            let _ = info(&t);
+            let _ = status(&t);
+            let _ = error_message(&t);
+            let _ = log_errors(&t);
+            let _ = config_value(&t, "lxc.rootfs.path");
+        }
+    }
+}

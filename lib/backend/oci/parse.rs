@@ -76,3 +76,20 @@ mod tests {
         assert_eq!((s.status.as_str(), s.pid), ("stopped", 0));
     }
 }
+
+#[cfg(test)]
+mod props {
+    use super::*;
+    use crate::guest::arbitrary::json;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn runtime_output_never_panics(v in json(), word in "\\PC{0,12}") {
+            let t = v.to_string();
+            let _ = list(&t);
+            let _ = state(&t);
+            let _ = status(&word);
+        }
+    }
+}

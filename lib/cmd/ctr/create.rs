@@ -241,3 +241,23 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<u8> {
         },
     )
 }
+
+#[cfg(test)]
+mod props {
+    use proptest::prelude::*;
+
+    proptest! {
+        /// --mount and --env values are read or refused, and a mount is
+        /// read-only only when it says `:ro`.
+        #[test]
+        fn mounts_and_env_parse_or_are_refused(v in "(/tmp|/nonexistent|[a-z]{0,4}):(/[a-z.]{0,6}|[a-z]{0,4})(:[a-zA-Z:]{0,8})?|\\PC{0,20}") {
+            if let Ok(m) = super::mount(&v) {
+                prop_assert_eq!(m.read_only, v.ends_with(":ro"));
+                prop_assert!(m.target.starts_with('/'));
+            }
+            if let Ok((k, val)) = super::env_pair(&v) {
+                prop_assert!(!k.is_empty() && !val.contains('\n'));
+            }
+        }
+    }
+}
