@@ -211,6 +211,11 @@ impl TestEnv {
             .env("GUESTKIT_OCI_ROOT", self.path().join("run"))
             .current_dir(self.path())
             .stdin(Stdio::null());
+        // A coverage run (scripts/coverage) needs the tools it starts to
+        // write their profiles too.
+        if let Some(profile) = std::env::var_os("LLVM_PROFILE_FILE") {
+            c.env("LLVM_PROFILE_FILE", profile);
+        }
         c
     }
 
