@@ -8,6 +8,7 @@ mod bad_input;
 mod creates;
 mod exec;
 mod help;
+mod images;
 mod lifecycle;
 mod list;
 mod oci;

@@ -352,9 +352,7 @@ impl Oci {
     ) -> Result<()> {
         let root = dir.join("rootfs");
         let base = match image {
-            Image::Bundle(b) => Some(Spec::load(b.join("config.json")).map_err(|e| {
-                Error::invalid(format!("bad OCI bundle {}: config.json: {e}", b.display()))
-            })?),
+            Image::Bundle(b) => Some(bundle_spec(b)?),
             _ => None,
         };
         if !overlaid {
@@ -603,6 +601,19 @@ fn cgroup_path(runtime: &str, name: &str, root: &Path) -> PathBuf {
     let bundle = root.parent().unwrap_or(root);
     let id = std::fs::metadata(bundle).map_or(0, |m| m.ino());
     PathBuf::from(format!("/guestkit-{runtime}-{id}-{name}"))
+}
+
+/// A bundle's config.json, read with serde_json itself: its errors say
+/// where in the file ("line 1 column 2"), oci-spec's only "serde failed".
+fn bundle_spec(bundle: &Path) -> Result<Spec> {
+    let file = bundle.join("config.json");
+    let text = std::fs::read_to_string(&file).map_err(|e| Error::io("cannot read", &file, e))?;
+    serde_json::from_str(&text).map_err(|e| {
+        Error::invalid(format!(
+            "bad OCI bundle {}: config.json: {e}",
+            bundle.display()
+        ))
+    })
 }
 
 /// The message of a runtime's error output: the last line, without runc's
