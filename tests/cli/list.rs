@@ -83,3 +83,53 @@ fn missing_lxc_tools_are_unavailable() {
     cmd.env("PATH", "/nonexistent").arg("web");
     snap!(env, "create-no-lxc", env.run_cmd(&mut cmd, None));
 }
+
+/// Tables of results with an error column, colours from the environment,
+/// quiet runs, and a stdout that cannot be written.
+#[test]
+fn tables_colours_and_a_full_stdout() {
+    require!("lxc");
+    let env = TestEnv::new();
+    env.ok("ctr-create", &["gk-tab", "--start", "--", "sleep", "1000"]);
+    snap!(
+        env,
+        "table-results-with-errors",
+        env.run(
+            "ctr-stop",
+            &["-o", "table", "--color", "never", "gk-tab", "gk-nope"]
+        )
+    );
+    let mut forced = env.cmd("ctr-list");
+    forced.env("CLICOLOR_FORCE", "1").args(["-o", "table"]);
+    let text = env.run_cmd(&mut forced, None);
+    assert!(
+        text.contains("\u{1b}["),
+        "CLICOLOR_FORCE gave no colour: {text}"
+    );
+    let mut plain = env.cmd("ctr-list");
+    plain
+        .env("CLICOLOR_FORCE", "1")
+        .env("NO_COLOR", "1")
+        .args(["-o", "table"]);
+    let text = env.run_cmd(&mut plain, None);
+    assert!(!text.contains("\u{1b}["), "NO_COLOR still coloured: {text}");
+    snap!(
+        env,
+        "quiet-start",
+        env.run("ctr-start", &["-q", "gk-tab", "gk-nope"])
+    );
+    let mut full = env.cmd("ctr-list");
+    full.stdout(std::fs::File::create("/dev/full").unwrap())
+        .stderr(std::process::Stdio::piped());
+    let out = crate::common::wait_output(
+        full.spawn().unwrap(),
+        crate::common::DEADLINE,
+        "ctr-list > /dev/full",
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "ctr-list: cannot write to stdout: No space left on device\n"
+    );
+    env.ok("ctr-delete", &["--force", "gk-tab"]);
+}
