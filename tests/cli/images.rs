@@ -166,3 +166,89 @@ fn a_directory_in_the_way_is_a_conflict() {
         "it removed what was not its own"
     );
 }
+
+/// A tarball is not trusted, and handled one way on every backend
+/// (docs/design.md, "Images"): absolute names land inside the root, device
+/// nodes are made as they are, a name holding `..` refuses the whole image,
+/// and nothing is written through a link the tarball made.
+#[test]
+fn tarball_entries_stay_inside_the_root() {
+    require!("lxc", "crun");
+    let env = TestEnv::new();
+    // A whole root filesystem to start from: what ctr-create made for busybox.
+    env.ok("ctr-create", &["gk-src", "-b", "lxc", "--", "true"]);
+    let rootfs = env.lxc_dir("gk-src").join("rootfs");
+    let base = env.path().join("base.tar");
+    let tarred = crate::common::status(
+        std::process::Command::new("tar")
+            .arg("-cf")
+            .arg(&base)
+            .arg("-C")
+            .arg(&rootfs)
+            .arg("."),
+    );
+    assert!(tarred.success());
+    env.ok("ctr-delete", &["gk-src"]);
+    let outside = env.path().join("outside");
+    std::fs::create_dir(&outside).unwrap();
+    // Each tarball: the root filesystem and some entries more.
+    let make = |name: &str, entries: &str| {
+        let file = env.path().join(name);
+        std::fs::copy(&base, &file).unwrap();
+        let script = format!(
+            "import io, tarfile\nt = tarfile.open('{}', 'a')\ndef add(n, kind=tarfile.REGTYPE, link='', data=b'x', major=0, minor=0):\n    i = tarfile.TarInfo(n); i.type = kind; i.linkname = link; i.size = len(data) if kind == tarfile.REGTYPE else 0\n    i.devmajor, i.devminor = major, minor\n    t.addfile(i, io.BytesIO(data) if kind == tarfile.REGTYPE else None)\n{entries}\nt.close()\n",
+            file.display()
+        );
+        let ok = crate::common::status(std::process::Command::new("python3").args(["-c", &script]));
+        assert!(ok.success(), "python3 could not write {name}");
+        file.to_str().unwrap().to_string()
+    };
+    let absolute = make(
+        "absolute.tar",
+        "add('/etc/abs-file', data=b'inside\\n')\nadd('./srv/gk-null', tarfile.CHRTYPE, major=1, minor=3)",
+    );
+    let escape = make(
+        "escape.tar",
+        &format!(
+            "add('esc', tarfile.SYMTYPE, link='{}')\nadd('esc/pwned', data=b'bad')",
+            outside.display()
+        ),
+    );
+    let dotdot = make("dotdot.tar", "add('../evil', data=b'bad')");
+    for rt in ["lxc", "crun"] {
+        snap!(
+            env,
+            format!("tarball-absolute-{rt}"),
+            env.run(
+                "ctr-run",
+                &[
+                    "gk-tar",
+                    "-b",
+                    rt,
+                    "--rm",
+                    "--image",
+                    &absolute,
+                    "--",
+                    "sh",
+                    "-c",
+                    "cat /etc/abs-file; ls -l /srv/gk-null | cut -c1"
+                ]
+            )
+        );
+        snap!(
+            env,
+            format!("tarball-escape-{rt}"),
+            env.run("ctr-create", &["gk-tar", "-b", rt, "--image", &escape])
+        );
+        assert!(
+            !outside.join("pwned").exists(),
+            "{rt}: the tarball wrote outside the root"
+        );
+        snap!(
+            env,
+            format!("tarball-dotdot-{rt}"),
+            env.run("ctr-create", &["gk-tar", "-b", rt, "--image", &dotdot])
+        );
+        assert!(!env.path().join("evil").exists() && !env.container_dir(rt, "gk-tar").exists());
+    }
+}
