@@ -29,16 +29,18 @@
 //! go (`release_tasks`), and move the clock itself (`advance`).
 //! `Clock::Wall` (the benchmark's) runs tasks on the wall clock instead.
 
-use super::schema::{Refusal, Schema};
+use crate::api::{error, handle};
+pub use crate::cluster::{Clock, Vm};
+use crate::cluster::{Cluster, tick};
+use crate::schema::Schema;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use rustls::{ServerConfig, ServerConnection, StreamOwned};
-use serde_json::{Value, json};
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 pub const TOKEN: &str = "ops@pve!ci=5ecret-70ken";
 pub const USER: &str = "root@pam";
@@ -57,16 +59,6 @@ pub struct Options {
     /// Errors only in the reason phrase, as servers before 2025 sent them.
     pub old_errors: bool,
     pub clock: Clock,
-}
-
-/// How the cluster's time passes (see the module's comment).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum Clock {
-    /// Moved by clients' waits and by the test: no test sleeps through a task.
-    #[default]
-    Virtual,
-    /// The wall clock: tasks take their duration in real time (the benchmark).
-    Wall,
 }
 
 impl Default for Options {
@@ -100,248 +92,19 @@ pub enum Fault {
     ExpireTickets,
 }
 
-#[derive(Clone, Debug)]
-pub struct Vm {
-    pub vmid: u32,
-    pub node: String,
-    pub name: Option<String>,
-    pub running: bool,
-    pub template: bool,
-    pub lock: Option<String>,
-    pub tags: Vec<String>,
-    pub pool: Option<String>,
-    pub config: BTreeMap<String, String>,
-    pub started: Option<Instant>,
-    /// The error a start task ends with, and the log lines before it.
-    pub fail_start: Option<(String, Vec<String>)>,
-    /// The guest ignores ACPI shutdown requests.
-    pub ignores_shutdown: bool,
-    /// QEMU is paused (status running, qmpstatus paused).
-    pub paused: bool,
-    /// Managed by HA: start and stop are hastart/hastop tasks that end
-    /// before the guest changes state.
-    pub ha_managed: bool,
-    /// A start that succeeds with this many warnings.
-    pub start_warnings: u32,
-}
-
-impl Vm {
-    pub fn new(vmid: u32, node: &str, name: &str) -> Vm {
-        let mut config = BTreeMap::new();
-        config.insert("name".into(), name.into());
-        config.insert("memory".into(), "2048".into());
-        config.insert("cores".into(), "2".into());
-        config.insert("sockets".into(), "1".into());
-        config.insert(
-            "scsi0".into(),
-            format!("local-lvm:vm-{vmid}-disk-0,size=32G"),
-        );
-        config.insert(
-            "net0".into(),
-            "virtio=BC:24:11:00:00:01,bridge=vmbr0".into(),
-        );
-        config.insert("ostype".into(), "l26".into());
-        Vm {
-            vmid,
-            node: node.into(),
-            name: Some(name.into()),
-            running: false,
-            template: false,
-            lock: None,
-            tags: vec![],
-            pool: None,
-            config,
-            started: None,
-            fail_start: None,
-            ignores_shutdown: false,
-            paused: false,
-            ha_managed: false,
-            start_warnings: 0,
-        }
-    }
-
-    fn memory_bytes(&self) -> u64 {
-        let mib: u64 = self
-            .config
-            .get("memory")
-            .and_then(|m| {
-                m.trim_start_matches("current=")
-                    .split(',')
-                    .next()?
-                    .parse()
-                    .ok()
-            })
-            .unwrap_or(512);
-        mib * 1024 * 1024
-    }
-
-    fn disk_bytes(&self) -> u64 {
-        self.config
-            .iter()
-            .filter(|(k, _)| {
-                k.starts_with("scsi") || k.starts_with("virtio") || k.starts_with("sata")
-            })
-            .filter_map(|(_, v)| v.split(',').find_map(|p| p.strip_prefix("size=")))
-            .filter_map(|s| s.trim_end_matches('G').parse::<u64>().ok())
-            .sum::<u64>()
-            * 1024
-            * 1024
-            * 1024
-    }
-
-    fn cpus(&self) -> u64 {
-        let n = |k: &str| {
-            self.config
-                .get(k)
-                .and_then(|v| v.parse::<u64>().ok())
-                .unwrap_or(1)
-        };
-        n("cores") * n("sockets")
-    }
-}
-
-struct Task {
-    upid: String,
-    node: String,
-    kind: String,
-    vmid: u32,
-    user: String,
-    starttime: u64,
-    started: Instant,
-    duration: Duration,
-    done: bool,
-    /// Held by the test (`hold_tasks`): it does not end until released.
-    held: bool,
-    exitstatus: Option<String>,
-    log: Vec<String>,
-    effect: Effect,
-}
-
-impl Task {
-    fn end(&self) -> Instant {
-        self.started + self.duration
-    }
-}
-
-#[derive(Clone)]
-enum Effect {
-    Start,
-    Resume,
-    /// An HA task: when it ends, the HA manager runs the real one.
-    Ha(Box<Effect>, &'static str),
-    Stop,
-    Shutdown {
-        timeout: Duration,
-        force: bool,
-    },
-    Reboot,
-    Create,
-    Destroy,
-    Clone {
-        newid: u32,
-    },
-    Fail(String),
-}
-
-struct Ticket {
-    user: String,
-    csrf: String,
-    expires: Instant,
-}
-
-#[derive(Default)]
-struct Cluster {
-    vms: BTreeMap<u32, Vm>,
-    tasks: HashMap<String, Task>,
-    tickets: HashMap<String, Ticket>,
-    pid: u32,
-    faults: VecDeque<(String, Fault)>,
-    /// Creates that find their VMID taken by a faster creator.
-    lost_races: usize,
-    task_duration: Duration,
-    clock: Clock,
-    /// The virtual clock: when it started, and how far it has moved.
-    epoch: Option<Instant>,
-    elapsed: Duration,
-    /// New tasks are held until the test releases them.
-    hold: bool,
-    /// What the last request about each VM was, for the waits that move
-    /// the virtual clock.
-    last: HashMap<u32, Seen>,
-}
-
-/// The last request about a VM.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Seen {
-    /// GET status/current.
-    State,
-    /// A write the VM's lock refused.
-    Refused,
-    Other,
-}
-
-impl Cluster {
-    fn now(&self) -> Instant {
-        match (self.clock, self.epoch) {
-            (Clock::Virtual, Some(e)) => e + self.elapsed,
-            _ => Instant::now(),
-        }
-    }
-
-    /// Moves the virtual clock on to `to` (never back), and ends the tasks
-    /// whose time has come.
-    fn move_to(&mut self, to: Instant) {
-        if let (Clock::Virtual, Some(e)) = (self.clock, self.epoch) {
-            self.elapsed = self.elapsed.max(to.saturating_duration_since(e));
-        }
-        tick(self);
-    }
-
-    /// A client waits for this task: the clock moves to its end.
-    fn wait_for_task(&mut self, upid: &str) {
-        if let Some(end) = self
-            .tasks
-            .get(upid)
-            .filter(|t| !t.done && !t.held)
-            .map(Task::end)
-        {
-            self.move_to(end);
-        }
-    }
-
-    /// A client waits for a guest: the clock moves to the end of its
-    /// earliest running task.
-    fn wait_for_vm(&mut self, vmid: u32) {
-        if let Some(end) = self
-            .tasks
-            .values()
-            .filter(|t| !t.done && !t.held && t.vmid == vmid)
-            .map(Task::end)
-            .min()
-        {
-            self.move_to(end);
-        }
-    }
-
-    /// Notes what a request about a VM was, and says what it was before.
-    fn seen(&mut self, vmid: u32, now: Seen) -> Option<Seen> {
-        self.last.insert(vmid, now)
-    }
-}
-
-struct Shared {
-    opts: Mutex<Options>,
-    cluster: Mutex<Cluster>,
-    refused: Mutex<Vec<String>>,
+pub(crate) struct Shared {
+    pub(crate) opts: Mutex<Options>,
+    pub(crate) cluster: Mutex<Cluster>,
+    pub(crate) refused: Mutex<Vec<String>>,
     /// The errors lock refusals answered with, in order.
-    refusals: Mutex<Vec<String>>,
-    requests: Mutex<Vec<String>>,
-    allow_refusals: AtomicBool,
-    connections: std::sync::atomic::AtomicUsize,
+    pub(crate) refusals: Mutex<Vec<String>>,
+    pub(crate) requests: Mutex<Vec<String>>,
+    pub(crate) allow_refusals: AtomicBool,
+    pub(crate) connections: std::sync::atomic::AtomicUsize,
 }
 
 pub struct Sim {
-    shared: Arc<Shared>,
+    pub(crate) shared: Arc<Shared>,
     /// `https://127.0.0.1:PORT`, one per node, in node order.
     pub urls: Vec<String>,
     /// Each node's certificate fingerprint, `AA:BB:…`.
@@ -349,19 +112,12 @@ pub struct Sim {
     /// The PEM of the cluster CA that signed every node's certificate.
     pub ca_pem: String,
     /// The ports of the nodes that are down, held while the cluster lives.
-    _down: Vec<std::os::fd::OwnedFd>,
+    pub(crate) _down: Vec<std::os::fd::OwnedFd>,
 }
 
-fn schema() -> &'static Schema {
+pub(crate) fn schema() -> &'static Schema {
     static S: OnceLock<Schema> = OnceLock::new();
     S.get_or_init(Schema::official)
-}
-
-fn now_unix() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
 }
 
 impl Sim {
@@ -606,7 +362,7 @@ impl Drop for Sim {
 
 /// A TCP port on 127.0.0.1 bound but not listened on: a connection to it is
 /// refused, as to a node that is down, and the port stays taken.
-fn down_port() -> (std::os::fd::OwnedFd, std::net::SocketAddr) {
+pub(crate) fn down_port() -> (std::os::fd::OwnedFd, std::net::SocketAddr) {
     use std::os::fd::FromRawFd;
     // SAFETY: a new socket, owned at once; bind and getsockname get a
     // sockaddr_in of the size they are told.
@@ -641,21 +397,21 @@ pub fn fingerprint(der: &[u8]) -> String {
         .join(":")
 }
 
-struct Request {
-    method: String,
-    path: String,
-    query: String,
-    headers: HashMap<String, String>,
-    body: Vec<u8>,
+pub(crate) struct Request {
+    pub(crate) method: String,
+    pub(crate) path: String,
+    pub(crate) query: String,
+    pub(crate) headers: HashMap<String, String>,
+    pub(crate) body: Vec<u8>,
 }
 
-struct Response {
-    status: u16,
-    reason: String,
-    body: String,
+pub(crate) struct Response {
+    pub(crate) status: u16,
+    pub(crate) reason: String,
+    pub(crate) body: String,
 }
 
-fn serve(tcp: TcpStream, config: Arc<ServerConfig>, shared: &Shared, node: &str) {
+pub(crate) fn serve(tcp: TcpStream, config: Arc<ServerConfig>, shared: &Shared, node: &str) {
     let Ok(conn) = ServerConnection::new(config) else {
         return;
     };
@@ -726,7 +482,7 @@ fn serve(tcp: TcpStream, config: Arc<ServerConfig>, shared: &Shared, node: &str)
     }
 }
 
-fn read_request(r: &mut impl BufRead) -> Option<Request> {
+pub(crate) fn read_request(r: &mut impl BufRead) -> Option<Request> {
     let mut line = String::new();
     if r.read_line(&mut line).ok()? == 0 {
         return None;
@@ -769,7 +525,7 @@ fn read_request(r: &mut impl BufRead) -> Option<Request> {
 
 /// `a=1&b=x+y;c=%3B` as the server reads it: pairs split on `&` and `;`,
 /// `+` is a space.
-fn parse_form(s: &str) -> Vec<(String, String)> {
+pub(crate) fn parse_form(s: &str) -> Vec<(String, String)> {
     s.split(['&', ';'])
         .filter(|p| !p.is_empty())
         .map(|p| {
@@ -779,7 +535,7 @@ fn parse_form(s: &str) -> Vec<(String, String)> {
         .collect()
 }
 
-fn decode(s: &str) -> String {
+pub(crate) fn decode(s: &str) -> String {
     let s = s.replace('+', " ");
     let b = s.as_bytes();
     let mut out = Vec::new();
@@ -797,679 +553,4 @@ fn decode(s: &str) -> String {
         i += 1;
     }
     String::from_utf8_lossy(&out).into_owned()
-}
-
-fn ok(data: Value) -> Response {
-    Response {
-        status: 200,
-        reason: "OK".into(),
-        body: json!({ "data": data }).to_string(),
-    }
-}
-
-/// An error as pve-http-server sends it: the reason phrase is the message's
-/// first line; the body carries the message too (not on old servers, and
-/// never on 595/596 or a bare 401).
-fn error(status: u16, message: &str, shared: &Shared) -> Response {
-    let old = shared.opts.lock().unwrap().old_errors;
-    let reason = message.lines().next().unwrap_or("").to_string();
-    let body = if old || matches!(status, 595 | 596) || message == "No ticket" {
-        if message == "No ticket" {
-            String::new()
-        } else {
-            json!({ "data": null }).to_string()
-        }
-    } else {
-        json!({ "data": null, "message": format!("{message}\n") }).to_string()
-    };
-    Response {
-        status,
-        reason,
-        body,
-    }
-}
-
-fn handle(req: &Request, shared: &Shared, node_here: &str) -> Response {
-    let Some(path) = req.path.strip_prefix("/api2/json") else {
-        return error(
-            501,
-            &format!("Method '{} {}' not implemented", req.method, req.path),
-            shared,
-        );
-    };
-    shared
-        .requests
-        .lock()
-        .unwrap()
-        .push(format!("{} {path}", req.method));
-    let params = if matches!(req.method.as_str(), "GET" | "DELETE") {
-        if !req.body.is_empty() {
-            return error(
-                501,
-                &format!("Unexpected content for method '{}'", req.method),
-                shared,
-            );
-        }
-        parse_form(&req.query)
-    } else {
-        parse_form(&String::from_utf8_lossy(&req.body))
-    };
-    let refuse = |why: String| {
-        shared
-            .refused
-            .lock()
-            .unwrap()
-            .push(format!("{} {path} {params:?}: {why}", req.method));
-    };
-    let endpoint = match schema().find(&req.method, path) {
-        Ok(e) => e,
-        Err(Refusal::NotImplemented(m)) => {
-            refuse(m.clone());
-            return error(501, &m, shared);
-        }
-        Err(r) => panic!("unexpected refusal {r:?}"),
-    };
-    if let Err(Refusal::Parameters(errors)) = endpoint.validate(&params) {
-        refuse(format!("{errors:?}"));
-        let mut body =
-            json!({"data": null, "errors": {}, "message": "Parameter verification failed.\n"});
-        for (k, v) in errors {
-            body["errors"][k] = json!(format!("{v}\n"));
-        }
-        return Response {
-            status: 400,
-            reason: "Parameter verification failed.".into(),
-            body: body.to_string(),
-        };
-    }
-    let mut p: BTreeMap<String, String> = endpoint.path_params.iter().cloned().collect();
-    p.extend(params.iter().cloned());
-    let template = endpoint.path.to_string();
-
-    // Authentication.
-    if !(template == "/access/ticket" && req.method == "POST")
-        && template != "/version"
-        && let Err(r) = authenticate(req, shared)
-    {
-        return r;
-    }
-    let user = "ops@pve!ci".to_string();
-    let mut c = shared.cluster.lock().unwrap();
-    let opts = shared.opts.lock().unwrap().clone();
-    c.task_duration = opts.task_duration;
-    tick(&mut c);
-    // Requests for another node are proxied there: a down node gives 595.
-    if let Some(n) = p.get("node") {
-        if !opts.nodes.contains(&n.as_str()) {
-            return error(
-                500,
-                &format!(
-                    "hostname lookup '{n}' failed - failed to get address info for: {n}: Name or service not known"
-                ),
-                shared,
-            );
-        }
-        if n != node_here && opts.down.contains(&n.as_str()) {
-            return error(595, "Connection refused", shared);
-        }
-    }
-    let vm_path = |vmid: u32, node: &str| {
-        format!("Configuration file 'nodes/{node}/qemu-server/{vmid}.conf' does not exist")
-    };
-    let num = |k: &str| p.get(k).and_then(|v| v.parse::<u32>().ok());
-    let flag = |k: &str| p.get(k).map(|v| v == "1").unwrap_or(false);
-    match (req.method.as_str(), template.as_str()) {
-        ("POST", "/access/ticket") => {
-            let (u, pw) = (p["username"].clone(), p["password"].clone());
-            let valid_old = c
-                .tickets
-                .get(&pw)
-                .is_some_and(|t| t.user == u && t.expires > Instant::now());
-            if u != USER || (pw != PASSWORD && !valid_old) {
-                return error(401, "authentication failure", shared);
-            }
-            let ticket = format!("PVE:{u}:{:08X}::sig{}", now_unix(), c.pid);
-            let csrf = format!("{:08X}:csrf{}", now_unix(), c.pid);
-            c.pid += 1;
-            c.tickets.insert(
-                ticket.clone(),
-                Ticket {
-                    user: u.clone(),
-                    csrf: csrf.clone(),
-                    expires: Instant::now() + opts.ticket_lifetime,
-                },
-            );
-            ok(json!({"username": u, "ticket": ticket, "CSRFPreventionToken": csrf, "cap": {}}))
-        }
-        ("GET", "/version") => ok(json!({"version": "9.1.5", "release": "9.1", "repoid": "0123abcd"})),
-        ("GET", "/nodes") => ok(Value::Array(
-            opts.nodes
-                .iter()
-                .enumerate()
-                .map(|(i, n)| {
-                    let online = !opts.down.contains(n);
-                    json!({"node": n, "status": if online {"online"} else {"offline"}, "cpu": 0.05, "maxcpu": 16,
-                           "mem": (4 + i as u64) << 30, "maxmem": 64u64 << 30, "uptime": 86400, "type": "node", "id": format!("node/{n}")})
-                })
-                .collect(),
-        )),
-        ("GET", "/cluster/resources") => {
-            let want = p.get("type").cloned();
-            let mut out = vec![];
-            for vm in c.vms.values() {
-                if want.as_deref().is_some_and(|t| t != "vm") {
-                    continue;
-                }
-                let online = !opts.down.contains(&vm.node.as_str());
-                let mut r = json!({
-                    "id": format!("qemu/{}", vm.vmid), "type": "qemu", "vmid": vm.vmid, "node": vm.node,
-                    "status": if !online {"unknown"} else if vm.paused {"paused"} else if vm.running {"running"} else {"stopped"},
-                    "uptime": vm.started.filter(|_| vm.running).map_or(0, |s| c.now().saturating_duration_since(s).as_secs()),
-                    "template": vm.template as u8, "maxcpu": vm.cpus(), "cpu": if vm.running {0.02} else {0.0},
-                    "maxmem": vm.memory_bytes(), "mem": if vm.running {vm.memory_bytes() / 2} else {0},
-                    "maxdisk": vm.disk_bytes(), "disk": 0, "netin": 0, "netout": 0, "diskread": 0, "diskwrite": 0,
-                });
-                // As Proxmox shows a VM without a name.
-                r["name"] = json!(vm.name.clone().unwrap_or(format!("VM {}", vm.vmid)));
-                if let Some(l) = &vm.lock {
-                    r["lock"] = json!(l);
-                }
-                if !vm.tags.is_empty() {
-                    r["tags"] = json!(vm.tags.join(";"));
-                }
-                if let Some(pool) = &vm.pool {
-                    r["pool"] = json!(pool);
-                }
-                out.push(r);
-            }
-            ok(Value::Array(out))
-        }
-        ("GET", "/cluster/nextid") => {
-            if let Some(id) = num("vmid") {
-                return if c.vms.contains_key(&id) {
-                    error(400, &format!("VM {id} already exists"), shared)
-                } else {
-                    ok(json!(id.to_string()))
-                };
-            }
-            let id = (100..).find(|i| !c.vms.contains_key(i)).unwrap();
-            ok(json!(id.to_string()))
-        }
-        ("GET", "/nodes/{node}/storage") => ok(json!([
-            {"storage": "local", "type": "dir", "content": "iso,vztmpl,backup", "active": 1, "enabled": 1, "total": 100u64 << 30, "used": 10u64 << 30, "avail": 90u64 << 30},
-            {"storage": "local-lvm", "type": "lvmthin", "content": "images,rootdir", "active": 1, "enabled": 1, "total": 500u64 << 30, "used": 50u64 << 30, "avail": 450u64 << 30},
-        ])),
-        ("POST", "/nodes/{node}/qemu") => {
-            let node = p["node"].clone();
-            let vmid = num("vmid").unwrap();
-            if c.lost_races > 0 && !c.vms.contains_key(&vmid) {
-                c.lost_races -= 1;
-                let mut other = Vm::new(vmid, &node, &format!("raced-{vmid}"));
-                other.tags = vec!["other-creator".into()];
-                c.vms.insert(vmid, other);
-            }
-            if let Some(v) = c.vms.get(&vmid) {
-                let on = v.node.clone();
-                return error(500, &format!("unable to create VM {vmid} - VM {vmid} already exists on node '{on}'"), shared);
-            }
-            let mut vm = Vm::new(vmid, &node, "");
-            vm.config.clear();
-            vm.name = p.get("name").cloned();
-            let mut disk_no = 0;
-            for (k, v) in &p {
-                if matches!(k.as_str(), "node" | "vmid" | "start" | "storage" | "pool") {
-                    continue;
-                }
-                let mut v = v.clone();
-                if (k.starts_with("scsi") || k.starts_with("virtio") || k.starts_with("sata"))
-                    && let Some((st, size)) = v.split(',').next().unwrap_or("").split_once(':')
-                    && size.chars().all(|ch| ch.is_ascii_digit())
-                {
-                    if st != "local-lvm" {
-                        return error(500, &format!("storage '{st}' does not exist"), shared);
-                    }
-                    v = format!("{st}:vm-{vmid}-disk-{disk_no},size={size}G");
-                    disk_no += 1;
-                }
-                if k == "tags" {
-                    vm.tags = v.split([';', ',', ' ']).filter(|t| !t.is_empty()).map(String::from).collect();
-                }
-                vm.config.insert(k.clone(), v);
-            }
-            vm.pool = p.get("pool").cloned();
-            vm.lock = Some("create".into());
-            c.vms.insert(vmid, vm);
-            let upid = new_task(&mut c, &opts, &node, "qmcreate", vmid, &user, Effect::Create);
-            ok(json!(upid))
-        }
-        (m, t) if t.starts_with("/nodes/{node}/qemu/{vmid}") => {
-            let node = p["node"].clone();
-            let vmid = num("vmid").unwrap();
-            let sub = t.trim_start_matches("/nodes/{node}/qemu/{vmid}");
-            // A client that asks for a guest's state again, or tries again
-            // a write its lock refused, is waiting: the clock moves on.
-            let locked = |c: &Cluster| {
-                c.vms.get(&vmid).is_some_and(|v| v.lock.is_some())
-                    || c.tasks.values().any(|t| !t.done && t.vmid == vmid)
-            };
-            if m == "GET" && sub == "/status/current" {
-                if c.seen(vmid, Seen::State) == Some(Seen::State) {
-                    c.wait_for_vm(vmid);
-                }
-            } else if m != "GET" && locked(&c) && c.last.get(&vmid) == Some(&Seen::Refused) {
-                c.wait_for_vm(vmid);
-            }
-            if m != "GET" || sub != "/status/current" {
-                let refused = m != "GET" && locked(&c);
-                c.seen(vmid, if refused { Seen::Refused } else { Seen::Other });
-            }
-            let Some(vm) = c.vms.get(&vmid).filter(|v| v.node == node).cloned() else {
-                return error(500, &vm_path(vmid, &node), shared);
-            };
-            if m == "POST" && sub == "/status/stop" && flag("overrule-shutdown") && vm.ha_managed {
-                let body = json!({"data": null, "errors": {"overrule-shutdown": "Not applicable for HA resources.\n"}, "message": "Parameter verification failed.\n"});
-                return Response {
-                    status: 400,
-                    reason: "Parameter verification failed.".into(),
-                    body: body.to_string(),
-                };
-            }
-            if m == "POST" && sub == "/status/shutdown" && vm.paused && !flag("forceStop") {
-                return error(500, "VM is paused - cannot shutdown", shared);
-            }
-            if m == "POST" && sub == "/status/stop" && flag("overrule-shutdown") {
-                // qm stop --overrule-shutdown: running shutdowns are aborted.
-                for t in c.tasks.values_mut() {
-                    if !t.done && t.vmid == vmid && t.kind == "qmshutdown" {
-                        t.done = true;
-                        t.exitstatus = Some("interrupted by signal".into());
-                        t.log.push("TASK ERROR: interrupted by signal".into());
-                    }
-                }
-            }
-            let busy = c.tasks.values().any(|t| !t.done && t.vmid == vmid);
-            if m != "GET" {
-                let refusal = match (&vm.lock, busy) {
-                    (Some(l), _) => Some(format!("VM is locked ({l})")),
-                    (None, true) => Some(format!("can't lock file '/var/lock/qemu-server/lock-{vmid}.conf' - got timeout")),
-                    (None, false) => None,
-                };
-                if let Some(r) = refusal {
-                    shared.refusals.lock().unwrap().push(r.clone());
-                    return error(500, &r, shared);
-                }
-            }
-            match (m, sub) {
-                ("GET", "/config") => {
-                    let mut cfg = json!({"digest": format!("{:040x}", vmid)});
-                    for (k, v) in &vm.config {
-                        cfg[k] = match v.parse::<u64>() {
-                            Ok(n) if !k.starts_with("name") && k != "tags" && k != "description" => json!(n),
-                            _ => json!(v),
-                        };
-                    }
-                    if vm.template {
-                        cfg["template"] = json!(1);
-                    }
-                    if let Some(l) = &vm.lock {
-                        cfg["lock"] = json!(l);
-                    }
-                    ok(cfg)
-                }
-                ("GET", "/status/current") => {
-                    let mut r = json!({
-                        "vmid": vmid, "status": if vm.running {"running"} else {"stopped"},
-                        "cpus": vm.cpus(), "maxmem": vm.memory_bytes(), "mem": if vm.running {vm.memory_bytes()/2} else {0},
-                        "maxdisk": vm.disk_bytes(), "cpu": if vm.running {0.02} else {0.0},
-                        "uptime": vm.started.filter(|_| vm.running).map_or(0, |s| c.now().saturating_duration_since(s).as_secs()),
-                        "ha": if vm.ha_managed {json!({"managed": 1, "state": "started"})} else {json!({"managed": 0})},
-                        "diskread": 0, "diskwrite": 0, "netin": 0, "netout": 0,
-                    });
-                    if vm.running {
-                        r["qmpstatus"] = json!(if vm.paused { "paused" } else { "running" });
-                        r["pid"] = json!(10000 + vmid);
-                    } else {
-                        r["qmpstatus"] = json!("stopped");
-                    }
-                    r["name"] = json!(vm.name.clone().unwrap_or(format!("VM {vmid}")));
-                    if let Some(l) = &vm.lock {
-                        r["lock"] = json!(l);
-                    }
-                    if !vm.tags.is_empty() {
-                        r["tags"] = json!(vm.tags.join(";"));
-                    }
-                    if vm.template {
-                        r["template"] = json!(1);
-                    }
-                    ok(r)
-                }
-                ("POST", "/status/start") => {
-                    if vm.template {
-                        return error(500, "you can't start a vm if it's a template", shared);
-                    }
-                    let effect = match (&vm.fail_start, vm.running) {
-                        (_, true) => Effect::Fail(format!("VM {vmid} already running")),
-                        (Some((e, _)), _) => Effect::Fail(e.clone()),
-                        _ => Effect::Start,
-                    };
-                    let (kind, effect) = ha(&vm, "qmstart", effect);
-                    ok(json!(new_task(&mut c, &opts, &node, kind, vmid, &user, effect)))
-                }
-                ("POST", "/status/resume") => {
-                    ok(json!(new_task(&mut c, &opts, &node, "qmresume", vmid, &user, Effect::Resume)))
-                }
-                ("POST", "/status/stop") => {
-                    let (kind, effect) = ha(&vm, "qmstop", Effect::Stop);
-                    ok(json!(new_task(&mut c, &opts, &node, kind, vmid, &user, effect)))
-                }
-                ("POST", "/status/shutdown") => {
-                    let timeout = Duration::from_secs(num("timeout").unwrap_or(60) as u64);
-                    let effect = Effect::Shutdown { timeout, force: flag("forceStop") };
-                    let (kind, effect) = ha(&vm, "qmshutdown", effect);
-                    ok(json!(new_task(&mut c, &opts, &node, kind, vmid, &user, effect)))
-                }
-                ("POST", "/status/reboot") => {
-                    if !vm.running {
-                        return error(500, &format!("VM {vmid} not running"), shared);
-                    }
-                    ok(json!(new_task(&mut c, &opts, &node, "qmreboot", vmid, &user, Effect::Reboot)))
-                }
-                ("POST", "/template") => {
-                    c.vms.get_mut(&vmid).unwrap().template = true;
-                    ok(Value::Null)
-                }
-                ("DELETE", "") => {
-                    if vm.running {
-                        return error(500, &format!("VM {vmid} is running - destroy failed"), shared);
-                    }
-                    ok(json!(new_task(&mut c, &opts, &node, "qmdestroy", vmid, &user, Effect::Destroy)))
-                }
-                ("POST", "/clone") => {
-                    let newid = num("newid").unwrap();
-                    if let Some(v) = c.vms.get(&newid) {
-                        let on = v.node.clone();
-                        return error(500, &format!("unable to create VM {newid} - VM {newid} already exists on node '{on}'"), shared);
-                    }
-                    let target = p.get("target").cloned().unwrap_or(node.clone());
-                    if !vm.template && !flag("full") && target != node {
-                        return error(500, "Linked clone feature for a VM on another node is not supported", shared);
-                    }
-                    let mut new = vm.clone();
-                    new.vmid = newid;
-                    new.node = target;
-                    new.name = p.get("name").cloned().or(Some(format!("Copy-of-VM-{}", vm.name.clone().unwrap_or_default())));
-                    new.template = false;
-                    new.running = false;
-                    new.started = None;
-                    new.lock = Some("create".into());
-                    new.fail_start = None;
-                    if let Some(n) = &new.name {
-                        new.config.insert("name".into(), n.clone());
-                    }
-                    c.vms.insert(newid, new);
-                    c.vms.get_mut(&vmid).unwrap().lock = Some("clone".into());
-                    ok(json!(new_task(&mut c, &opts, &node, "qmclone", vmid, &user, Effect::Clone { newid })))
-                }
-                _ => error(501, &format!("Method '{} {path}' not implemented", req.method), shared),
-            }
-        }
-        ("GET", "/nodes/{node}/tasks") => {
-            let source = p.get("source").map_or("archive", String::as_str);
-            let list: Vec<Value> = c
-                .tasks
-                .values()
-                .filter(|t| t.node == p["node"] && num("vmid").is_none_or(|id| id == t.vmid))
-                .filter(|t| match source {
-                    "active" => !t.done,
-                    "archive" => t.done,
-                    _ => true,
-                })
-                .map(|t| {
-                    let mut r = json!({"upid": t.upid, "node": t.node, "type": t.kind, "id": t.vmid.to_string(),
-                        "user": t.user, "pid": 1, "pstart": 1, "starttime": t.starttime});
-                    if let Some(e) = &t.exitstatus {
-                        r["status"] = json!(e);
-                    }
-                    r
-                })
-                .collect();
-            ok(Value::Array(list))
-        }
-        ("GET", "/nodes/{node}/tasks/{upid}/status") => {
-            // The client waits for this task.
-            c.wait_for_task(&p["upid"]);
-            match c.tasks.get(&p["upid"]) {
-                Some(t) if t.node == p["node"] => {
-                    let mut r = json!({"upid": t.upid, "node": t.node, "type": t.kind, "id": t.vmid.to_string(),
-                        "user": t.user, "pid": 1, "pstart": 1, "starttime": t.starttime,
-                        "status": if t.done {"stopped"} else {"running"}});
-                    if let Some(e) = &t.exitstatus {
-                        r["exitstatus"] = json!(e);
-                    }
-                    ok(r)
-                }
-                _ => error(400, "no such task", shared),
-            }
-        }
-        ("GET", "/nodes/{node}/tasks/{upid}/log") => match c.tasks.get(&p["upid"]) {
-            Some(t) if t.node == p["node"] => {
-                let start = num("start").unwrap_or(0) as usize;
-                let limit = num("limit").unwrap_or(50) as usize;
-                let mut lines: Vec<Value> = t
-                    .log
-                    .iter()
-                    .enumerate()
-                    .skip(start)
-                    .take(limit)
-                    .map(|(i, l)| json!({"n": i + 1, "t": l}))
-                    .collect();
-                // pve-common's dump_logfile: an empty log reads as one line.
-                if t.log.is_empty() {
-                    lines = vec![json!({"n": 1, "t": "no content"})];
-                }
-                let mut r = ok(Value::Array(lines));
-                r.body = json!({"data": serde_json::from_str::<Value>(&r.body).unwrap()["data"], "total": t.log.len()}).to_string();
-                r
-            }
-            _ => error(400, "no such task", shared),
-        },
-        _ => error(501, &format!("Method '{} {path}' not implemented", req.method), shared),
-    }
-}
-
-fn authenticate(req: &Request, shared: &Shared) -> Result<(), Response> {
-    if let Some(a) = req.headers.get("authorization") {
-        return if a.strip_prefix("PVEAPIToken=") == Some(TOKEN) {
-            Ok(())
-        } else {
-            Err(error(401, "Authentication failed!", shared))
-        };
-    }
-    let ticket = req.headers.get("cookie").and_then(|c| {
-        c.split(';')
-            .find_map(|kv| kv.trim().strip_prefix("PVEAuthCookie="))
-            .map(String::from)
-    });
-    let Some(ticket) = ticket else {
-        return Err(error(401, "No ticket", shared));
-    };
-    let c = shared.cluster.lock().unwrap();
-    match c.tickets.get(&ticket) {
-        Some(t) if t.expires > Instant::now() => {
-            if req.method != "GET" && req.headers.get("csrfpreventiontoken") != Some(&t.csrf) {
-                return Err(error(401, "Permission denied - invalid csrf token", shared));
-            }
-            Ok(())
-        }
-        _ => Err(error(401, "Authentication failed!", shared)),
-    }
-}
-
-/// An HA-managed guest's start or stop: an hastart/hastop task that hands
-/// the real one to the HA manager when it ends.
-fn ha(vm: &Vm, kind: &'static str, effect: Effect) -> (&'static str, Effect) {
-    if !vm.ha_managed || matches!(effect, Effect::Fail(_)) {
-        return (kind, effect);
-    }
-    let ha_kind = if kind == "qmstart" {
-        "hastart"
-    } else {
-        "hastop"
-    };
-    (ha_kind, Effect::Ha(Box::new(effect), kind))
-}
-
-fn new_task(
-    c: &mut Cluster,
-    opts: &Options,
-    node: &str,
-    kind: &str,
-    vmid: u32,
-    user: &str,
-    effect: Effect,
-) -> String {
-    c.pid += 1;
-    let start = now_unix();
-    let upid = format!(
-        "UPID:{node}:{:08X}:{:08X}:{:08X}:{kind}:{vmid}:{user}:",
-        c.pid,
-        c.pid * 7,
-        start
-    );
-    let mut duration = opts.task_duration;
-    if matches!(effect, Effect::Ha(..)) {
-        duration /= 4;
-    }
-    if let Effect::Shutdown { timeout, .. } = &effect
-        && c.vms.get(&vmid).is_some_and(|v| v.ignores_shutdown)
-    {
-        duration = *timeout;
-    }
-    let log = match &effect {
-        Effect::Fail(_) => c
-            .vms
-            .get(&vmid)
-            .and_then(|v| v.fail_start.as_ref().map(|(_, l)| l.clone()))
-            .unwrap_or_default(),
-        _ => vec![],
-    };
-    c.tasks.insert(
-        upid.clone(),
-        Task {
-            upid: upid.clone(),
-            node: node.into(),
-            kind: kind.into(),
-            vmid,
-            user: user.into(),
-            starttime: start,
-            started: c.now(),
-            duration,
-            done: false,
-            held: c.hold,
-            exitstatus: None,
-            log,
-            effect,
-        },
-    );
-    upid
-}
-
-/// Finishes the tasks whose time has come and applies their effects.
-fn tick(c: &mut Cluster) {
-    let now = c.now();
-    let due: Vec<String> = c
-        .tasks
-        .values()
-        .filter(|t| !t.done && !t.held && t.end() <= now)
-        .map(|t| t.upid.clone())
-        .collect();
-    for upid in due {
-        let (vmid, effect) = {
-            let t = &c.tasks[&upid];
-            (t.vmid, t.effect.clone())
-        };
-        // Ok(warnings) or the task's error.
-        let mut outcome: Result<u32, String> = Ok(0);
-        match effect {
-            Effect::Start => {
-                if let Some(v) = c.vms.get_mut(&vmid) {
-                    v.running = true;
-                    v.started = Some(now);
-                    outcome = Ok(v.start_warnings);
-                }
-            }
-            Effect::Resume => {
-                if let Some(v) = c.vms.get_mut(&vmid) {
-                    v.paused = false;
-                }
-            }
-            Effect::Ha(inner, kind) => {
-                let (node, user) = {
-                    let t = &c.tasks[&upid];
-                    (t.node.clone(), t.user.clone())
-                };
-                let opts = Options {
-                    task_duration: c.task_duration,
-                    ..Options::default()
-                };
-                new_task(c, &opts, &node, kind, vmid, &user, *inner);
-            }
-            Effect::Stop => {
-                if let Some(v) = c.vms.get_mut(&vmid) {
-                    v.running = false;
-                    v.paused = false;
-                }
-            }
-            Effect::Shutdown { force, .. } => {
-                if let Some(v) = c.vms.get_mut(&vmid) {
-                    if v.ignores_shutdown && !force {
-                        outcome = Err("VM quit/powerdown failed - got timeout".into());
-                    } else {
-                        v.running = false;
-                    }
-                }
-            }
-            Effect::Reboot => {
-                if let Some(v) = c.vms.get_mut(&vmid) {
-                    v.started = Some(now);
-                }
-            }
-            Effect::Create => {
-                if let Some(v) = c.vms.get_mut(&vmid) {
-                    v.lock = None;
-                }
-            }
-            Effect::Destroy => {
-                c.vms.remove(&vmid);
-            }
-            Effect::Clone { newid } => {
-                if let Some(v) = c.vms.get_mut(&vmid) {
-                    v.lock = None;
-                }
-                if let Some(v) = c.vms.get_mut(&newid) {
-                    v.lock = None;
-                }
-            }
-            Effect::Fail(e) => outcome = Err(e),
-        }
-        let t = c.tasks.get_mut(&upid).unwrap();
-        t.done = true;
-        match outcome {
-            Ok(0) => {
-                t.log.push("TASK OK".into());
-                t.exitstatus = Some("OK".into());
-            }
-            Ok(n) => {
-                for i in 1..=n {
-                    t.log.push(format!("WARN: a warning ({i})"));
-                }
-                t.log.push(format!("TASK WARNINGS: {n}"));
-                t.exitstatus = Some(format!("WARNINGS: {n}"));
-            }
-            Err(e) => {
-                t.log.push(format!("TASK ERROR: {e}"));
-                t.exitstatus = Some(e);
-            }
-        }
-    }
 }

@@ -1,0 +1,323 @@
+//! The API's answers: the envelope and errors as pve-http-server sends
+//! them, authentication, and the endpoints of the cluster, its nodes and
+//! tasks; the VMs' own are in qemu.rs.
+
+use crate::cluster::*;
+use crate::schema::Refusal;
+use crate::server::*;
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+pub(crate) fn ok(data: Value) -> Response {
+    Response {
+        status: 200,
+        reason: "OK".into(),
+        body: json!({ "data": data }).to_string(),
+    }
+}
+
+/// An error as pve-http-server sends it: the reason phrase is the message's
+/// first line; the body carries the message too (not on old servers, and
+/// never on 595/596 or a bare 401).
+pub(crate) fn error(status: u16, message: &str, shared: &Shared) -> Response {
+    let old = shared.opts.lock().unwrap().old_errors;
+    let reason = message.lines().next().unwrap_or("").to_string();
+    let body = if old || matches!(status, 595 | 596) || message == "No ticket" {
+        if message == "No ticket" {
+            String::new()
+        } else {
+            json!({ "data": null }).to_string()
+        }
+    } else {
+        json!({ "data": null, "message": format!("{message}\n") }).to_string()
+    };
+    Response {
+        status,
+        reason,
+        body,
+    }
+}
+
+/// What a request asked, for the endpoints that answer it.
+pub(crate) struct Call<'a> {
+    pub req: &'a Request,
+    pub shared: &'a Shared,
+    pub opts: Options,
+    /// Path and request parameters, by name.
+    pub p: BTreeMap<String, String>,
+    pub user: String,
+    /// The path after /api2/json.
+    pub path: &'a str,
+    /// The schema's path the request matched (`/nodes/{node}/qemu/{vmid}`).
+    pub template: String,
+}
+
+pub(crate) fn handle(req: &Request, shared: &Shared, node_here: &str) -> Response {
+    let Some(path) = req.path.strip_prefix("/api2/json") else {
+        return error(
+            501,
+            &format!("Method '{} {}' not implemented", req.method, req.path),
+            shared,
+        );
+    };
+    shared
+        .requests
+        .lock()
+        .unwrap()
+        .push(format!("{} {path}", req.method));
+    let params = if matches!(req.method.as_str(), "GET" | "DELETE") {
+        if !req.body.is_empty() {
+            return error(
+                501,
+                &format!("Unexpected content for method '{}'", req.method),
+                shared,
+            );
+        }
+        parse_form(&req.query)
+    } else {
+        parse_form(&String::from_utf8_lossy(&req.body))
+    };
+    let refuse = |why: String| {
+        shared
+            .refused
+            .lock()
+            .unwrap()
+            .push(format!("{} {path} {params:?}: {why}", req.method));
+    };
+    let endpoint = match schema().find(&req.method, path) {
+        Ok(e) => e,
+        Err(Refusal::NotImplemented(m)) => {
+            refuse(m.clone());
+            return error(501, &m, shared);
+        }
+        Err(r) => panic!("unexpected refusal {r:?}"),
+    };
+    if let Err(Refusal::Parameters(errors)) = endpoint.validate(&params) {
+        refuse(format!("{errors:?}"));
+        let mut body =
+            json!({"data": null, "errors": {}, "message": "Parameter verification failed.\n"});
+        for (k, v) in errors {
+            body["errors"][k] = json!(format!("{v}\n"));
+        }
+        return Response {
+            status: 400,
+            reason: "Parameter verification failed.".into(),
+            body: body.to_string(),
+        };
+    }
+    let mut p: BTreeMap<String, String> = endpoint.path_params.iter().cloned().collect();
+    p.extend(params.iter().cloned());
+    let template = endpoint.path.to_string();
+
+    // Authentication.
+    if !(template == "/access/ticket" && req.method == "POST")
+        && template != "/version"
+        && let Err(r) = authenticate(req, shared)
+    {
+        return r;
+    }
+    let user = "ops@pve!ci".to_string();
+    let mut c = shared.cluster.lock().unwrap();
+    let opts = shared.opts.lock().unwrap().clone();
+    c.task_duration = opts.task_duration;
+    tick(&mut c);
+    // Requests for another node are proxied there: a down node gives 595.
+    if let Some(n) = p.get("node") {
+        if !opts.nodes.contains(&n.as_str()) {
+            return error(
+                500,
+                &format!(
+                    "hostname lookup '{n}' failed - failed to get address info for: {n}: Name or service not known"
+                ),
+                shared,
+            );
+        }
+        if n != node_here && opts.down.contains(&n.as_str()) {
+            return error(595, "Connection refused", shared);
+        }
+    }
+    let num = |k: &str| p.get(k).and_then(|v| v.parse::<u32>().ok());
+    let call = Call {
+        req,
+        shared,
+        opts: opts.clone(),
+        p: p.clone(),
+        user: user.clone(),
+        path,
+        template: template.clone(),
+    };
+    match (req.method.as_str(), template.as_str()) {
+        ("POST", "/access/ticket") => {
+            let (u, pw) = (p["username"].clone(), p["password"].clone());
+            let valid_old = c
+                .tickets
+                .get(&pw)
+                .is_some_and(|t| t.user == u && t.expires > Instant::now());
+            if u != USER || (pw != PASSWORD && !valid_old) {
+                return error(401, "authentication failure", shared);
+            }
+            let ticket = format!("PVE:{u}:{:08X}::sig{}", now_unix(), c.pid);
+            let csrf = format!("{:08X}:csrf{}", now_unix(), c.pid);
+            c.pid += 1;
+            c.tickets.insert(
+                ticket.clone(),
+                Ticket {
+                    user: u.clone(),
+                    csrf: csrf.clone(),
+                    expires: Instant::now() + opts.ticket_lifetime,
+                },
+            );
+            ok(json!({"username": u, "ticket": ticket, "CSRFPreventionToken": csrf, "cap": {}}))
+        }
+        ("GET", "/version") => ok(json!({"version": "9.1.5", "release": "9.1", "repoid": "0123abcd"})),
+        ("GET", "/nodes") => ok(Value::Array(
+            opts.nodes
+                .iter()
+                .enumerate()
+                .map(|(i, n)| {
+                    let online = !opts.down.contains(n);
+                    json!({"node": n, "status": if online {"online"} else {"offline"}, "cpu": 0.05, "maxcpu": 16,
+                           "mem": (4 + i as u64) << 30, "maxmem": 64u64 << 30, "uptime": 86400, "type": "node", "id": format!("node/{n}")})
+                })
+                .collect(),
+        )),
+        ("GET", "/cluster/resources") => {
+            let want = p.get("type").cloned();
+            let mut out = vec![];
+            for vm in c.vms.values() {
+                if want.as_deref().is_some_and(|t| t != "vm") {
+                    continue;
+                }
+                let online = !opts.down.contains(&vm.node.as_str());
+                let mut r = json!({
+                    "id": format!("qemu/{}", vm.vmid), "type": "qemu", "vmid": vm.vmid, "node": vm.node,
+                    "status": if !online {"unknown"} else if vm.paused {"paused"} else if vm.running {"running"} else {"stopped"},
+                    "uptime": vm.started.filter(|_| vm.running).map_or(0, |s| c.now().saturating_duration_since(s).as_secs()),
+                    "template": vm.template as u8, "maxcpu": vm.cpus(), "cpu": if vm.running {0.02} else {0.0},
+                    "maxmem": vm.memory_bytes(), "mem": if vm.running {vm.memory_bytes() / 2} else {0},
+                    "maxdisk": vm.disk_bytes(), "disk": 0, "netin": 0, "netout": 0, "diskread": 0, "diskwrite": 0,
+                });
+                // As Proxmox shows a VM without a name.
+                r["name"] = json!(vm.name.clone().unwrap_or(format!("VM {}", vm.vmid)));
+                if let Some(l) = &vm.lock {
+                    r["lock"] = json!(l);
+                }
+                if !vm.tags.is_empty() {
+                    r["tags"] = json!(vm.tags.join(";"));
+                }
+                if let Some(pool) = &vm.pool {
+                    r["pool"] = json!(pool);
+                }
+                out.push(r);
+            }
+            ok(Value::Array(out))
+        }
+        ("GET", "/cluster/nextid") => {
+            if let Some(id) = num("vmid") {
+                return if c.vms.contains_key(&id) {
+                    error(400, &format!("VM {id} already exists"), shared)
+                } else {
+                    ok(json!(id.to_string()))
+                };
+            }
+            let id = (100..).find(|i| !c.vms.contains_key(i)).unwrap();
+            ok(json!(id.to_string()))
+        }
+        ("GET", "/nodes/{node}/storage") => ok(json!([
+            {"storage": "local", "type": "dir", "content": "iso,vztmpl,backup", "active": 1, "enabled": 1, "total": 100u64 << 30, "used": 10u64 << 30, "avail": 90u64 << 30},
+            {"storage": "local-lvm", "type": "lvmthin", "content": "images,rootdir", "active": 1, "enabled": 1, "total": 500u64 << 30, "used": 50u64 << 30, "avail": 450u64 << 30},
+        ])),
+        ("POST", "/nodes/{node}/qemu") => crate::qemu::create(&call, &mut c),
+        (_, t) if t.starts_with("/nodes/{node}/qemu/{vmid}") => crate::qemu::guest(&call, &mut c),
+        ("GET", "/nodes/{node}/tasks") => {
+            let source = p.get("source").map_or("archive", String::as_str);
+            let list: Vec<Value> = c
+                .tasks
+                .values()
+                .filter(|t| t.node == p["node"] && num("vmid").is_none_or(|id| id == t.vmid))
+                .filter(|t| match source {
+                    "active" => !t.done,
+                    "archive" => t.done,
+                    _ => true,
+                })
+                .map(|t| {
+                    let mut r = json!({"upid": t.upid, "node": t.node, "type": t.kind, "id": t.vmid.to_string(),
+                        "user": t.user, "pid": 1, "pstart": 1, "starttime": t.starttime});
+                    if let Some(e) = &t.exitstatus {
+                        r["status"] = json!(e);
+                    }
+                    r
+                })
+                .collect();
+            ok(Value::Array(list))
+        }
+        ("GET", "/nodes/{node}/tasks/{upid}/status") => {
+            // The client waits for this task.
+            c.wait_for_task(&p["upid"]);
+            match c.tasks.get(&p["upid"]) {
+                Some(t) if t.node == p["node"] => {
+                    let mut r = json!({"upid": t.upid, "node": t.node, "type": t.kind, "id": t.vmid.to_string(),
+                        "user": t.user, "pid": 1, "pstart": 1, "starttime": t.starttime,
+                        "status": if t.done {"stopped"} else {"running"}});
+                    if let Some(e) = &t.exitstatus {
+                        r["exitstatus"] = json!(e);
+                    }
+                    ok(r)
+                }
+                _ => error(400, "no such task", shared),
+            }
+        }
+        ("GET", "/nodes/{node}/tasks/{upid}/log") => match c.tasks.get(&p["upid"]) {
+            Some(t) if t.node == p["node"] => {
+                let start = num("start").unwrap_or(0) as usize;
+                let limit = num("limit").unwrap_or(50) as usize;
+                let mut lines: Vec<Value> = t
+                    .log
+                    .iter()
+                    .enumerate()
+                    .skip(start)
+                    .take(limit)
+                    .map(|(i, l)| json!({"n": i + 1, "t": l}))
+                    .collect();
+                // pve-common's dump_logfile: an empty log reads as one line.
+                if t.log.is_empty() {
+                    lines = vec![json!({"n": 1, "t": "no content"})];
+                }
+                let mut r = ok(Value::Array(lines));
+                r.body = json!({"data": serde_json::from_str::<Value>(&r.body).unwrap()["data"], "total": t.log.len()}).to_string();
+                r
+            }
+            _ => error(400, "no such task", shared),
+        },
+        _ => error(501, &format!("Method '{} {path}' not implemented", req.method), shared),
+    }
+}
+
+pub(crate) fn authenticate(req: &Request, shared: &Shared) -> Result<(), Response> {
+    if let Some(a) = req.headers.get("authorization") {
+        return if a.strip_prefix("PVEAPIToken=") == Some(TOKEN) {
+            Ok(())
+        } else {
+            Err(error(401, "Authentication failed!", shared))
+        };
+    }
+    let ticket = req.headers.get("cookie").and_then(|c| {
+        c.split(';')
+            .find_map(|kv| kv.trim().strip_prefix("PVEAuthCookie="))
+            .map(String::from)
+    });
+    let Some(ticket) = ticket else {
+        return Err(error(401, "No ticket", shared));
+    };
+    let c = shared.cluster.lock().unwrap();
+    match c.tickets.get(&ticket) {
+        Some(t) if t.expires > Instant::now() => {
+            if req.method != "GET" && req.headers.get("csrfpreventiontoken") != Some(&t.csrf) {
+                return Err(error(401, "Permission denied - invalid csrf token", shared));
+            }
+            Ok(())
+        }
+        _ => Err(error(401, "Authentication failed!", shared)),
+    }
+}
