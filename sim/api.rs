@@ -54,6 +54,15 @@ pub(crate) struct Call<'a> {
 }
 
 pub(crate) fn handle(req: &Request, shared: &Shared, node_here: &str) -> Response {
+    let mut r = answer(req, shared, node_here);
+    if r.status == 200 && shared.opts.lock().unwrap().perl {
+        let body: Value = serde_json::from_str(&r.body).expect("answers are JSON");
+        r.body = crate::typing::perl(body).to_string();
+    }
+    r
+}
+
+fn answer(req: &Request, shared: &Shared, node_here: &str) -> Response {
     let Some(path) = req.path.strip_prefix("/api2/json") else {
         return error(
             501,
@@ -189,10 +198,16 @@ pub(crate) fn handle(req: &Request, shared: &Shared, node_here: &str) -> Respons
                 if want.as_deref().is_some_and(|t| t != "vm") {
                     continue;
                 }
-                let online = !opts.down.contains(&vm.node.as_str());
+                // A guest on a node that is down: what the cluster
+                // filesystem knows, and no more (no name, no sizes).
+                if opts.down.contains(&vm.node.as_str()) {
+                    out.push(json!({"id": format!("qemu/{}", vm.vmid), "type": "qemu", "vmid": vm.vmid,
+                        "node": vm.node, "status": "unknown"}));
+                    continue;
+                }
                 let mut r = json!({
                     "id": format!("qemu/{}", vm.vmid), "type": "qemu", "vmid": vm.vmid, "node": vm.node,
-                    "status": if !online {"unknown"} else if vm.paused {"paused"} else if vm.running {"running"} else {"stopped"},
+                    "status": if vm.paused {"paused"} else if vm.running {"running"} else {"stopped"},
                     "uptime": vm.started.filter(|_| vm.running).map_or(0, |s| c.now().saturating_duration_since(s).as_secs()),
                     "template": vm.template as u8, "maxcpu": vm.cpus(), "cpu": if vm.running {0.02} else {0.0},
                     "maxmem": vm.memory_bytes(), "mem": if vm.running {vm.memory_bytes() / 2} else {0},
@@ -209,8 +224,12 @@ pub(crate) fn handle(req: &Request, shared: &Shared, node_here: &str) -> Respons
                 if let Some(pool) = &vm.pool {
                     r["pool"] = json!(pool);
                 }
+                for (k, v) in &vm.garbled {
+                    r[*k] = v.clone();
+                }
                 out.push(r);
             }
+            out.extend(c.junk.iter().cloned());
             ok(Value::Array(out))
         }
         ("GET", "/cluster/nextid") => {
@@ -224,10 +243,23 @@ pub(crate) fn handle(req: &Request, shared: &Shared, node_here: &str) -> Respons
             let id = (100..).find(|i| !c.vms.contains_key(i)).unwrap();
             ok(json!(id.to_string()))
         }
-        ("GET", "/nodes/{node}/storage") => ok(json!([
-            {"storage": "local", "type": "dir", "content": "iso,vztmpl,backup", "active": 1, "enabled": 1, "total": 100u64 << 30, "used": 10u64 << 30, "avail": 90u64 << 30},
-            {"storage": "local-lvm", "type": "lvmthin", "content": "images,rootdir", "active": 1, "enabled": 1, "total": 500u64 << 30, "used": 50u64 << 30, "avail": 450u64 << 30},
-        ])),
+        ("GET", "/nodes/{node}/storage") => {
+            let content = p.get("content");
+            let enabled = p.get("enabled").is_some_and(|e| e == "1");
+            let list: Vec<Value> = opts
+                .storages
+                .iter()
+                .filter(|st| content.is_none_or(|c| st.holds(c)))
+                .filter(|st| !enabled || st.enabled)
+                .map(|st| {
+                    let (total, avail) = ((st.avail_gib * 10 / 9) << 30, st.avail_gib << 30);
+                    json!({"storage": st.name, "type": st.kind, "content": st.content,
+                        "active": st.active as u8, "enabled": st.enabled as u8, "shared": 0,
+                        "total": total, "avail": avail, "used": total - avail})
+                })
+                .collect();
+            ok(Value::Array(list))
+        }
         ("POST", "/nodes/{node}/qemu") => crate::qemu::create(&call, &mut c),
         (_, t) if t.starts_with("/nodes/{node}/qemu/{vmid}") => crate::qemu::guest(&call, &mut c),
         ("GET", "/nodes/{node}/tasks") => {

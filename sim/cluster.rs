@@ -39,6 +39,9 @@ pub struct Vm {
     pub ha_managed: bool,
     /// A start that succeeds with this many warnings.
     pub start_warnings: u32,
+    /// Fields its entries in /cluster/resources and status/current carry
+    /// as given here instead (a value of the wrong kind, for a test).
+    pub garbled: BTreeMap<&'static str, serde_json::Value>,
 }
 
 impl Vm {
@@ -73,6 +76,7 @@ impl Vm {
             paused: false,
             ha_managed: false,
             start_warnings: 0,
+            garbled: BTreeMap::new(),
         }
     }
 
@@ -113,6 +117,40 @@ impl Vm {
                 .unwrap_or(1)
         };
         n("cores") * n("sockets")
+    }
+}
+
+/// A storage, the same on every node.
+#[derive(Clone, Debug)]
+pub struct Storage {
+    pub name: &'static str,
+    pub kind: &'static str,
+    /// What it may hold: `images,rootdir`.
+    pub content: &'static str,
+    pub avail_gib: u64,
+    pub active: bool,
+    pub enabled: bool,
+}
+
+impl Storage {
+    pub fn new(
+        name: &'static str,
+        kind: &'static str,
+        content: &'static str,
+        avail_gib: u64,
+    ) -> Storage {
+        Storage {
+            name,
+            kind,
+            content,
+            avail_gib,
+            active: true,
+            enabled: true,
+        }
+    }
+
+    pub(crate) fn holds(&self, content: &str) -> bool {
+        self.content.split(',').any(|c| c == content)
     }
 }
 
@@ -172,6 +210,8 @@ pub(crate) struct Cluster {
     pub(crate) tickets: HashMap<String, Ticket>,
     pub(crate) pid: u32,
     pub(crate) faults: VecDeque<(String, Fault)>,
+    /// Entries /cluster/resources carries after the guests' (junk, for a test).
+    pub(crate) junk: Vec<serde_json::Value>,
     /// Creates that find their VMID taken by a faster creator.
     pub(crate) lost_races: usize,
     pub(crate) task_duration: Duration,

@@ -10,3 +10,4 @@ mod cluster;
 mod qemu;
 pub mod schema;
 pub mod server;
+mod typing;

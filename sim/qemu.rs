@@ -29,22 +29,14 @@ pub(crate) fn create(call: &Call, c: &mut Cluster) -> Response {
     let mut vm = Vm::new(vmid, &node, "");
     vm.config.clear();
     vm.name = p.get("name").cloned();
-    let mut disk_no = 0;
     for (k, v) in p {
         if matches!(k.as_str(), "node" | "vmid" | "start" | "storage" | "pool") {
             continue;
         }
-        let mut v = v.clone();
-        if (k.starts_with("scsi") || k.starts_with("virtio") || k.starts_with("sata"))
-            && let Some((st, size)) = v.split(',').next().unwrap_or("").split_once(':')
-            && size.chars().all(|ch| ch.is_ascii_digit())
-        {
-            if st != "local-lvm" {
-                return error(500, &format!("storage '{st}' does not exist"), shared);
-            }
-            v = format!("{st}:vm-{vmid}-disk-{disk_no},size={size}G");
-            disk_no += 1;
-        }
+        let v = match allocate(opts, &vm, k, v) {
+            Ok(v) => v,
+            Err(e) => return error(500, &e, shared),
+        };
         if k == "tags" {
             vm.tags = v
                 .split([';', ',', ' '])
@@ -59,6 +51,60 @@ pub(crate) fn create(call: &Call, c: &mut Cluster) -> Response {
     c.vms.insert(vmid, vm);
     let upid = new_task(c, opts, &node, "qmcreate", vmid, user, Effect::Create);
     ok(json!(upid))
+}
+
+/// A disk's value as the server stores it: `STORAGE:SIZE` (GiB) is a new
+/// volume on that storage, `vm-<vmid>-disk-<n>`; anything else is kept.
+pub(crate) fn allocate(
+    opts: &crate::server::Options,
+    vm: &Vm,
+    key: &str,
+    value: &str,
+) -> Result<String, String> {
+    let is_disk = ["scsi", "virtio", "sata", "ide", "efidisk"]
+        .iter()
+        .any(|d| {
+            key.strip_prefix(d)
+                .is_some_and(|n| n.parse::<u32>().is_ok())
+        });
+    let first = value.split(',').next().unwrap_or("");
+    let Some((st, size)) = first.split_once(':') else {
+        return Ok(value.to_string());
+    };
+    if !is_disk || size.is_empty() || !size.bytes().all(|b| b.is_ascii_digit()) {
+        return Ok(value.to_string());
+    }
+    let storage = opts
+        .storages
+        .iter()
+        .find(|s| s.name == st)
+        .ok_or_else(|| format!("storage '{st}' does not exist"))?;
+    if !storage.holds("images") {
+        return Err(format!(
+            "storage '{st}' does not support content-type 'images'"
+        ));
+    }
+    let n = (0..)
+        .find(|n| {
+            let name = format!("{st}:vm-{}-disk-{n}", vm.vmid);
+            !vm.config
+                .values()
+                .any(|v| v.split(',').next() == Some(name.as_str()))
+        })
+        .unwrap_or(0);
+    let rest: Vec<&str> = value.split(',').skip(1).collect();
+    let mut out = format!("{st}:vm-{}-disk-{n}", vm.vmid);
+    for r in rest.iter().filter(|r| !r.starts_with("import-from=")) {
+        out.push(',');
+        out.push_str(r);
+    }
+    let gib: u64 = match rest.iter().find_map(|r| r.strip_prefix("import-from=")) {
+        // An imported image keeps its own size (a cloud image's 2 GiB).
+        Some(_) if size == "0" => 2,
+        _ => size.parse().unwrap_or(0),
+    };
+    out.push_str(&format!(",size={gib}G"));
+    Ok(out)
 }
 
 /// Everything under /nodes/{node}/qemu/{vmid}.
@@ -179,6 +225,9 @@ pub(crate) fn guest(call: &Call, c: &mut Cluster) -> Response {
             }
             if vm.template {
                 r["template"] = json!(1);
+            }
+            for (k, v) in &vm.garbled {
+                r[*k] = v.clone();
             }
             ok(r)
         }

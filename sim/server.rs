@@ -30,7 +30,7 @@
 //! `Clock::Wall` (the benchmark's) runs tasks on the wall clock instead.
 
 use crate::api::{error, handle};
-pub use crate::cluster::{Clock, Vm};
+pub use crate::cluster::{Clock, Storage, Vm};
 use crate::cluster::{Cluster, tick};
 use crate::schema::Schema;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
@@ -59,6 +59,10 @@ pub struct Options {
     /// Errors only in the reason phrase, as servers before 2025 sent them.
     pub old_errors: bool,
     pub clock: Clock,
+    /// Answers typed as Perl's JSON encoder may type them (typing.rs).
+    pub perl: bool,
+    /// The storages of every node.
+    pub storages: Vec<Storage>,
 }
 
 impl Default for Options {
@@ -72,6 +76,11 @@ impl Default for Options {
             ticket_lifetime: Duration::from_secs(7200),
             old_errors: false,
             clock: Clock::Virtual,
+            perl: false,
+            storages: vec![
+                Storage::new("local", "dir", "iso,vztmpl,backup,import", 90),
+                Storage::new("local-lvm", "lvmthin", "images,rootdir", 450),
+            ],
         }
     }
 }
@@ -233,6 +242,11 @@ impl Sim {
             .unwrap()
             .faults
             .push_back((path.to_string(), f));
+    }
+
+    /// An entry /cluster/resources carries after the guests': junk.
+    pub fn add_junk_resource(&self, entry: serde_json::Value) {
+        self.shared.cluster.lock().unwrap().junk.push(entry);
     }
 
     pub fn lose_nextid_races(&self, n: usize) {

@@ -261,7 +261,7 @@ export extern "vm-create" [
     --cores: string  # CPU cores per socket
     --sockets: string  # CPU sockets
     --disk: string  # A first disk (scsi0) of this size, e.g. 32G
-    --storage: string  # The storage for the disk (default: local-lvm)
+    --storage: string  # The storage for the disk (default: the node's, see above)
     --net: string  # A network device: bridge=BR[,model=virtio][,tag=VLAN][,firewall=1], or none (repeatable; default bridge=vmbr0)
     --iso: string  # An installer ISO as a CD, e.g. local:iso/debian-12.iso
     --ostype: string  # The guest OS type, e.g. l26 (Linux) or win11

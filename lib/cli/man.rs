@@ -426,7 +426,7 @@ pub fn config_page() -> String {
         ),
         (
             "[proxmox] storage",
-            "The storage for the disks vm-create makes. Default: local-lvm.",
+            "The storage for the disks vm-create makes. Default: the node's enabled, active storage for disk images with the most free room (local-lvm on a default install, local-zfs on ZFS).",
         ),
         (
             "[proxmox] timeout",

@@ -100,7 +100,7 @@ pub struct ProxmoxConfig {
     pub insecure: bool,
     /// The node new VMs go to (default: the online node with the most free memory).
     pub node: Option<String>,
-    /// The storage for new disks (default local-lvm).
+    /// The storage for new disks (default: the node's storage for disk images with the most room).
     pub storage: Option<String>,
     /// Seconds to wait for one API answer (default 30).
     pub timeout: Option<f64>,

@@ -42,8 +42,33 @@ pub fn resolve(
     command: Option<&str>,
     timeout: Duration,
 ) -> Result<Option<Secret>> {
+    let (secret, from) = read(key, inline, file, command, timeout)?;
+    match secret {
+        // A header or form value cannot hold a line break: sent, it would
+        // fail as a broken connection, or split the request.
+        Some(s) if s.expose().contains(['\n', '\r', '\0']) => Err(Error::invalid(format!(
+            "the Proxmox VE {key} ({from}) holds a line break or a NUL: a {key} is one line"
+        ))
+        .with_hint(
+            "only line breaks at its end are dropped; check that it holds the secret alone",
+        )),
+        s => Ok(s),
+    }
+}
+
+/// The secret, and where it came from, for errors.
+fn read(
+    key: &str,
+    inline: Option<&str>,
+    file: Option<&Path>,
+    command: Option<&str>,
+    timeout: Duration,
+) -> Result<(Option<Secret>, String)> {
     if let Some(s) = inline {
-        return Ok(Some(Secret::new(s)));
+        return Ok((
+            Some(Secret::new(s.trim_end_matches(['\n', '\r']))),
+            format!("GUESTKIT_PVE_{} or proxmox.{key}", key.to_uppercase()),
+        ));
     }
     if let Some(f) = file {
         let text = std::fs::read_to_string(f).map_err(|e| {
@@ -53,7 +78,10 @@ pub fn resolve(
                 crate::error::plain_io(&e)
             ))
         })?;
-        return Ok(Some(Secret::new(text.trim_end_matches(['\n', '\r']))));
+        return Ok((
+            Some(Secret::new(text.trim_end_matches(['\n', '\r']))),
+            format!("proxmox.{key}_file"),
+        ));
     }
     if let Some(c) = command {
         let (status, stdout) = run_bounded(key, c, timeout)?;
@@ -64,9 +92,12 @@ pub fn resolve(
             )));
         }
         let text = String::from_utf8_lossy(&stdout);
-        return Ok(Some(Secret::new(text.trim_end_matches(['\n', '\r']))));
+        return Ok((
+            Some(Secret::new(text.trim_end_matches(['\n', '\r']))),
+            format!("proxmox.{key}_command"),
+        ));
     }
-    Ok(None)
+    Ok((None, String::new()))
 }
 
 /// Runs a secret's command (by sh, in a process group of its own), and

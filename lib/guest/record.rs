@@ -450,7 +450,7 @@ pub const VM_STATE_FIELDS: &[FieldDoc] = &[
     (
         "config",
         "object",
-        "its configuration as Proxmox keeps it: memory in MiB, devices as property strings (net0, scsi0), tags, description",
+        "its configuration as its config file holds it, every value a string however the server typed it: memory in MiB, devices as property strings (net0, scsi0), tags, description",
     ),
 ];
 

@@ -183,12 +183,14 @@ impl<'a> Client<'a> {
         #[derive(serde::Deserialize)]
         struct Page {
             data: Value,
-            total: Option<u64>,
+            // A number or a numeric string, as anything the server sends.
+            #[serde(default)]
+            total: super::lenient::Field<u64>,
         }
         let body = self.get_body(path, query)?;
         let p: Page = serde_json::from_str(&body)
             .map_err(|e| Error::failed(format!("unexpected answer from {path}: {e}")))?;
-        Ok((p.data, p.total))
+        Ok((p.data, p.total.get()))
     }
 
     /// A GET's whole body, retried with backoff when that is safe.

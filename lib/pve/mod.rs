@@ -2,6 +2,9 @@
 //! See docs/proxmox.md for the decisions behind it.
 
 pub mod client;
+pub mod config;
+pub mod lenient;
+pub mod node;
 pub mod task;
 pub mod tls;
 pub mod vm;

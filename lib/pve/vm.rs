@@ -3,6 +3,7 @@
 //! and the operations the vm-* tools share.
 
 use super::client::{Client, Fail, Method, is_lock};
+use super::lenient::{self, Field, Item, first_malformed};
 use super::task::{self, Upid};
 use crate::error::{Error, Kind, Result};
 use crate::guest::record::{Done, Vm};
@@ -11,21 +12,6 @@ use crate::guest::{BackendKind, Status};
 use serde::Deserialize;
 use serde_json::Value;
 use std::time::{Duration, Instant};
-
-fn u64_of(v: &Value, k: &str) -> Option<u64> {
-    match v.get(k)? {
-        Value::Number(n) => n.as_u64().or_else(|| n.as_f64().map(|f| f as u64)),
-        Value::String(s) => s.parse().ok(),
-        _ => None,
-    }
-}
-
-fn str_of(v: &Value, k: &str) -> Option<String> {
-    v.get(k)
-        .and_then(Value::as_str)
-        .filter(|s| !s.is_empty())
-        .map(String::from)
-}
 
 /// A `*-list` value: one string split on `,`, `;` or spaces.
 pub fn split_list(s: &str) -> Vec<String> {
@@ -50,54 +36,90 @@ pub fn status_of(status: Option<&str>, qmp: Option<&str>) -> (Status, Option<Str
     }
 }
 
-/// One `/cluster/resources` entry, as the server sends it. Read straight
-/// into this struct rather than a `Value`: a big cluster's list parses
-/// several times faster. Numbers are f64, as some arrive as floats.
-#[derive(Debug, Deserialize)]
+/// One `/cluster/resources` entry, as the server sends it: read straight
+/// into this struct rather than a `Value` (a big cluster's list parses
+/// several times faster), every field lenient (see `lenient`).
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
 pub struct Resource {
     #[serde(rename = "type")]
-    pub kind: String,
-    pub vmid: Option<f64>,
-    pub node: Option<String>,
-    pub status: Option<String>,
-    pub name: Option<String>,
-    pub uptime: Option<f64>,
-    pub template: Option<f64>,
-    pub maxcpu: Option<f64>,
-    pub maxmem: Option<f64>,
-    pub maxdisk: Option<f64>,
-    pub tags: Option<String>,
-    pub lock: Option<String>,
-    pub pool: Option<String>,
+    pub kind: Field<String>,
+    pub id: Field<String>,
+    pub vmid: Field<u32>,
+    pub node: Field<String>,
+    pub status: Field<String>,
+    pub name: Field<String>,
+    pub uptime: Field<u64>,
+    pub template: Field<bool>,
+    pub maxcpu: Field<f64>,
+    pub maxmem: Field<u64>,
+    pub maxdisk: Field<u64>,
+    pub tags: Field<String>,
+    pub lock: Field<String>,
+    pub pool: Field<String>,
 }
 
 impl Resource {
-    /// The VM this entry is; `None` for anything but a VM.
-    pub fn vm(self) -> Option<Vm> {
+    /// The VM this entry is (`None` for anything but a VM), or what is
+    /// wrong with it.
+    pub fn vm(self) -> std::result::Result<Option<Vm>, String> {
         let r = self;
-        if r.kind != "qemu" {
-            return None;
+        if r.kind.str() != Some("qemu") {
+            return Ok(None);
         }
-        let (status, backend_status) = status_of(r.status.as_deref(), None);
-        let int = |n: Option<f64>| n.map(|n| n as u64);
-        let text = |s: Option<String>| s.filter(|s| !s.is_empty());
-        let vmid = int(r.vmid)? as u32;
-        Some(Vm {
+        if let Some(bad) = first_malformed(&[
+            ("vmid", r.vmid.malformed()),
+            ("node", r.node.malformed()),
+            ("status", r.status.malformed()),
+            ("name", r.name.malformed()),
+            ("uptime", r.uptime.malformed()),
+            ("template", r.template.malformed()),
+            ("maxcpu", r.maxcpu.malformed()),
+            ("maxmem", r.maxmem.malformed()),
+            ("maxdisk", r.maxdisk.malformed()),
+            ("tags", r.tags.malformed()),
+            ("lock", r.lock.malformed()),
+            ("pool", r.pool.malformed()),
+        ]) {
+            return Err(bad);
+        }
+        let text = |s: Field<String>| s.get().filter(|s| !s.is_empty());
+        let vmid = r.vmid.get().ok_or("it has no vmid")?;
+        let node = text(r.node).ok_or("it has no node")?;
+        let (status, backend_status) = status_of(r.status.str(), None);
+        Ok(Some(Vm {
             vmid,
-            name: own_name(r.name, vmid),
-            node: text(r.node)?,
+            name: own_name(r.name.get(), vmid),
+            node,
             backend: BackendKind::Proxmox,
             status,
             backend_status,
-            cpus: int(r.maxcpu).map(|n| n as u32),
-            memory_bytes: int(r.maxmem),
-            disk_bytes: int(r.maxdisk),
-            uptime_s: int(r.uptime).filter(|_| status == Status::Running),
-            tags: r.tags.map(|t| split_list(&t)).unwrap_or_default(),
-            template: int(r.template) == Some(1),
+            cpus: r.maxcpu.get().map(|n| n.ceil() as u32),
+            memory_bytes: r.maxmem.get(),
+            disk_bytes: r.maxdisk.get(),
+            uptime_s: r.uptime.get().filter(|_| status == Status::Running),
+            tags: r.tags.get().map(|t| split_list(&t)).unwrap_or_default(),
+            template: r.template.get() == Some(true),
             lock: text(r.lock),
             pool: text(r.pool),
-        })
+        }))
+    }
+
+    /// How a warning names the entry.
+    fn label(&self) -> String {
+        let id = match (self.vmid.as_ref(), self.id.as_ref()) {
+            (Some(n), _) => format!("VM {n}"),
+            (None, Some(id)) => crate::guest::names::quote(id),
+            (None, None) => "an entry".into(),
+        };
+        let name = self.name.as_ref().filter(|n| !n.is_empty());
+        let node = self.node.as_ref().filter(|n| !n.is_empty());
+        match (name, node) {
+            (Some(name), Some(node)) => format!("{id} ({name}) on {node}"),
+            (Some(name), None) => format!("{id} ({name})"),
+            (None, Some(node)) => format!("{id} on {node}"),
+            (None, None) => id,
+        }
     }
 }
 
@@ -111,17 +133,77 @@ pub fn own_name(name: Option<String>, vmid: u32) -> Option<String> {
     name.filter(|n| !n.is_empty() && *n != format!("VM {vmid}"))
 }
 
-/// Every VM of the cluster, by VMID, in one request.
-pub fn list(c: &Client) -> Result<Vec<Vm>> {
-    let data: Vec<Resource> = c.get_as("/cluster/resources", &[("type", "vm".into())])?;
-    let mut vms: Vec<Vm> = data.into_iter().filter_map(Resource::vm).collect();
-    vms.sort_by_key(|v| v.vmid);
-    Ok(vms)
+/// The cluster's VMs, and the entries of its list that could not be read.
+#[derive(Debug, Default)]
+pub struct Listing {
+    pub vms: Vec<Vm>,
+    pub skipped: Vec<Skipped>,
+}
+
+/// An entry of the cluster's list that could not be read, and why.
+#[derive(Debug)]
+pub struct Skipped {
+    pub vmid: Option<u32>,
+    pub name: Option<String>,
+    pub why: String,
+}
+
+/// Every VM of the cluster, by VMID, in one request. An entry that cannot
+/// be read is skipped with a warning naming it, never failing the rest.
+pub fn list(c: &Client) -> Result<Listing> {
+    let data: Vec<Item<Resource>> = c.get_as("/cluster/resources", &[("type", "vm".into())])?;
+    let mut l = Listing {
+        vms: Vec::with_capacity(data.len()),
+        skipped: vec![],
+    };
+    for item in data {
+        match item {
+            Item::Record(r) => {
+                let label = r.label();
+                let (vmid, name) = (r.vmid.copied(), r.name.as_ref().cloned());
+                match r.vm() {
+                    Ok(Some(vm)) => l.vms.push(vm),
+                    Ok(None) => {}
+                    Err(why) => {
+                        c.out
+                            .warn(&format!("skipping {label} in the cluster's list: {why}"));
+                        l.skipped.push(Skipped { vmid, name, why });
+                    }
+                }
+            }
+            Item::Other(what) => c.out.warn(&format!(
+                "skipping an entry of the cluster's list: it is {what}"
+            )),
+        }
+    }
+    l.vms.sort_by_key(|v| v.vmid);
+    Ok(l)
+}
+
+/// A VM on a node that does not answer: the cluster lists it with its
+/// VMID, node and status `unknown`, and nothing else, no name.
+pub fn unreadable(vm: &Vm) -> bool {
+    vm.status == Status::Unknown && vm.name.is_none()
 }
 
 /// The VM a target means, found in the cluster list: by VMID when it has
 /// one (a VMID is unique in a cluster), else by name, which must be unique.
-pub fn resolve(vms: &[Vm], t: &Target) -> Result<Vm> {
+/// A VM on a node that does not answer has no name in the list, so it
+/// may be the one named: a lookup counts it as a possible match.
+pub fn resolve(l: &Listing, t: &Target) -> Result<Vm> {
+    let vms = &l.vms;
+    let skipped = l.skipped.iter().find(|s| match t.vmid {
+        Some(id) => s.vmid == Some(id),
+        None => s.name.is_some() && s.name == t.name,
+    });
+    if let Some(s) = skipped {
+        return Err(Error::failed(format!(
+            "{} is in the cluster's list, but its entry cannot be read: {}",
+            s.vmid.map_or_else(|| t.label(), |id| format!("VM {id}")),
+            s.why
+        ))
+        .with_hint("the server sent a value guestkit cannot read; please report it, with the server's version (pveversion)"));
+    }
     if let Some(id) = t.vmid {
         return vms.iter().find(|v| v.vmid == id).cloned().ok_or_else(|| {
             Error::not_found(format!("no VM with VMID {id} in the cluster"))
@@ -133,9 +215,21 @@ pub fn resolve(vms: &[Vm], t: &Target) -> Result<Vm> {
         .iter()
         .filter(|v| v.name.as_deref() == Some(name))
         .collect();
-    match found.as_slice() {
-        [one] => Ok((*one).clone()),
-        [] => {
+    let mut silent: Vec<&str> = vms
+        .iter()
+        .filter(|v| unreadable(v))
+        .map(|v| v.node.as_str())
+        .collect();
+    silent.sort_unstable();
+    silent.dedup();
+    let silent = match silent.as_slice() {
+        [] => None,
+        [one] => Some(format!("node {one} does not answer")),
+        many => Some(format!("nodes {} do not answer", many.join(", "))),
+    };
+    match (found.as_slice(), silent) {
+        ([one], None) => Ok((*one).clone()),
+        ([], None) => {
             let mut e = Error::not_found(format!("no VM named {name} in the cluster"));
             if let Some(hint) =
                 crate::guest::names::suggest(name, vms.iter().filter_map(|v| v.name.as_deref()))
@@ -144,12 +238,22 @@ pub fn resolve(vms: &[Vm], t: &Target) -> Result<Vm> {
             }
             Err(e)
         }
-        many => Err(Error::conflict(format!(
-            "the name {name} is ambiguous: {}",
+        ([], Some(silent)) => Err(Error::unavailable(format!(
+            "no VM named {name} on the nodes that answer; {silent}, and it may be there"
+        ))
+        .with_hint("try again when the node is back, or name the VM by its VMID")),
+        ([one], Some(silent)) => Err(Error::conflict(format!(
+            "{name} is VMID {} on {}, but {silent}, and a VM there may have the same name",
+            one.vmid, one.node
+        ))
+        .with_hint(format!("name the VM by its VMID: {}", one.vmid))),
+        (many, silent) => Err(Error::conflict(format!(
+            "the name {name} is ambiguous: {}{}",
             many.iter()
                 .map(|v| format!("VMID {} on {}", v.vmid, v.node))
                 .collect::<Vec<_>>()
-                .join(", ")
+                .join(", "),
+            silent.map(|s| format!(" ({s})")).unwrap_or_default()
         ))
         .with_hint("name the VM by its VMID instead")),
     }
@@ -164,17 +268,60 @@ pub fn exists(c: &Client, node: &str, vmid: u32) -> Result<bool> {
     }
 }
 
-/// The live state of a VM on its node.
-pub fn current(c: &Client, vm: &Vm) -> Result<Value> {
-    c.get(&format!("{}/status/current", api_path(vm)), &[])
+/// A VM's `status/current`, every field lenient.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct Current {
+    pub status: Field<String>,
+    pub qmpstatus: Field<String>,
+    pub name: Field<String>,
+    pub lock: Field<String>,
+    pub tags: Field<String>,
+    pub template: Field<bool>,
+    pub pid: Field<u64>,
+    pub uptime: Field<u64>,
+    pub cpus: Field<f64>,
+    pub maxmem: Field<u64>,
+    pub mem: Field<u64>,
+    pub cpu: Field<f64>,
+    /// `{"managed": 1, …}`: kept whole, as its shape varies.
+    pub ha: Value,
 }
 
-pub fn current_status(cur: &Value) -> Status {
-    status_of(
-        cur.get("status").and_then(Value::as_str),
-        cur.get("qmpstatus").and_then(Value::as_str),
-    )
-    .0
+impl Current {
+    pub fn status(&self) -> Status {
+        status_of(self.status.str(), self.qmpstatus.str()).0
+    }
+
+    pub fn ha_managed(&self) -> bool {
+        lenient::read::<bool>(self.ha.get("managed")).get() == Some(true)
+    }
+
+    /// What is wrong with it, field by field, for warnings.
+    pub fn malformed(&self) -> Vec<String> {
+        [
+            ("status", self.status.malformed()),
+            ("qmpstatus", self.qmpstatus.malformed()),
+            ("name", self.name.malformed()),
+            ("lock", self.lock.malformed()),
+            ("tags", self.tags.malformed()),
+            ("template", self.template.malformed()),
+            ("pid", self.pid.malformed()),
+            ("uptime", self.uptime.malformed()),
+            ("cpus", self.cpus.malformed()),
+            ("maxmem", self.maxmem.malformed()),
+            ("mem", self.mem.malformed()),
+            ("cpu", self.cpu.malformed()),
+        ]
+        .into_iter()
+        .filter_map(|(k, bad)| bad.map(|b| format!("its {k} is {b}")))
+        .collect()
+    }
+}
+
+/// The live state of a VM on its node.
+pub fn current(c: &Client, vm: &Vm) -> Result<Current> {
+    c.get_as(&format!("{}/status/current", api_path(vm)), &[])
 }
 
 /// A write that starts a task on a VM.
@@ -225,7 +372,7 @@ pub fn task(
                     vm.label(),
                     error.message
                 ));
-                if let Some(upid) = active_task(c, vm, op.kind)? {
+                if let Some(upid) = active_task(c, vm, op.kind) {
                     c.out.trace(&format!(
                         "{}: following the {} task found running",
                         vm.label(),
@@ -277,26 +424,40 @@ pub fn task(
     }
 }
 
-/// The VM's running task of this type on its node, if there is one.
-fn active_task(c: &Client, vm: &Vm, kind: &str) -> Result<Option<Upid>> {
-    let list = c.get(
+/// The VM's running task of this type on its node, if there is one. Best
+/// effort: it only saves a wait or a resend, so a failed look-up is none.
+fn active_task(c: &Client, vm: &Vm, kind: &str) -> Option<Upid> {
+    #[derive(Default, Deserialize)]
+    #[serde(default)]
+    struct Entry {
+        #[serde(rename = "type")]
+        kind: Field<String>,
+        upid: Field<String>,
+    }
+    let list: Vec<Item<Entry>> = match c.get_as(
         &format!("/nodes/{}/tasks", vm.node),
         &[("vmid", vm.vmid.to_string()), ("source", "active".into())],
-    )?;
-    Ok(list
-        .as_array()
-        .into_iter()
-        .flatten()
+    ) {
+        Ok(list) => list,
+        Err(e) => {
+            c.out.trace(&format!(
+                "{}: the node's active tasks could not be read: {}",
+                vm.label(),
+                e.message
+            ));
+            return None;
+        }
+    };
+    list.into_iter()
+        .filter_map(|t| match t {
+            Item::Record(t) => Some(t),
+            Item::Other(_) => None,
+        })
         .filter(|t| {
-            let ty = t.get("type").and_then(Value::as_str).unwrap_or("");
+            let ty = t.kind.as_ref().map_or("", String::as_str);
             ty == kind || Some(ty) == ha_kind(kind)
         })
-        .filter_map(|t| {
-            t.get("upid")
-                .and_then(Value::as_str)
-                .and_then(task::parse_upid)
-        })
-        .next())
+        .find_map(|t| t.upid.get().as_deref().and_then(task::parse_upid))
 }
 
 /// The task an HA-managed guest gets instead of `kind`.
@@ -315,7 +476,7 @@ pub fn wait_for(c: &Client, vm: &Vm, want: Status, deadline: Instant) -> Result<
     let _clear = task::ClearProgress(c.out);
     let mut waited = false;
     loop {
-        let s = current_status(&current(c, vm)?);
+        let s = current(c, vm)?.status();
         if s == want {
             return Ok(waited);
         }
@@ -341,7 +502,7 @@ pub fn wait_for(c: &Client, vm: &Vm, want: Status, deadline: Instant) -> Result<
 
 pub fn start(c: &Client, vm: &Vm, no_wait: bool) -> Result<Done> {
     let cur = current(c, vm)?;
-    if cur.get("template").and_then(Value::as_u64) == Some(1) || vm.template {
+    if cur.template.copied() == Some(true) || vm.template {
         return Err(
             Error::conflict(format!("VM {} is a template and cannot start", vm.vmid)).with_hint(
                 format!(
@@ -353,7 +514,7 @@ pub fn start(c: &Client, vm: &Vm, no_wait: bool) -> Result<Done> {
     }
     let already = Done::unchanged(Status::Running);
     // A paused or suspended VM is started by resuming it.
-    let (action, kind) = match current_status(&cur) {
+    let (action, kind) = match cur.status() {
         Status::Running => return Ok(already),
         Status::Paused => ("resume", "qmresume"),
         _ => ("start", "qmstart"),
@@ -367,7 +528,7 @@ pub fn start(c: &Client, vm: &Vm, no_wait: bool) -> Result<Done> {
         no_wait,
         deadline: None,
     };
-    let settled = || Ok(current_status(&current(c, vm)?) == Status::Running);
+    let settled = || Ok(current(c, vm)?.status() == Status::Running);
     match task(c, vm, &op, &settled) {
         // Another task started it while this one waited for the lock.
         Err(e) if e.message.contains("already running") => Ok(already),
@@ -386,11 +547,11 @@ pub struct StopHow {
 
 pub fn stop(c: &Client, vm: &Vm, how: &StopHow, no_wait: bool) -> Result<Done> {
     let cur = current(c, vm)?;
-    if current_status(&cur) == Status::Stopped {
+    if cur.status() == Status::Stopped {
         return Ok(Done::unchanged(Status::Stopped));
     }
     // A paused guest cannot take part in a shutdown: only a hard stop works.
-    let paused = current_status(&cur) == Status::Paused;
+    let paused = cur.status() == Status::Paused;
     if paused && !how.hard && !how.force {
         return Err(
             Error::conflict(format!("VM {} is paused and cannot shut down", vm.vmid)).with_hint(
@@ -405,9 +566,9 @@ pub fn stop(c: &Client, vm: &Vm, how: &StopHow, no_wait: bool) -> Result<Done> {
         // A hard stop ends a shutdown still waiting for the guest rather than
         // waiting for its lock. The parameter is sent only then: HA-managed
         // guests refuse it, and servers before 8.1 do not know it.
-        let ha = cur.pointer("/ha/managed").and_then(Value::as_u64) == Some(1);
+        let ha = cur.ha_managed();
         let mut p = vec![];
-        if !ha && active_task(c, vm, "qmshutdown")?.is_some() {
+        if !ha && active_task(c, vm, "qmshutdown").is_some() {
             p.push(("overrule-shutdown", "1".to_string()));
         }
         (format!("{}/status/stop", api_path(vm)), p, "qmstop")
@@ -427,7 +588,7 @@ pub fn stop(c: &Client, vm: &Vm, how: &StopHow, no_wait: bool) -> Result<Done> {
         no_wait,
         deadline: Some(Instant::now() + Duration::from_secs(how.timeout + 60)),
     };
-    let settled = || Ok(current_status(&current(c, vm)?) == Status::Stopped);
+    let settled = || Ok(current(c, vm)?.status() == Status::Stopped);
     let upid = task(c, vm, &op, &settled)
         .map_err(|e| {
             if e.kind == Kind::Timeout && !how.force && !how.hard {
@@ -445,7 +606,7 @@ pub fn stop(c: &Client, vm: &Vm, how: &StopHow, no_wait: bool) -> Result<Done> {
 
 pub fn restart(c: &Client, vm: &Vm, no_wait: bool) -> Result<Done> {
     let cur = current(c, vm)?;
-    if current_status(&cur) != Status::Running {
+    if cur.status() != Status::Running {
         return start(c, vm, no_wait);
     }
     // A reboot's effect cannot be read back, so an uncertain one is an error.
@@ -464,7 +625,7 @@ pub fn restart(c: &Client, vm: &Vm, no_wait: bool) -> Result<Done> {
 
 pub fn delete(c: &Client, vm: &Vm, purge: bool, force: bool, no_wait: bool) -> Result<Done> {
     let cur = current(c, vm)?;
-    if current_status(&cur) != Status::Stopped {
+    if cur.status() != Status::Stopped {
         if !force {
             return Err(
                 Error::conflict(format!("VM {} is running", vm.vmid)).with_hint(format!(
@@ -535,7 +696,7 @@ fn finish(
             wait_for(c, vm, want, Instant::now() + ha_wait)?;
             want
         }
-        None => current_status(&current(c, vm)?),
+        None => current(c, vm)?.status(),
     };
     Ok(Done::changed(status))
 }
@@ -546,12 +707,8 @@ const HA_WAIT: Duration = Duration::from_secs(180);
 /// A free VMID: the lowest, by /cluster/nextid (which does not reserve it).
 pub fn next_vmid(c: &Client) -> Result<u32> {
     let v = c.get("/cluster/nextid", &[])?;
-    let n = match &v {
-        Value::Number(n) => n.as_u64(),
-        Value::String(s) => s.parse().ok(),
-        _ => None,
-    };
-    n.map(|n| n as u32)
+    lenient::read::<u32>(Some(&v))
+        .get()
         .ok_or_else(|| Error::failed(format!("unexpected answer from /cluster/nextid: {v}")))
 }
 
@@ -584,27 +741,6 @@ pub fn with_new_vmid<T>(
     }
 }
 
-/// The node new VMs go to: the given one, else the online node with the most
-/// free memory.
-pub fn pick_node(c: &Client, given: Option<&str>) -> Result<String> {
-    if let Some(n) = given.or(c.cfg.node.as_deref()) {
-        return Ok(n.to_string());
-    }
-    let nodes = c.get("/nodes", &[])?;
-    nodes
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|n| n.get("status").and_then(Value::as_str) == Some("online"))
-        .max_by_key(|n| {
-            u64_of(n, "maxmem")
-                .unwrap_or(0)
-                .saturating_sub(u64_of(n, "mem").unwrap_or(0))
-        })
-        .and_then(|n| str_of(n, "node"))
-        .ok_or_else(|| Error::unavailable("no node of the cluster is online"))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -616,7 +752,41 @@ mod tests {
         }
         let e: Envelope =
             serde_json::from_str(include_str!("testdata/cluster-resources.json")).unwrap();
-        e.data.into_iter().filter_map(Resource::vm).collect()
+        e.data.into_iter().filter_map(|r| r.vm().unwrap()).collect()
+    }
+
+    fn listing(vms: Vec<Vm>) -> Listing {
+        Listing {
+            vms,
+            skipped: vec![],
+        }
+    }
+
+    /// Every number sent as a string, every false flag as "": the same VMs.
+    #[test]
+    fn perl_typed_resources_read_the_same() {
+        fn perl(v: Value) -> Value {
+            match v {
+                Value::Number(n) => Value::String(n.to_string()),
+                Value::Array(a) => Value::Array(a.into_iter().map(perl).collect()),
+                Value::Object(o) => Value::Object(
+                    o.into_iter()
+                        .map(|(k, v)| match (k.as_str(), v) {
+                            ("template", Value::Number(n)) if n.as_u64() == Some(0) => {
+                                (k, Value::String(String::new()))
+                            }
+                            (_, v) => (k, perl(v)),
+                        })
+                        .collect(),
+                ),
+                v => v,
+            }
+        }
+        let v: Value =
+            serde_json::from_str(include_str!("testdata/cluster-resources.json")).unwrap();
+        let typed: Vec<Resource> = serde_json::from_value(perl(v["data"].clone())).unwrap();
+        let typed: Vec<Vm> = typed.into_iter().filter_map(|r| r.vm().unwrap()).collect();
+        assert_eq!(format!("{typed:?}"), format!("{:?}", vms()));
     }
 
     #[test]
@@ -634,15 +804,61 @@ mod tests {
     fn names_resolve_uniquely_or_list_the_candidates() {
         let mut v = vms();
         let t = |s: &str| crate::guest::target::parse_arg(crate::guest::GuestKind::Vm, s).unwrap();
-        assert_eq!(resolve(&v, &t("web")).unwrap().vmid, 100);
-        assert_eq!(resolve(&v, &t("wbe")).unwrap_err().kind, Kind::NotFound);
+        assert_eq!(resolve(&listing(v.clone()), &t("web")).unwrap().vmid, 100);
+        assert_eq!(
+            resolve(&listing(v.clone()), &t("wbe")).unwrap_err().kind,
+            Kind::NotFound
+        );
         let mut twin = v[0].clone();
         twin.vmid = 900;
         twin.node = "pve3".into();
         v.push(twin);
-        let e = resolve(&v, &t(v[0].name.clone().unwrap().as_str())).unwrap_err();
+        let e = resolve(&listing(v.clone()), &t(v[0].name.clone().unwrap().as_str())).unwrap_err();
         assert_eq!(e.kind, Kind::Conflict);
         assert!(e.message.contains("VMID 900 on pve3"), "{}", e.message);
+    }
+
+    /// A guest on a node that does not answer has no name in the list:
+    /// it may be the one named.
+    #[test]
+    fn guests_of_silent_nodes_count_as_possible_matches() {
+        let t = |s: &str| crate::guest::target::parse_arg(crate::guest::GuestKind::Vm, s).unwrap();
+        let silent: Resource = serde_json::from_str(
+            r#"{"id":"qemu/700","type":"qemu","vmid":700,"node":"pve9","status":"unknown"}"#,
+        )
+        .unwrap();
+        let silent = silent.vm().unwrap().unwrap();
+        assert!(unreadable(&silent));
+        let mut v = vms();
+        v.push(silent);
+        let l = listing(v);
+        assert_eq!(resolve(&l, &t("web")).unwrap_err().kind, Kind::Conflict);
+        assert_eq!(
+            resolve(&l, &t("nowhere")).unwrap_err().kind,
+            Kind::Unavailable
+        );
+        assert_eq!(resolve(&l, &t("100")).unwrap().vmid, 100);
+        assert_eq!(resolve(&l, &t("700")).unwrap().node, "pve9");
+    }
+
+    #[test]
+    fn an_unreadable_entry_is_named_when_asked_for() {
+        let t = |s: &str| crate::guest::target::parse_arg(crate::guest::GuestKind::Vm, s).unwrap();
+        let mut l = listing(vms());
+        l.skipped.push(Skipped {
+            vmid: Some(555),
+            name: Some("odd".into()),
+            why: "its maxmem is \"lots\", not a whole number".into(),
+        });
+        for name in ["odd", "555"] {
+            let e = resolve(&l, &t(name)).unwrap_err();
+            assert_eq!(e.kind, Kind::Failed);
+            assert!(
+                e.message.starts_with("VM 555 is in the cluster's list"),
+                "{}",
+                e.message
+            );
+        }
     }
 }
 
@@ -658,7 +874,7 @@ mod props {
         #[test]
         fn resources_decode_or_fail(v in json()) {
             if let Ok(r) = serde_json::from_value::<Resource>(v)
-                && let Some(vm) = r.vm()
+                && let Ok(Some(vm)) = r.vm()
             {
                 prop_assert!(!vm.node.is_empty());
             }

@@ -7,14 +7,14 @@ use crate::error::{Error, Result};
 use crate::guest::names::{check_vm, check_vmid};
 use crate::guest::target::Target;
 use crate::guest::{BackendKind, GuestKind};
-use crate::pve::vm;
+use crate::pve::{node, vm};
 use crate::run::Ctx;
 
 pub const SPEC: Command = Command {
     name: "vm-create",
     kind: GuestKind::Vm,
     about: "create a virtual machine",
-    description: "Creates a VM on a node of the cluster and follows the create task, then prints one result. The VMID is --vmid, or the lowest free one from /cluster/nextid; nextid does not reserve it, so when another creator takes it first, vm-create takes the next one. The node is --node, else proxmox.node (GUESTKIT_PVE_NODE), else the online node with the most free memory.\n\nUnset sizes are Proxmox's own defaults (512 MiB of memory, one core). A disk is made only with --disk, on --storage (default proxmox.storage, else local-lvm), rounded up to whole GiB. The network is one virtio NIC on vmbr0 unless --net says otherwise (--net none for no network). Any other qemu setting passes through with --set KEY=VALUE, checked by the server.\n\nWith --start the VM is started after it is created, in a task of its own that is followed too; if the start fails, the VM stays, and the error says so.",
+    description: "Creates a VM on a node of the cluster and follows the create task, then prints one result. The VMID is --vmid, or the lowest free one from /cluster/nextid; nextid does not reserve it, so when another creator takes it first, vm-create takes the next one. The node is --node, else proxmox.node (GUESTKIT_PVE_NODE), else the online node with the most free memory.\n\nUnset sizes are Proxmox's own defaults (512 MiB of memory, one core). A disk is made only with --disk, on --storage (default proxmox.storage, else the node's active storage for disk images with the most room: local-lvm on a default install, local-zfs on ZFS), rounded up to whole GiB. The network is one virtio NIC on vmbr0 unless --net says otherwise (--net none for no network). Any other qemu setting passes through with --set KEY=VALUE, checked by the server.\n\nWith --start the VM is started after it is created, in a task of its own that is followed too; if the start fails, the VM stays, and the error says so.",
     args: &[Arg {
         name: "NAME",
         help: "The VM's name, a DNS name (optional)",
@@ -89,7 +89,7 @@ crate::flags! {
             "storage",
             None,
             "STORAGE",
-            "The storage for the disk (default: local-lvm)",
+            "The storage for the disk (default: the node's, see above)",
             Complete::Nothing,
         ),
         net: Vec<String> = repeated(
@@ -153,9 +153,16 @@ pub fn run(ctx: &Ctx, a: Args) -> Result<u8> {
         check_vm(n)?;
     }
     let given = a.vmid.map(check_vmid).transpose()?;
-    let params = params(ctx, &a)?;
+    let mut params = params(ctx, &a)?;
     let c = connect(ctx)?;
-    let node = vm::pick_node(&c, a.node.as_deref())?;
+    let node = node::pick(&c, a.node.as_deref())?;
+    if let Some(Size(bytes)) = a.disk {
+        let storage = node::disk_storage(&c, &node, a.storage.as_deref())?;
+        params.push((
+            "scsi0".into(),
+            format!("{storage}:{}", bytes.div_ceil(1 << 30)),
+        ));
+    }
     let label = name.clone().unwrap_or_else(|| "new VM".into());
     let making = Making {
         name: name.as_deref(),
@@ -199,15 +206,10 @@ fn params(ctx: &Ctx, a: &Args) -> Result<Vec<(String, String)>> {
             put(k, n.to_string());
         }
     }
-    if let Some(Size(bytes)) = a.disk {
-        let gib = bytes.div_ceil(1 << 30);
-        let storage = a
-            .storage
-            .clone()
-            .or(ctx.cfg.proxmox.storage.clone())
-            .unwrap_or_else(|| "local-lvm".into());
+    // The disk itself (scsi0) is added once the node is known: its
+    // default storage is the node's.
+    if a.disk.is_some() {
         put("scsihw", "virtio-scsi-single".into());
-        put("scsi0", format!("{storage}:{gib}"));
     } else if a.storage.is_some() {
         return Err(Error::usage(
             "--storage is the disk's storage: give --disk SIZE too",

@@ -86,7 +86,7 @@ pub fn run(ctx: &Ctx, a: Args) -> Result<u8> {
         ));
     }
     let c = connect(ctx)?;
-    let mut vms = vm::list(&c)?;
+    let mut vms = vm::list(&c)?.vms;
     vms.retain(|v| {
         a.node.as_ref().is_none_or(|n| v.node == *n)
             && a.status.is_none_or(|s| v.status == s)

@@ -27,7 +27,7 @@ pub fn connect(ctx: &Ctx) -> Result<Client<'_>> {
 }
 
 /// The cluster's VMs, listed in one request; targets are found among them.
-pub struct Vms(pub Vec<Vm>);
+pub struct Vms(pub vm::Listing);
 
 impl Vms {
     pub fn list(c: &Client) -> Result<Vms> {

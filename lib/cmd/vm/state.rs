@@ -6,9 +6,11 @@ use crate::guest::record::{Vm, VmState};
 use crate::guest::{BackendKind, GuestKind, Status};
 use crate::output::{Column, col};
 use crate::pve::client::Client;
+use crate::pve::config;
+use crate::pve::lenient::Field;
 use crate::pve::vm;
 use crate::run::Ctx;
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 pub const SPEC: Command = Command {
     name: "vm-state",
@@ -64,31 +66,31 @@ pub fn run(ctx: &Ctx, _: Args) -> Result<u8> {
 fn state(c: &Client, v: &Vm) -> Result<VmState> {
     let mut v = v.clone();
     let cur = vm::current(c, &v)?;
-    let mut config = c
-        .get(&format!("{}/config", vm::api_path(&v)), &[])?
-        .as_object()
-        .cloned()
-        .unwrap_or_default();
-    config.remove("digest");
-    let num = |k: &str| cur.get(k).and_then(Value::as_u64);
-    let s = |k: &str| cur.get(k).and_then(Value::as_str).map(String::from);
-    let (status, backend_status) = vm::status_of(s("status").as_deref(), s("qmpstatus").as_deref());
+    for why in cur.malformed() {
+        c.out.warn(&format!(
+            "{}: ignoring a field of its status/current: {why}",
+            v.label()
+        ));
+    }
+    let config: Map<String, Value> = c.get_as(&format!("{}/config", vm::api_path(&v)), &[])?;
+    let text = |f: &Field<String>| f.as_ref().filter(|s| !s.is_empty()).cloned();
+    let (status, backend_status) = vm::status_of(cur.status.str(), cur.qmpstatus.str());
     v.status = status;
     v.backend_status = backend_status;
-    v.lock = s("lock");
-    v.name = vm::own_name(s("name"), v.vmid).or(v.name);
-    v.uptime_s = num("uptime").filter(|_| status == Status::Running);
-    v.cpus = num("cpus").map(|n| n as u32).or(v.cpus);
-    v.memory_bytes = num("maxmem").or(v.memory_bytes);
-    if let Some(t) = s("tags") {
+    v.lock = text(&cur.lock);
+    v.name = vm::own_name(text(&cur.name), v.vmid).or(v.name);
+    v.uptime_s = cur.uptime.copied().filter(|_| status == Status::Running);
+    v.cpus = cur.cpus.copied().map(|n| n.ceil() as u32).or(v.cpus);
+    v.memory_bytes = cur.maxmem.copied().or(v.memory_bytes);
+    if let Some(t) = text(&cur.tags) {
         v.tags = vm::split_list(&t);
     }
     Ok(VmState {
         vm: v,
-        qmpstatus: s("qmpstatus"),
-        pid: num("pid"),
-        cpu_usage: cur.get("cpu").and_then(Value::as_f64),
-        memory_used_bytes: num("mem"),
-        config,
+        qmpstatus: text(&cur.qmpstatus),
+        pid: cur.pid.copied(),
+        cpu_usage: cur.cpu.copied(),
+        memory_used_bytes: cur.mem.copied(),
+        config: config::as_written(config),
     })
 }

@@ -1,0 +1,88 @@
+//! The cluster's nodes and their storages: where a new VM and its disks go
+//! when the user does not say.
+
+use super::client::Client;
+use super::lenient::{Field, Item};
+use crate::error::{Error, Result};
+use serde::Deserialize;
+
+/// One `/nodes` entry.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct Node {
+    node: Field<String>,
+    status: Field<String>,
+    mem: Field<u64>,
+    maxmem: Field<u64>,
+}
+
+/// The node new VMs go to: the given one, else proxmox.node, else the
+/// online node with the most free memory.
+pub fn pick(c: &Client, given: Option<&str>) -> Result<String> {
+    if let Some(n) = given.or(c.cfg.node.as_deref()) {
+        return Ok(n.to_string());
+    }
+    let nodes: Vec<Item<Node>> = c.get_as("/nodes", &[])?;
+    records(nodes)
+        .filter(|n| n.status.str() == Some("online"))
+        .filter_map(|n| {
+            let free = n
+                .maxmem
+                .get()
+                .unwrap_or(0)
+                .saturating_sub(n.mem.get().unwrap_or(0));
+            Some((free, n.node.get().filter(|s| !s.is_empty())?))
+        })
+        .max_by_key(|(free, _)| *free)
+        .map(|(_, name)| name)
+        .ok_or_else(|| Error::unavailable("no node of the cluster is online"))
+}
+
+/// One `/nodes/{node}/storage` entry.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct Storage {
+    storage: Field<String>,
+    content: Field<String>,
+    active: Field<bool>,
+    enabled: Field<bool>,
+    avail: Field<u64>,
+}
+
+/// The storage for a new VM's disks: the given one, else proxmox.storage,
+/// else the node's enabled and active storage for disk images with the
+/// most room (`local-lvm` on a default install, `local-zfs` on ZFS).
+pub fn disk_storage(c: &Client, node: &str, given: Option<&str>) -> Result<String> {
+    if let Some(s) = given.or(c.cfg.storage.as_deref()) {
+        return Ok(s.to_string());
+    }
+    let list: Vec<Item<Storage>> = c.get_as(
+        &format!("/nodes/{node}/storage"),
+        &[("content", "images".into()), ("enabled", "1".into())],
+    )?;
+    records(list)
+        .filter(|s| {
+            // Filtered by the server too; checked again, as an older server
+            // may ignore a parameter it does not know.
+            let content = s.content.as_ref().map_or("", String::as_str);
+            super::vm::split_list(content).iter().any(|c| c == "images")
+                && s.enabled.copied() != Some(false)
+                && s.active.copied() == Some(true)
+        })
+        .filter_map(|s| Some((s.avail.get().unwrap_or(0), s.storage.get()?)))
+        .max_by_key(|(avail, _)| *avail)
+        .map(|(_, name)| name)
+        .ok_or_else(|| {
+            Error::unavailable(format!("node {node} has no active storage for disk images"))
+                .with_hint("name one with --storage, or set proxmox.storage")
+        })
+}
+
+/// The records of a list, without the entries that are not (none are,
+/// from a sound server; a warning would say nothing the user can act on).
+fn records<T>(list: Vec<Item<T>>) -> impl Iterator<Item = T> {
+    list.into_iter().filter_map(|i| match i {
+        Item::Record(r) => Some(r),
+        Item::Other(_) => None,
+    })
+}
