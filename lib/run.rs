@@ -281,6 +281,7 @@ impl Ctx {
                 Ok(d) => ActionResult {
                     status: d.status,
                     upid: d.upid,
+                    pending: d.pending,
                     ..ActionResult::ok(kind, d.made.unwrap_or(who), action, d.changed)
                 },
                 Err(Failed { error, made }) => {

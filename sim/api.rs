@@ -46,11 +46,23 @@ pub(crate) struct Call<'a> {
     pub opts: Options,
     /// Path and request parameters, by name.
     pub p: BTreeMap<String, String>,
+    /// The request parameters in order (an array parameter repeats).
+    pub params: Vec<(String, String)>,
     pub user: String,
     /// The path after /api2/json.
     pub path: &'a str,
     /// The schema's path the request matched (`/nodes/{node}/qemu/{vmid}`).
     pub template: String,
+}
+
+/// A 400 for one parameter, as PVE's raise_param_exc.
+pub(crate) fn param_error(name: &str, message: &str) -> Response {
+    let body = json!({"data": null, "errors": {name: format!("{message}\n")}, "message": "Parameter verification failed.\n"});
+    Response {
+        status: 400,
+        reason: "Parameter verification failed.".into(),
+        body: body.to_string(),
+    }
 }
 
 pub(crate) fn handle(req: &Request, shared: &Shared, node_here: &str) -> Response {
@@ -152,6 +164,7 @@ fn answer(req: &Request, shared: &Shared, node_here: &str) -> Response {
         shared,
         opts: opts.clone(),
         p: p.clone(),
+        params: params.clone(),
         user: user.clone(),
         path,
         template: template.clone(),

@@ -42,6 +42,51 @@ pub struct Vm {
     /// Fields its entries in /cluster/resources and status/current carry
     /// as given here instead (a value of the wrong kind, for a test).
     pub garbled: BTreeMap<&'static str, serde_json::Value>,
+    /// Changes that wait for the next start: a value, or None to delete.
+    pub pending: BTreeMap<String, Option<String>>,
+    pub snapshots: Vec<Snapshot>,
+    /// The snapshot the current state derives from.
+    pub parent: Option<String>,
+    /// The QEMU guest agent inside the guest, when it has one.
+    pub agent: Option<Agent>,
+    /// A migration that fails half-way with this error and log lines,
+    /// leaving the VM on its node.
+    pub fail_migrate: Option<(String, Vec<String>)>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Snapshot {
+    pub name: String,
+    pub parent: Option<String>,
+    pub snaptime: u64,
+    pub vmstate: bool,
+    pub description: String,
+    pub config: BTreeMap<String, String>,
+    pub running: bool,
+}
+
+/// The guest agent of a VM (the guest's side; `agent=1` in the config is
+/// the host's).
+#[derive(Clone, Debug, Default)]
+pub struct Agent {
+    /// How long after the VM starts the agent answers.
+    pub up_after: Duration,
+    /// How long after the agent is up the first interface has an address.
+    pub ip_after: Duration,
+    /// Every command to it times out (a hung agent).
+    pub hangs: bool,
+    pub(crate) next_pid: u32,
+    pub(crate) procs: BTreeMap<u32, Proc>,
+}
+
+/// A command the agent runs (guest-exec).
+#[derive(Clone, Debug)]
+pub(crate) struct Proc {
+    pub(crate) ends: Instant,
+    pub(crate) out: String,
+    pub(crate) err: String,
+    pub(crate) exitcode: Option<i64>,
+    pub(crate) signal: Option<i64>,
 }
 
 impl Vm {
@@ -77,6 +122,26 @@ impl Vm {
             ha_managed: false,
             start_warnings: 0,
             garbled: BTreeMap::new(),
+            pending: BTreeMap::new(),
+            snapshots: vec![],
+            parent: None,
+            agent: None,
+            fail_migrate: None,
+        }
+    }
+
+    /// Applies the changes that waited for a start (a stop and start, or a
+    /// reboot): qemu-server's vmconfig_apply_pending.
+    pub(crate) fn apply_pending(&mut self) {
+        for (k, v) in std::mem::take(&mut self.pending) {
+            match v {
+                Some(v) => {
+                    self.config.insert(k, v);
+                }
+                None => {
+                    self.config.remove(&k);
+                }
+            }
         }
     }
 
@@ -194,6 +259,24 @@ pub(crate) enum Effect {
     Clone {
         newid: u32,
     },
+    /// The task's work was done when it began, and nothing is left to do.
+    Done,
+    Migrate {
+        target: String,
+        storage: Option<String>,
+    },
+    Snapshot {
+        name: String,
+        vmstate: bool,
+        description: String,
+    },
+    Rollback {
+        name: String,
+        start: bool,
+    },
+    DelSnapshot {
+        name: String,
+    },
     Fail(String),
 }
 
@@ -233,6 +316,8 @@ pub(crate) enum Seen {
     State,
     /// A write the VM's lock refused.
     Refused,
+    /// A question to its guest agent that found it not ready.
+    AgentNotReady,
     Other,
 }
 
@@ -336,6 +421,15 @@ pub(crate) fn new_task(
             .get(&vmid)
             .and_then(|v| v.fail_start.as_ref().map(|(_, l)| l.clone()))
             .unwrap_or_default(),
+        Effect::Migrate { target, .. } => {
+            let mut log = vec![format!(
+                "starting migration of VM {vmid} to node '{target}'"
+            )];
+            if let Some((_, lines)) = c.vms.get(&vmid).and_then(|v| v.fail_migrate.as_ref()) {
+                log.extend(lines.iter().cloned());
+            }
+            log
+        }
         _ => vec![],
     };
     c.tasks.insert(
@@ -380,6 +474,7 @@ pub(crate) fn tick(c: &mut Cluster) {
                 if let Some(v) = c.vms.get_mut(&vmid) {
                     v.running = true;
                     v.started = Some(now);
+                    v.apply_pending();
                     outcome = Ok(v.start_warnings);
                 }
             }
@@ -417,6 +512,7 @@ pub(crate) fn tick(c: &mut Cluster) {
             Effect::Reboot => {
                 if let Some(v) = c.vms.get_mut(&vmid) {
                     v.started = Some(now);
+                    v.apply_pending();
                 }
             }
             Effect::Create => {
@@ -433,6 +529,81 @@ pub(crate) fn tick(c: &mut Cluster) {
                 }
                 if let Some(v) = c.vms.get_mut(&newid) {
                     v.lock = None;
+                }
+            }
+            Effect::Done => {}
+            Effect::Migrate { target, storage } => {
+                if let Some(v) = c.vms.get_mut(&vmid) {
+                    v.lock = None;
+                    match v.fail_migrate.take() {
+                        Some((e, _)) => outcome = Err(e),
+                        None => {
+                            v.node = target;
+                            if let Some(st) = storage {
+                                for val in v.config.values_mut() {
+                                    if let Some((from, rest)) = val.split_once(':')
+                                        && rest.starts_with(&format!("vm-{vmid}-disk-"))
+                                        && from != st
+                                    {
+                                        *val = format!("{st}:{rest}");
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            Effect::Snapshot {
+                name,
+                vmstate,
+                description,
+            } => {
+                if let Some(v) = c.vms.get_mut(&vmid) {
+                    v.lock = None;
+                    v.snapshots.push(Snapshot {
+                        name: name.clone(),
+                        parent: v.parent.clone(),
+                        snaptime: now_unix(),
+                        vmstate: vmstate && v.running,
+                        description,
+                        config: v.config.clone(),
+                        running: v.running,
+                    });
+                    v.parent = Some(name);
+                }
+            }
+            Effect::Rollback { name, start } => {
+                if let Some(v) = c.vms.get_mut(&vmid) {
+                    v.lock = None;
+                    if let Some(snap) = v.snapshots.iter().find(|s| s.name == name).cloned() {
+                        v.config = snap.config;
+                        v.pending.clear();
+                        v.parent = Some(name);
+                        // With its RAM state the VM is back as it ran; else
+                        // it is stopped, unless asked to start.
+                        v.running = (snap.vmstate && snap.running) || start;
+                        v.paused = false;
+                        v.started = v.running.then_some(now);
+                    }
+                }
+            }
+            Effect::DelSnapshot { name } => {
+                if let Some(v) = c.vms.get_mut(&vmid) {
+                    v.lock = None;
+                    let parent = v
+                        .snapshots
+                        .iter()
+                        .find(|s| s.name == name)
+                        .and_then(|s| s.parent.clone());
+                    v.snapshots.retain(|s| s.name != name);
+                    for s in &mut v.snapshots {
+                        if s.parent.as_deref() == Some(name.as_str()) {
+                            s.parent = parent.clone();
+                        }
+                    }
+                    if v.parent.as_deref() == Some(name.as_str()) {
+                        v.parent = parent;
+                    }
                 }
             }
             Effect::Fail(e) => outcome = Err(e),

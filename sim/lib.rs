@@ -5,9 +5,13 @@
 //! the state and its clock). The tests, the benchmark (examples/pve-sim.rs)
 //! and tests/sim.rs use it as a dev-dependency.
 
+mod agent;
 mod api;
 mod cluster;
+mod config;
+mod migrate;
 mod qemu;
 pub mod schema;
 pub mod server;
+mod snapshot;
 mod typing;

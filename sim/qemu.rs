@@ -98,7 +98,13 @@ pub(crate) fn allocate(
         out.push(',');
         out.push_str(r);
     }
-    let gib: u64 = match rest.iter().find_map(|r| r.strip_prefix("import-from=")) {
+    let import = rest.iter().find_map(|r| r.strip_prefix("import-from="));
+    if let Some(image) = import
+        && !opts.images.contains(&image)
+    {
+        return Err(format!("volume '{image}' does not exist"));
+    }
+    let gib: u64 = match import {
         // An imported image keeps its own size (a cloud image's 2 GiB).
         Some(_) if size == "0" => 2,
         _ => size.parse().unwrap_or(0),
@@ -168,6 +174,10 @@ pub(crate) fn guest(call: &Call, c: &mut Cluster) -> Response {
             }
         }
     }
+    if sub.starts_with("/agent/") {
+        // The agent's commands take no lock.
+        return crate::agent::handle(call, c, vmid, sub);
+    }
     let busy = c.tasks.values().any(|t| !t.done && t.vmid == vmid);
     if m != "GET" {
         let refusal = match (&vm.lock, busy) {
@@ -183,24 +193,13 @@ pub(crate) fn guest(call: &Call, c: &mut Cluster) -> Response {
         }
     }
     match (m, sub) {
-        ("GET", "/config") => {
-            let mut cfg = json!({"digest": format!("{:040x}", vmid)});
-            for (k, v) in &vm.config {
-                cfg[k] = match v.parse::<u64>() {
-                    Ok(n) if !k.starts_with("name") && k != "tags" && k != "description" => {
-                        json!(n)
-                    }
-                    _ => json!(v),
-                };
-            }
-            if vm.template {
-                cfg["template"] = json!(1);
-            }
-            if let Some(l) = &vm.lock {
-                cfg["lock"] = json!(l);
-            }
-            ok(cfg)
-        }
+        ("GET", "/config") => crate::config::get(&vm),
+        ("PUT" | "POST", "/config") => crate::config::update(call, c, &vm),
+        ("GET", "/pending") => crate::config::pending(&vm),
+        ("PUT", "/resize") => crate::config::resize(call, c, &vm),
+        ("GET", "/snapshot") => crate::snapshot::list(&vm),
+        (_, s) if s.starts_with("/snapshot") => crate::snapshot::write(call, c, &vm, s),
+        ("POST", "/migrate") => crate::migrate::migrate(call, c, &vm),
         ("GET", "/status/current") => {
             let mut r = json!({
                 "vmid": vmid, "status": if vm.running {"running"} else {"stopped"},

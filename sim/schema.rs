@@ -242,6 +242,12 @@ fn check_format(format: &str, value: &str) -> Result<(), String> {
             value.split([',', ';', ' ']).filter(|t| !t.is_empty()).all(|t| re(r"[a-z0-9_][a-z0-9_\-+.]*").is_match(t)),
             "tag list",
         ),
+        "urlencoded" => (
+            value
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-%_.!~*'()".contains(&b)),
+            "urlencoded string",
+        ),
         "pve-vmid-list" => (
             value.split([',', ';', ' ']).filter(|t| !t.is_empty()).all(|t| re(r"[1-9][0-9]{2,8}").is_match(t)),
             "VM ID list",

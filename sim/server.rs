@@ -63,6 +63,8 @@ pub struct Options {
     pub perl: bool,
     /// The storages of every node.
     pub storages: Vec<Storage>,
+    /// Disk images there are to import (`import-from`).
+    pub images: Vec<&'static str>,
 }
 
 impl Default for Options {
@@ -81,6 +83,7 @@ impl Default for Options {
                 Storage::new("local", "dir", "iso,vztmpl,backup,import", 90),
                 Storage::new("local-lvm", "lvmthin", "images,rootdir", 450),
             ],
+            images: vec!["local:import/debian-12-genericcloud-amd64.qcow2"],
         }
     }
 }
@@ -99,6 +102,9 @@ pub enum Fault {
     StatusAfter(u16, &'static str),
     /// Every ticket expires just before this request is read.
     ExpireTickets,
+    /// Someone else changes this VM's configuration just before this
+    /// request is read (its description), so its digest changes.
+    ChangeConfig(u32),
 }
 
 pub(crate) struct Shared {
@@ -460,6 +466,13 @@ pub(crate) fn serve(tcp: TcpStream, config: Arc<ServerConfig>, shared: &Shared, 
             Some(Fault::StatusAfter(code, msg)) => {
                 let _ = handle(&req, shared, node);
                 error(code, msg, shared)
+            }
+            Some(Fault::ChangeConfig(vmid)) => {
+                if let Some(v) = shared.cluster.lock().unwrap().vms.get_mut(&vmid) {
+                    v.config
+                        .insert("description".into(), "changed by someone else".into());
+                }
+                handle(&req, shared, node)
             }
             Some(Fault::ExpireTickets) => {
                 for t in shared.cluster.lock().unwrap().tickets.values_mut() {

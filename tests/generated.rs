@@ -165,3 +165,62 @@ fn tools_print_their_own_files_with_generate() {
         }
     }
 }
+
+/// lib/pve/qemu-config.json is the official schema's VM settings (the
+/// parameters of `PUT /nodes/{node}/qemu/{vmid}/config`), cut down to what
+/// vm-config checks before sending: types, enums, ranges, lengths, the
+/// keys of property strings, and how many numbered devices there may be.
+#[test]
+fn qemu_settings_are_extracted_from_the_official_schema() {
+    use serde_json::{Map, Value};
+    fn compact(v: &Value) -> Value {
+        let mut out = Map::new();
+        for k in ["type", "enum", "minimum", "maximum", "maxLength", "alias"] {
+            if let Some(x) = v.get(k) {
+                out.insert(k.into(), x.clone());
+            }
+        }
+        if v.get("default_key").and_then(Value::as_i64) == Some(1) {
+            out.insert("default_key".into(), 1.into());
+        }
+        match v.get("format") {
+            Some(Value::String(f)) => {
+                out.insert("format".into(), f.clone().into());
+            }
+            Some(Value::Object(fields)) => {
+                let sub: Map<String, Value> = fields
+                    .iter()
+                    .map(|(k, f)| (k.clone(), compact(f)))
+                    .collect();
+                out.insert("format".into(), sub.into());
+            }
+            _ => {}
+        }
+        // "… (n is 0 to 30)": the highest device number.
+        if let Some(d) = v.get("description").and_then(Value::as_str)
+            && let Some(rest) = d.split("n is 0 to ").nth(1)
+        {
+            let n: String = rest.chars().take_while(char::is_ascii_digit).collect();
+            out.insert("max_index".into(), n.parse::<u64>().unwrap().into());
+        }
+        out.into()
+    }
+    let schema: Value = serde_json::from_str(
+        &std::fs::read_to_string(Path::new(ROOT).join("sim/pve-api-schema.json")).unwrap(),
+    )
+    .unwrap();
+    let props = schema
+        .pointer("/~1nodes~1{node}~1qemu~1{vmid}~1config/PUT/parameters/properties")
+        .and_then(Value::as_object)
+        .unwrap();
+    let settings: Map<String, Value> = props.iter().map(|(k, v)| (k.clone(), compact(v))).collect();
+    let text = serde_json::to_string_pretty(&Value::from(settings)).unwrap() + "\n";
+    let path = Path::new(ROOT).join("lib/pve/qemu-config.json");
+    if std::env::var_os("GUESTKIT_REGENERATE").is_some() {
+        std::fs::write(&path, &text).unwrap();
+    }
+    assert!(
+        std::fs::read_to_string(&path).ok() == Some(text),
+        "lib/pve/qemu-config.json is stale\nrun: GUESTKIT_REGENERATE=1 cargo test --test generated"
+    );
+}

@@ -402,3 +402,23 @@ export extern "vm-wait" [
     --help(-h)  # Print help and exit
     --version(-V)  # Print the version and exit
 ]
+
+# show or change the configuration of virtual machines
+export extern "vm-config" [
+    ...name: string@"nu-complete guestkit vms"  # VMs, by name or VMID
+    --set: string  # Set a setting (repeatable)
+    --delete: string  # Remove a setting (repeatable)
+    --tag: string  # Add (+TAG, or TAG) or remove (-TAG) a tag (repeatable)
+    --digest: string  # Refuse the change unless the configuration still has this digest (from an earlier read)
+    --jobs(-j): string  # Act on up to N targets at once (default: 1); results stay in input order
+    --no-wait  # Return once the server has accepted the task, with its UPID in the record, instead of following it to the end
+    --backend(-b): string@"nu-complete guestkit proxmox"  # The backend: proxmox, the only one with VMs
+    --output(-o): string@"nu-complete guestkit json-table"  # Output format: JSON lines, or an aligned table (default: table on a terminal, json otherwise)
+    --color: string@"nu-complete guestkit auto-always-never"  # Colour the table: auto (default; honours NO_COLOR and CLICOLOR_FORCE), always or never
+    --quiet(-q)  # Print no result records, only errors
+    --verbose(-v)  # Print the backend commands run, on stderr
+    --config: string  # Read configuration from FILE instead of the default locations
+    --generate: string@"nu-complete guestkit man-bash-zsh-fish-nu"  # Print this tool's man page or shell completion (for packagers) and exit
+    --help(-h)  # Print help and exit
+    --version(-V)  # Print the version and exit
+]

@@ -4,8 +4,8 @@
 use super::spec::{Command, Flag, Prints};
 use crate::error::EXIT_CODES;
 use crate::guest::record::{
-    CONTAINER_FIELDS, FieldDoc, RESULT_FIELDS, STATE_FIELDS, VM_FIELDS, VM_RESULT_FIELDS,
-    VM_STATE_FIELDS,
+    CONTAINER_FIELDS, FieldDoc, RESULT_FIELDS, STATE_FIELDS, VM_CONFIG_FIELDS, VM_FIELDS,
+    VM_RESULT_FIELDS, VM_STATE_FIELDS,
 };
 use std::fmt::Write;
 
@@ -227,6 +227,15 @@ pub fn page(cmd: &Command, all: &[&Command]) -> String {
             fields(&mut out, VM_RESULT_FIELDS);
             out.push_str(".PP\n");
             out.push_str(&prose("Errors are also reported on stderr, one line per failed target, with a hint where one helps."));
+        }
+        Prints::VmConfigs => {
+            out.push_str(&prose("Without changes, one JSON object per named VM and line (or a table on a terminal):"));
+            fields(&mut out, VM_CONFIG_FIELDS);
+            out.push_str(
+                ".PP
+",
+            );
+            out.push_str(&prose("With --set, --delete or --tag, one result per target and line, in input order, as vm-start(1) prints, with \"pending\": the settings whose change waits for the next start."));
         }
         Prints::Raw => {
             out.push_str(&prose("stdout carries the guest's own output, not JSON; guestkit's own messages go to stderr."));

@@ -94,6 +94,8 @@ pub enum Prints {
     VmStates,
     /// One VM result record per target.
     VmResults,
+    /// One VM configuration record per VM; with changes, one result each.
+    VmConfigs,
 }
 
 /// A switch (a flag with no value).

@@ -59,4 +59,5 @@ pub const ALL: &[&Command] = &[
     &vm::delete::SPEC,
     &vm::state::SPEC,
     &vm::wait::SPEC,
+    &vm::config::SPEC,
 ];

@@ -138,6 +138,56 @@ pub struct VmState {
     pub config: serde_json::Map<String, serde_json::Value>,
 }
 
+/// A VM's configuration, as vm-config prints it.
+#[derive(Clone, Debug, Serialize)]
+pub struct VmConfig {
+    pub vmid: u32,
+    pub name: Option<String>,
+    pub node: String,
+    pub backend: BackendKind,
+    pub memory_bytes: u64,
+    pub balloon_bytes: Option<u64>,
+    pub cores: u32,
+    pub sockets: u32,
+    pub cpu: Option<String>,
+    pub disks: Vec<Disk>,
+    pub nets: Vec<Nic>,
+    pub tags: Vec<String>,
+    pub description: Option<String>,
+    pub onboot: bool,
+    pub agent: bool,
+    pub ostype: Option<String>,
+    pub boot: Vec<String>,
+    pub digest: Option<String>,
+    /// Changes waiting for the next start: the new value, or null for a
+    /// setting to be deleted.
+    pub pending: std::collections::BTreeMap<String, Option<String>>,
+    pub config: serde_json::Map<String, serde_json::Value>,
+}
+
+/// A disk or CD drive of a VM.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Disk {
+    pub device: String,
+    pub volume: Option<String>,
+    pub storage: Option<String>,
+    pub size_bytes: Option<u64>,
+    pub media: String,
+    pub options: std::collections::BTreeMap<String, String>,
+}
+
+/// A network device of a VM.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Nic {
+    pub device: String,
+    pub model: Option<String>,
+    pub mac: Option<String>,
+    pub bridge: Option<String>,
+    pub vlan: Option<u32>,
+    pub firewall: bool,
+    pub options: std::collections::BTreeMap<String, String>,
+}
+
 /// What an action did to one guest.
 #[derive(Clone, Debug, Default)]
 pub struct Done {
@@ -146,8 +196,11 @@ pub struct Done {
     pub status: Option<Status>,
     /// The task, when the tool does not wait for it (--no-wait).
     pub upid: Option<String>,
-    /// The guest the action made (a create's new VM), whom the result is about.
+    /// Whom the result is about when not the guest as found: the VM a
+    /// create or clone made, a migrated VM on its new node.
     pub made: Option<GuestId>,
+    /// vm-config: the settings whose change waits for the next start.
+    pub pending: Option<Vec<String>>,
 }
 
 impl Done {
@@ -216,6 +269,7 @@ pub struct ActionResult {
     pub status: Option<Status>,
     /// The task, when the tool did not wait for it (--no-wait).
     pub upid: Option<String>,
+    pub pending: Option<Vec<String>>,
     pub error: Option<ErrorRecord>,
 }
 
@@ -229,6 +283,7 @@ impl ActionResult {
             changed,
             status: None,
             upid: None,
+            pending: None,
             error: None,
         }
     }
@@ -261,6 +316,9 @@ impl Serialize for ActionResult {
         }
         if let Some(u) = &self.upid {
             m.serialize_entry("upid", u)?;
+        }
+        if let Some(p) = &self.pending {
+            m.serialize_entry("pending", p)?;
         }
         if let Some(e) = &self.error {
             m.serialize_entry("error", e)?;
@@ -489,9 +547,81 @@ pub const VM_RESULT_FIELDS: &[FieldDoc] = &[
         "with --no-wait: the task's ID, to follow with pvenode task log",
     ),
     (
+        "pending",
+        "array of strings",
+        "vm-config only: the settings whose change waits for the VM's next start (a reboot applies them); empty when none",
+    ),
+    (
         "error",
         "object",
         "present only when ok is false: kind, message (the server's or the task's own), and hint (for a failed task, the last lines of its log)",
+    ),
+];
+
+pub const VM_CONFIG_FIELDS: &[FieldDoc] = &[
+    ("vmid", "integer", "the VM's VMID"),
+    ("name", "string or null", "its name"),
+    ("node", "string", "the node it is on"),
+    ("backend", "string", "always proxmox"),
+    (
+        "memory_bytes",
+        "integer",
+        "its memory (Proxmox's default, 512 MiB, when not set)",
+    ),
+    (
+        "balloon_bytes",
+        "integer or null",
+        "the balloon target; 0 when ballooning is off, null when not set",
+    ),
+    ("cores", "integer", "CPU cores per socket (default 1)"),
+    ("sockets", "integer", "CPU sockets (default 1)"),
+    (
+        "cpu",
+        "string or null",
+        "the CPU type (host, x86-64-v2-AES, …); null when not set",
+    ),
+    (
+        "disks",
+        "array of objects",
+        "its disks and CD drives in device order, each with device (scsi0), volume (local-lvm:vm-100-disk-0, null for an empty drive), storage, size_bytes, media (disk or cdrom) and options (the rest, as strings)",
+    ),
+    (
+        "nets",
+        "array of objects",
+        "its network devices, each with device (net0), model (virtio), mac, bridge, vlan (the tag, or null), firewall (boolean) and options",
+    ),
+    ("tags", "array of strings", "its tags"),
+    ("description", "string or null", "its description"),
+    ("onboot", "boolean", "whether it starts when its node boots"),
+    (
+        "agent",
+        "boolean",
+        "whether the QEMU guest agent is enabled in its configuration",
+    ),
+    (
+        "ostype",
+        "string or null",
+        "the guest OS type (l26, win11, …)",
+    ),
+    (
+        "boot",
+        "array of strings",
+        "the boot order, devices first to last; empty when not set",
+    ),
+    (
+        "digest",
+        "string or null",
+        "the configuration's SHA-1, to give back with vm-config --digest so that a change made since is refused",
+    ),
+    (
+        "pending",
+        "object",
+        "changes waiting for the next start: each setting's new value, or null for one to be deleted; empty when none",
+    ),
+    (
+        "config",
+        "object",
+        "every setting in effect as its config file holds it, every value a string",
     ),
 ];
 
@@ -572,6 +702,7 @@ mod tests {
         let full = |kind, guest, upid: Option<&str>| ActionResult {
             status: Some(Status::Running),
             upid: upid.map(String::from),
+            pending: (kind == GuestKind::Vm).then(Vec::new),
             ..ActionResult::failed(kind, guest, "start", &e)
         };
         let container = GuestId::container("web", None);
@@ -581,6 +712,29 @@ mod tests {
         );
         let vm = full(GuestKind::Vm, GuestId::vm(&vm()), Some("UPID:pve1:"));
         assert_eq!(sorted(keys(vm)), documented(VM_RESULT_FIELDS));
+        let cfg = VmConfig {
+            vmid: 100,
+            name: None,
+            node: "pve1".into(),
+            backend: BackendKind::Proxmox,
+            memory_bytes: 0,
+            balloon_bytes: None,
+            cores: 1,
+            sockets: 1,
+            cpu: None,
+            disks: vec![],
+            nets: vec![],
+            tags: vec![],
+            description: None,
+            onboot: false,
+            agent: false,
+            ostype: None,
+            boot: vec![],
+            digest: None,
+            pending: Default::default(),
+            config: Default::default(),
+        };
+        assert_eq!(sorted(keys(cfg)), documented(VM_CONFIG_FIELDS));
     }
 
     /// Result records keep their field order: a person reads them.

@@ -5,6 +5,7 @@ pub mod client;
 pub mod config;
 pub mod lenient;
 pub mod node;
+pub mod settings;
 pub mod task;
 pub mod tls;
 pub mod vm;

@@ -337,8 +337,9 @@ pub struct Op<'p> {
     pub deadline: Option<Instant>,
 }
 
-/// Sends a write that starts a task, retrying while the VM is locked (up to
-/// the lock wait), and follows the task unless `no_wait`. When the answer is
+/// Sends a write that starts a task (or, answering null, is done at once),
+/// retrying while the VM is locked (up to the lock wait), and follows the
+/// task unless `no_wait`. When the answer is
 /// lost (596, a broken connection) the write is never sent again: the VM's
 /// node is asked for its active task of that type, which is followed; with
 /// none, `settled` re-reads the state and says whether the write took effect.
@@ -355,6 +356,8 @@ pub fn task(
     let mut pause = Duration::from_millis(200);
     loop {
         let outcome = match c.write(op.method, path, params) {
+            // A synchronous write (PUT config) is done when it answers.
+            Ok(Value::Null) => Ok(None),
             Ok(data) => {
                 let upid = task::upid_of(&data)?;
                 if no_wait {

@@ -2,6 +2,8 @@
 
 mod common;
 use guestkit_sim as sim;
+#[macro_use]
+mod pve;
 
 mod backends;
 mod bad_input;
@@ -16,6 +18,7 @@ mod refusals;
 mod run;
 mod shells;
 mod vm;
+mod vm_config;
 
 /// Every file in tests/cli is wired in above, so no test is silently left out.
 #[test]

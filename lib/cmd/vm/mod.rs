@@ -2,6 +2,7 @@
 //! how a target is found in one listing of it (`Vms`), and their arguments.
 
 pub mod clone;
+pub mod config;
 pub mod create;
 pub mod delete;
 pub mod list;
@@ -161,6 +162,7 @@ fn made_and_started(
             status: (!no_wait).then_some(Status::Stopped),
             upid: upid.filter(|_| no_wait).map(|u| u.raw),
             made: Some(id),
+            pending: None,
         });
     }
     match vm::start(c, &new, no_wait) {
