@@ -316,6 +316,24 @@ impl Ctx {
         T: Serialize + Send,
         F: Fn(&R::Guest) -> Result<T> + Sync,
     {
+        self.each_many(r, targets, jobs, columns, |g| f(g).map(|t| vec![t]))
+    }
+
+    /// As `each`, for tools that print any number of records per target
+    /// (a VM's snapshots).
+    pub fn each_many<R, T, F>(
+        &self,
+        r: &R,
+        targets: Vec<Target>,
+        jobs: Jobs,
+        columns: &'static [Column],
+        f: F,
+    ) -> Result<u8>
+    where
+        R: Resolver,
+        T: Serialize + Send,
+        F: Fn(&R::Guest) -> Result<Vec<T>> + Sync,
+    {
         let mut records = self.out.stream(columns);
         let mut codes = Vec::new();
         let work = |t: &Target| match self.resolve(r, t) {
@@ -323,7 +341,7 @@ impl Ctx {
             Err(e) => (r.who(t, None), Err(e)),
         };
         crate::jobs::run_ordered(targets, jobs.0, work, |_, (who, r)| match r {
-            Ok(rec) => records.push(rec),
+            Ok(recs) => recs.into_iter().for_each(|rec| records.push(rec)),
             Err(e) => {
                 self.out.error(Some(&who.name), &e);
                 codes.push(e.exit_code());

@@ -79,6 +79,26 @@ pub struct Agent {
     pub(crate) procs: BTreeMap<u32, Proc>,
 }
 
+impl Agent {
+    /// An agent that answers `up_after` a start, and reports an address
+    /// `ip_after` that.
+    pub fn booting(up_after: Duration, ip_after: Duration) -> Agent {
+        Agent {
+            up_after,
+            ip_after,
+            ..Agent::default()
+        }
+    }
+
+    /// An agent whose every command times out.
+    pub fn hung() -> Agent {
+        Agent {
+            hangs: true,
+            ..Agent::default()
+        }
+    }
+}
+
 /// A command the agent runs (guest-exec).
 #[derive(Clone, Debug)]
 pub(crate) struct Proc {

@@ -133,6 +133,14 @@ pub(crate) fn guest(call: &Call, c: &mut Cluster) -> Response {
     let node = p["node"].clone();
     let vmid = num("vmid").unwrap();
     let sub = t.trim_start_matches("/nodes/{node}/qemu/{vmid}");
+    if sub.starts_with("/agent/") {
+        if c.vms.get(&vmid).is_none_or(|v| v.node != node) {
+            return error(500, &vm_path(vmid, &node), shared);
+        }
+        // The agent's commands take no lock, and keep their own count of
+        // a client's polls.
+        return crate::agent::handle(call, c, vmid, sub);
+    }
     // A client that asks for a guest's state again, or tries again
     // a write its lock refused, is waiting: the clock moves on.
     let locked = |c: &Cluster| {
@@ -173,10 +181,6 @@ pub(crate) fn guest(call: &Call, c: &mut Cluster) -> Response {
                 t.log.push("TASK ERROR: interrupted by signal".into());
             }
         }
-    }
-    if sub.starts_with("/agent/") {
-        // The agent's commands take no lock.
-        return crate::agent::handle(call, c, vmid, sub);
     }
     let busy = c.tasks.values().any(|t| !t.done && t.vmid == vmid);
     if m != "GET" {

@@ -30,7 +30,7 @@
 //! `Clock::Wall` (the benchmark's) runs tasks on the wall clock instead.
 
 use crate::api::{error, handle};
-pub use crate::cluster::{Clock, Storage, Vm};
+pub use crate::cluster::{Agent, Clock, Snapshot, Storage, Vm};
 use crate::cluster::{Cluster, tick};
 use crate::schema::Schema;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};

@@ -60,7 +60,7 @@ def "nu-complete guestkit man-bash-zsh-fish-nu" [] { ["man" "bash" "zsh" "fish" 
 
 def "nu-complete guestkit proxmox" [] { ["proxmox"] }
 
-def "nu-complete guestkit running-stopped" [] { ["running" "stopped"] }
+def "nu-complete guestkit running-stopped-agent-ip" [] { ["running" "stopped" "agent" "ip"] }
 
 def "nu-complete guestkit running-stopped-paused-created-unknown" [] { ["running" "stopped" "paused" "created" "unknown"] }
 
@@ -255,6 +255,10 @@ export extern "vm-list" [
 # create a virtual machine
 export extern "vm-create" [
     name?: string  # The VM's name, a DNS name (optional)
+    --ciuser: string  # cloud-init: the user to make, with the SSH keys (default: the image's)
+    --sshkey: string  # cloud-init: a public key file (~/.ssh/id_ed25519.pub) the user may log in with (repeatable)
+    --ip: string  # cloud-init: the first NIC's address: dhcp, or CIDR[,gw=GATEWAY] (IPv4 or IPv6)
+    --nameserver: string  # cloud-init: a DNS server (repeatable; default: the node's)
     --vmid: string  # The VMID (default: the lowest free one)
     --node(-n): string  # The node to create it on
     --memory(-m): string  # Memory, e.g. 2G or 512M
@@ -268,6 +272,7 @@ export extern "vm-create" [
     --tags: string  # Tags, comma-separated
     --pool: string  # The resource pool to add it to
     --description: string  # A description, shown in the web UI
+    --import-from: string  # Make the first disk from this image, e.g. local:import/debian-12-genericcloud-amd64.qcow2
     --set: string  # Any other qemu setting (repeatable)
     --start  # Start the VM once it is created
     --no-wait  # Return once the server has accepted the task, with its UPID in the record, instead of following it to the end
@@ -286,6 +291,10 @@ export extern "vm-create" [
 export extern "vm-clone" [
     source: string@"nu-complete guestkit vms"  # The VM or template to clone, by name or VMID
     name: string  # The new VM's name, a DNS name
+    --ciuser: string  # cloud-init: the user to make, with the SSH keys (default: the image's)
+    --sshkey: string  # cloud-init: a public key file (~/.ssh/id_ed25519.pub) the user may log in with (repeatable)
+    --ip: string  # cloud-init: the first NIC's address: dhcp, or CIDR[,gw=GATEWAY] (IPv4 or IPv6)
+    --nameserver: string  # cloud-init: a DNS server (repeatable; default: the node's)
     --vmid: string  # The new VMID (default: the lowest free one)
     --target: string  # The node for the clone (default: the source's)
     --full  # A full copy rather than a linked clone
@@ -389,7 +398,7 @@ export extern "vm-state" [
 # wait until virtual machines reach a state
 export extern "vm-wait" [
     ...name: string@"nu-complete guestkit vms"  # VMs to wait for, by name or VMID
-    --for: string@"nu-complete guestkit running-stopped"  # The state to wait for (required)
+    --for: string@"nu-complete guestkit running-stopped-agent-ip"  # What to wait for (required)
     --timeout(-t): string  # Give up after this long (default: 300)
     --jobs(-j): string  # Act on up to N targets at once (default: 1); results stay in input order
     --backend(-b): string@"nu-complete guestkit proxmox"  # The backend: proxmox, the only one with VMs
@@ -416,6 +425,122 @@ export extern "vm-config" [
     --output(-o): string@"nu-complete guestkit json-table"  # Output format: JSON lines, or an aligned table (default: table on a terminal, json otherwise)
     --color: string@"nu-complete guestkit auto-always-never"  # Colour the table: auto (default; honours NO_COLOR and CLICOLOR_FORCE), always or never
     --quiet(-q)  # Print no result records, only errors
+    --verbose(-v)  # Print the backend commands run, on stderr
+    --config: string  # Read configuration from FILE instead of the default locations
+    --generate: string@"nu-complete guestkit man-bash-zsh-fish-nu"  # Print this tool's man page or shell completion (for packagers) and exit
+    --help(-h)  # Print help and exit
+    --version(-V)  # Print the version and exit
+]
+
+# grow a disk of a virtual machine
+export extern "vm-resize" [
+    name: string@"nu-complete guestkit vms"  # The VM, by name or VMID
+    disk: string  # The disk: scsi0, virtio1, sata0, ide0, efidisk0…
+    size: string  # +SIZE to grow by, SIZE to grow to, e.g. +10G or 40G
+    --no-wait  # Return once the server has accepted the task, with its UPID in the record, instead of following it to the end
+    --backend(-b): string@"nu-complete guestkit proxmox"  # The backend: proxmox, the only one with VMs
+    --output(-o): string@"nu-complete guestkit json-table"  # Output format: JSON lines, or an aligned table (default: table on a terminal, json otherwise)
+    --color: string@"nu-complete guestkit auto-always-never"  # Colour the table: auto (default; honours NO_COLOR and CLICOLOR_FORCE), always or never
+    --quiet(-q)  # Print no result records, only errors
+    --verbose(-v)  # Print the backend commands run, on stderr
+    --config: string  # Read configuration from FILE instead of the default locations
+    --generate: string@"nu-complete guestkit man-bash-zsh-fish-nu"  # Print this tool's man page or shell completion (for packagers) and exit
+    --help(-h)  # Print help and exit
+    --version(-V)  # Print the version and exit
+]
+
+# take a snapshot of a virtual machine
+export extern "vm-snapshot" [
+    name: string@"nu-complete guestkit vms"  # The VM, by name or VMID
+    snapshot: string  # The snapshot's name: a letter, then letters, digits, - and _
+    --ram  # Save the running VM's memory too
+    --description: string  # A description, shown in the web UI
+    --no-wait  # Return once the server has accepted the task, with its UPID in the record, instead of following it to the end
+    --backend(-b): string@"nu-complete guestkit proxmox"  # The backend: proxmox, the only one with VMs
+    --output(-o): string@"nu-complete guestkit json-table"  # Output format: JSON lines, or an aligned table (default: table on a terminal, json otherwise)
+    --color: string@"nu-complete guestkit auto-always-never"  # Colour the table: auto (default; honours NO_COLOR and CLICOLOR_FORCE), always or never
+    --quiet(-q)  # Print no result records, only errors
+    --verbose(-v)  # Print the backend commands run, on stderr
+    --config: string  # Read configuration from FILE instead of the default locations
+    --generate: string@"nu-complete guestkit man-bash-zsh-fish-nu"  # Print this tool's man page or shell completion (for packagers) and exit
+    --help(-h)  # Print help and exit
+    --version(-V)  # Print the version and exit
+]
+
+# list the snapshots of virtual machines
+export extern "vm-snapshot-list" [
+    ...name: string@"nu-complete guestkit vms"  # VMs, by name or VMID
+    --backend(-b): string@"nu-complete guestkit proxmox"  # The backend: proxmox, the only one with VMs
+    --output(-o): string@"nu-complete guestkit json-table"  # Output format: JSON lines, or an aligned table (default: table on a terminal, json otherwise)
+    --color: string@"nu-complete guestkit auto-always-never"  # Colour the table: auto (default; honours NO_COLOR and CLICOLOR_FORCE), always or never
+    --quiet(-q)  # Print no result records, only errors
+    --verbose(-v)  # Print the backend commands run, on stderr
+    --config: string  # Read configuration from FILE instead of the default locations
+    --generate: string@"nu-complete guestkit man-bash-zsh-fish-nu"  # Print this tool's man page or shell completion (for packagers) and exit
+    --help(-h)  # Print help and exit
+    --version(-V)  # Print the version and exit
+]
+
+# roll a virtual machine back to a snapshot
+export extern "vm-snapshot-rollback" [
+    name: string@"nu-complete guestkit vms"  # The VM, by name or VMID
+    snapshot: string  # The snapshot to go back to
+    --start  # Start the VM after the rollback
+    --no-wait  # Return once the server has accepted the task, with its UPID in the record, instead of following it to the end
+    --backend(-b): string@"nu-complete guestkit proxmox"  # The backend: proxmox, the only one with VMs
+    --output(-o): string@"nu-complete guestkit json-table"  # Output format: JSON lines, or an aligned table (default: table on a terminal, json otherwise)
+    --color: string@"nu-complete guestkit auto-always-never"  # Colour the table: auto (default; honours NO_COLOR and CLICOLOR_FORCE), always or never
+    --quiet(-q)  # Print no result records, only errors
+    --verbose(-v)  # Print the backend commands run, on stderr
+    --config: string  # Read configuration from FILE instead of the default locations
+    --generate: string@"nu-complete guestkit man-bash-zsh-fish-nu"  # Print this tool's man page or shell completion (for packagers) and exit
+    --help(-h)  # Print help and exit
+    --version(-V)  # Print the version and exit
+]
+
+# delete a snapshot of a virtual machine
+export extern "vm-snapshot-delete" [
+    name: string@"nu-complete guestkit vms"  # The VM, by name or VMID
+    snapshot: string  # The snapshot to delete
+    --force  # Remove it from the configuration even if a disk snapshot cannot be removed
+    --no-wait  # Return once the server has accepted the task, with its UPID in the record, instead of following it to the end
+    --backend(-b): string@"nu-complete guestkit proxmox"  # The backend: proxmox, the only one with VMs
+    --output(-o): string@"nu-complete guestkit json-table"  # Output format: JSON lines, or an aligned table (default: table on a terminal, json otherwise)
+    --color: string@"nu-complete guestkit auto-always-never"  # Colour the table: auto (default; honours NO_COLOR and CLICOLOR_FORCE), always or never
+    --quiet(-q)  # Print no result records, only errors
+    --verbose(-v)  # Print the backend commands run, on stderr
+    --config: string  # Read configuration from FILE instead of the default locations
+    --generate: string@"nu-complete guestkit man-bash-zsh-fish-nu"  # Print this tool's man page or shell completion (for packagers) and exit
+    --help(-h)  # Print help and exit
+    --version(-V)  # Print the version and exit
+]
+
+# move virtual machines to another node
+export extern "vm-migrate" [
+    ...name: string@"nu-complete guestkit vms"  # VMs to move, by name or VMID
+    --to: string  # The node to move to (required)
+    --online  # Move a running VM live
+    --with-local-disks  # Copy local disks along (live storage migration)
+    --target-storage: string  # The storage for the disks on the target node
+    --jobs(-j): string  # Act on up to N targets at once (default: 1); results stay in input order
+    --no-wait  # Return once the server has accepted the task, with its UPID in the record, instead of following it to the end
+    --backend(-b): string@"nu-complete guestkit proxmox"  # The backend: proxmox, the only one with VMs
+    --output(-o): string@"nu-complete guestkit json-table"  # Output format: JSON lines, or an aligned table (default: table on a terminal, json otherwise)
+    --color: string@"nu-complete guestkit auto-always-never"  # Colour the table: auto (default; honours NO_COLOR and CLICOLOR_FORCE), always or never
+    --quiet(-q)  # Print no result records, only errors
+    --verbose(-v)  # Print the backend commands run, on stderr
+    --config: string  # Read configuration from FILE instead of the default locations
+    --generate: string@"nu-complete guestkit man-bash-zsh-fish-nu"  # Print this tool's man page or shell completion (for packagers) and exit
+    --help(-h)  # Print help and exit
+    --version(-V)  # Print the version and exit
+]
+
+# run a command in a virtual machine through its guest agent
+export extern "vm-exec" [
+    name: string@"nu-complete guestkit vms"  # The VM, by name or VMID
+    ...command: string  # The command and its arguments
+    --backend(-b): string@"nu-complete guestkit proxmox"  # The backend: proxmox, the only one with VMs
+    --color: string@"nu-complete guestkit auto-always-never"  # Colour the table: auto (default; honours NO_COLOR and CLICOLOR_FORCE), always or never
     --verbose(-v)  # Print the backend commands run, on stderr
     --config: string  # Read configuration from FILE instead of the default locations
     --generate: string@"nu-complete guestkit man-bash-zsh-fish-nu"  # Print this tool's man page or shell completion (for packagers) and exit

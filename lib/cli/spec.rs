@@ -96,6 +96,8 @@ pub enum Prints {
     VmResults,
     /// One VM configuration record per VM; with changes, one result each.
     VmConfigs,
+    /// One record per snapshot of each VM.
+    Snapshots,
 }
 
 /// A switch (a flag with no value).

@@ -60,4 +60,11 @@ pub const ALL: &[&Command] = &[
     &vm::state::SPEC,
     &vm::wait::SPEC,
     &vm::config::SPEC,
+    &vm::resize::SPEC,
+    &vm::snapshot::SPEC,
+    &vm::snapshot_list::SPEC,
+    &vm::snapshot_rollback::SPEC,
+    &vm::snapshot_delete::SPEC,
+    &vm::migrate::SPEC,
+    &vm::exec::SPEC,
 ];

@@ -133,6 +133,12 @@ pub struct VmState {
     /// CPU use as a fraction of the VM's CPUs.
     pub cpu_usage: Option<f64>,
     pub memory_used_bytes: Option<u64>,
+    /// Its QEMU guest agent: running, not running, or off.
+    pub agent: &'static str,
+    /// The addresses its guest agent reports, without loopback and
+    /// link-local ones; empty when the agent does not answer.
+    pub ipv4: Vec<String>,
+    pub ipv6: Vec<String>,
     /// The VM's configuration as Proxmox keeps it (memory in MiB, devices as
     /// property strings), without its digest.
     pub config: serde_json::Map<String, serde_json::Value>,
@@ -163,6 +169,23 @@ pub struct VmConfig {
     /// setting to be deleted.
     pub pending: std::collections::BTreeMap<String, Option<String>>,
     pub config: serde_json::Map<String, serde_json::Value>,
+}
+
+/// A snapshot of a VM, as vm-snapshot-list prints it.
+#[derive(Clone, Debug, Serialize)]
+pub struct Snapshot {
+    /// The VM's name.
+    pub name: Option<String>,
+    pub vmid: u32,
+    pub node: String,
+    pub backend: BackendKind,
+    pub snapshot: String,
+    pub parent: Option<String>,
+    pub time: Option<String>,
+    pub vmstate: bool,
+    pub description: Option<String>,
+    /// The VM's present state derives from it.
+    pub current: bool,
 }
 
 /// A disk or CD drive of a VM.
@@ -506,6 +529,17 @@ pub const VM_STATE_FIELDS: &[FieldDoc] = &[
         "memory in use, while it runs",
     ),
     (
+        "agent",
+        "string",
+        "its QEMU guest agent: running, not running (enabled, but not answering: not installed, still booting, or the VM is stopped), or off (not enabled in its configuration)",
+    ),
+    (
+        "ipv4",
+        "array of strings",
+        "its IPv4 addresses as the guest agent reports them, without loopback and link-local ones; empty when the agent does not answer",
+    ),
+    ("ipv6", "array of strings", "its IPv6 addresses, likewise"),
+    (
         "config",
         "object",
         "its configuration as its config file holds it, every value a string however the server typed it: memory in MiB, devices as property strings (net0, scsi0), tags, description",
@@ -555,6 +589,31 @@ pub const VM_RESULT_FIELDS: &[FieldDoc] = &[
         "error",
         "object",
         "present only when ok is false: kind, message (the server's or the task's own), and hint (for a failed task, the last lines of its log)",
+    ),
+];
+
+pub const SNAPSHOT_FIELDS: &[FieldDoc] = &[
+    ("name", "string or null", "the VM's name"),
+    ("vmid", "integer", "the VM's VMID"),
+    ("node", "string", "the VM's node"),
+    ("backend", "string", "always proxmox"),
+    ("snapshot", "string", "the snapshot's name"),
+    (
+        "parent",
+        "string or null",
+        "the snapshot it was taken on top of",
+    ),
+    ("time", "string or null", "when it was taken, RFC 3339 UTC"),
+    (
+        "vmstate",
+        "boolean",
+        "whether it holds the VM's RAM state (taken with --ram)",
+    ),
+    ("description", "string or null", "its description"),
+    (
+        "current",
+        "boolean",
+        "whether the VM's present state derives from it (the one it is at)",
     ),
 ];
 
@@ -692,6 +751,9 @@ mod tests {
             pid: None,
             cpu_usage: None,
             memory_used_bytes: None,
+            agent: "off",
+            ipv4: vec![],
+            ipv6: vec![],
             config: Default::default(),
         };
         assert_eq!(
@@ -735,6 +797,19 @@ mod tests {
             config: Default::default(),
         };
         assert_eq!(sorted(keys(cfg)), documented(VM_CONFIG_FIELDS));
+        let snap = Snapshot {
+            name: None,
+            vmid: 100,
+            node: "pve1".into(),
+            backend: BackendKind::Proxmox,
+            snapshot: "s".into(),
+            parent: None,
+            time: None,
+            vmstate: false,
+            description: None,
+            current: false,
+        };
+        assert_eq!(sorted(keys(snap)), documented(SNAPSHOT_FIELDS));
     }
 
     /// Result records keep their field order: a person reads them.

@@ -719,6 +719,7 @@ pub fn classify(message: &str) -> Kind {
     // Only a missing guest or task is "not found": a missing storage or
     // volume is a failure of the operation, not a missing target.
     if (m.contains("configuration file") && m.contains("does not exist"))
+        || (m.starts_with("snapshot '") && m.contains("does not exist"))
         || m.contains("no such task")
         || m.contains("no such vm")
     {
@@ -730,6 +731,7 @@ pub fn classify(message: &str) -> Kind {
         || m.contains("not running")
         || m.contains("is running")
         || m.contains("checksum mismatch")
+        || m.contains("already used")
         || m.contains("is a template")
     {
         Kind::Conflict

@@ -116,7 +116,7 @@ fn size_bytes(s: &str) -> Option<u64> {
     parse_size(s).ok()
 }
 
-fn is_disk(key: &str) -> bool {
+pub fn is_disk(key: &str) -> bool {
     ["ide", "sata", "scsi", "virtio", "efidisk", "tpmstate"]
         .iter()
         .any(|d| {

@@ -115,6 +115,25 @@ impl Kind for u32 {
     }
 }
 
+impl Kind for i64 {
+    const EXPECTED: &'static str = "a whole number";
+    fn from_u64(n: u64) -> Option<i64> {
+        i64::try_from(n).ok()
+    }
+    fn from_i64(n: i64) -> Option<i64> {
+        Some(n)
+    }
+    fn from_f64(n: f64) -> Option<i64> {
+        (n.is_finite() && n.fract() == 0.0 && n.abs() < 9.2e18).then_some(n as i64)
+    }
+    fn from_bool(_: bool) -> Option<i64> {
+        None
+    }
+    fn from_str(s: &str) -> Option<i64> {
+        s.trim().parse().ok()
+    }
+}
+
 impl Kind for f64 {
     const EXPECTED: &'static str = "a number";
     fn from_u64(n: u64) -> Option<f64> {

@@ -19,6 +19,7 @@ mod run;
 mod shells;
 mod vm;
 mod vm_config;
+mod vm_manage;
 
 /// Every file in tests/cli is wired in above, so no test is silently left out.
 #[test]

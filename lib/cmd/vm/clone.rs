@@ -1,3 +1,4 @@
+use super::cloudinit::CloudInit;
 use super::{Making, NewVm, connect};
 use crate::cli::args::Jobs;
 use crate::cli::spec::{Arg, Command, Complete, NO_WAIT, Prints, VM_BACKEND, option, switch};
@@ -12,7 +13,7 @@ pub const SPEC: Command = Command {
     name: "vm-clone",
     kind: GuestKind::Vm,
     about: "clone a virtual machine",
-    description: "Clones SOURCE (by name or VMID, typically a template) into a new VM called NAME, and follows the clone task. The VMID is --vmid or the lowest free one, taking the next when another creator wins the race for it. --target puts the clone on another node (a VM that is not a template needs --full for that). A clone of a template is linked unless --full.",
+    description: "Clones SOURCE (by name or VMID, typically a template) into a new VM called NAME, and follows the clone task. The VMID is --vmid or the lowest free one, taking the next when another creator wins the race for it. --target puts the clone on another node (a VM that is not a template needs --full for that). A clone of a template is linked unless --full.\n\nThe cloud-init flags (--ciuser, --sshkey, --ip, --nameserver) are set on the clone once it is made, before --start starts it: a template made from a cloud image (with its cloud-init drive, and the QEMU guest agent enabled and installed) then gives a machine that is reachable by SSH once it has booted, at the address vm-wait --for ip waits for.",
     args: &[
         Arg {
             name: "SOURCE",
@@ -38,6 +39,10 @@ pub const SPEC: Command = Command {
             "A new VM from a template, started.",
         ),
         (
+            "vm-clone debian-12-cloud web --sshkey ~/.ssh/id_ed25519.pub --ip dhcp --start && vm-wait web --for ip",
+            "A machine to log in to, once it has an address.",
+        ),
+        (
             "vm-clone 9000 ci-7 --target pve3 --full",
             "A full copy on node pve3.",
         ),
@@ -55,6 +60,7 @@ pub const SPEC: Command = Command {
 
 crate::flags! {
     pub struct Args {
+        ..ci: CloudInit,
         vmid: Option<u64> = option(
             "vmid",
             None,
@@ -88,6 +94,12 @@ pub fn run(ctx: &Ctx, a: Args) -> Result<u8> {
     let name = ctx.positionals[1].clone();
     check_vm(&name)?;
     let given = a.vmid.map(check_vmid).transpose()?;
+    let configure = a.ci.settings()?;
+    if a.no_wait && !a.ci.is_empty() {
+        return Err(Error::usage(
+            "--no-wait and the cloud-init flags: the clone must be done before they can be set",
+        ));
+    }
     if a.storage.is_some() && !a.full {
         return Err(Error::usage("--storage applies to full clones: add --full"));
     }
@@ -104,6 +116,7 @@ pub fn run(ctx: &Ctx, a: Args) -> Result<u8> {
         kind: "qmclone",
         start: a.start,
         no_wait: a.no_wait,
+        configure,
     };
     let new = NewVm(name.clone());
     ctx.act(&new, "clone", vec![Target::named(&name)], Jobs(1), |_| {

@@ -1,3 +1,4 @@
+use super::cloudinit::CloudInit;
 use super::{Making, NewVm, connect};
 use crate::cli::args::{Jobs, Size};
 use crate::cli::spec::{
@@ -14,7 +15,7 @@ pub const SPEC: Command = Command {
     name: "vm-create",
     kind: GuestKind::Vm,
     about: "create a virtual machine",
-    description: "Creates a VM on a node of the cluster and follows the create task, then prints one result. The VMID is --vmid, or the lowest free one from /cluster/nextid; nextid does not reserve it, so when another creator takes it first, vm-create takes the next one. The node is --node, else proxmox.node (GUESTKIT_PVE_NODE), else the online node with the most free memory.\n\nUnset sizes are Proxmox's own defaults (512 MiB of memory, one core). A disk is made only with --disk, on --storage (default proxmox.storage, else the node's active storage for disk images with the most room: local-lvm on a default install, local-zfs on ZFS), rounded up to whole GiB. The network is one virtio NIC on vmbr0 unless --net says otherwise (--net none for no network). Any other qemu setting passes through with --set KEY=VALUE, checked by the server.\n\nWith --start the VM is started after it is created, in a task of its own that is followed too; if the start fails, the VM stays, and the error says so.",
+    description: "Creates a VM on a node of the cluster and follows the create task, then prints one result. The VMID is --vmid, or the lowest free one from /cluster/nextid; nextid does not reserve it, so when another creator takes it first, vm-create takes the next one. The node is --node, else proxmox.node (GUESTKIT_PVE_NODE), else the online node with the most free memory.\n\nUnset sizes are Proxmox's own defaults (512 MiB of memory, one core). A disk is made only with --disk, on --storage (default proxmox.storage, else the node's active storage for disk images with the most room: local-lvm on a default install, local-zfs on ZFS), rounded up to whole GiB. The network is one virtio NIC on vmbr0 unless --net says otherwise (--net none for no network). Any other qemu setting passes through with --set KEY=VALUE, checked by the server.\n\nThe cloud-init flags (--ciuser, --sshkey, --ip, --nameserver) add a cloud-init drive (ide0) on that storage; --import-from makes the first disk from a cloud image (STORAGE:VOLUME, such as one uploaded to a storage's import content), which keeps the image's size (grow it with vm-resize), and boots from it.\n\nWith --start the VM is started after it is created, in a task of its own that is followed too; if the start fails, the VM stays, and the error says so.",
     args: &[Arg {
         name: "NAME",
         help: "The VM's name, a DNS name (optional)",
@@ -38,6 +39,10 @@ pub const SPEC: Command = Command {
             "vm-create db --set agent=1 --set onboot=1",
             "Any other qemu setting.",
         ),
+        (
+            "vm-create web --import-from local:import/debian-12-genericcloud-amd64.qcow2 --memory 2G --sshkey ~/.ssh/id_ed25519.pub --ip dhcp --start",
+            "A VM from a cloud image, reachable by SSH once it has booted.",
+        ),
         ("vm-create web | jq .vmid", "The new VMID, with jq."),
         (
             "vm-create web | from json --objects | get vmid",
@@ -49,6 +54,7 @@ pub const SPEC: Command = Command {
 
 crate::flags! {
     pub struct Args {
+        ..ci: CloudInit,
         vmid: Option<u64> = option(
             "vmid",
             None,
@@ -134,6 +140,13 @@ crate::flags! {
             "A description, shown in the web UI",
             Complete::Nothing,
         ),
+        import_from: Option<String> = option(
+            "import-from",
+            None,
+            "VOLUME",
+            "Make the first disk from this image, e.g. local:import/debian-12-genericcloud-amd64.qcow2",
+            Complete::Nothing,
+        ),
         set: Vec<String> = repeated(
             "set",
             None,
@@ -156,12 +169,22 @@ pub fn run(ctx: &Ctx, a: Args) -> Result<u8> {
     let mut params = params(ctx, &a)?;
     let c = connect(ctx)?;
     let node = node::pick(&c, a.node.as_deref())?;
-    if let Some(Size(bytes)) = a.disk {
-        let storage = node::disk_storage(&c, &node, a.storage.as_deref())?;
-        params.push((
-            "scsi0".into(),
-            format!("{storage}:{}", bytes.div_ceil(1 << 30)),
-        ));
+    let needs_storage = a.disk.is_some() || a.import_from.is_some() || !a.ci.is_empty();
+    let storage = if needs_storage {
+        Some(node::disk_storage(&c, &node, a.storage.as_deref())?)
+    } else {
+        None
+    };
+    if let (Some(Size(bytes)), Some(st)) = (a.disk, &storage) {
+        params.push(("scsi0".into(), format!("{st}:{}", bytes.div_ceil(1 << 30))));
+    }
+    if let (Some(image), Some(st)) = (&a.import_from, &storage) {
+        params.push(("scsi0".into(), format!("{st}:0,import-from={image}")));
+        params.push(("boot".into(), "order=scsi0".into()));
+    }
+    // cloud-init reads its settings from a drive of its own.
+    if let (false, Some(st)) = (a.ci.is_empty() && a.import_from.is_none(), &storage) {
+        params.push(("ide0".into(), format!("{st}:cloudinit")));
     }
     let label = name.clone().unwrap_or_else(|| "new VM".into());
     let making = Making {
@@ -173,6 +196,7 @@ pub fn run(ctx: &Ctx, a: Args) -> Result<u8> {
         kind: "qmcreate",
         start: a.start,
         no_wait: a.no_wait,
+        configure: vec![],
     };
     let new = NewVm(label.clone());
     ctx.act(&new, "create", vec![Target::named(&label)], Jobs(1), |_| {
@@ -208,12 +232,26 @@ fn params(ctx: &Ctx, a: &Args) -> Result<Vec<(String, String)>> {
     }
     // The disk itself (scsi0) is added once the node is known: its
     // default storage is the node's.
-    if a.disk.is_some() {
+    if a.disk.is_some() && a.import_from.is_some() {
+        return Err(Error::usage("--disk and --import-from both make the first disk: give one")
+            .with_hint("an imported disk keeps the image's size; grow it afterwards with vm-resize NAME scsi0 SIZE"));
+    }
+    if let Some(image) = &a.import_from
+        && !image.contains(':')
+    {
+        return Err(Error::usage(format!(
+            "--import-from {image}: expected STORAGE:VOLUME, e.g. local:import/debian-12-genericcloud-amd64.qcow2"
+        )));
+    }
+    if a.disk.is_some() || a.import_from.is_some() {
         put("scsihw", "virtio-scsi-single".into());
-    } else if a.storage.is_some() {
+    } else if a.storage.is_some() && a.ci.is_empty() {
         return Err(Error::usage(
             "--storage is the disk's storage: give --disk SIZE too",
         ));
+    }
+    for (k, v) in a.ci.settings()? {
+        put(&k, v);
     }
     if a.net.is_empty() {
         put("net0", "virtio,bridge=vmbr0".into());

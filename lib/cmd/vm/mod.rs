@@ -2,11 +2,19 @@
 //! how a target is found in one listing of it (`Vms`), and their arguments.
 
 pub mod clone;
+pub mod cloudinit;
 pub mod config;
 pub mod create;
 pub mod delete;
+pub mod exec;
 pub mod list;
+pub mod migrate;
+pub mod resize;
 pub mod restart;
+pub mod snapshot;
+pub mod snapshot_delete;
+pub mod snapshot_list;
+pub mod snapshot_rollback;
 pub mod start;
 pub mod state;
 pub mod stop;
@@ -74,6 +82,41 @@ pub fn act(
     ctx.act(&vms, action, targets, jobs, |v| Ok(f(&c, v)?))
 }
 
+/// What the tools about one VM do (vm-resize, vm-snapshot…): the VM is
+/// the first argument, the rest are the tool's own.
+pub fn act_on_one(
+    ctx: &Ctx,
+    action: &'static str,
+    f: impl Fn(&Client, &Vm) -> Result<Done> + Sync,
+) -> Result<u8> {
+    let target = crate::guest::target::parse_arg(GuestKind::Vm, &ctx.positionals[0])?;
+    let c = connect(ctx)?;
+    let vms = Vms::list(&c)?;
+    ctx.act(&vms, action, vec![target], Jobs(1), |v| Ok(f(&c, v)?))
+}
+
+/// The VM argument of the tools about one VM.
+pub const fn vm_arg(help: &'static str) -> Arg {
+    Arg {
+        name: "NAME",
+        help,
+        required: true,
+        many: false,
+        complete: crate::cli::spec::Complete::Guest(GuestKind::Vm, None),
+    }
+}
+
+/// A plain argument after the VM (a disk, a snapshot's name).
+pub const fn word_arg(name: &'static str, help: &'static str) -> Arg {
+    Arg {
+        name,
+        help,
+        required: true,
+        many: false,
+        complete: crate::cli::spec::Complete::Nothing,
+    }
+}
+
 /// A VM not found (or not made): known only by how it was given.
 pub fn unfound(label: &str) -> GuestId {
     GuestId {
@@ -115,6 +158,8 @@ pub struct Making<'a> {
     pub kind: &'static str,
     pub start: bool,
     pub no_wait: bool,
+    /// Settings made on the new VM before it starts (a clone's cloud-init).
+    pub configure: Vec<(String, String)>,
 }
 
 impl Making<'_> {
@@ -139,7 +184,37 @@ impl Making<'_> {
             let on = self.locks.unwrap_or(&new);
             vm::task(c, on, &op, &|| vm::exists(c, self.node, id))
         });
+        let made = made.map_err(Failed::from).and_then(|(vmid, upid)| {
+            if !self.configure.is_empty() {
+                self.set_up(c, vmid).map_err(|e| Failed {
+                    error: e.with_hint(format!(
+                        "VM {vmid} was made and stays; set it up with vm-config {vmid}, or remove it with vm-delete {vmid}"
+                    )),
+                    made: Some(GuestId::vm(&Vm::made(vmid, self.node, self.name))),
+                })?;
+            }
+            Ok((vmid, upid))
+        });
         made_and_started(c, self.name, self.node, made, self.start, self.no_wait)
+    }
+
+    /// Makes the `configure` settings on the new VM (synchronously).
+    fn set_up(&self, c: &Client, vmid: u32) -> Result<()> {
+        let new = Vm::made(vmid, self.node, self.name);
+        let op = vm::Op {
+            method: Method::Put,
+            path: format!("{}/config", vm::api_path(&new)),
+            params: self
+                .configure
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.clone()))
+                .collect(),
+            kind: "qmconfig",
+            subject: None,
+            no_wait: false,
+            deadline: None,
+        };
+        vm::task(c, &new, &op, &|| Ok(false)).map(|_| ())
     }
 }
 
@@ -149,7 +224,7 @@ fn made_and_started(
     c: &Client,
     name: Option<&str>,
     node: &str,
-    made: Result<(u32, Option<Upid>)>,
+    made: std::result::Result<(u32, Option<Upid>), Failed>,
     start: bool,
     no_wait: bool,
 ) -> std::result::Result<Done, Failed> {

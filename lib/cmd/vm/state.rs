@@ -6,9 +6,9 @@ use crate::guest::record::{Vm, VmState};
 use crate::guest::{BackendKind, GuestKind, Status};
 use crate::output::{Column, col};
 use crate::pve::client::Client;
-use crate::pve::config;
 use crate::pve::lenient::Field;
 use crate::pve::vm;
+use crate::pve::{agent, config};
 use crate::run::Ctx;
 use serde_json::{Map, Value};
 
@@ -16,7 +16,7 @@ pub const SPEC: Command = Command {
     name: "vm-state",
     kind: GuestKind::Vm,
     about: "show the state of virtual machines",
-    description: "Prints one detailed record per VM: the fields of vm-list, read fresh from the VM's node (status/current), with the QEMU state, process and usage, and the VM's configuration. A VM that cannot be read is reported on stderr and the others are still printed; the exit code reports it.",
+    description: "Prints one detailed record per VM: the fields of vm-list, read fresh from the VM's node (status/current), with the QEMU state, process and usage, the VM's configuration, and, when its QEMU guest agent is enabled and the VM runs, the addresses the agent reports (ipv4, ipv6), which other machines can reach it at. A VM that cannot be read is reported on stderr and the others are still printed; the exit code reports it.",
     args: &[names_arg("VMs to show, by name or VMID", None)],
     trailing: None,
     flags: Args::FLAGS,
@@ -26,6 +26,10 @@ pub const SPEC: Command = Command {
         (
             "vm-state web | jq .config.net0",
             "Its first network device.",
+        ),
+        (
+            "ssh debian@$(vm-state web | jq -r '.ipv4[0]')",
+            "Log in at the address its guest agent reports.",
         ),
         (
             "vm-list --tag db | vm-state | jq -r '[.name, .qmpstatus, .memory_used_bytes] | @tsv'",
@@ -54,6 +58,7 @@ const COLUMNS: &[Column] = &[
     col("PID", "pid"),
     col("UPTIME", "uptime_s"),
     col("LOCK", "lock"),
+    col("IPV4", "ipv4"),
 ];
 
 pub fn run(ctx: &Ctx, _: Args) -> Result<u8> {
@@ -85,8 +90,28 @@ fn state(c: &Client, v: &Vm) -> Result<VmState> {
     if let Some(t) = text(&cur.tags) {
         v.tags = vm::split_list(&t);
     }
+    // The guest agent, asked only when it can answer.
+    let enabled = agent::enabled(config.get("agent").and_then(config::text).as_deref());
+    let (agent_state, ipv4, ipv6) = if !enabled {
+        ("off", vec![], vec![])
+    } else if status != Status::Running {
+        ("not running", vec![], vec![])
+    } else {
+        match agent::addresses(c, &v) {
+            Ok((v4, v6)) => ("running", v4, v6),
+            Err(e) => {
+                if !agent::not_yet(&e) {
+                    c.out.warn(&format!("{}: {}", v.label(), e.message));
+                }
+                ("not running", vec![], vec![])
+            }
+        }
+    };
     Ok(VmState {
         vm: v,
+        agent: agent_state,
+        ipv4,
+        ipv6,
         qmpstatus: text(&cur.qmpstatus),
         pid: cur.pid.copied(),
         cpu_usage: cur.cpu.copied(),

@@ -1,10 +1,12 @@
 use super::{act, names_arg};
+use crate::cli::args::FromValue;
 use crate::cli::args::Jobs;
+use crate::cli::spec::Flag;
 use crate::cli::spec::{Command, Complete, JOBS, Prints, VM_BACKEND, choice, option};
 use crate::error::{Error, Result};
 use crate::guest::record::Done;
 use crate::guest::{BackendKind, GuestKind, Status};
-use crate::pve::vm;
+use crate::pve::{agent, vm};
 use crate::run::Ctx;
 use std::time::{Duration, Instant};
 
@@ -12,13 +14,17 @@ pub const SPEC: Command = Command {
     name: "vm-wait",
     kind: GuestKind::Vm,
     about: "wait until virtual machines reach a state",
-    description: "Waits until each VM is running or stopped, as its node reports it, polling with backoff; gives up after --timeout seconds with exit 7. A VM already in that state is reported at once with \"changed\":false. Useful after --no-wait, and after HA-managed starts and stops, whose tasks end before the guest changes state.",
+    description: "Waits until each VM is running or stopped, as its node reports it, or until its QEMU guest agent answers (--for agent) or reports an address other machines can reach (--for ip: not loopback, not link-local), polling with backoff; gives up after --timeout seconds with exit 7. A VM already there is reported at once with \"changed\":false. Useful after --no-wait, after HA-managed starts and stops, whose tasks end before the guest changes state, and after a start, until the guest is up: vm-state then shows its addresses. Waiting for the agent of a VM that has none enabled in its configuration fails at once (exit 5), naming the fix.",
     args: &[names_arg("VMs to wait for, by name or VMID", None)],
     trailing: None,
     flags: Args::FLAGS,
     stdin_targets: true,
     examples: &[
         ("vm-wait --for running web", "Wait until web runs."),
+        (
+            "vm-clone debian-12-cloud web --sshkey ~/.ssh/id_ed25519.pub --ip dhcp --start && vm-wait web --for ip && ssh debian@$(vm-state web | jq -r '.ipv4[0]')",
+            "A new machine from a cloud template, and a shell on it.",
+        ),
         (
             "vm-start --no-wait a b c | vm-wait --for running --jobs 3",
             "Start three VMs, then wait for them all.",
@@ -41,12 +47,12 @@ pub const SPEC: Command = Command {
 
 crate::flags! {
     pub struct Args {
-        wait_for: Option<Status> = choice(
+        wait_for: Option<WaitFor> = choice(
             "for",
             None,
-            "STATUS",
-            "The state to wait for (required)",
-            &[Status::Running.as_str(), Status::Stopped.as_str()],
+            "STATE",
+            "What to wait for (required)",
+            &["running", "stopped", "agent", "ip"],
         ),
         timeout: Option<u64> = option(
             "timeout",
@@ -60,16 +66,40 @@ crate::flags! {
     }
 }
 
+/// What vm-wait waits for.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum WaitFor {
+    Status(Status),
+    /// The guest agent answers.
+    Agent,
+    /// The guest agent reports an address others can reach.
+    Ip,
+}
+
+impl FromValue for WaitFor {
+    fn from_value(v: &str, flag: &Flag) -> Result<WaitFor> {
+        Ok(match v {
+            "agent" => WaitFor::Agent,
+            "ip" => WaitFor::Ip,
+            v => WaitFor::Status(Status::from_value(v, flag)?),
+        })
+    }
+}
+
 pub fn run(ctx: &Ctx, args: Args) -> Result<u8> {
     let Some(want) = args.wait_for else {
-        return Err(Error::usage("--for running|stopped is required"));
+        return Err(Error::usage("--for running|stopped|agent|ip is required"));
     };
     let timeout = args.timeout.unwrap_or(300);
     let deadline = Instant::now() + Duration::from_secs(timeout);
-    act(ctx, "wait", args.jobs, |c, v| {
-        Ok(Done {
-            changed: vm::wait_for(c, v, want, deadline)?,
-            ..Done::unchanged(want)
-        })
+    act(ctx, "wait", args.jobs, |c, v| match want {
+        WaitFor::Status(s) => Ok(Done {
+            changed: vm::wait_for(c, v, s, deadline)?,
+            ..Done::unchanged(s)
+        }),
+        WaitFor::Agent | WaitFor::Ip => Ok(Done {
+            changed: agent::wait(c, v, want == WaitFor::Ip, deadline)?,
+            ..Done::unchanged(Status::Running)
+        }),
     })
 }

@@ -1,0 +1,2 @@
+#![no_main]
+guestkit::tool!(vm::snapshot_list);
