@@ -2,7 +2,10 @@
 //! for trying the vm-* tools by hand. Prints the environment the tools need
 //! as shell `export` lines, then serves until stdin closes.
 //!
-//!   pve-sim [VMS] [LATENCY_MS] [TASK_MS]   (defaults: 1000 VMs, 20 ms, 500 ms)
+//!   pve-sim [VMS] [LATENCY_MS] [TASK_MS] [perl]   (defaults: 1000 VMs, 20 ms, 500 ms)
+//!
+//! With `perl`, it answers as Perl may type its answers: every number a
+//! string (sim/typing.rs).
 
 use guestkit_sim::server::{Clock, Options, Sim, TOKEN, Vm};
 use std::io::Read;
@@ -21,6 +24,7 @@ fn main() {
         task_duration: Duration::from_millis(task),
         // Tasks take real time here: the benchmark measures how tools overlap them.
         clock: Clock::Wall,
+        perl: std::env::args().nth(4).as_deref() == Some("perl"),
         ..Options::default()
     });
     let nodes = ["pve1", "pve2", "pve3"];

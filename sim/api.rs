@@ -13,7 +13,8 @@ pub(crate) fn ok(data: Value) -> Response {
     Response {
         status: 200,
         reason: "OK".into(),
-        body: json!({ "data": data }).to_string(),
+        body: String::new(),
+        json: Some(json!({ "data": data })),
     }
 }
 
@@ -36,6 +37,7 @@ pub(crate) fn error(status: u16, message: &str, shared: &Shared) -> Response {
         status,
         reason,
         body,
+        json: None,
     }
 }
 
@@ -62,14 +64,18 @@ pub(crate) fn param_error(name: &str, message: &str) -> Response {
         status: 400,
         reason: "Parameter verification failed.".into(),
         body: body.to_string(),
+        json: None,
     }
 }
 
 pub(crate) fn handle(req: &Request, shared: &Shared, node_here: &str) -> Response {
     let mut r = answer(req, shared, node_here);
-    if r.status == 200 && shared.opts.lock().unwrap().perl {
-        let body: Value = serde_json::from_str(&r.body).expect("answers are JSON");
-        r.body = crate::typing::perl(body).to_string();
+    if let Some(v) = r.json.take() {
+        r.body = if shared.opts.lock().unwrap().perl {
+            serde_json::to_string(&crate::typing::Perl(&v)).expect("JSON")
+        } else {
+            v.to_string()
+        };
     }
     r
 }
@@ -125,6 +131,7 @@ fn answer(req: &Request, shared: &Shared, node_here: &str) -> Response {
             status: 400,
             reason: "Parameter verification failed.".into(),
             body: body.to_string(),
+            json: None,
         };
     }
     let mut p: BTreeMap<String, String> = endpoint.path_params.iter().cloned().collect();
@@ -330,7 +337,9 @@ fn answer(req: &Request, shared: &Shared, node_here: &str) -> Response {
                     lines = vec![json!({"n": 1, "t": "no content"})];
                 }
                 let mut r = ok(Value::Array(lines));
-                r.body = json!({"data": serde_json::from_str::<Value>(&r.body).unwrap()["data"], "total": t.log.len()}).to_string();
+                if let Some(v) = r.json.as_mut() {
+                    v["total"] = json!(t.log.len());
+                }
                 r
             }
             _ => error(400, "no such task", shared),

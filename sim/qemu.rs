@@ -167,6 +167,7 @@ pub(crate) fn guest(call: &Call, c: &mut Cluster) -> Response {
             status: 400,
             reason: "Parameter verification failed.".into(),
             body: body.to_string(),
+            json: None,
         };
     }
     if m == "POST" && sub == "/status/shutdown" && vm.paused && !flag("forceStop") {

@@ -429,6 +429,9 @@ pub(crate) struct Response {
     pub(crate) status: u16,
     pub(crate) reason: String,
     pub(crate) body: String,
+    /// A success's envelope, written into `body` once the answer is final
+    /// (after Perl typing, when the simulator types so).
+    pub(crate) json: Option<serde_json::Value>,
 }
 
 pub(crate) fn serve(tcp: TcpStream, config: Arc<ServerConfig>, shared: &Shared, node: &str) {
