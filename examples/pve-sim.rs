@@ -7,7 +7,7 @@
 //! With `perl`, it answers as Perl may type its answers: every number a
 //! string (sim/typing.rs).
 
-use guestkit_sim::server::{Clock, Options, Sim, TOKEN, Vm};
+use guestkit_sim::server::{Agent, Clock, Options, Sim, TOKEN, Vm};
 use std::io::Read;
 use std::time::Duration;
 
@@ -31,6 +31,9 @@ fn main() {
     for i in 0..vms as u32 {
         let mut vm = Vm::new(100 + i, nodes[i as usize % 3], &format!("bench-{i}"));
         vm.tags = vec!["bench".into()];
+        // A guest agent that answers as soon as the VM runs.
+        vm.config.insert("agent".into(), "1".into());
+        vm.agent = Some(Agent::booting(Duration::ZERO, Duration::ZERO));
         sim.add_vm(vm);
     }
     println!("export GUESTKIT_PVE_URL='{}'", sim.urls.join(","));

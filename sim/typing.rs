@@ -11,7 +11,9 @@ use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
 use serde_json::Value;
 
 /// Flags that Perl leaves as "" when false.
-const FLAGS: &[&str] = &["template", "vmstate", "exited", "active", "enabled", "shared"];
+const FLAGS: &[&str] = &[
+    "template", "vmstate", "exited", "active", "enabled", "shared",
+];
 
 /// `v` as Perl may type it, when serialized.
 pub(crate) struct Perl<'a>(pub &'a Value);
@@ -32,7 +34,9 @@ impl Serialize for Perl<'_> {
                 let mut map = s.serialize_map(Some(o.len()))?;
                 for (k, v) in o {
                     match v {
-                        Value::Number(n) if FLAGS.contains(&k.as_str()) && n.as_u64() == Some(0) => {
+                        Value::Number(n)
+                            if FLAGS.contains(&k.as_str()) && n.as_u64() == Some(0) =>
+                        {
                             map.serialize_entry(k, "")?
                         }
                         v => map.serialize_entry(k, &Perl(v))?,
@@ -53,7 +57,8 @@ mod tests {
     #[test]
     fn numbers_become_strings_and_false_flags_empty() {
         let v = json!({"vmid": 100, "template": 0, "cpu": 0.25, "ha": {"managed": 1}, "l": [1], "name": "web"});
-        let typed: Value = serde_json::from_str(&serde_json::to_string(&Perl(&v)).unwrap()).unwrap();
+        let typed: Value =
+            serde_json::from_str(&serde_json::to_string(&Perl(&v)).unwrap()).unwrap();
         assert_eq!(
             typed,
             json!({"vmid": "100", "template": "", "cpu": "0.25", "ha": {"managed": "1"}, "l": ["1"], "name": "web"})

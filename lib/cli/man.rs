@@ -274,6 +274,15 @@ pub fn page(cmd: &Command, all: &[&Command]) -> String {
 }
 
 /// man7/guestkit.7: the overview.
+/// The tools that print these records, for a heading: `vm\-start, vm\-stop`.
+fn printing(all: &[&Command], prints: &[Prints]) -> String {
+    all.iter()
+        .filter(|c| prints.contains(&c.prints))
+        .map(|c| c.name.replace('-', "\\-"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 pub fn overview(all: &[&Command]) -> String {
     let mut out = String::new();
     header(
@@ -314,14 +323,26 @@ pub fn overview(all: &[&Command]) -> String {
     fields(&mut out, CONTAINER_FIELDS);
     out.push_str(".SS Container in detail (ctr\\-state): the fields above, and\n");
     fields(&mut out, STATE_FIELDS);
-    out.push_str(".SS Result (ctr\\-start, ctr\\-stop, ctr\\-create, ctr\\-delete, ctr\\-kill, ctr\\-run \\-\\-detach)\n");
+    let _ = writeln!(
+        out,
+        ".SS Result ({}, ctr\\-run \\-\\-detach)",
+        printing(all, &[Prints::Results])
+    );
     fields(&mut out, RESULT_FIELDS);
     out.push_str(".SS VM (vm\\-list)\n");
     fields(&mut out, VM_FIELDS);
     out.push_str(".SS VM in detail (vm\\-state): the fields above, and\n");
     fields(&mut out, VM_STATE_FIELDS);
-    out.push_str(".SS VM result (vm\\-start, vm\\-stop, vm\\-restart, vm\\-delete, vm\\-wait, vm\\-create, vm\\-clone)\n");
+    let _ = writeln!(
+        out,
+        ".SS VM result ({}, vm\\-config with changes)",
+        printing(all, &[Prints::VmResults])
+    );
     fields(&mut out, VM_RESULT_FIELDS);
+    out.push_str(".SS VM configuration (vm\\-config)\n");
+    fields(&mut out, VM_CONFIG_FIELDS);
+    out.push_str(".SS Snapshot (vm\\-snapshot\\-list)\n");
+    fields(&mut out, SNAPSHOT_FIELDS);
     out.push_str(".SH PIPING\n");
     paragraphs(
         &mut out,

@@ -556,13 +556,13 @@ pub const VM_RESULT_FIELDS: &[FieldDoc] = &[
     (
         "node",
         "string or null",
-        "its node; null when it was not found",
+        "its node (after vm-migrate, its new one); null when it was not found",
     ),
     ("backend", "string", "always proxmox"),
     (
         "action",
         "string",
-        "what was done: create, clone, start, stop, restart, delete or wait",
+        "what was done: create, clone, start, stop, restart, delete, wait, config, resize, snapshot, rollback, snapshot-delete or migrate",
     ),
     ("ok", "boolean", "whether the action succeeded"),
     (
