@@ -512,6 +512,11 @@ pub(crate) fn tick(c: &mut Cluster) {
                     task_duration: c.task_duration,
                     ..Options::default()
                 };
+                if kind == "qmigrate"
+                    && let Some(v) = c.vms.get_mut(&vmid)
+                {
+                    v.lock = Some("migrate".into());
+                }
                 new_task(c, &opts, &node, kind, vmid, &user, *inner);
             }
             Effect::Stop => {

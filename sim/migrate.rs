@@ -44,15 +44,24 @@ pub(crate) fn migrate(call: &Call, c: &mut Cluster, vm: &Vm) -> Response {
         return error(500, &format!("storage '{st}' does not exist"), shared);
     }
     let vmid = vm.vmid;
-    c.vms.get_mut(&vmid).expect("the VM exists").lock = Some("migrate".into());
     let node = vm.node.clone();
+    let effect = Effect::Migrate { target, storage };
+    if vm.ha_managed {
+        // The HA manager migrates it: `hamigrate` ends when the request is
+        // queued, and the real migration follows.
+        let effect = Effect::Ha(Box::new(effect), "qmigrate");
+        return ok(json!(new_task(
+            c,
+            opts,
+            &node,
+            "hamigrate",
+            vmid,
+            &call.user,
+            effect
+        )));
+    }
+    c.vms.get_mut(&vmid).expect("the VM exists").lock = Some("migrate".into());
     ok(json!(new_task(
-        c,
-        opts,
-        &node,
-        "qmigrate",
-        vmid,
-        &call.user,
-        Effect::Migrate { target, storage }
+        c, opts, &node, "qmigrate", vmid, &call.user, effect
     )))
 }

@@ -71,6 +71,10 @@ pub(crate) fn allocate(
     let Some((st, size)) = first.split_once(':') else {
         return Ok(value.to_string());
     };
+    if is_disk && size == "cloudinit" {
+        // A cloud-init drive: a small volume of its own, seen as a CD.
+        return Ok(format!("{st}:vm-{}-cloudinit,media=cdrom", vm.vmid));
+    }
     if !is_disk || size.is_empty() || !size.bytes().all(|b| b.is_ascii_digit()) {
         return Ok(value.to_string());
     }

@@ -250,8 +250,9 @@ impl Sim {
             .push_back((path.to_string(), f));
     }
 
-    /// An entry /cluster/resources carries after the guests': junk.
-    pub fn add_junk_resource(&self, entry: serde_json::Value) {
+    /// An entry /cluster/resources carries after the VMs', as given: junk,
+    /// or a guest the simulator does not otherwise know (a container).
+    pub fn add_raw_resource(&self, entry: serde_json::Value) {
         self.shared.cluster.lock().unwrap().junk.push(entry);
     }
 

@@ -196,12 +196,20 @@ fn qemu_settings_are_extracted_from_the_official_schema() {
             }
             _ => {}
         }
-        // "… (n is 0 to 30)": the highest device number.
-        if let Some(d) = v.get("description").and_then(Value::as_str)
-            && let Some(rest) = d.split("n is 0 to ").nth(1)
-        {
-            let n: String = rest.chars().take_while(char::is_ascii_digit).collect();
-            out.insert("max_index".into(), n.parse::<u64>().unwrap().into());
+        // "(n is 0 to 4, …, n can be up to 14)": the highest device number
+        // any machine takes.
+        if let Some(d) = v.get("description").and_then(Value::as_str) {
+            let highest = ["n is 0 to ", "n can be up to "]
+                .iter()
+                .flat_map(|p| d.split(p).skip(1))
+                .filter_map(|rest| {
+                    let n: String = rest.chars().take_while(char::is_ascii_digit).collect();
+                    n.parse::<u64>().ok()
+                })
+                .max();
+            if let Some(n) = highest {
+                out.insert("max_index".into(), n.into());
+            }
         }
         out.into()
     }

@@ -4,7 +4,7 @@
 complete -c vm-create -f
 complete -c vm-create -l ciuser -x -d 'cloud-init: the user to make, with the SSH keys (default: the image\'s)'
 complete -c vm-create -l sshkey -r -F -d 'cloud-init: a public key file (~/.ssh/id_ed25519.pub) the user may log in with (repeatable)'
-complete -c vm-create -l ip -x -d 'cloud-init: the first NIC\'s address: dhcp, or CIDR[,gw=GATEWAY] (IPv4 or IPv6)'
+complete -c vm-create -l ip -x -d 'cloud-init: the first NIC\'s address: dhcp, auto (IPv6 autoconfiguration), or CIDR[,gw=GATEWAY] (IPv4 or IPv6)'
 complete -c vm-create -l nameserver -x -d 'cloud-init: a DNS server (repeatable; default: the node\'s)'
 complete -c vm-create -l vmid -x -d 'The VMID (default: the lowest free one)'
 complete -c vm-create -s n -l node -x -d 'The node to create it on'

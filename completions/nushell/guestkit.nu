@@ -257,7 +257,7 @@ export extern "vm-create" [
     name?: string  # The VM's name, a DNS name (optional)
     --ciuser: string  # cloud-init: the user to make, with the SSH keys (default: the image's)
     --sshkey: string  # cloud-init: a public key file (~/.ssh/id_ed25519.pub) the user may log in with (repeatable)
-    --ip: string  # cloud-init: the first NIC's address: dhcp, or CIDR[,gw=GATEWAY] (IPv4 or IPv6)
+    --ip: string  # cloud-init: the first NIC's address: dhcp, auto (IPv6 autoconfiguration), or CIDR[,gw=GATEWAY] (IPv4 or IPv6)
     --nameserver: string  # cloud-init: a DNS server (repeatable; default: the node's)
     --vmid: string  # The VMID (default: the lowest free one)
     --node(-n): string  # The node to create it on
@@ -293,7 +293,7 @@ export extern "vm-clone" [
     name: string  # The new VM's name, a DNS name
     --ciuser: string  # cloud-init: the user to make, with the SSH keys (default: the image's)
     --sshkey: string  # cloud-init: a public key file (~/.ssh/id_ed25519.pub) the user may log in with (repeatable)
-    --ip: string  # cloud-init: the first NIC's address: dhcp, or CIDR[,gw=GATEWAY] (IPv4 or IPv6)
+    --ip: string  # cloud-init: the first NIC's address: dhcp, auto (IPv6 autoconfiguration), or CIDR[,gw=GATEWAY] (IPv4 or IPv6)
     --nameserver: string  # cloud-init: a DNS server (repeatable; default: the node's)
     --vmid: string  # The new VMID (default: the lowest free one)
     --target: string  # The node for the clone (default: the source's)
@@ -470,6 +470,7 @@ export extern "vm-snapshot" [
 # list the snapshots of virtual machines
 export extern "vm-snapshot-list" [
     ...name: string@"nu-complete guestkit vms"  # VMs, by name or VMID
+    --jobs(-j): string  # Act on up to N targets at once (default: 1); results stay in input order
     --backend(-b): string@"nu-complete guestkit proxmox"  # The backend: proxmox, the only one with VMs
     --output(-o): string@"nu-complete guestkit json-table"  # Output format: JSON lines, or an aligned table (default: table on a terminal, json otherwise)
     --color: string@"nu-complete guestkit auto-always-never"  # Colour the table: auto (default; honours NO_COLOR and CLICOLOR_FORCE), always or never

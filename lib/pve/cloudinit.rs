@@ -70,7 +70,7 @@ pub fn encode_keys(keys: &[String]) -> String {
 pub fn ipconfig(s: &str) -> Result<String> {
     let bad = |why: &str| {
         Error::usage(format!("--ip {s}: {why}")).with_hint(
-            "give dhcp, or an address with its prefix length: 192.0.2.10/24,gw=192.0.2.1",
+            "give dhcp, auto, or an address with its prefix length: 192.0.2.10/24,gw=192.0.2.1",
         )
     };
     match s {

@@ -344,10 +344,10 @@ pub fn parse_change(set: &[String], delete: &[String], tags: &[String]) -> Resul
         if name.is_empty()
             || !name
                 .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "_-+.".contains(c))
+                .all(|c| c.is_ascii_alphanumeric() || "_-+.".contains(c))
         {
             return Err(Error::usage(format!(
-                "--tag {t}: a tag is lower-case letters, digits and _ - + . (with + to add it, - to remove it)"
+                "--tag {t}: a tag is letters, digits and _ - + . (with + to add it, - to remove it)"
             )));
         }
         ch.tags.push(t.clone());

@@ -373,6 +373,84 @@ mod tests {
         serde_json::from_str(json).unwrap()
     }
 
+    fn one<T: Kind>(json: &str) -> Field<T> {
+        serde_json::from_str(json).unwrap()
+    }
+
+    /// Each kind, from each shape a server may send.
+    #[test]
+    fn every_kind_reads_every_shape() {
+        assert_eq!(one::<u32>("7"), Field::Value(7));
+        assert_eq!(one::<u32>("\"7\""), Field::Value(7));
+        assert_eq!(one::<u32>("7.0"), Field::Value(7));
+        assert!(one::<u32>("-1").malformed().is_some());
+        assert!(one::<u32>("4294967296").malformed().is_some());
+        assert!(one::<u32>("true").malformed().is_some());
+        assert_eq!(one::<i64>("-3"), Field::Value(-3));
+        assert_eq!(one::<i64>("\" -3 \""), Field::Value(-3));
+        assert_eq!(one::<i64>("3"), Field::Value(3));
+        assert_eq!(one::<i64>("3.0"), Field::Value(3));
+        assert!(one::<i64>("3.5").malformed().is_some());
+        assert!(one::<i64>("18446744073709551615").malformed().is_some());
+        assert!(one::<i64>("false").malformed().is_some());
+        assert_eq!(one::<u64>("-0.0"), Field::Value(0));
+        assert!(one::<u64>("-2").malformed().is_some());
+        assert!(one::<u64>("false").malformed().is_some());
+        assert_eq!(one::<u64>("\"1e3\""), Field::Value(1000));
+        assert_eq!(one::<f64>("-2"), Field::Value(-2.0));
+        assert_eq!(one::<f64>("2"), Field::Value(2.0));
+        assert!(one::<f64>("true").malformed().is_some());
+        assert!(one::<f64>("\"NaN\"").malformed().is_some());
+        assert_eq!(one::<bool>("0"), Field::Value(false));
+        assert_eq!(one::<bool>("1.0"), Field::Value(true));
+        assert_eq!(one::<bool>("0.0"), Field::Value(false));
+        assert_eq!(one::<bool>("-0"), Field::Value(false));
+        assert!(one::<bool>("0.5").malformed().is_some());
+        assert!(one::<bool>("-1").malformed().is_some());
+        assert!(one::<bool>("\"yes\"").malformed().is_some());
+        assert_eq!(one::<String>("-4"), Field::Value("-4".into()));
+        assert_eq!(one::<String>("1.5"), Field::Value("1.5".into()));
+        assert!(one::<String>("true").malformed().is_some());
+        assert_eq!(one::<String>("null"), Field::Absent);
+        assert_eq!(
+            read::<u64>(Some(&serde_json::json!("12"))).copied(),
+            Some(12)
+        );
+        assert_eq!(read::<u64>(None), Field::Absent);
+        assert_eq!(one::<String>("\"x\"").str(), Some("x"));
+    }
+
+    /// An entry of a list that is not an object is kept as what it was.
+    #[test]
+    fn list_entries_of_another_shape_are_named() {
+        let items: Vec<Item<R>> =
+            serde_json::from_str(r#"[{"n":1}, null, true, 3, -3, 1.5, "x", [1]]"#).unwrap();
+        let what: Vec<String> = items
+            .iter()
+            .map(|i| match i {
+                Item::Record(r) => format!("record {:?}", r.n),
+                Item::Other(w) => w.clone(),
+            })
+            .collect();
+        assert_eq!(
+            what,
+            [
+                "record Value(1)",
+                "null, not an object",
+                "true, not an object",
+                "3, not an object",
+                "-3, not an object",
+                "1.5, not an object",
+                "\"x\", not an object",
+                "a list, not an object"
+            ]
+        );
+        assert_eq!(
+            first_malformed(&[("a", None), ("b", Some("\"x\", not a number"))]),
+            Some("its b is \"x\", not a number".into())
+        );
+    }
+
     #[test]
     fn perl_answers_read_as_the_schema_means() {
         let a = r(r#"{"n":"1234","b":"","s":2048,"f":"0.4"}"#);

@@ -6,6 +6,7 @@ use super::vm::{self, Op};
 use crate::error::{Error, Result};
 use crate::guest::Status;
 use crate::guest::record::{Done, GuestId, Vm};
+use std::time::{Duration, Instant};
 
 pub struct How<'a> {
     pub to: &'a str,
@@ -57,11 +58,21 @@ pub fn migrate(c: &Client, vm: &Vm, how: &How) -> Result<Done> {
         deadline: None,
     };
     let settled = || vm::exists(c, how.to, vm.vmid);
-    let upid = vm::task(c, vm, &op, &settled).map_err(|e| {
-        // A failed migration leaves the VM where it was: say so.
-        let hint = e.hint.clone().unwrap_or_default();
-        e.with_hint(format!("VM {} stays on {}; {hint}", vm.vmid, vm.node))
-    })?;
+    let upid = match vm::task(c, vm, &op, &settled) {
+        Ok(u) => u,
+        Err(e) => {
+            // A migration whose task failed leaves the VM where it was:
+            // say so when the VM is still there.
+            let stayed = e.hint.as_deref().is_some_and(|h| h.contains("task log"))
+                && vm::exists(c, &vm.node, vm.vmid).unwrap_or(false);
+            return Err(if stayed {
+                let hint = e.hint.clone().unwrap_or_default();
+                e.with_hint(format!("VM {} is still on {}; {hint}", vm.vmid, vm.node))
+            } else {
+                e
+            });
+        }
+    };
     if how.no_wait {
         return Ok(Done {
             changed: true,
@@ -69,8 +80,36 @@ pub fn migrate(c: &Client, vm: &Vm, how: &How) -> Result<Done> {
             ..Done::default()
         });
     }
+    // An HA-managed VM gets a `hamigrate` task, which ends when the request
+    // is queued: the VM itself moves later.
+    if upid.as_ref().is_some_and(|u| u.kind.starts_with("ha")) {
+        wait_until_on(c, vm, how.to)?;
+    }
     Ok(Done {
         made: Some(GuestId::vm(&moved)),
         ..Done::changed(vm::current(c, &moved)?.status())
     })
+}
+
+/// Polls until the VM is on `node` (how long HA takes to move it).
+fn wait_until_on(c: &Client, vm: &Vm, node: &str) -> Result<()> {
+    let deadline = Instant::now() + Duration::from_secs(180);
+    let mut pause = Duration::from_millis(200);
+    let _clear = super::task::ClearProgress(c.out);
+    while !vm::exists(c, node, vm.vmid)? {
+        if Instant::now() >= deadline {
+            return Err(Error::timeout(format!(
+                "HA has not moved VM {} to {node} within 180 s",
+                vm.vmid
+            ))
+            .with_hint("see ha-manager status on a node of the cluster"));
+        }
+        c.out.progress(Some(&format!(
+            "{}: waiting for HA to move it to {node}",
+            vm.label()
+        )));
+        std::thread::sleep(pause.min(deadline.saturating_duration_since(Instant::now())));
+        pause = (pause * 3 / 2).min(Duration::from_secs(2));
+    }
+    Ok(())
 }

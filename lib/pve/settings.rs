@@ -203,6 +203,8 @@ mod tests {
         );
         assert!(check("digest", "abc").is_err());
         assert!(known("ipconfig0") && known("sshkeys") && !known("vmid"));
+        // "n is 0 to 4, …, n can be up to 14": the higher bound.
+        assert!(known("usb14") && !known("usb15"));
         assert_eq!(kind("onboot"), Some("boolean"));
         assert!(names().any(|n| n == "net0"));
     }

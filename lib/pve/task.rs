@@ -170,7 +170,7 @@ impl LogTail {
         self.seen += lines.len();
         for t in lines
             .iter()
-            .filter_map(|l| l.get("t").and_then(Value::as_str))
+            .filter_map(|l| super::lenient::read::<String>(l.get("t")).get())
         {
             if !t.trim().is_empty() {
                 self.last.push_back(t.to_string());

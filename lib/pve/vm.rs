@@ -183,7 +183,12 @@ pub fn list(c: &Client) -> Result<Listing> {
 /// A VM on a node that does not answer: the cluster lists it with its
 /// VMID, node and status `unknown`, and nothing else, no name.
 pub fn unreadable(vm: &Vm) -> bool {
-    vm.status == Status::Unknown && vm.name.is_none()
+    // An unnamed VM on a live node may show `unknown` too, until its stats
+    // exist; it still has its sizes.
+    vm.status == Status::Unknown
+        && vm.name.is_none()
+        && vm.memory_bytes.is_none()
+        && vm.cpus.is_none()
 }
 
 /// The VM a target means, found in the cluster list: by VMID when it has

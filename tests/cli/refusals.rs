@@ -525,7 +525,7 @@ const CASES: &[Case] = &[
         "vm-config",
         &["x", "--tag", "Bad Tag"],
         2,
-        "a tag is lower-case",
+        "a tag is letters, digits",
     ),
     case(
         "vm-config",

@@ -692,9 +692,15 @@ fn malformed_entries_are_skipped_not_fatal() {
     p.sim.with_vm(101, |v| {
         v.garbled.insert("maxmem", json!("lots"));
     });
-    p.sim.add_junk_resource(json!("oops"));
+    p.sim.add_raw_resource(json!("oops"));
+    // A container is not a VM: left out, without a warning.
+    p.sim.add_raw_resource(
+        json!({"id": "lxc/200", "type": "lxc", "vmid": 200, "node": "pve1",
+        "status": "running", "name": "ct1", "uptime": 60, "template": 0, "maxcpu": 1,
+        "maxmem": 536870912, "maxdisk": 8589934592u64, "disk": 1048576, "cpu": 0.01}),
+    );
     p.sim
-        .add_junk_resource(json!({"type": "qemu", "id": "qemu/x", "vmid": "x", "node": "pve9"}));
+        .add_raw_resource(json!({"type": "qemu", "id": "qemu/x", "vmid": "x", "node": "pve9"}));
     // One warning per entry that cannot be read; every other VM is listed,
     snap!(
         p,
@@ -739,6 +745,15 @@ fn new_disks_go_to_the_nodes_storage() {
         p.sim.vm(100).unwrap().config["scsi0"],
         "local-zfs:vm-100-disk-0,size=10G"
     );
+    // Without --node, the online node with the most free memory: pve1 has
+    // the most, but is down (the cluster says offline), so pve2.
+    let p2 = Pve::new(Options {
+        down: vec!["pve1"],
+        ..Options::default()
+    });
+    let out = p2.run("vm-create", &["auto", "--disk", "1G"]);
+    assert!(out.contains(r#""node":"pve2""#), "{out}");
+    p2.sim.with_vm(100, |v| assert_eq!(v.node, "pve2"));
     let p = Pve::new(Options {
         storages: vec![Storage::new("local", "dir", "iso,vztmpl,backup", 90)],
         ..Options::default()

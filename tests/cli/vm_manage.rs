@@ -4,7 +4,7 @@
 //! with --sshkey and --ip), each with its failure paths.
 
 use crate::pve::Pve;
-use crate::sim::server::{Agent, Options, Vm};
+use crate::sim::server::{Agent, Fault, Options, Vm};
 use crate::snap;
 use std::time::Duration;
 
@@ -16,6 +16,7 @@ in_both_typings!(
     the_guest_agent_gives_addresses_and_runs_commands,
     vms_without_a_running_agent_get_a_clear_error,
     a_cloud_image_becomes_a_reachable_machine,
+    more_snapshot_and_migration_paths,
 );
 
 /// A VM whose guest runs the QEMU guest agent (enabled in its config),
@@ -335,7 +336,7 @@ fn a_cloud_image_becomes_a_reachable_machine() {
     );
     let t = p.sim.vm(100).unwrap();
     assert_eq!(t.config["scsi0"], "local-lvm:vm-100-disk-0,size=2G");
-    assert_eq!(t.config["ide0"], "local-lvm:cloudinit");
+    assert_eq!(t.config["ide0"], "local-lvm:vm-100-cloudinit,media=cdrom");
     assert_eq!(t.config["ciuser"], "debian");
     p.sim.with_vm(100, |v| {
         v.template = true;
@@ -419,4 +420,40 @@ fn a_cloud_image_becomes_a_reachable_machine() {
         )
     );
     assert_eq!(p.sim.vmids(), [100, 101]);
+}
+
+fn more_snapshot_and_migration_paths() {
+    let p = Pve::with_vms(2);
+    snap!(
+        p,
+        "vm-snapshot-delete-missing",
+        p.run("vm-snapshot-delete", &["vm100", "nope"])
+    );
+    snap!(
+        p,
+        "vm-snapshot-list-unknown",
+        p.run("vm-snapshot-list", &["vm100", "nosuch"])
+    );
+    // The answer to the migrate request is lost: the task found running
+    // on the node is followed, and nothing is sent twice.
+    p.sim.set_task_duration(Duration::from_millis(1500));
+    p.sim.fault("/migrate", Fault::DropAfter);
+    snap!(
+        p,
+        "vm-migrate-answer-lost",
+        p.run("vm-migrate", &["vm100", "--to", "pve2"])
+    );
+    assert_eq!(p.sim.vm(100).unwrap().node, "pve2");
+    assert_eq!(
+        p.sim.requests_ending("POST /nodes/pve1/qemu/100/migrate"),
+        1
+    );
+    // An HA-managed VM: its hamigrate task ends before it moves.
+    p.sim.with_vm(101, |v| v.ha_managed = true);
+    snap!(
+        p,
+        "vm-migrate-ha",
+        p.run("vm-migrate", &["vm101", "--to", "pve3"])
+    );
+    assert_eq!(p.sim.vm(101).unwrap().node, "pve3");
 }

@@ -26,7 +26,7 @@ crate::flags! {
             "ip",
             None,
             "ADDRESS",
-            "cloud-init: the first NIC's address: dhcp, or CIDR[,gw=GATEWAY] (IPv4 or IPv6)",
+            "cloud-init: the first NIC's address: dhcp, auto (IPv6 autoconfiguration), or CIDR[,gw=GATEWAY] (IPv4 or IPv6)",
             Complete::Nothing,
         ),
         nameserver: Vec<String> = repeated(

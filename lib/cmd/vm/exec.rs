@@ -11,7 +11,7 @@ pub const SPEC: Command = Command {
     name: "vm-exec",
     kind: GuestKind::Vm,
     about: "run a command in a virtual machine through its guest agent",
-    description: "Runs COMMAND in the VM through its QEMU guest agent (no network access to the guest is needed), waits for it to end, writes its output to stdout and stderr, and exits with its exit code (128+N when a signal N ended it). stdin, when it is not a terminal, is the command's input (at most 256 KiB: the API takes no more). The agent returns the output only when the command ends, and keeps a limited amount of it; when it cut some off, a warning says so. The command is run directly, not by a shell: use sh -c for pipes and redirections.\n\nIts own failures use the container-engine codes: 125 when vm-exec failed (no such VM, the VM not running, no guest agent configured or running in it: the error names the fix), 126 when the command could not be run, 127 when it was not found.",
+    description: "Runs COMMAND in the VM through its QEMU guest agent (no network access to the guest is needed), waits for it to end, writes its output to stdout and stderr, and exits with its exit code (128+N when a signal N ended it). stdin, when it is not a terminal, is the command's input (at most 64 KiB, as the API's input-data takes no more). The agent returns the output only when the command ends, and keeps a limited amount of it; when it cut some off, a warning says so. The command is run directly, not by a shell: use sh -c for pipes and redirections.\n\nIts own failures use the container-engine codes: 125 when vm-exec failed (no such VM, the VM not running, no guest agent configured or running in it: the error names the fix), 126 when the command could not be run, 127 when it was not found.",
     args: &[vm_arg("The VM, by name or VMID")],
     trailing: Some(Trailing {
         name: "COMMAND",
@@ -48,9 +48,8 @@ crate::flags! {
     }
 }
 
-/// The most stdin sent: the request's body holds it percent-encoded (up to
-/// three bytes per byte), and the API takes bodies up to 512 KiB.
-const MAX_INPUT: usize = 256 << 10;
+/// The most stdin sent: the schema's maxLength of agent/exec's input-data.
+const MAX_INPUT: usize = 64 << 10;
 
 pub fn run(ctx: &Ctx, _: Args) -> Result<u8> {
     exec(ctx).map_err(engine_failure)

@@ -31,6 +31,10 @@ pub const SPEC: Command = Command {
             "From cron: only errors are printed.",
         ),
         (
+            "vm-list --tag prod -o name | xargs -I{} vm-snapshot {} nightly",
+            "A snapshot of every prod VM.",
+        ),
+        (
             "vm-snapshot web before | jq -e .ok",
             "Fail a script unless it was taken.",
         ),

@@ -1,6 +1,6 @@
 use super::{Vms, connect, names_arg};
 use crate::cli::args::Jobs;
-use crate::cli::spec::{Command, Prints, VM_BACKEND};
+use crate::cli::spec::{Command, JOBS, Prints, VM_BACKEND};
 use crate::error::Result;
 use crate::guest::{BackendKind, GuestKind};
 use crate::output::{Column, col};
@@ -32,6 +32,7 @@ pub const SPEC: Command = Command {
 
 crate::flags! {
     pub struct Args {
+        jobs: Jobs = JOBS,
         backend: Option<BackendKind> = VM_BACKEND,
     }
 }
@@ -47,9 +48,9 @@ const COLUMNS: &[Column] = &[
     col("DESCRIPTION", "description"),
 ];
 
-pub fn run(ctx: &Ctx, _: Args) -> Result<u8> {
+pub fn run(ctx: &Ctx, a: Args) -> Result<u8> {
     let targets = ctx.targets()?;
     let c = connect(ctx)?;
     let vms = Vms::list(&c)?;
-    ctx.each_many(&vms, targets, Jobs(1), COLUMNS, |v| snapshot::list(&c, v))
+    ctx.each_many(&vms, targets, a.jobs, COLUMNS, |v| snapshot::list(&c, v))
 }
