@@ -154,3 +154,23 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod props {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Whatever is given as --ip or a key file, it is taken or refused
+        /// with a usage error, and what is taken is as the schema wants it.
+        #[test]
+        fn ip_and_keys_are_taken_or_refused(ip in "\\PC{0,40}", text in "\\PC{0,200}") {
+            if let Ok(v) = ipconfig(&ip) {
+                prop_assert!(v.starts_with("ip=") || v.starts_with("ip6="));
+            }
+            if let Ok(k) = keys(&text) {
+                prop_assert!(encode_keys(&k).bytes().all(|b| b.is_ascii_alphanumeric() || b"-%_.~".contains(&b)));
+            }
+        }
+    }
+}

@@ -490,3 +490,30 @@ mod tests {
         assert_eq!(a.f.malformed(), Some("an object, not a number"));
     }
 }
+
+#[cfg(test)]
+mod props {
+    use super::*;
+    use crate::guest::arbitrary::json;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Any value reads as a field of any kind without failing: a value,
+        /// absent, or malformed with what it was.
+        #[test]
+        fn any_value_reads_as_any_kind(v in json()) {
+            for f in [
+                Field::<u64>::deserialize(&v).map(|f| f.malformed().map(String::from)),
+                Field::<bool>::deserialize(&v).map(|f| f.malformed().map(String::from)),
+                Field::<String>::deserialize(&v).map(|f| f.malformed().map(String::from)),
+                Field::<f64>::deserialize(&v).map(|f| f.malformed().map(String::from)),
+                Field::<i64>::deserialize(&v).map(|f| f.malformed().map(String::from)),
+            ] {
+                prop_assert!(f.is_ok());
+            }
+            let items: Result<Vec<Item<serde_json::Value>>, _> =
+                serde_json::from_value(serde_json::Value::Array(vec![v]));
+            prop_assert!(items.is_ok());
+        }
+    }
+}

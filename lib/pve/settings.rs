@@ -209,3 +209,20 @@ mod tests {
         assert!(names().any(|n| n == "net0"));
     }
 }
+
+#[cfg(test)]
+mod props {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Any key and value is checked without a panic.
+        #[test]
+        fn any_setting_is_checked(k in "[a-z]{1,8}[0-9]{0,2}", v in "\\PC{0,40}") {
+            let _ = check(&k, &v);
+            for name in ["memory", "net0", "scsi3", "agent", "ostype", "cores", "onboot"] {
+                let _ = check(name, &v);
+            }
+        }
+    }
+}
