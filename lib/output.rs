@@ -24,7 +24,7 @@ pub enum ColorWhen {
     Never,
 }
 
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Output {
     pub tool: &'static str,
     pub format: Format,

@@ -220,21 +220,23 @@ fn answer(req: &Request, shared: &Shared, node_here: &str) -> Response {
                 }
                 // A guest on a node that is down: what the cluster
                 // filesystem knows, and no more (no name, no sizes).
+                let kind = if vm.lxc { "lxc" } else { "qemu" };
                 if opts.down.contains(&vm.node.as_str()) {
-                    out.push(json!({"id": format!("qemu/{}", vm.vmid), "type": "qemu", "vmid": vm.vmid,
+                    out.push(json!({"id": format!("{kind}/{}", vm.vmid), "type": kind, "vmid": vm.vmid,
                         "node": vm.node, "status": "unknown"}));
                     continue;
                 }
                 let mut r = json!({
-                    "id": format!("qemu/{}", vm.vmid), "type": "qemu", "vmid": vm.vmid, "node": vm.node,
+                    "id": format!("{kind}/{}", vm.vmid), "type": kind, "vmid": vm.vmid, "node": vm.node,
                     "status": if vm.paused {"paused"} else if vm.running {"running"} else {"stopped"},
                     "uptime": vm.started.filter(|_| vm.running).map_or(0, |s| c.now().saturating_duration_since(s).as_secs()),
                     "template": vm.template as u8, "maxcpu": vm.cpus(), "cpu": if vm.running {0.02} else {0.0},
                     "maxmem": vm.memory_bytes(), "mem": if vm.running {vm.memory_bytes() / 2} else {0},
                     "maxdisk": vm.disk_bytes(), "disk": 0, "netin": 0, "netout": 0, "diskread": 0, "diskwrite": 0,
                 });
-                // As Proxmox shows a VM without a name.
-                r["name"] = json!(vm.name.clone().unwrap_or(format!("VM {}", vm.vmid)));
+                // As Proxmox shows a guest without a name.
+                let unnamed = if vm.lxc { format!("CT{}", vm.vmid) } else { format!("VM {}", vm.vmid) };
+                r["name"] = json!(vm.name.clone().unwrap_or(unnamed));
                 if let Some(l) = &vm.lock {
                     r["lock"] = json!(l);
                 }
@@ -281,6 +283,20 @@ fn answer(req: &Request, shared: &Shared, node_here: &str) -> Response {
             ok(Value::Array(list))
         }
         ("POST", "/nodes/{node}/qemu") => crate::qemu::create(&call, &mut c),
+        ("POST", "/nodes/{node}/lxc") => crate::lxc::create(&call, &mut c),
+        (_, t) if t.starts_with("/nodes/{node}/lxc/{vmid}") => crate::lxc::guest(&call, &mut c),
+        ("GET", "/nodes/{node}/storage/{storage}/content") => {
+            let storage = p["storage"].clone();
+            let content = p.get("content").cloned();
+            let list: Vec<Value> = opts
+                .templates
+                .iter()
+                .filter(|t| t.starts_with(&format!("{storage}:")))
+                .filter(|_| content.as_deref().is_none_or(|c| c == "vztmpl"))
+                .map(|t| json!({"volid": t, "content": "vztmpl", "format": "tzst", "size": 129_000_000u64, "ctime": 1_720_000_000u64}))
+                .collect();
+            ok(Value::Array(list))
+        }
         (_, t) if t.starts_with("/nodes/{node}/qemu/{vmid}") => crate::qemu::guest(&call, &mut c),
         ("GET", "/nodes/{node}/tasks") => {
             let source = p.get("source").map_or("archive", String::as_str);

@@ -52,6 +52,9 @@ pub struct Vm {
     /// A migration that fails half-way with this error and log lines,
     /// leaving the VM on its node.
     pub fail_migrate: Option<(String, Vec<String>)>,
+    /// A container (pve-container) rather than a VM: its name is its
+    /// hostname, its endpoints are /nodes/{node}/lxc/{vmid}.
+    pub lxc: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -147,6 +150,7 @@ impl Vm {
             parent: None,
             agent: None,
             fail_migrate: None,
+            lxc: false,
         }
     }
 
@@ -163,6 +167,31 @@ impl Vm {
                 }
             }
         }
+    }
+
+    /// A stopped container made from a Debian template, as `pct create`
+    /// leaves one.
+    pub fn container(vmid: u32, node: &str, hostname: &str) -> Vm {
+        let mut vm = Vm::new(vmid, node, hostname);
+        vm.lxc = true;
+        vm.config.clear();
+        for (k, v) in [
+            ("arch", "amd64".to_string()),
+            ("cores", "1".into()),
+            ("hostname", hostname.into()),
+            ("memory", "512".into()),
+            ("swap", "512".into()),
+            ("ostype", "debian".into()),
+            ("rootfs", format!("local-lvm:vm-{vmid}-disk-0,size=8G")),
+            (
+                "net0",
+                "name=eth0,bridge=vmbr0,hwaddr=BC:24:11:00:01:01,ip=dhcp,type=veth".into(),
+            ),
+            ("unprivileged", "1".into()),
+        ] {
+            vm.config.insert(k.into(), v);
+        }
+        vm
     }
 
     pub(crate) fn memory_bytes(&self) -> u64 {
@@ -184,7 +213,10 @@ impl Vm {
         self.config
             .iter()
             .filter(|(k, _)| {
-                k.starts_with("scsi") || k.starts_with("virtio") || k.starts_with("sata")
+                k.starts_with("scsi")
+                    || k.starts_with("virtio")
+                    || k.starts_with("sata")
+                    || *k == "rootfs"
             })
             .filter_map(|(_, v)| v.split(',').find_map(|p| p.strip_prefix("size=")))
             .filter_map(|s| s.trim_end_matches('G').parse::<u64>().ok())
@@ -298,6 +330,9 @@ pub(crate) enum Effect {
         name: String,
     },
     Fail(String),
+    /// A create that fails, leaving its guest behind, unlocked: as one
+    /// whose own cleanup did not finish would.
+    FailCreate(String),
 }
 
 pub(crate) struct Ticket {
@@ -313,6 +348,9 @@ pub(crate) struct Cluster {
     pub(crate) tickets: HashMap<String, Ticket>,
     pub(crate) pid: u32,
     pub(crate) faults: VecDeque<(String, Fault)>,
+    /// The next container create task fails with this, half-way: its
+    /// container is left behind (see `Effect::FailCreate`).
+    pub(crate) fail_create: Option<String>,
     /// Entries /cluster/resources carries after the guests' (junk, for a test).
     pub(crate) junk: Vec<serde_json::Value>,
     /// Creates that find their VMID taken by a faster creator.
@@ -632,6 +670,12 @@ pub(crate) fn tick(c: &mut Cluster) {
                 }
             }
             Effect::Fail(e) => outcome = Err(e),
+            Effect::FailCreate(e) => {
+                if let Some(v) = c.vms.get_mut(&vmid) {
+                    v.lock = None;
+                }
+                outcome = Err(e);
+            }
         }
         let t = c.tasks.get_mut(&upid).unwrap();
         t.done = true;

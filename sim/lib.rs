@@ -9,6 +9,7 @@ mod agent;
 mod api;
 mod cluster;
 mod config;
+mod lxc;
 mod migrate;
 mod qemu;
 pub mod schema;

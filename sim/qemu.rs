@@ -138,7 +138,7 @@ pub(crate) fn guest(call: &Call, c: &mut Cluster) -> Response {
     let vmid = num("vmid").unwrap();
     let sub = t.trim_start_matches("/nodes/{node}/qemu/{vmid}");
     if sub.starts_with("/agent/") {
-        if c.vms.get(&vmid).is_none_or(|v| v.node != node) {
+        if c.vms.get(&vmid).is_none_or(|v| v.node != node || v.lxc) {
             return error(500, &vm_path(vmid, &node), shared);
         }
         // The agent's commands take no lock, and keep their own count of
@@ -162,7 +162,12 @@ pub(crate) fn guest(call: &Call, c: &mut Cluster) -> Response {
         let refused = m != "GET" && locked(c);
         c.seen(vmid, if refused { Seen::Refused } else { Seen::Other });
     }
-    let Some(vm) = c.vms.get(&vmid).filter(|v| v.node == node).cloned() else {
+    let Some(vm) = c
+        .vms
+        .get(&vmid)
+        .filter(|v| v.node == node && !v.lxc)
+        .cloned()
+    else {
         return error(500, &vm_path(vmid, &node), shared);
     };
     if m == "POST" && sub == "/status/stop" && flag("overrule-shutdown") && vm.ha_managed {

@@ -65,6 +65,8 @@ pub struct Options {
     pub storages: Vec<Storage>,
     /// Disk images there are to import (`import-from`).
     pub images: Vec<&'static str>,
+    /// The OS templates on the nodes' storages (`local:vztmpl/…`).
+    pub templates: Vec<&'static str>,
 }
 
 impl Default for Options {
@@ -84,6 +86,11 @@ impl Default for Options {
                 Storage::new("local-lvm", "lvmthin", "images,rootdir", 450),
             ],
             images: vec!["local:import/debian-12-genericcloud-amd64.qcow2"],
+            templates: vec![
+                "local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst",
+                "local:vztmpl/debian-13-standard_13.1-1_amd64.tar.zst",
+                "local:vztmpl/alpine-3.20-default_20240908_amd64.tar.xz",
+            ],
         }
     }
 }
@@ -254,6 +261,11 @@ impl Sim {
     /// or a guest the simulator does not otherwise know (a container).
     pub fn add_raw_resource(&self, entry: serde_json::Value) {
         self.shared.cluster.lock().unwrap().junk.push(entry);
+    }
+
+    /// The next container create fails half-way with this reason.
+    pub fn fail_next_create(&self, why: &str) {
+        self.shared.cluster.lock().unwrap().fail_create = Some(why.into());
     }
 
     pub fn lose_nextid_races(&self, n: usize) {

@@ -17,7 +17,8 @@ const MAY_USE: &[(&str, &[&str])] = &[
     ),
     ("run", &["cli", "output", "jobs", "config", "guest"]),
     ("cli", &["output", "config", "guest"]),
-    ("backend", &["output", "config", "guest", "os"]),
+    // The proxmox container backend is made of the Proxmox client.
+    ("backend", &["pve", "output", "config", "guest", "os"]),
     ("pve", &["output", "config", "guest"]),
     ("output", &["config", "guest"]),
     ("jobs", &[]),

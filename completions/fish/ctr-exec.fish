@@ -8,7 +8,7 @@ complete -c ctr-exec -s u -l user -x -d 'Run as this user: a name from the conta
 complete -c ctr-exec -l color -x -a 'auto always never' -d 'Colour the table: auto (default; honours NO_COLOR and CLICOLOR_FORCE), always or never'
 complete -c ctr-exec -s v -l verbose -d 'Print the backend commands run, on stderr'
 complete -c ctr-exec -l config -r -F -d 'Read configuration from FILE instead of the default locations'
-complete -c ctr-exec -s b -l backend -x -a 'lxc crun runc' -d 'Use this backend (default: the config\'s routing, then its default backend)'
+complete -c ctr-exec -s b -l backend -x -a 'lxc crun runc proxmox' -d 'Use this backend (default: the config\'s routing, then its default backend)'
 complete -c ctr-exec -l generate -x -a 'man bash zsh fish nu' -d 'Print this tool\'s man page or shell completion (for packagers) and exit'
 complete -c ctr-exec -s h -l help -d 'Print help and exit'
 complete -c ctr-exec -s V -l version -d 'Print the version and exit'

@@ -8,7 +8,7 @@ complete -c ctr-list -l color -x -a 'auto always never' -d 'Colour the table: au
 complete -c ctr-list -s q -l quiet -d 'Print no result records, only errors'
 complete -c ctr-list -s v -l verbose -d 'Print the backend commands run, on stderr'
 complete -c ctr-list -l config -r -F -d 'Read configuration from FILE instead of the default locations'
-complete -c ctr-list -s b -l backend -x -a 'lxc crun runc' -d 'Use this backend (default: the config\'s routing, then its default backend)'
+complete -c ctr-list -s b -l backend -x -a 'lxc crun runc proxmox' -d 'Use this backend (default: the config\'s routing, then its default backend)'
 complete -c ctr-list -l generate -x -a 'man bash zsh fish nu' -d 'Print this tool\'s man page or shell completion (for packagers) and exit'
 complete -c ctr-list -s h -l help -d 'Print help and exit'
 complete -c ctr-list -s V -l version -d 'Print the version and exit'

@@ -54,7 +54,7 @@ def "nu-complete guestkit json-table" [] { ["json" "table"] }
 
 def "nu-complete guestkit json-table-name" [] { ["json" "table" "name"] }
 
-def "nu-complete guestkit lxc-crun-runc" [] { ["lxc" "crun" "runc"] }
+def "nu-complete guestkit lxc-crun-runc-proxmox" [] { ["lxc" "crun" "runc" "proxmox"] }
 
 def "nu-complete guestkit man-bash-zsh-fish-nu" [] { ["man" "bash" "zsh" "fish" "nu"] }
 
@@ -72,7 +72,7 @@ export extern "ctr-list" [
     --quiet(-q)  # Print no result records, only errors
     --verbose(-v)  # Print the backend commands run, on stderr
     --config: string  # Read configuration from FILE instead of the default locations
-    --backend(-b): string@"nu-complete guestkit lxc-crun-runc"  # Use this backend (default: the config's routing, then its default backend)
+    --backend(-b): string@"nu-complete guestkit lxc-crun-runc-proxmox"  # Use this backend (default: the config's routing, then its default backend)
     --generate: string@"nu-complete guestkit man-bash-zsh-fish-nu"  # Print this tool's man page or shell completion (for packagers) and exit
     --help(-h)  # Print help and exit
     --version(-V)  # Print the version and exit
@@ -89,12 +89,15 @@ export extern "ctr-create" [
     --mount: string  # Bind-mount a host path into the container, read-only with :ro (repeatable)
     --network: string  # none (loopback only, the default) or bridge=BR for a veth on host bridge BR (lxc only)
     --start  # Start the container once it is created
+    --disk: string  # Backend proxmox: the root disk's size (default 8G)
+    --storage: string  # Backend proxmox: the storage for the root disk (default: the node's with the most room)
+    --node(-n): string  # Backend proxmox: the node to create it on (default: the online node with the most free memory)
     --output(-o): string@"nu-complete guestkit json-table"  # Output format: JSON lines, or an aligned table (default: table on a terminal, json otherwise)
     --color: string@"nu-complete guestkit auto-always-never"  # Colour the table: auto (default; honours NO_COLOR and CLICOLOR_FORCE), always or never
     --quiet(-q)  # Print no result records, only errors
     --verbose(-v)  # Print the backend commands run, on stderr
     --config: string  # Read configuration from FILE instead of the default locations
-    --backend(-b): string@"nu-complete guestkit lxc-crun-runc"  # Use this backend (default: the config's routing, then its default backend)
+    --backend(-b): string@"nu-complete guestkit lxc-crun-runc-proxmox"  # Use this backend (default: the config's routing, then its default backend)
     --generate: string@"nu-complete guestkit man-bash-zsh-fish-nu"  # Print this tool's man page or shell completion (for packagers) and exit
     --help(-h)  # Print help and exit
     --version(-V)  # Print the version and exit
@@ -109,7 +112,7 @@ export extern "ctr-start" [
     --quiet(-q)  # Print no result records, only errors
     --verbose(-v)  # Print the backend commands run, on stderr
     --config: string  # Read configuration from FILE instead of the default locations
-    --backend(-b): string@"nu-complete guestkit lxc-crun-runc"  # Use this backend (default: the config's routing, then its default backend)
+    --backend(-b): string@"nu-complete guestkit lxc-crun-runc-proxmox"  # Use this backend (default: the config's routing, then its default backend)
     --generate: string@"nu-complete guestkit man-bash-zsh-fish-nu"  # Print this tool's man page or shell completion (for packagers) and exit
     --help(-h)  # Print help and exit
     --version(-V)  # Print the version and exit
@@ -126,7 +129,7 @@ export extern "ctr-stop" [
     --quiet(-q)  # Print no result records, only errors
     --verbose(-v)  # Print the backend commands run, on stderr
     --config: string  # Read configuration from FILE instead of the default locations
-    --backend(-b): string@"nu-complete guestkit lxc-crun-runc"  # Use this backend (default: the config's routing, then its default backend)
+    --backend(-b): string@"nu-complete guestkit lxc-crun-runc-proxmox"  # Use this backend (default: the config's routing, then its default backend)
     --generate: string@"nu-complete guestkit man-bash-zsh-fish-nu"  # Print this tool's man page or shell completion (for packagers) and exit
     --help(-h)  # Print help and exit
     --version(-V)  # Print the version and exit
@@ -143,7 +146,7 @@ export extern "ctr-delete" [
     --quiet(-q)  # Print no result records, only errors
     --verbose(-v)  # Print the backend commands run, on stderr
     --config: string  # Read configuration from FILE instead of the default locations
-    --backend(-b): string@"nu-complete guestkit lxc-crun-runc"  # Use this backend (default: the config's routing, then its default backend)
+    --backend(-b): string@"nu-complete guestkit lxc-crun-runc-proxmox"  # Use this backend (default: the config's routing, then its default backend)
     --generate: string@"nu-complete guestkit man-bash-zsh-fish-nu"  # Print this tool's man page or shell completion (for packagers) and exit
     --help(-h)  # Print help and exit
     --version(-V)  # Print the version and exit
@@ -159,7 +162,7 @@ export extern "ctr-kill" [
     --quiet(-q)  # Print no result records, only errors
     --verbose(-v)  # Print the backend commands run, on stderr
     --config: string  # Read configuration from FILE instead of the default locations
-    --backend(-b): string@"nu-complete guestkit lxc-crun-runc"  # Use this backend (default: the config's routing, then its default backend)
+    --backend(-b): string@"nu-complete guestkit lxc-crun-runc-proxmox"  # Use this backend (default: the config's routing, then its default backend)
     --generate: string@"nu-complete guestkit man-bash-zsh-fish-nu"  # Print this tool's man page or shell completion (for packagers) and exit
     --help(-h)  # Print help and exit
     --version(-V)  # Print the version and exit
@@ -174,7 +177,7 @@ export extern "ctr-state" [
     --quiet(-q)  # Print no result records, only errors
     --verbose(-v)  # Print the backend commands run, on stderr
     --config: string  # Read configuration from FILE instead of the default locations
-    --backend(-b): string@"nu-complete guestkit lxc-crun-runc"  # Use this backend (default: the config's routing, then its default backend)
+    --backend(-b): string@"nu-complete guestkit lxc-crun-runc-proxmox"  # Use this backend (default: the config's routing, then its default backend)
     --generate: string@"nu-complete guestkit man-bash-zsh-fish-nu"  # Print this tool's man page or shell completion (for packagers) and exit
     --help(-h)  # Print help and exit
     --version(-V)  # Print the version and exit
@@ -190,7 +193,7 @@ export extern "ctr-exec" [
     --color: string@"nu-complete guestkit auto-always-never"  # Colour the table: auto (default; honours NO_COLOR and CLICOLOR_FORCE), always or never
     --verbose(-v)  # Print the backend commands run, on stderr
     --config: string  # Read configuration from FILE instead of the default locations
-    --backend(-b): string@"nu-complete guestkit lxc-crun-runc"  # Use this backend (default: the config's routing, then its default backend)
+    --backend(-b): string@"nu-complete guestkit lxc-crun-runc-proxmox"  # Use this backend (default: the config's routing, then its default backend)
     --generate: string@"nu-complete guestkit man-bash-zsh-fish-nu"  # Print this tool's man page or shell completion (for packagers) and exit
     --help(-h)  # Print help and exit
     --version(-V)  # Print the version and exit
@@ -213,7 +216,7 @@ export extern "ctr-run" [
     --quiet(-q)  # Print no result records, only errors
     --verbose(-v)  # Print the backend commands run, on stderr
     --config: string  # Read configuration from FILE instead of the default locations
-    --backend(-b): string@"nu-complete guestkit lxc-crun-runc"  # Use this backend (default: the config's routing, then its default backend)
+    --backend(-b): string@"nu-complete guestkit lxc-crun-runc-proxmox"  # Use this backend (default: the config's routing, then its default backend)
     --generate: string@"nu-complete guestkit man-bash-zsh-fish-nu"  # Print this tool's man page or shell completion (for packagers) and exit
     --help(-h)  # Print help and exit
     --version(-V)  # Print the version and exit
@@ -227,7 +230,7 @@ export extern "ctr-logs" [
     --color: string@"nu-complete guestkit auto-always-never"  # Colour the table: auto (default; honours NO_COLOR and CLICOLOR_FORCE), always or never
     --verbose(-v)  # Print the backend commands run, on stderr
     --config: string  # Read configuration from FILE instead of the default locations
-    --backend(-b): string@"nu-complete guestkit lxc-crun-runc"  # Use this backend (default: the config's routing, then its default backend)
+    --backend(-b): string@"nu-complete guestkit lxc-crun-runc-proxmox"  # Use this backend (default: the config's routing, then its default backend)
     --generate: string@"nu-complete guestkit man-bash-zsh-fish-nu"  # Print this tool's man page or shell completion (for packagers) and exit
     --help(-h)  # Print help and exit
     --version(-V)  # Print the version and exit

@@ -13,6 +13,9 @@ pub enum Image {
     /// An OCI bundle: a directory with config.json and the root filesystem.
     Bundle(PathBuf),
     Tarball(PathBuf, Compression),
+    /// A Proxmox VE OS template (`local:vztmpl/…`, or a short name the
+    /// node's templates are searched for): the server unpacks it.
+    Template(String),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -76,6 +79,7 @@ impl Image {
         match self {
             Image::Busybox => "busybox".into(),
             Image::Dir(p) | Image::Bundle(p) | Image::Tarball(p, _) => p.display().to_string(),
+            Image::Template(t) => t.clone(),
         }
     }
 
@@ -111,6 +115,11 @@ impl Image {
             }
             Image::Dir(d) => d.clone(),
             Image::Bundle(b) => b.join(bundle_root(b)?),
+            Image::Template(t) => {
+                return Err(Error::usage(format!(
+                    "image {t} is a Proxmox VE OS template: it is for backend proxmox"
+                )));
+            }
             Image::Tarball(file, compression) => {
                 let mut args: Vec<std::ffi::OsString> =
                     vec!["-x".into(), "--numeric-owner".into(), "-p".into()];

@@ -4,7 +4,9 @@
 pub mod image;
 pub mod lxc;
 pub mod oci;
+pub mod proxmox;
 pub mod rootfs;
+pub mod ssh;
 
 use crate::config::Config;
 use crate::error::{Error, Result};
@@ -18,6 +20,12 @@ use std::path::PathBuf;
 #[derive(Debug, Default)]
 pub struct CreateSpec {
     pub name: String,
+    /// Backend proxmox: the node, the root disk's size and storage, and
+    /// the address of its network device (`ip=…[,gw=…]`).
+    pub node: Option<String>,
+    pub disk_bytes: Option<u64>,
+    pub storage: Option<String>,
+    pub address: Option<String>,
     pub memory_bytes: Option<u64>,
     pub cpus: Option<f64>,
     pub env: Vec<(String, String)>,
@@ -71,8 +79,8 @@ pub trait Lister: Send + Sync {
 /// on them hold this.
 pub trait Backend: Lister {
     /// The names of all containers, as cheaply as the backend allows.
-    fn names(&self) -> Result<Vec<String>>;
-    fn exists(&self, name: &str) -> bool;
+    fn names(&self, out: &Output) -> Result<Vec<String>>;
+    fn exists(&self, name: &str, out: &Output) -> bool;
     fn status(&self, name: &str, out: &Output) -> Result<Status>;
     fn state(&self, name: &str, out: &Output) -> Result<ContainerState>;
     /// Creates a stopped container; on failure nothing of it is left.
@@ -93,6 +101,17 @@ pub trait Backend: Lister {
     fn run_attached(&self, name: &str, command: &[String], out: &Output) -> Result<i32>;
     /// The file holding the container's console output.
     fn log_path(&self, name: &str) -> PathBuf;
+    /// A container whose log is not a local file (one on a cluster node)
+    /// prints it itself: the exit code. `None`: read `log_path`.
+    fn remote_logs(
+        &self,
+        _name: &str,
+        _tail: Option<usize>,
+        _follow: bool,
+        _out: &Output,
+    ) -> Option<Result<i32>> {
+        None
+    }
 }
 
 /// How long a foreground run gets to stop after a second Ctrl-C, before a
@@ -169,12 +188,12 @@ pub const FORWARD_SIGNALS: &str = "for s in TERM HUP USR1 USR2 WINCH; do trap \"
 
 /// A container backend, whether or not its tools are installed.
 pub fn by_kind(cfg: &Config, kind: BackendKind) -> Result<Box<dyn Backend>> {
-    by_kind_as(cfg, kind, |b| Box::new(b), |b| Box::new(b))
+    by_kind_as(cfg, kind, |b| Box::new(b), |b| Box::new(b), |b| Box::new(b))
 }
 
 /// The same, held only for listing (see `Lister`).
 fn lister_by_kind(cfg: &Config, kind: BackendKind) -> Result<Box<dyn Lister>> {
-    by_kind_as(cfg, kind, |b| Box::new(b), |b| Box::new(b))
+    by_kind_as(cfg, kind, |b| Box::new(b), |b| Box::new(b), |b| Box::new(b))
 }
 
 /// The backend `kind`, boxed as `T` by `lxc` or `oci`. Generic so that
@@ -185,13 +204,12 @@ fn by_kind_as<T: ?Sized>(
     kind: BackendKind,
     lxc: fn(lxc::Lxc) -> Box<T>,
     oci: fn(oci::Oci) -> Box<T>,
+    pve: fn(proxmox::Proxmox) -> Box<T>,
 ) -> Result<Box<T>> {
     match kind {
         BackendKind::Lxc => Ok(lxc(lxc::Lxc::new(cfg))),
         BackendKind::Crun | BackendKind::Runc => Ok(oci(oci::Oci::new(cfg, kind))),
-        BackendKind::Proxmox => Err(Error::usage(
-            "backend proxmox has virtual machines, not containers: use the vm-* tools",
-        )),
+        BackendKind::Proxmox => Ok(pve(proxmox::Proxmox::new(cfg))),
     }
 }
 
@@ -234,18 +252,36 @@ fn installed_as<T: Lister + ?Sized>(
 }
 
 /// The backend that holds an existing container.
-pub fn locate(cfg: &Config, name: &str, named: Option<BackendKind>) -> Result<Box<dyn Backend>> {
+pub fn locate(
+    cfg: &Config,
+    name: &str,
+    named: Option<BackendKind>,
+    out: &Output,
+) -> Result<Box<dyn Backend>> {
     let mut holders = Vec::new();
     let mut all_names = Vec::new();
+    let mut unasked = None;
     for b in installed(cfg, named)? {
-        if b.exists(name) {
+        if b.exists(name, out) {
             holders.push(b);
         } else {
-            all_names.extend(b.names().unwrap_or_default());
+            match b.names(out) {
+                Ok(names) => all_names.extend(names),
+                // A cluster that does not answer may hold it.
+                Err(e) => unasked = Some((b.kind(), e)),
+            }
         }
     }
     match holders.len() {
         1 => Ok(holders.pop().expect("one holder")),
+        0 if unasked.is_some() => {
+            let (kind, e) = unasked.expect("checked");
+            Err(Error::unavailable(format!(
+                "no such container in the backends that answered, and backend {kind} could not be asked: {}",
+                e.message
+            ))
+            .with_hint(e.hint.unwrap_or_else(|| "try again when it answers".into())))
+        }
         0 => {
             let where_ = match named {
                 Some(n) => format!("in backend {n}"),
@@ -318,10 +354,10 @@ pub fn clear_leftovers(
 
 /// Fails with "conflict" when any backend already holds the name. Whether
 /// its tools are installed does not matter: its files are what holds it.
-pub fn ensure_free(cfg: &Config, name: &str) -> Result<()> {
+pub fn ensure_free(cfg: &Config, name: &str, out: &Output) -> Result<()> {
     for n in CONTAINER_BACKENDS {
         let b = by_kind(cfg, n)?;
-        if b.exists(name) {
+        if b.exists(name, out) {
             let hint = match b.check() {
                 Ok(()) => "pick another name, or delete it first with ctr-delete".to_string(),
                 Err(missing) => format!(

@@ -470,6 +470,14 @@ pub fn config_page() -> String {
             "[proxmox] lock_wait",
             "Seconds an operation keeps retrying a VM that another task holds (VM is locked, can't lock file) before it reports a conflict. Default: 10.",
         ),
+        (
+            "[proxmox] ssh",
+            "Where ctr-exec and ctr-logs reach the node of a container on the cluster (the API has no way to run a command in a container): an ssh destination, with {node} standing for the node's name, e.g. root@{node}. They run ssh DESTINATION pct exec VMID -- COMMAND with the system's OpenSSH client. No default: without it, they say to set it.",
+        ),
+        (
+            "[proxmox] ssh_options",
+            "Options for that ssh, given before the destination, e.g. [\"-p\", \"2222\", \"-i\", \"/root/.ssh/pve\"]. Default: none (ssh's own configuration applies).",
+        ),
     ] {
         let _ = write!(out, ".TP\n\\fB{}\\fR\n{}", esc(key), prose(what));
     }

@@ -75,7 +75,7 @@ pub struct Config {
 
 /// The Proxmox VE connection. Secrets are given inline, from a file or from a
 /// command, and are never printed (see `pve::secret`).
-#[derive(Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ProxmoxConfig {
     /// API URLs of the cluster's nodes, tried in order: `https://pve1:8006`.
@@ -106,6 +106,12 @@ pub struct ProxmoxConfig {
     pub timeout: Option<f64>,
     /// Seconds to keep retrying an operation on a locked guest (default 10).
     pub lock_wait: Option<f64>,
+    /// Where ctr-exec and ctr-logs reach a container's node: an ssh
+    /// destination, `{node}` standing for the node's name (`root@{node}`).
+    pub ssh: Option<String>,
+    /// Options for that ssh, before the destination (`["-p", "2222"]`).
+    #[serde(default)]
+    pub ssh_options: Vec<String>,
 }
 
 fn one_or_many<'de, D: serde::Deserializer<'de>>(

@@ -133,6 +133,25 @@ pub fn check_kind(kind: GuestKind, name: &str) -> Result<()> {
     }
 }
 
+/// Words as one POSIX shell command line, each quoted only when it needs
+/// it: what a remote shell (ssh) splits back into the same words.
+pub fn shell_words(words: &[String]) -> String {
+    words
+        .iter()
+        .map(|w| {
+            let plain = !w.is_empty()
+                && w.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-_./=:,+@%".contains(&b));
+            if plain {
+                w.clone()
+            } else {
+                format!("'{}'", w.replace('\'', "'\\''"))
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// `*` and `?` glob matching, for routing rules and name filters.
 pub fn glob_match(pattern: &str, text: &str) -> bool {
     let (p, t): (Vec<char>, Vec<char>) = (pattern.chars().collect(), text.chars().collect());
@@ -159,6 +178,17 @@ pub fn glob_match(pattern: &str, text: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn words_are_quoted_for_a_remote_shell() {
+        let w = |v: &[&str]| shell_words(&v.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+        assert_eq!(w(&["ls", "-l", "/tmp"]), "ls -l /tmp");
+        assert_eq!(
+            w(&["sh", "-c", "echo $HOME; it's"]),
+            r#"sh -c 'echo $HOME; it'\''s'"#
+        );
+        assert_eq!(w(&["", "a b"]), "'' 'a b'");
+    }
 
     #[test]
     fn good_and_bad_names() {

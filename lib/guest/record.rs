@@ -11,6 +11,9 @@ use serde::ser::{SerializeMap, Serializer};
 pub struct Container {
     pub name: String,
     pub backend: BackendKind,
+    /// Always `container`: a record says what it describes, so that one
+    /// piped into a tool for the other kind is refused.
+    pub kind: GuestKind,
     pub status: Status,
     /// The backend's own word for the state, when it says more than `status`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -29,6 +32,7 @@ impl Container {
         Container {
             name: name.to_string(),
             backend,
+            kind: GuestKind::Container,
             status,
             backend_status: None,
             pid: None,
@@ -81,6 +85,8 @@ pub struct Vm {
     pub name: Option<String>,
     pub node: String,
     pub backend: BackendKind,
+    /// Always `vm` (see `Container::kind`).
+    pub kind: GuestKind,
     pub status: Status,
     /// Proxmox's own word, when it says more than `status`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -103,6 +109,7 @@ impl Vm {
             name: name.map(String::from),
             node: node.to_string(),
             backend: BackendKind::Proxmox,
+            kind: GuestKind::Vm,
             status: Status::Stopped,
             backend_status: None,
             cpus: None,
@@ -151,6 +158,7 @@ pub struct VmConfig {
     pub name: Option<String>,
     pub node: String,
     pub backend: BackendKind,
+    pub kind: GuestKind,
     pub memory_bytes: u64,
     pub balloon_bytes: Option<u64>,
     pub cores: u32,
@@ -179,6 +187,7 @@ pub struct Snapshot {
     pub vmid: u32,
     pub node: String,
     pub backend: BackendKind,
+    pub kind: GuestKind,
     pub snapshot: String,
     pub parent: Option<String>,
     pub time: Option<String>,
@@ -331,6 +340,7 @@ impl Serialize for ActionResult {
             m.serialize_entry("node", &g.node)?;
         }
         m.serialize_entry("backend", &g.backend)?;
+        m.serialize_entry("kind", &self.kind)?;
         m.serialize_entry("action", self.action)?;
         m.serialize_entry("ok", &self.ok)?;
         m.serialize_entry("changed", &self.changed)?;
@@ -359,6 +369,11 @@ pub const CONTAINER_FIELDS: &[FieldDoc] = &[
         "backend",
         "string",
         "the backend that holds it: lxc, crun or runc",
+    ),
+    (
+        "kind",
+        "string",
+        "always container: what the record describes, so that a record piped into a vm-* tool is refused",
     ),
     (
         "status",
@@ -443,6 +458,7 @@ pub const RESULT_FIELDS: &[FieldDoc] = &[
         "string or null",
         "the backend that holds it; null when it was not found",
     ),
+    ("kind", "string", "the kind of guest: container or vm"),
     (
         "action",
         "string",
@@ -471,6 +487,11 @@ pub const VM_FIELDS: &[FieldDoc] = &[
     ("name", "string or null", "its name; null when it has none"),
     ("node", "string", "the cluster node that holds it"),
     ("backend", "string", "always proxmox"),
+    (
+        "kind",
+        "string",
+        "always vm: what the record describes, so that a record piped into a ctr-* tool is refused",
+    ),
     (
         "status",
         "string",
@@ -559,6 +580,7 @@ pub const VM_RESULT_FIELDS: &[FieldDoc] = &[
         "its node (after vm-migrate, its new one); null when it was not found",
     ),
     ("backend", "string", "always proxmox"),
+    ("kind", "string", "the kind of guest: container or vm"),
     (
         "action",
         "string",
@@ -597,6 +619,11 @@ pub const SNAPSHOT_FIELDS: &[FieldDoc] = &[
     ("vmid", "integer", "the VM's VMID"),
     ("node", "string", "the VM's node"),
     ("backend", "string", "always proxmox"),
+    (
+        "kind",
+        "string",
+        "always vm: what the record describes, so that a record piped into a ctr-* tool is refused",
+    ),
     ("snapshot", "string", "the snapshot's name"),
     (
         "parent",
@@ -622,6 +649,11 @@ pub const VM_CONFIG_FIELDS: &[FieldDoc] = &[
     ("name", "string or null", "its name"),
     ("node", "string", "the node it is on"),
     ("backend", "string", "always proxmox"),
+    (
+        "kind",
+        "string",
+        "always vm: what the record describes, so that a record piped into a ctr-* tool is refused",
+    ),
     (
         "memory_bytes",
         "integer",
@@ -779,6 +811,7 @@ mod tests {
             name: None,
             node: "pve1".into(),
             backend: BackendKind::Proxmox,
+            kind: GuestKind::Vm,
             memory_bytes: 0,
             balloon_bytes: None,
             cores: 1,
@@ -802,6 +835,7 @@ mod tests {
             vmid: 100,
             node: "pve1".into(),
             backend: BackendKind::Proxmox,
+            kind: GuestKind::Vm,
             snapshot: "s".into(),
             parent: None,
             time: None,
@@ -818,7 +852,7 @@ mod tests {
         let r = ActionResult::ok(GuestKind::Vm, GuestId::vm(&vm()), "start", true);
         assert_eq!(
             serde_json::to_string(&r).unwrap(),
-            r#"{"name":"web","vmid":100,"node":"pve1","backend":"proxmox","action":"start","ok":true,"changed":true}"#
+            r#"{"name":"web","vmid":100,"node":"pve1","backend":"proxmox","kind":"vm","action":"start","ok":true,"changed":true}"#
         );
         let r = ActionResult::ok(
             GuestKind::Container,
@@ -828,7 +862,7 @@ mod tests {
         );
         assert_eq!(
             serde_json::to_string(&r).unwrap(),
-            r#"{"name":"web","backend":"runc","action":"stop","ok":true,"changed":false}"#
+            r#"{"name":"web","backend":"runc","kind":"container","action":"stop","ok":true,"changed":false}"#
         );
     }
 }

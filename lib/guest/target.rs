@@ -191,6 +191,27 @@ pub fn parse_line(kind: GuestKind, line: &str) -> Result<Option<Target>> {
 /// A record as a list tool prints it: its `vmid` (for kinds that have
 /// them), else its `name`, and its `backend`.
 fn from_record(kind: GuestKind, o: &Map<String, Value>) -> Result<Target> {
+    // A record says what it describes: a VM and a container may share a
+    // backend (proxmox), and one is never taken for the other.
+    match o.get("kind") {
+        None | Some(Value::Null) => {}
+        Some(Value::String(k)) if k == kind.as_str() => {}
+        Some(Value::String(k)) if k == GuestKind::Vm.as_str() => {
+            return Err(Error::invalid(
+                "a VM (kind \"vm\"): the ctr-* tools act on containers, the vm-* tools on VMs",
+            ));
+        }
+        Some(Value::String(k)) if k == GuestKind::Container.as_str() => {
+            return Err(Error::invalid(
+                "a container (kind \"container\"): the vm-* tools act on VMs, the ctr-* tools on containers",
+            ));
+        }
+        Some(other) => {
+            return Err(Error::invalid(format!(
+                "\"kind\" must be container or vm, not {other}"
+            )));
+        }
+    }
     let backend = backend_of(kind, o.get("backend"))?;
     let vmid = match o.get("vmid") {
         _ if !kind.has_vmids() => None,
@@ -287,7 +308,8 @@ mod tests {
     fn any_bad_line_refuses_all() {
         for input in [
             "{\"name\":\"web\",\"backend\":\"nope\"}\n",
-            "{\"name\":\"web\",\"backend\":\"proxmox\"}\n",
+            "{\"name\":\"web\",\"backend\":\"proxmox\",\"kind\":\"vm\"}\n",
+            "{\"name\":\"web\",\"kind\":\"box\"}\n",
             "web\n{\"nam\":1}\n",
             "web\n[1]\n",
             "{bad json\n",

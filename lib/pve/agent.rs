@@ -215,7 +215,7 @@ pub fn wait(c: &Client, vm: &Vm, ip: bool, deadline: Instant) -> Result<bool> {
         ));
     }
     let what = if ip { "an address" } else { "its guest agent" };
-    let _clear = super::task::ClearProgress(c.out);
+    let _clear = super::task::ClearProgress(&c.out);
     let mut pause = Duration::from_millis(100);
     let mut waited = false;
     loop {

@@ -25,15 +25,17 @@ const TICKET_RENEW_AFTER: Duration = Duration::from_secs(90 * 60);
 /// Pauses between the attempts of an idempotent request.
 const GET_BACKOFF_MS: &[u64] = &[100, 300, 900];
 
-pub struct Client<'a> {
+/// A connection to the cluster, owning what it was made from, so that a
+/// backend can keep one for the whole run.
+pub struct Client {
     agent: ureq::Agent,
     /// `https://host:8006/api2/json`, in the order given.
     urls: Vec<String>,
     /// The URL that answered last: requests go there first.
     preferred: AtomicUsize,
     auth: Auth,
-    pub out: &'a Output,
-    pub cfg: &'a ProxmoxConfig,
+    pub out: Output,
+    pub cfg: ProxmoxConfig,
     /// How long operations keep retrying a locked guest.
     pub lock_wait: Duration,
 }
@@ -93,8 +95,8 @@ impl From<Fail> for Error {
 
 pub type Params<'p> = &'p [(&'p str, String)];
 
-impl<'a> Client<'a> {
-    pub fn connect(cfg: &'a ProxmoxConfig, out: &'a Output) -> Result<Client<'a>> {
+impl Client {
+    pub fn connect(cfg: &ProxmoxConfig, out: &Output) -> Result<Client> {
         let urls = cfg
             .url
             .iter()
@@ -161,8 +163,8 @@ impl<'a> Client<'a> {
             urls,
             preferred: AtomicUsize::new(0),
             auth,
-            out,
-            cfg,
+            out: out.clone(),
+            cfg: cfg.clone(),
             lock_wait: Duration::from_secs_f64(cfg.lock_wait.unwrap_or(10.0).max(0.0)),
         })
     }

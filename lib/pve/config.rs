@@ -239,6 +239,7 @@ pub fn record(vm: &Vm, cfg: &Config) -> VmConfig {
         name: vm::own_name(cur("name").map(String::from), vm.vmid).or(vm.name.clone()),
         node: vm.node.clone(),
         backend: BackendKind::Proxmox,
+        kind: crate::guest::GuestKind::Vm,
         memory_bytes: mib(cur("memory")).unwrap_or(512 << 20),
         balloon_bytes: mib(cur("balloon")),
         cores: count("cores", 1),

@@ -95,7 +95,7 @@ pub fn migrate(c: &Client, vm: &Vm, how: &How) -> Result<Done> {
 fn wait_until_on(c: &Client, vm: &Vm, node: &str) -> Result<()> {
     let deadline = Instant::now() + Duration::from_secs(180);
     let mut pause = Duration::from_millis(200);
-    let _clear = super::task::ClearProgress(c.out);
+    let _clear = super::task::ClearProgress(&c.out);
     while !vm::exists(c, node, vm.vmid)? {
         if Instant::now() >= deadline {
             return Err(Error::timeout(format!(

@@ -5,6 +5,7 @@ pub mod agent;
 pub mod client;
 pub mod cloudinit;
 pub mod config;
+pub mod ct;
 pub mod disk;
 pub mod lenient;
 pub mod migrate;

@@ -53,19 +53,28 @@ struct Storage {
 /// else the node's enabled and active storage for disk images with the
 /// most room (`local-lvm` on a default install, `local-zfs` on ZFS).
 pub fn disk_storage(c: &Client, node: &str, given: Option<&str>) -> Result<String> {
+    storage_for(c, node, given, "images")
+}
+
+/// The same for a container's root filesystem (content `rootdir`).
+pub fn rootfs_storage(c: &Client, node: &str, given: Option<&str>) -> Result<String> {
+    storage_for(c, node, given, "rootdir")
+}
+
+fn storage_for(c: &Client, node: &str, given: Option<&str>, content: &str) -> Result<String> {
     if let Some(s) = given.or(c.cfg.storage.as_deref()) {
         return Ok(s.to_string());
     }
     let list: Vec<Item<Storage>> = c.get_as(
         &format!("/nodes/{node}/storage"),
-        &[("content", "images".into()), ("enabled", "1".into())],
+        &[("content", content.into()), ("enabled", "1".into())],
     )?;
     records(list)
         .filter(|s| {
             // Filtered by the server too; checked again, as an older server
             // may ignore a parameter it does not know.
-            let content = s.content.as_ref().map_or("", String::as_str);
-            super::vm::split_list(content).iter().any(|c| c == "images")
+            let have = s.content.str().unwrap_or("");
+            super::vm::split_list(have).iter().any(|c| c == content)
                 && s.enabled.copied() != Some(false)
                 && s.active.copied() == Some(true)
         })
@@ -73,9 +82,30 @@ pub fn disk_storage(c: &Client, node: &str, given: Option<&str>) -> Result<Strin
         .max_by_key(|(avail, _)| *avail)
         .map(|(_, name)| name)
         .ok_or_else(|| {
-            Error::unavailable(format!("node {node} has no active storage for disk images"))
+            let what = if content == "images" {
+                "disk images"
+            } else {
+                "container root filesystems"
+            };
+            Error::unavailable(format!("node {node} has no active storage for {what}"))
                 .with_hint("name one with --storage, or set proxmox.storage")
         })
+}
+
+/// The node's storages that may hold this content, enabled and active.
+pub fn storages_with(c: &Client, node: &str, content: &str) -> Result<Vec<String>> {
+    let list: Vec<Item<Storage>> = c.get_as(
+        &format!("/nodes/{node}/storage"),
+        &[("content", content.into()), ("enabled", "1".into())],
+    )?;
+    Ok(records(list)
+        .filter(|s| {
+            let have = s.content.str().unwrap_or("");
+            super::vm::split_list(have).iter().any(|c| c == content)
+                && s.active.copied() != Some(false)
+        })
+        .filter_map(|s| s.storage.get())
+        .collect())
 }
 
 /// The records of a list, without the entries that are not (none are,

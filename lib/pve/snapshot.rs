@@ -62,6 +62,7 @@ pub fn list(c: &Client, vm: &Vm) -> Result<Vec<Snapshot>> {
                 vmid: vm.vmid,
                 node: vm.node.clone(),
                 backend: BackendKind::Proxmox,
+                kind: crate::guest::GuestKind::Vm,
                 current: at.as_deref() == Some(snapshot.as_str()),
                 snapshot,
                 parent: e.parent.get().filter(|p| !p.is_empty()),

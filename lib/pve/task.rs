@@ -48,7 +48,7 @@ pub fn wait(c: &Client, upid: &Upid, label: &str, deadline: Option<Instant>) -> 
     // fine enough to end soon after the task, light on the server.
     let mut pause = Duration::from_millis(50);
     let mut tail = LogTail::default();
-    let _clear = ClearProgress(c.out);
+    let _clear = ClearProgress(&c.out);
     loop {
         let st = c.get(&format!("{path}/status"), &[])?;
         if st.get("status").and_then(Value::as_str) == Some("stopped") {

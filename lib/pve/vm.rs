@@ -92,6 +92,7 @@ impl Resource {
             name: own_name(r.name.get(), vmid),
             node,
             backend: BackendKind::Proxmox,
+            kind: crate::guest::GuestKind::Vm,
             status,
             backend_status,
             cpus: r.maxcpu.get().map(|n| n.ceil() as u32),
@@ -106,9 +107,14 @@ impl Resource {
     }
 
     /// How a warning names the entry.
-    fn label(&self) -> String {
+    pub fn label(&self) -> String {
+        let noun = if self.kind.str() == Some("lxc") {
+            "CT"
+        } else {
+            "VM"
+        };
         let id = match (self.vmid.as_ref(), self.id.as_ref()) {
-            (Some(n), _) => format!("VM {n}"),
+            (Some(n), _) => format!("{noun} {n}"),
             (None, Some(id)) => crate::guest::names::quote(id),
             (None, None) => "an entry".into(),
         };
@@ -148,10 +154,15 @@ pub struct Skipped {
     pub why: String,
 }
 
+/// Every guest of the cluster, VMs and containers, in one request.
+pub fn resources(c: &Client) -> Result<Vec<Item<Resource>>> {
+    c.get_as("/cluster/resources", &[("type", "vm".into())])
+}
+
 /// Every VM of the cluster, by VMID, in one request. An entry that cannot
 /// be read is skipped with a warning naming it, never failing the rest.
 pub fn list(c: &Client) -> Result<Listing> {
-    let data: Vec<Item<Resource>> = c.get_as("/cluster/resources", &[("type", "vm".into())])?;
+    let data = resources(c)?;
     let mut l = Listing {
         vms: Vec::with_capacity(data.len()),
         skipped: vec![],
@@ -422,7 +433,7 @@ pub fn task(
             Err(mut e) if is_lock(&e) => {
                 e.kind = Kind::Conflict;
                 e.hint = Some(format!(
-                    "another task holds the VM; waited {} s (proxmox.lock_wait); see the cluster's task list",
+                    "another task holds it; waited {} s (proxmox.lock_wait); see the cluster's task list",
                     c.lock_wait.as_secs_f64()
                 ));
                 return Err(e);
@@ -481,7 +492,7 @@ fn ha_kind(kind: &str) -> Option<&'static str> {
 /// Says whether it had to wait (the VM was not in that state at first).
 pub fn wait_for(c: &Client, vm: &Vm, want: Status, deadline: Instant) -> Result<bool> {
     let mut pause = Duration::from_millis(100);
-    let _clear = task::ClearProgress(c.out);
+    let _clear = task::ClearProgress(&c.out);
     let mut waited = false;
     loop {
         let s = current(c, vm)?.status();
@@ -737,7 +748,8 @@ pub fn with_new_vmid<T>(
     loop {
         let id = next_vmid(c)?;
         match create(id) {
-            Err(e) if e.message.contains(&format!("VM {id} already exists")) && tries < 5 => {
+            // `VM 100 already exists`, `CT 100 already exists on node …`
+            Err(e) if e.message.contains(&format!(" {id} already exists")) && tries < 5 => {
                 c.out.trace(&format!(
                     "VMID {id} was taken meanwhile ({}); taking the next",
                     e.message.trim()

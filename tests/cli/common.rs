@@ -19,6 +19,12 @@ pub fn backend_missing(backend: &str) -> Option<String> {
     }
     let (program, package) = match backend {
         "lxc" => ("lxc-ls", "lxc"),
+        "sshd" => {
+            if !std::path::Path::new("/usr/sbin/sshd").exists() || which("ssh").is_none() {
+                return Some("sshd is not installed (apt-get install openssh-server)".into());
+            }
+            return None;
+        }
         runtime => (runtime, runtime),
     };
     if which(program).is_none() {

@@ -103,7 +103,7 @@ fn what_a_killed_create_left_is_cleared() {
     let text = env.run("ctr-delete", &["gk-killed-crun"]);
     assert!(
         text.starts_with("exit_code: 0\n")
-            && text.contains(r#"{"name":"gk-killed-crun","backend":"crun","action":"delete","ok":true,"changed":true}"#),
+            && text.contains(r#"{"name":"gk-killed-crun","backend":"crun","kind":"container","action":"delete","ok":true,"changed":true}"#),
         "{text}"
     );
     assert!(!env.container_dir("crun", "gk-killed-crun").exists());

@@ -14,6 +14,7 @@ mod images;
 mod lifecycle;
 mod list;
 mod oci;
+mod pve_ctr;
 mod refusals;
 mod run;
 mod shells;

@@ -378,9 +378,21 @@ const CASES: &[Case] = &[
     ),
     stdin(
         "ctr-start",
-        "{\"name\":\"x\",\"backend\":\"proxmox\"}\n",
+        "{\"name\":\"x\",\"backend\":\"proxmox\",\"kind\":\"vm\"}\n",
         8,
-        "the vm-* tools act on VMs",
+        "a VM (kind \"vm\"): the ctr-* tools act on containers",
+    ),
+    stdin(
+        "vm-start",
+        "{\"name\":\"x\",\"backend\":\"proxmox\",\"kind\":\"container\"}\n",
+        8,
+        "a container (kind \"container\"): the vm-* tools act on VMs",
+    ),
+    stdin(
+        "ctr-start",
+        "{\"name\":\"x\",\"kind\":\"pod\"}\n",
+        8,
+        "\"kind\" must be container or vm",
     ),
     stdin(
         "ctr-start",

@@ -132,7 +132,7 @@ impl Lxc {
     fn info(&self, name: &str, out: &Output) -> Result<parse::Info> {
         let r = self.run(&LXC_INFO, self.args(name, &["-H"]), out)?;
         if !r.ok() {
-            if !self.exists(name) {
+            if !self.exists(name, out) {
                 return Err(Error::not_found("no such container in backend lxc"));
             }
             return Err(self.failure("lxc-info", &r));
@@ -306,7 +306,7 @@ impl Lister for Lxc {
 
     fn list_start<'a>(&'a self, out: &'a Output) -> Result<Listing<'a>> {
         // No container directory, no containers: spare the lxc-ls run.
-        if self.names()?.is_empty() {
+        if self.names(out)?.is_empty() {
             return Ok(Box::new(|| Ok(Vec::new())));
         }
         let mut args: Vec<OsString> = vec!["-P".into(), self.path.clone().into()];
@@ -326,7 +326,7 @@ impl Lister for Lxc {
 }
 
 impl Backend for Lxc {
-    fn names(&self) -> Result<Vec<String>> {
+    fn names(&self, _: &Output) -> Result<Vec<String>> {
         let entries = match std::fs::read_dir(&self.path) {
             Ok(e) => e,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
@@ -347,7 +347,7 @@ impl Backend for Lxc {
         Ok(names)
     }
 
-    fn exists(&self, name: &str) -> bool {
+    fn exists(&self, name: &str, _: &Output) -> bool {
         // LXC's own definition: a directory under lxcpath holding a config.
         self.dir(name).join("config").is_file()
     }

@@ -673,7 +673,7 @@ impl Lister for Oci {
 }
 
 impl Backend for Oci {
-    fn names(&self) -> Result<Vec<String>> {
+    fn names(&self, _: &Output) -> Result<Vec<String>> {
         let mut names = self.bundle_names();
         if let Ok(entries) = std::fs::read_dir(self.root_dir()) {
             names.extend(entries.filter_map(|e| e.ok()?.file_name().into_string().ok()));
@@ -683,14 +683,14 @@ impl Backend for Oci {
         Ok(names)
     }
 
-    fn exists(&self, name: &str) -> bool {
+    fn exists(&self, name: &str, _: &Output) -> bool {
         self.bundle(name).join(SIDECAR).is_file() || self.root_dir().join(name).is_dir()
     }
 
     fn status(&self, name: &str, out: &Output) -> Result<Status> {
         match self.runtime_state(name, out)? {
             Some(s) => Ok(parse::status(&s.status)),
-            None if self.exists(name) => Ok(Status::Stopped),
+            None if self.exists(name, out) => Ok(Status::Stopped),
             None => Err(Error::not_found(format!(
                 "no such container in backend {}",
                 self.runtime
@@ -700,7 +700,7 @@ impl Backend for Oci {
 
     fn state(&self, name: &str, out: &Output) -> Result<ContainerState> {
         let rs = self.runtime_state(name, out)?;
-        if rs.is_none() && !self.exists(name) {
+        if rs.is_none() && !self.exists(name, out) {
             return Err(Error::not_found(format!(
                 "no such container in backend {}",
                 self.runtime

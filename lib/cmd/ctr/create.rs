@@ -1,7 +1,8 @@
 use super::{CreateFlags, name_arg};
 use crate::backend::image::Image;
 use crate::backend::{self, Backend, CreateSpec, Mount};
-use crate::cli::spec::{Command, Complete, Prints, Trailing, switch};
+use crate::cli::args::Size;
+use crate::cli::spec::{Command, Complete, Prints, Trailing, option, switch};
 use crate::error::{Error, Result};
 use crate::guest::record::{Done, GuestId};
 use crate::guest::target::Target;
@@ -12,7 +13,7 @@ pub const SPEC: Command = Command {
     name: "ctr-create",
     kind: GuestKind::Container,
     about: "create a container",
-    description: "Creates a stopped container from an image: the built-in busybox image (made from the host's static busybox, needing no network), a directory holding a root filesystem, an OCI bundle, or a rootfs tarball. Without --backend the config's routing rules pick the backend (lxc, crun or runc) by the name, then its default backend (lxc). A name is unique across backends: one taken in any backend is refused (exit 4).\n\nWithout a COMMAND the container runs the image's /sbin/init; with one, it runs that command, and its output goes to the log that ctr-logs reads. A create that fails part-way leaves nothing behind.",
+    description: "Creates a stopped container from an image: the built-in busybox image (made from the host's static busybox, needing no network), a directory holding a root filesystem, an OCI bundle, or a rootfs tarball. Without --backend the config's routing rules pick the backend (lxc, crun, runc or proxmox) by the name, then its default backend (lxc). A name is unique across backends, the cluster's included: one taken in any backend is refused (exit 4).\n\nOn backend proxmox (a Proxmox VE cluster) the image is an OS template, STORAGE:vztmpl/FILE as pveam stores them or a short name such as debian-12 found among the node's templates (an ambiguous or missing one is refused, the candidates listed); the container is unprivileged, its root disk --disk (default 8G) on --storage (default: the node's storage for container directories with the most room), on --node (default: the online node with the most free memory), its network --network bridge=vmbr0[,ip=dhcp|CIDR][,gw=GW]; a COMMAND becomes its entrypoint. The VMID is the lowest free one, the next when another creator takes it first. --mount is refused there.\n\nWithout a COMMAND the container runs the image's /sbin/init; with one, it runs that command, and its output goes to the log that ctr-logs reads. A create that fails part-way leaves nothing behind.",
     args: &[name_arg(
         "The new container's name: letters, digits, '-', '_' and '.', at most 63",
         Complete::Nothing,
@@ -38,6 +39,10 @@ pub const SPEC: Command = Command {
             "From a tarball, with a read-only bind mount, started at once.",
         ),
         (
+            "ctr-create app -b proxmox --image debian-12 --memory 1G --disk 16G --network bridge=vmbr0,ip=dhcp --start",
+            "A container on the Proxmox VE cluster, started.",
+        ),
+        (
             "ctr-create web | jq -e .ok >/dev/null && echo created",
             "Check the result with jq in a script.",
         ),
@@ -53,11 +58,38 @@ crate::flags! {
     pub struct Args {
         ..create: CreateFlags,
         start: bool = switch("start", None, "Start the container once it is created"),
+        disk: Option<Size> = option(
+            "disk",
+            None,
+            "SIZE",
+            "Backend proxmox: the root disk's size (default 8G)",
+            Complete::Nothing,
+        ),
+        storage: Option<String> = option(
+            "storage",
+            None,
+            "STORAGE",
+            "Backend proxmox: the storage for the root disk (default: the node's with the most room)",
+            Complete::Nothing,
+        ),
+        node: Option<String> = option(
+            "node",
+            Some('n'),
+            "NODE",
+            "Backend proxmox: the node to create it on (default: the online node with the most free memory)",
+            Complete::Nothing,
+        ),
     }
 }
 
-/// The create request from the flags, every value checked.
-pub fn spec(ctx: &Ctx, name: &str, f: &CreateFlags) -> Result<(CreateSpec, Image)> {
+/// The create request from the flags, every value checked, for a container
+/// of backend `kind`.
+pub fn spec(
+    ctx: &Ctx,
+    name: &str,
+    f: &CreateFlags,
+    kind: BackendKind,
+) -> Result<(CreateSpec, Image)> {
     crate::guest::names::check_new(name)?;
     let mut spec = CreateSpec {
         name: name.to_string(),
@@ -76,25 +108,63 @@ pub fn spec(ctx: &Ctx, name: &str, f: &CreateFlags) -> Result<(CreateSpec, Image
     };
     spec.env = f.env.iter().map(|e| env_pair(e)).collect::<Result<_>>()?;
     spec.mounts = f.mount.iter().map(|v| mount(v)).collect::<Result<_>>()?;
-    spec.bridge = match f.network.as_deref() {
-        None | Some("none") => None,
-        Some(v) => match v.strip_prefix("bridge=") {
-            Some(br) if !br.is_empty() && !br.contains(['/', ' ']) => Some(br.to_string()),
-            _ => {
-                return Err(Error::usage(format!(
-                    "invalid value {} for --network: expected none or bridge=NAME",
-                    crate::guest::names::quote(v)
-                )));
-            }
-        },
-    };
+    (spec.bridge, spec.address) = network(f.network.as_deref(), kind)?;
     if let Some(bad) = spec.command.first().filter(|c| c.is_empty()) {
         return Err(Error::usage(format!(
             "invalid command {bad:?}: it is empty"
         )));
     }
-    let image = Image::parse(f.image.as_deref().unwrap_or("busybox"))?;
+    let image = match (kind, f.image.as_deref()) {
+        (BackendKind::Proxmox, Some(t)) if t != "busybox" => Image::Template(t.to_string()),
+        (BackendKind::Proxmox, _) => {
+            return Err(Error::usage(
+                "backend proxmox makes containers from OS templates: give --image",
+            )
+            .with_hint("--image STORAGE:vztmpl/FILE (as pveam stores them), or a short name such as debian-12"));
+        }
+        (_, i) => Image::parse(i.unwrap_or("busybox"))?,
+    };
     Ok((spec, image))
+}
+
+/// `none`, or `bridge=BR`; for backend proxmox also `,ip=dhcp|CIDR` and
+/// `,gw=GW`: the bridge, and the rest for the cluster.
+fn network(v: Option<&str>, kind: BackendKind) -> Result<(Option<String>, Option<String>)> {
+    let Some(v) = v.filter(|v| *v != "none") else {
+        return Ok((None, None));
+    };
+    let bad = |why: &str| {
+        Error::usage(format!(
+            "invalid value {} for --network: {why}",
+            crate::guest::names::quote(v)
+        ))
+    };
+    let mut parts = v.split(',');
+    let bridge = match parts.next().and_then(|p| p.strip_prefix("bridge=")) {
+        Some(br) if !br.is_empty() && !br.contains(['/', ' ']) => br.to_string(),
+        _ => return Err(bad("expected none or bridge=NAME")),
+    };
+    let mut rest = vec![];
+    for p in parts {
+        match p.split_once('=') {
+            Some(("ip", a)) if a == "dhcp" || is_cidr4(a) => rest.push(p.to_string()),
+            Some(("gw", g)) if g.parse::<std::net::Ipv4Addr>().is_ok() => rest.push(p.to_string()),
+            Some(("ip" | "gw", _)) => {
+                return Err(bad("ip= takes dhcp or ADDRESS/PREFIX, gw= an IPv4 address"));
+            }
+            _ => {
+                return Err(bad(&format!(
+                    "unknown part {p:?}: the parts are ip= and gw="
+                )));
+            }
+        }
+    }
+    if !rest.is_empty() && kind != BackendKind::Proxmox {
+        return Err(bad(
+            "ip= and gw= are for backend proxmox; a local container gets no address from guestkit",
+        ));
+    }
+    Ok((Some(bridge), (!rest.is_empty()).then(|| rest.join(","))))
 }
 
 /// A new container, to be made in the backend routing picks: --backend,
@@ -119,6 +189,13 @@ impl Resolver for NewContainer<'_> {
     fn who(&self, t: &Target, _: Option<&BackendKind>) -> GuestId {
         GuestId::container(&t.label(), Some(self.backend_for(&t.label())))
     }
+}
+
+/// `192.0.2.10/24`.
+fn is_cidr4(a: &str) -> bool {
+    a.split_once('/').is_some_and(|(ip, prefix)| {
+        ip.parse::<std::net::Ipv4Addr>().is_ok() && prefix.parse::<u8>().is_ok_and(|p| p <= 32)
+    })
 }
 
 pub fn env_pair(e: &str) -> Result<(String, String)> {
@@ -189,7 +266,7 @@ pub fn create(
     // Until the new container exists, no other create may take its name.
     let lock = backend::lock_name(&ctx.cfg, &spec.name)?;
     backend::clear_leftovers(&ctx.cfg, &spec.name, &lock, &ctx.out)?;
-    backend::ensure_free(&ctx.cfg, &spec.name)?;
+    backend::ensure_free(&ctx.cfg, &spec.name, &ctx.out)?;
     // Ctrl-C now ends the children (tar, cp, the runtime), whose failure
     // leads to the cleanup below, instead of ending us before it.
     crate::os::signals::defer();
@@ -228,7 +305,23 @@ pub fn create(
 pub fn run(ctx: &Ctx, args: Args) -> Result<u8> {
     // The parser has checked that the required name is there.
     let name = &ctx.positionals[0];
-    let (spec, image) = spec(ctx, name, &args.create)?;
+    let kind = NewContainer(ctx).backend_for(name);
+    let (mut spec, image) = spec(ctx, name, &args.create, kind)?;
+    let cluster_only = [
+        ("--disk", args.disk.is_some()),
+        ("--storage", args.storage.is_some()),
+        ("--node", args.node.is_some()),
+    ];
+    if let Some((flag, _)) = cluster_only.iter().find(|(_, given)| *given)
+        && kind != BackendKind::Proxmox
+    {
+        return Err(Error::usage(format!(
+            "{flag} is for backend proxmox; {name} goes to backend {kind}"
+        )));
+    }
+    spec.disk_bytes = args.disk.map(|s| s.0);
+    spec.storage = args.storage.clone();
+    spec.node = args.node.clone();
     let target = Target::named(name);
     ctx.act(
         &NewContainer(ctx),

@@ -9,7 +9,7 @@ pub const SPEC: Command = Command {
     name: "ctr-exec",
     kind: GuestKind::Container,
     about: "run a command in a running container",
-    description: "Runs COMMAND inside a running container with this terminal's stdin, stdout and stderr, and exits with the command's own exit code. The command starts with a clean environment (PATH, container=lxc and the container's own variables) plus --env.\n\nIts own failures use the container-engine codes: 125 when ctr-exec failed (no such container, not running), 126 when the command could not be run, 127 when it was not found.",
+    description: "Runs COMMAND inside a running container with this terminal's stdin, stdout and stderr, and exits with the command's own exit code. The command starts with a clean environment (PATH, container=lxc and the container's own variables) plus --env.\n\nOn backend proxmox the command runs as pct exec VMID -- COMMAND on the container's node, over SSH (proxmox.ssh in the config; see guestkit.toml(5)), as root: --user is refused there.\n\nIts own failures use the container-engine codes: 125 when ctr-exec failed (no such container, not running), 126 when the command could not be run, 127 when it was not found.",
     args: &[name_arg(
         "The container",
         Complete::Guest(GuestKind::Container, Some(Status::Running)),

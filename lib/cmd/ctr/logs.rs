@@ -10,7 +10,7 @@ pub const SPEC: Command = Command {
     name: "ctr-logs",
     kind: GuestKind::Container,
     about: "print a container's output log",
-    description: "Prints what a container's command wrote to its console: the raw log, not JSON. With --follow it keeps printing new output until the container stops (or until interrupted).",
+    description: "Prints what a container's command wrote to its console: the raw log, not JSON. With --follow it keeps printing new output until the container stops (or until interrupted).\n\nA container on a Proxmox VE cluster (backend proxmox) has no console log the API serves: ctr-logs prints its journal, else its /var/log/syslog or /var/log/messages, read by pct exec on its node over SSH (proxmox.ssh in the config; see guestkit.toml(5)).",
     args: &[name_arg(
         "The container",
         Complete::Guest(GuestKind::Container, None),
@@ -58,6 +58,12 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<u8> {
     let name = &ctx.positionals[0];
     crate::guest::names::check(name)?;
     let b = Containers(ctx).one(name)?.backend;
+    // A container on a cluster node: its log is read there.
+    if let Some(code) = b.remote_logs(name, args.tail, args.follow, &ctx.out) {
+        return code
+            .map(|c| c.clamp(0, 255) as u8)
+            .map_err(|e| e.prefixed(name));
+    }
     let path = b.log_path(name);
     let mut file = match std::fs::File::open(&path) {
         Ok(f) => Some(f),

@@ -39,7 +39,7 @@ impl Resolver for Containers<'_> {
         // A container target always has a name (guest::target).
         let name = t.label();
         let named = t.backend.or(self.0.backend_flag());
-        let backend = backend::locate(&self.0.cfg, &name, named)?;
+        let backend = backend::locate(&self.0.cfg, &name, named, &self.0.out)?;
         Ok(Found { name, backend })
     }
 

@@ -3,9 +3,9 @@ use super::{CreateFlags, name_arg};
 use crate::cli::args::Jobs;
 use crate::cli::spec::{Command, Complete, Prints, Trailing, switch};
 use crate::error::{Error, Result};
-use crate::guest::GuestKind;
 use crate::guest::record::Done;
 use crate::guest::target::Target;
+use crate::guest::{BackendKind, GuestKind};
 use crate::run::{Ctx, Resolver, engine_failure};
 
 pub const SPEC: Command = Command {
@@ -57,8 +57,17 @@ crate::flags! {
 pub fn run(ctx: &Ctx, args: Args) -> Result<u8> {
     // The parser has checked that the required name is there.
     let name = &ctx.positionals[0];
+    let kind = NewContainer(ctx).resolve(&Target::named(name))?;
+    if kind == BackendKind::Proxmox {
+        return Err(Error::usage(format!(
+            "ctr-run does not run containers on backend proxmox ({name} goes there)"
+        ))
+        .with_hint(format!(
+            "create it with ctr-create {name} --start, then use ctr-exec and ctr-logs"
+        )));
+    }
     if args.detach {
-        let (mut spec, image) = spec(ctx, name, &args.create)?;
+        let (mut spec, image) = spec(ctx, name, &args.create, kind)?;
         spec.ephemeral = args.rm;
         return ctx.act(
             &NewContainer(ctx),
@@ -75,9 +84,9 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<u8> {
 }
 
 fn foreground(ctx: &Ctx, name: &str, args: &Args) -> Result<u8> {
-    let (mut spec, image) = spec(ctx, name, &args.create)?;
-    spec.throwaway = args.rm;
     let kind = NewContainer(ctx).resolve(&Target::named(name))?;
+    let (mut spec, image) = spec(ctx, name, &args.create, kind)?;
+    spec.throwaway = args.rm;
     let (b, _) = create(ctx, kind, &spec, &image, false).map_err(|e| e.prefixed(name))?;
     let result = b
         .run_attached(name, &spec.command, &ctx.out)

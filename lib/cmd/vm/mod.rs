@@ -31,7 +31,7 @@ use crate::pve::task::Upid;
 use crate::pve::vm;
 use crate::run::{Ctx, Failed, Resolver};
 
-pub fn connect(ctx: &Ctx) -> Result<Client<'_>> {
+pub fn connect(ctx: &Ctx) -> Result<Client> {
     Client::connect(&ctx.cfg.proxmox, &ctx.out)
 }
 
