@@ -2,7 +2,8 @@
 //! for trying the vm-* tools by hand. Prints the environment the tools need
 //! as shell `export` lines, then serves until stdin closes.
 //!
-//!   pve-sim [VMS] [LATENCY_MS] [TASK_MS] [perl]   (defaults: 1000 VMs, 20 ms, 500 ms)
+//!   pve-sim [VMS] [LATENCY_MS] [TASK_MS] [numbers|perl] [CONTAINERS]
+//!   (defaults: 1000 VMs, 20 ms, 500 ms, numbers, no containers)
 //!
 //! With `perl`, it answers as Perl may type its answers: every number a
 //! string (sim/typing.rs).
@@ -35,6 +36,14 @@ fn main() {
         vm.config.insert("agent".into(), "1".into());
         vm.agent = Some(Agent::booting(Duration::ZERO, Duration::ZERO));
         sim.add_vm(vm);
+    }
+    // Containers, stopped, ct-0 …, after the VMs' VMIDs.
+    for i in 0..arg(5, 0) as u32 {
+        sim.add_vm(Vm::container(
+            100_000 + i,
+            nodes[i as usize % 3],
+            &format!("ct-{i}"),
+        ));
     }
     println!("export GUESTKIT_PVE_URL='{}'", sim.urls.join(","));
     println!("export GUESTKIT_PVE_TOKEN='{TOKEN}'");

@@ -15,9 +15,13 @@ use crate::pve::client::Client;
 use crate::pve::ct::{self, Ct};
 use std::io::IsTerminal;
 use std::path::PathBuf;
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
-pub struct Proxmox {
+/// The backend: a handle on the run's one connection and listing, which
+/// every handle shares (a bulk action makes one per target).
+pub struct Proxmox(Arc<Shared>);
+
+pub struct Shared {
     cfg: ProxmoxConfig,
     /// Connected at first use, for the whole run.
     client: OnceLock<Client>,
@@ -26,13 +30,24 @@ pub struct Proxmox {
     listed: Mutex<Option<Result<Vec<Ct>>>>,
 }
 
+impl std::ops::Deref for Proxmox {
+    type Target = Shared;
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
 impl Proxmox {
     pub fn new(cfg: &Config) -> Proxmox {
-        Proxmox {
-            cfg: cfg.proxmox.clone(),
-            client: OnceLock::new(),
-            listed: Mutex::new(None),
-        }
+        static SHARED: OnceLock<Arc<Shared>> = OnceLock::new();
+        let shared = SHARED.get_or_init(|| {
+            Arc::new(Shared {
+                cfg: cfg.proxmox.clone(),
+                client: OnceLock::new(),
+                listed: Mutex::new(None),
+            })
+        });
+        Proxmox(shared.clone())
     }
 
     fn client(&self, out: &Output) -> Result<&Client> {

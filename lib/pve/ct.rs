@@ -239,12 +239,11 @@ pub fn start(c: &Client, ct: &Ct) -> Result<()> {
     }
 }
 
-/// A clean shutdown that waits `timeout_s` (and, with `force`, stops it
-/// hard after that), or a hard stop at once when `timeout_s` is 0 and
-/// `force`.
+/// As the local backends stop: a clean shutdown that waits `timeout_s`,
+/// then stops it hard (`forceStop`); with `force`, a hard stop at once.
 pub fn stop(c: &Client, ct: &Ct, timeout_s: u64, force: bool) -> Result<()> {
     let settled = || Ok(status(c, ct)? == Status::Stopped);
-    let r = if timeout_s == 0 && force {
+    let r = if force {
         write(
             c,
             ct,
@@ -255,10 +254,10 @@ pub fn stop(c: &Client, ct: &Ct, timeout_s: u64, force: bool) -> Result<()> {
             &settled,
         )
     } else {
-        let mut p = vec![("timeout", timeout_s.to_string())];
-        if force {
-            p.push(("forceStop", "1".into()));
-        }
+        let p = vec![
+            ("timeout", timeout_s.to_string()),
+            ("forceStop", "1".into()),
+        ];
         write(
             c,
             ct,
