@@ -298,6 +298,8 @@ impl Task {
 pub(crate) enum Effect {
     Start,
     Resume,
+    /// Freezes a running guest (a container's suspend).
+    Pause,
     /// An HA task: when it ends, the HA manager runs the real one.
     Ha(Box<Effect>, &'static str),
     Stop,
@@ -534,6 +536,11 @@ pub(crate) fn tick(c: &mut Cluster) {
                     v.started = Some(now);
                     v.apply_pending();
                     outcome = Ok(v.start_warnings);
+                }
+            }
+            Effect::Pause => {
+                if let Some(v) = c.vms.get_mut(&vmid) {
+                    v.paused = true;
                 }
             }
             Effect::Resume => {

@@ -158,7 +158,7 @@ pub(crate) fn guest(call: &Call, c: &mut Cluster) -> Response {
     match (m, sub) {
         ("GET", "/status/current") => {
             let mut r = json!({
-                "vmid": vmid, "status": if ct.running {"running"} else {"stopped"}, "type": "lxc",
+                "vmid": vmid, "status": if ct.paused {"paused"} else if ct.running {"running"} else {"stopped"}, "type": "lxc",
                 "cpus": ct.cpus(), "maxmem": ct.memory_bytes(), "mem": if ct.running {ct.memory_bytes() / 4} else {0},
                 "maxswap": 512u64 << 20, "swap": 0, "maxdisk": ct.disk_bytes(), "disk": 0,
                 "cpu": if ct.running {0.01} else {0.0},
@@ -203,6 +203,13 @@ pub(crate) fn guest(call: &Call, c: &mut Cluster) -> Response {
             }
             task(c, "vzstart", Effect::Start)
         }
+        ("POST", "/status/suspend") => {
+            if !ct.running {
+                return error(500, &format!("CT {vmid} not running"), shared);
+            }
+            task(c, "vzsuspend", Effect::Pause)
+        }
+        ("POST", "/status/resume") => task(c, "vzresume", Effect::Resume),
         ("POST", "/status/stop") => {
             if !ct.running {
                 return error(500, &format!("CT {vmid} not running"), shared);

@@ -3,6 +3,7 @@
 
 complete -c ctr-list -f
 complete -c ctr-list -s s -l status -x -a 'running stopped paused created unknown' -d 'Only containers in this status'
+complete -c ctr-list -l name -x -d 'Only containers whose name matches this pattern (* and ?)'
 complete -c ctr-list -s o -l output -x -a 'json table name' -d 'Output format: JSON lines, an aligned table, or names only (default: table on a terminal, json otherwise)'
 complete -c ctr-list -l color -x -a 'auto always never' -d 'Colour the table: auto (default; honours NO_COLOR and CLICOLOR_FORCE), always or never'
 complete -c ctr-list -s q -l quiet -d 'Print no result records, only errors'

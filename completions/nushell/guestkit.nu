@@ -9,6 +9,13 @@ def "nu-complete guestkit containers" [] {
     } catch { [] }
 }
 
+def "nu-complete guestkit containers paused" [] {
+    try {
+        ^timeout 2 ctr-list -o json --status paused | complete | get stdout | from json --objects
+        | each {|c| {value: $c.name, description: $"($c.backend) ($c.status)"} }
+    } catch { [] }
+}
+
 def "nu-complete guestkit containers running" [] {
     try {
         ^timeout 2 ctr-list -o json --status running | complete | get stdout | from json --objects
@@ -62,11 +69,14 @@ def "nu-complete guestkit proxmox" [] { ["proxmox"] }
 
 def "nu-complete guestkit running-stopped-agent-ip" [] { ["running" "stopped" "agent" "ip"] }
 
+def "nu-complete guestkit running-stopped-exited" [] { ["running" "stopped" "exited"] }
+
 def "nu-complete guestkit running-stopped-paused-created-unknown" [] { ["running" "stopped" "paused" "created" "unknown"] }
 
 # list containers
 export extern "ctr-list" [
     --status(-s): string@"nu-complete guestkit running-stopped-paused-created-unknown"  # Only containers in this status
+    --name: string  # Only containers whose name matches this pattern (* and ?)
     --output(-o): string@"nu-complete guestkit json-table-name"  # Output format: JSON lines, an aligned table, or names only (default: table on a terminal, json otherwise)
     --color: string@"nu-complete guestkit auto-always-never"  # Colour the table: auto (default; honours NO_COLOR and CLICOLOR_FORCE), always or never
     --quiet(-q)  # Print no result records, only errors
@@ -228,6 +238,70 @@ export extern "ctr-logs" [
     --follow(-f)  # Keep printing new output until the container stops
     --tail(-n): string  # Print only the last N lines
     --color: string@"nu-complete guestkit auto-always-never"  # Colour the table: auto (default; honours NO_COLOR and CLICOLOR_FORCE), always or never
+    --verbose(-v)  # Print the backend commands run, on stderr
+    --config: string  # Read configuration from FILE instead of the default locations
+    --backend(-b): string@"nu-complete guestkit lxc-crun-runc-proxmox"  # Use this backend (default: the config's routing, then its default backend)
+    --generate: string@"nu-complete guestkit man-bash-zsh-fish-nu"  # Print this tool's man page or shell completion (for packagers) and exit
+    --help(-h)  # Print help and exit
+    --version(-V)  # Print the version and exit
+]
+
+# wait until containers reach a state
+export extern "ctr-wait" [
+    ...name: string@"nu-complete guestkit containers"  # Containers to wait for
+    --for: string@"nu-complete guestkit running-stopped-exited"  # What to wait for (required)
+    --timeout(-t): string  # Give up after this long (default: 300)
+    --jobs(-j): string  # Act on up to N targets at once (default: 1); results stay in input order
+    --output(-o): string@"nu-complete guestkit json-table"  # Output format: JSON lines, or an aligned table (default: table on a terminal, json otherwise)
+    --color: string@"nu-complete guestkit auto-always-never"  # Colour the table: auto (default; honours NO_COLOR and CLICOLOR_FORCE), always or never
+    --quiet(-q)  # Print no result records, only errors
+    --verbose(-v)  # Print the backend commands run, on stderr
+    --config: string  # Read configuration from FILE instead of the default locations
+    --backend(-b): string@"nu-complete guestkit lxc-crun-runc-proxmox"  # Use this backend (default: the config's routing, then its default backend)
+    --generate: string@"nu-complete guestkit man-bash-zsh-fish-nu"  # Print this tool's man page or shell completion (for packagers) and exit
+    --help(-h)  # Print help and exit
+    --version(-V)  # Print the version and exit
+]
+
+# restart containers
+export extern "ctr-restart" [
+    ...name: string@"nu-complete guestkit containers"  # Containers to restart
+    --timeout(-t): string  # How long to wait for a clean shutdown before killing (default: 10)
+    --force(-f)  # Kill at once, without asking for a clean shutdown
+    --jobs(-j): string  # Act on up to N targets at once (default: 1); results stay in input order
+    --output(-o): string@"nu-complete guestkit json-table"  # Output format: JSON lines, or an aligned table (default: table on a terminal, json otherwise)
+    --color: string@"nu-complete guestkit auto-always-never"  # Colour the table: auto (default; honours NO_COLOR and CLICOLOR_FORCE), always or never
+    --quiet(-q)  # Print no result records, only errors
+    --verbose(-v)  # Print the backend commands run, on stderr
+    --config: string  # Read configuration from FILE instead of the default locations
+    --backend(-b): string@"nu-complete guestkit lxc-crun-runc-proxmox"  # Use this backend (default: the config's routing, then its default backend)
+    --generate: string@"nu-complete guestkit man-bash-zsh-fish-nu"  # Print this tool's man page or shell completion (for packagers) and exit
+    --help(-h)  # Print help and exit
+    --version(-V)  # Print the version and exit
+]
+
+# freeze running containers
+export extern "ctr-pause" [
+    ...name: string@"nu-complete guestkit containers running"  # Containers to freeze
+    --jobs(-j): string  # Act on up to N targets at once (default: 1); results stay in input order
+    --output(-o): string@"nu-complete guestkit json-table"  # Output format: JSON lines, or an aligned table (default: table on a terminal, json otherwise)
+    --color: string@"nu-complete guestkit auto-always-never"  # Colour the table: auto (default; honours NO_COLOR and CLICOLOR_FORCE), always or never
+    --quiet(-q)  # Print no result records, only errors
+    --verbose(-v)  # Print the backend commands run, on stderr
+    --config: string  # Read configuration from FILE instead of the default locations
+    --backend(-b): string@"nu-complete guestkit lxc-crun-runc-proxmox"  # Use this backend (default: the config's routing, then its default backend)
+    --generate: string@"nu-complete guestkit man-bash-zsh-fish-nu"  # Print this tool's man page or shell completion (for packagers) and exit
+    --help(-h)  # Print help and exit
+    --version(-V)  # Print the version and exit
+]
+
+# thaw paused containers
+export extern "ctr-resume" [
+    ...name: string@"nu-complete guestkit containers paused"  # Containers to thaw
+    --jobs(-j): string  # Act on up to N targets at once (default: 1); results stay in input order
+    --output(-o): string@"nu-complete guestkit json-table"  # Output format: JSON lines, or an aligned table (default: table on a terminal, json otherwise)
+    --color: string@"nu-complete guestkit auto-always-never"  # Colour the table: auto (default; honours NO_COLOR and CLICOLOR_FORCE), always or never
+    --quiet(-q)  # Print no result records, only errors
     --verbose(-v)  # Print the backend commands run, on stderr
     --config: string  # Read configuration from FILE instead of the default locations
     --backend(-b): string@"nu-complete guestkit lxc-crun-runc-proxmox"  # Use this backend (default: the config's routing, then its default backend)

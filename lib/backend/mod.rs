@@ -88,6 +88,10 @@ pub trait Backend: Lister {
     fn start(&self, name: &str, out: &Output) -> Result<()>;
     fn stop(&self, name: &str, timeout_s: u64, force: bool, out: &Output) -> Result<()>;
     fn kill(&self, name: &str, signal: i32, out: &Output) -> Result<()>;
+    /// Freezes every process of a running container (the cgroup freezer).
+    fn pause(&self, name: &str, out: &Output) -> Result<()>;
+    /// Thaws a paused container.
+    fn resume(&self, name: &str, out: &Output) -> Result<()>;
     /// Deletes a stopped container and everything guestkit keeps for it.
     fn delete(&self, name: &str, out: &Output) -> Result<()>;
     /// Removes what a create of this name that was killed (SIGKILL, power

@@ -86,7 +86,10 @@ impl Proxmox {
                 "{name}: the container is {}, not running",
                 status.as_str()
             ))
-            .with_hint(format!("start it first with ctr-start {name}")));
+            .with_hint(match status {
+                Status::Paused => format!("it is frozen: thaw it with ctr-resume {name}"),
+                _ => format!("start it first with ctr-start {name}"),
+            }));
         }
         Ok(ct)
     }
@@ -220,6 +223,16 @@ impl Backend for Proxmox {
         }
         let ct = self.find(name, out)?;
         ct::stop(self.client(out)?, &ct, 0, true)
+    }
+
+    fn pause(&self, name: &str, out: &Output) -> Result<()> {
+        let ct = self.find(name, out)?;
+        ct::freeze(self.client(out)?, &ct, true)
+    }
+
+    fn resume(&self, name: &str, out: &Output) -> Result<()> {
+        let ct = self.find(name, out)?;
+        ct::freeze(self.client(out)?, &ct, false)
     }
 
     fn delete(&self, name: &str, out: &Output) -> Result<()> {

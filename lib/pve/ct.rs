@@ -275,6 +275,25 @@ pub fn stop(c: &Client, ct: &Ct, timeout_s: u64, force: bool) -> Result<()> {
     }
 }
 
+/// Suspends (freezes) or resumes a running container.
+pub fn freeze(c: &Client, ct: &Ct, suspend: bool) -> Result<()> {
+    let (action, kind, want) = if suspend {
+        ("suspend", "vzsuspend", Status::Paused)
+    } else {
+        ("resume", "vzresume", Status::Running)
+    };
+    let settled = || Ok(status(c, ct)? == want);
+    write(
+        c,
+        ct,
+        Method::Post,
+        format!("{}/status/{action}", ct.path()),
+        vec![],
+        kind,
+        &settled,
+    )
+}
+
 /// Removes the container, its disks, and its place in backup jobs, HA and
 /// replication.
 pub fn delete(c: &Client, ct: &Ct) -> Result<()> {

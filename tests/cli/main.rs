@@ -7,6 +7,7 @@ mod pve;
 
 mod backends;
 mod bad_input;
+mod between;
 mod creates;
 mod exec;
 mod help;

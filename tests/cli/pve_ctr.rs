@@ -14,6 +14,7 @@ in_both_typings!(
     a_failed_create_leaves_nothing,
     cluster_and_local_listings_together,
     exec_and_logs_run_over_ssh_on_the_node,
+    pause_resume_restart_and_wait_on_the_cluster,
 );
 
 /// A cluster with a running container on pve1 and a stopped one on pve2,
@@ -452,5 +453,25 @@ fn exec_and_logs_run_over_ssh_on_the_node() {
         p,
         "ctr-logs-proxmox",
         p.run("ctr-logs", &["web", "--tail", "2"])
+    );
+}
+
+fn pause_resume_restart_and_wait_on_the_cluster() {
+    let p = cluster();
+    snap!(p, "ctr-pause-proxmox", p.run("ctr-pause", &["web"]));
+    assert!(p.sim.vm(200).unwrap().paused);
+    snap!(p, "ctr-start-paused-proxmox", p.run("ctr-start", &["web"]));
+    snap!(p, "ctr-resume-proxmox", p.run("ctr-resume", &["web"]));
+    assert!(!p.sim.vm(200).unwrap().paused);
+    snap!(
+        p,
+        "ctr-restart-proxmox",
+        p.run("ctr-restart", &["web", "db", "--timeout", "5"])
+    );
+    assert!(p.sim.vm(200).unwrap().running && p.sim.vm(201).unwrap().running);
+    snap!(
+        p,
+        "ctr-wait-proxmox",
+        p.run("ctr-wait", &["web", "db", "--for", "running"])
     );
 }

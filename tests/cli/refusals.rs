@@ -509,6 +509,16 @@ const CASES: &[Case] = &[
         2,
         "--for running|stopped|agent|ip is required",
     ),
+    case("ctr-wait", &["x"], 2, "--for running|stopped|exited is required"),
+    case("ctr-wait", &["x", "--for", "ip"], 2, "invalid value \"ip\" for --for"),
+    case(
+        "ctr-restart",
+        &["x", "--force", "--timeout", "3"],
+        2,
+        "--timeout has nothing to wait for",
+    ),
+    case("ctr-pause", &["gk-nosuch"], 3, "no such container"),
+    case("ctr-list", &["--name"], 2, "missing value GLOB for flag --name"),
     case(
         "vm-wait",
         &["x", "--for", "up"],

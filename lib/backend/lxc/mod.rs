@@ -26,6 +26,8 @@ const LXC_STOP: Tool = Tool::new("lxc-stop", "lxc");
 const LXC_DESTROY: Tool = Tool::new("lxc-destroy", "lxc");
 const LXC_ATTACH: Tool = Tool::new("lxc-attach", "lxc");
 const LXC_EXECUTE: Tool = Tool::new("lxc-execute", "lxc");
+const LXC_FREEZE: Tool = Tool::new("lxc-freeze", "lxc");
+const LXC_UNFREEZE: Tool = Tool::new("lxc-unfreeze", "lxc");
 
 /// LXC's shared defaults: /proc and /sys mounts, device rules, dropped capabilities.
 const COMMON_CONF: &str = "/usr/share/lxc/config/common.conf";
@@ -115,6 +117,19 @@ impl Lxc {
             .is_absolute()
             .then(|| PathBuf::from(p))
             .filter(|p| p.is_dir())
+    }
+
+    /// lxc-freeze or lxc-unfreeze.
+    fn freezer(&self, tool: &Tool, name: &str, out: &Output) -> Result<()> {
+        let r = self.run(tool, self.args(name, &[]), out)?;
+        if !r.ok() {
+            return Err(Error::failed(format!(
+                "{} failed: {}",
+                tool.program,
+                r.stderr.lines().last().unwrap_or("").trim()
+            )));
+        }
+        Ok(())
     }
 
     fn record(&self, name: &str, state: &str, pid: Option<u32>, ipv4: Vec<String>) -> Container {
@@ -491,6 +506,14 @@ impl Backend for Lxc {
             )));
         }
         Ok(())
+    }
+
+    fn pause(&self, name: &str, out: &Output) -> Result<()> {
+        self.freezer(&LXC_FREEZE, name, out)
+    }
+
+    fn resume(&self, name: &str, out: &Output) -> Result<()> {
+        self.freezer(&LXC_UNFREEZE, name, out)
     }
 
     fn delete(&self, name: &str, out: &Output) -> Result<()> {

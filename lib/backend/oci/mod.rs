@@ -880,6 +880,22 @@ impl Backend for Oci {
         self.signal(name, signal, out)
     }
 
+    fn pause(&self, name: &str, out: &Output) -> Result<()> {
+        let r = self.run(&["pause", name], out)?;
+        if !r.ok() {
+            return Err(self.failure("pause", &r.stderr));
+        }
+        Ok(())
+    }
+
+    fn resume(&self, name: &str, out: &Output) -> Result<()> {
+        let r = self.run(&["resume", name], out)?;
+        if !r.ok() {
+            return Err(self.failure("resume", &r.stderr));
+        }
+        Ok(())
+    }
+
     fn delete(&self, name: &str, out: &Output) -> Result<()> {
         self.forget(name, out)?;
         self.discard(&self.bundle(name), out)

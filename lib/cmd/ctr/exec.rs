@@ -96,7 +96,10 @@ fn exec(ctx: &Ctx, args: Args) -> Result<u8> {
             "{name}: the container is {}, not running",
             status.as_str()
         ))
-        .with_hint(format!("start it first with ctr-start {name}")));
+        .with_hint(match status {
+            Status::Paused => format!("it is frozen: thaw it with ctr-resume {name}"),
+            _ => format!("start it first with ctr-start {name}"),
+        }));
     }
     let code = c
         .backend

@@ -1,5 +1,5 @@
 use crate::backend;
-use crate::cli::spec::{Command, OUTPUT_WITH_NAMES, Prints, status_filter};
+use crate::cli::spec::{Command, Complete, OUTPUT_WITH_NAMES, Prints, option, status_filter};
 use crate::error::Result;
 use crate::guest::{GuestKind, Status};
 use crate::output::{Column, Format, col};
@@ -32,6 +32,10 @@ pub const SPEC: Command = Command {
             "ctr-list --status stopped | ctr-start",
             "Start every stopped container.",
         ),
+        (
+            "ctr-list --name 'web-*' -o name",
+            "The web containers, by name.",
+        ),
     ],
     prints: Prints::Containers,
 };
@@ -39,6 +43,13 @@ pub const SPEC: Command = Command {
 crate::flags! {
     pub struct Args {
         status: Option<Status> = status_filter("Only containers in this status"),
+        name: Option<String> = option(
+            "name",
+            None,
+            "GLOB",
+            "Only containers whose name matches this pattern (* and ?)",
+            Complete::Nothing,
+        ),
         /// Read by the shell (`Common`) as for every tool; ctr-list's also
         /// prints names alone.
         output: Option<Format> = OUTPUT_WITH_NAMES,
@@ -74,6 +85,9 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<u8> {
     }
     if let Some(s) = args.status {
         all.retain(|c| c.status == s);
+    }
+    if let Some(g) = &args.name {
+        all.retain(|c| crate::guest::names::glob_match(g, &c.name));
     }
     all.sort_by(|a, b| (&a.name, a.backend.as_str()).cmp(&(&b.name, b.backend.as_str())));
     ctx.out.trace(&format!("{} containers listed", all.len()));

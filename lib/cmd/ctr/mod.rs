@@ -8,10 +8,14 @@ pub mod exec;
 pub mod kill;
 pub mod list;
 pub mod logs;
+pub mod pause;
+pub mod restart;
+pub mod resume;
 pub mod run;
 pub mod start;
 pub mod state;
 pub mod stop;
+pub mod wait;
 
 use crate::backend::{self, Backend};
 use crate::cli::args::Size;

@@ -46,6 +46,13 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<u8> {
         match b.status(name, out)? {
             Status::Running => return Ok(Done::unchanged(Status::Running)),
             Status::Stopped | Status::Created => {}
+            Status::Paused => {
+                return Err(Error::conflict("cannot start a container that is paused")
+                    .with_hint(format!(
+                        "it is frozen, not stopped: thaw it with ctr-resume {name}"
+                    ))
+                    .into());
+            }
             other => {
                 return Err(Error::conflict(format!(
                     "cannot start a container that is {}",

@@ -1,0 +1,70 @@
+use super::{Containers, names_arg};
+use crate::cli::args::Jobs;
+use crate::cli::spec::{Command, Complete, JOBS, Prints, option, switch};
+use crate::error::{Error, Result};
+use crate::guest::record::Done;
+use crate::guest::{GuestKind, Status};
+use crate::run::Ctx;
+
+pub const SPEC: Command = Command {
+    name: "ctr-restart",
+    kind: GuestKind::Container,
+    about: "restart containers",
+    description: "Stops each container as ctr-stop does (a clean shutdown, killed after --timeout seconds; at once with --force), then starts it, and prints one result per container. A stopped container is just started, as systemctl restart does; a paused one is stopped and started too.",
+    args: &[names_arg("Containers to restart", None)],
+    trailing: None,
+    flags: Args::FLAGS,
+    stdin_targets: true,
+    examples: &[
+        ("ctr-restart web", "Restart web."),
+        (
+            "ctr-list --status running --name 'web-*' | ctr-restart --jobs 2 --timeout 30",
+            "Restart the web containers, two at a time.",
+        ),
+        ("ctr-restart web | jq .status", "Its status afterwards."),
+        (
+            "ctr-restart web | from json | get status",
+            "The same in nushell.",
+        ),
+    ],
+    prints: Prints::Results,
+};
+
+crate::flags! {
+    pub struct Args {
+        timeout: Option<u64> = option(
+            "timeout",
+            Some('t'),
+            "SECONDS",
+            "How long to wait for a clean shutdown before killing (default: 10)",
+            Complete::Nothing,
+        ),
+        force: bool = switch(
+            "force",
+            Some('f'),
+            "Kill at once, without asking for a clean shutdown"
+        ),
+        jobs: Jobs = JOBS,
+    }
+}
+
+pub fn run(ctx: &Ctx, args: Args) -> Result<u8> {
+    if args.force && args.timeout.is_some() {
+        return Err(Error::usage(
+            "--force stops at once: --timeout has nothing to wait for",
+        ));
+    }
+    let timeout = args.timeout.unwrap_or(10);
+    let targets = ctx.targets()?;
+    ctx.act(&Containers(ctx), "restart", targets, args.jobs, |c| {
+        let (b, name, out) = (&c.backend, &c.name, &ctx.out);
+        if b.status(name, out)? != Status::Stopped {
+            out.progress(Some(&format!("stopping {name} (up to {timeout} s)")));
+            let stopped = b.stop(name, timeout, args.force, out);
+            out.progress(None);
+            stopped?;
+        }
+        b.start(name, out)?;
+        Ok(Done::changed(b.status(name, out)?))
+    })
+}
