@@ -197,6 +197,15 @@ pub(crate) fn guest(call: &Call, c: &mut Cluster) -> Response {
             }
             ok(json!([{"name": "lo", "hwaddr": "00:00:00:00:00:00", "inet": "127.0.0.1/8"}, eth0]))
         }
+        ("PUT", "/config") => {
+            let ct = c.vms.get_mut(&vmid).expect("found above");
+            for (k, v) in p {
+                if !matches!(k.as_str(), "node" | "vmid" | "digest" | "delete") {
+                    ct.config.insert(k.clone(), v.clone());
+                }
+            }
+            ok(serde_json::Value::Null)
+        }
         ("POST", "/status/start") => {
             if ct.running {
                 return error(500, &format!("CT {vmid} already running"), shared);

@@ -310,6 +310,40 @@ export extern "ctr-resume" [
     --version(-V)  # Print the version and exit
 ]
 
+# show what running containers use
+export extern "ctr-stats" [
+    ...name: string@"nu-complete guestkit containers running"  # Containers to show (default: every running one)
+    --follow(-f)  # Print a sample every --interval until interrupted
+    --interval: string  # Between samples with --follow (default: 2)
+    --output(-o): string@"nu-complete guestkit json-table"  # Output format: JSON lines, or an aligned table (default: table on a terminal, json otherwise)
+    --color: string@"nu-complete guestkit auto-always-never"  # Colour the table: auto (default; honours NO_COLOR and CLICOLOR_FORCE), always or never
+    --quiet(-q)  # Print no result records, only errors
+    --verbose(-v)  # Print the backend commands run, on stderr
+    --config: string  # Read configuration from FILE instead of the default locations
+    --backend(-b): string@"nu-complete guestkit lxc-crun-runc-proxmox"  # Use this backend (default: the config's routing, then its default backend)
+    --generate: string@"nu-complete guestkit man-bash-zsh-fish-nu"  # Print this tool's man page or shell completion (for packagers) and exit
+    --help(-h)  # Print help and exit
+    --version(-V)  # Print the version and exit
+]
+
+# change the limits of containers
+export extern "ctr-update" [
+    ...name: string@"nu-complete guestkit containers"  # Containers to change
+    --memory(-m): string  # Memory limit, e.g. 256M or 1G
+    --cpus: string  # CPU limit in CPUs, e.g. 0.5 or 2
+    --pids: string  # Most processes (and threads) it may have
+    --jobs(-j): string  # Act on up to N targets at once (default: 1); results stay in input order
+    --output(-o): string@"nu-complete guestkit json-table"  # Output format: JSON lines, or an aligned table (default: table on a terminal, json otherwise)
+    --color: string@"nu-complete guestkit auto-always-never"  # Colour the table: auto (default; honours NO_COLOR and CLICOLOR_FORCE), always or never
+    --quiet(-q)  # Print no result records, only errors
+    --verbose(-v)  # Print the backend commands run, on stderr
+    --config: string  # Read configuration from FILE instead of the default locations
+    --backend(-b): string@"nu-complete guestkit lxc-crun-runc-proxmox"  # Use this backend (default: the config's routing, then its default backend)
+    --generate: string@"nu-complete guestkit man-bash-zsh-fish-nu"  # Print this tool's man page or shell completion (for packagers) and exit
+    --help(-h)  # Print help and exit
+    --version(-V)  # Print the version and exit
+]
+
 # list virtual machines
 export extern "vm-list" [
     --node(-n): string  # Only VMs on this node

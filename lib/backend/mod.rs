@@ -1,6 +1,7 @@
 //! Container backends: their traits (`Lister`, `Backend`), a registry, and the lookups every tool shares
 //! (which backend holds a container, where a new one goes).
 
+pub mod cgroup;
 pub mod image;
 pub mod lxc;
 pub mod oci;
@@ -10,7 +11,7 @@ pub mod ssh;
 
 use crate::config::Config;
 use crate::error::{Error, Result};
-use crate::guest::record::{Container, ContainerState};
+use crate::guest::record::{Container, ContainerState, Usage};
 use crate::guest::{BackendKind, CONTAINER_BACKENDS, Status};
 use crate::output::Output;
 use image::Image;
@@ -47,6 +48,12 @@ pub struct Mount {
     pub target: String,
     pub read_only: bool,
 }
+
+pub use crate::guest::record::Limits;
+
+/// The least memory a container is given: below it, its runtime or init
+/// cannot start (runc refuses 1 MiB; lxc fails with "Sync wake failure").
+pub const MIN_MEMORY: u64 = 4 << 20;
 
 /// What ctr-exec asks for.
 #[derive(Debug, Default)]
@@ -88,6 +95,16 @@ pub trait Backend: Lister {
     fn start(&self, name: &str, out: &Output) -> Result<()>;
     fn stop(&self, name: &str, timeout_s: u64, force: bool, out: &Output) -> Result<()>;
     fn kill(&self, name: &str, signal: i32, out: &Output) -> Result<()>;
+    /// A container's resource use; `pid`, its init's while it runs, as the
+    /// backend's listing gave it. Local backends read its cgroup.
+    fn usage(&self, _name: &str, pid: Option<u32>, _out: &Output) -> Result<Usage> {
+        Ok(pid.map(cgroup::usage).unwrap_or_default())
+    }
+    /// Its limits as stored (what its next start gets).
+    fn limits(&self, name: &str, out: &Output) -> Result<Limits>;
+    /// Sets the limits given (`Some`), in the stored configuration and, when
+    /// it runs, live.
+    fn update(&self, name: &str, limits: &Limits, out: &Output) -> Result<()>;
     /// Freezes every process of a running container (the cgroup freezer).
     fn pause(&self, name: &str, out: &Output) -> Result<()>;
     /// Thaws a paused container.

@@ -4,11 +4,11 @@
 //! do (ctr-exec, ctr-logs) runs as `pct` on the container's node over SSH.
 
 use super::image::Image;
-use super::{Backend, CreateSpec, ExecSpec, Lister, Listing};
+use super::{Backend, CreateSpec, ExecSpec, Limits, Lister, Listing};
 use crate::config::{Config, ProxmoxConfig};
 use crate::error::{Error, Result};
 use crate::guest::names::shell_words;
-use crate::guest::record::{Container, ContainerState};
+use crate::guest::record::{Container, ContainerState, Usage};
 use crate::guest::{BackendKind, Status};
 use crate::output::Output;
 use crate::pve::client::Client;
@@ -223,6 +223,28 @@ impl Backend for Proxmox {
         }
         let ct = self.find(name, out)?;
         ct::stop(self.client(out)?, &ct, 0, true)
+    }
+
+    /// What status/current says: CPU as a share of the container's CPUs,
+    /// memory, network and disk bytes.
+    fn usage(&self, name: &str, _: Option<u32>, out: &Output) -> Result<Usage> {
+        let ct = self.find(name, out)?;
+        ct::usage(self.client(out)?, &ct)
+    }
+
+    fn limits(&self, name: &str, out: &Output) -> Result<Limits> {
+        let ct = self.find(name, out)?;
+        ct::limits(self.client(out)?, &ct)
+    }
+
+    fn update(&self, name: &str, l: &Limits, out: &Output) -> Result<()> {
+        if l.pids.is_some() {
+            return Err(Error::usage(
+                "--pids: Proxmox VE sets no process limit on a container",
+            ));
+        }
+        let ct = self.find(name, out)?;
+        ct::set_limits(self.client(out)?, &ct, l)
     }
 
     fn pause(&self, name: &str, out: &Output) -> Result<()> {

@@ -4,8 +4,8 @@
 use super::spec::{Command, Flag, Prints};
 use crate::error::EXIT_CODES;
 use crate::guest::record::{
-    CONTAINER_FIELDS, FieldDoc, RESULT_FIELDS, SNAPSHOT_FIELDS, STATE_FIELDS, VM_CONFIG_FIELDS,
-    VM_FIELDS, VM_RESULT_FIELDS, VM_STATE_FIELDS,
+    CONTAINER_FIELDS, FieldDoc, RESULT_FIELDS, SNAPSHOT_FIELDS, STATE_FIELDS, STATS_FIELDS,
+    VM_CONFIG_FIELDS, VM_FIELDS, VM_RESULT_FIELDS, VM_STATE_FIELDS,
 };
 use std::fmt::Write;
 
@@ -236,6 +236,10 @@ pub fn page(cmd: &Command, all: &[&Command]) -> String {
 ",
             );
             out.push_str(&prose("With --set, --delete or --tag, one result per target and line, in input order, as vm-start(1) prints, with \"pending\": the settings whose change waits for the next start."));
+        }
+        Prints::Stats => {
+            out.push_str(&prose("One JSON object per running container and line (or a table on a terminal), by name; with --follow, one such set per sample:"));
+            fields(&mut out, STATS_FIELDS);
         }
         Prints::Snapshots => {
             out.push_str(&prose("One JSON object per snapshot and line (or a table on a terminal), each VM's oldest first; nothing for a VM without snapshots:"));

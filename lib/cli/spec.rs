@@ -98,6 +98,8 @@ pub enum Prints {
     VmConfigs,
     /// One record per snapshot of each VM.
     Snapshots,
+    /// One usage record per running container (per sample, with --follow).
+    Stats,
 }
 
 /// A switch (a flag with no value).

@@ -54,6 +54,8 @@ pub const ALL: &[&Command] = &[
     &ctr::restart::SPEC,
     &ctr::pause::SPEC,
     &ctr::resume::SPEC,
+    &ctr::stats::SPEC,
+    &ctr::update::SPEC,
     &vm::list::SPEC,
     &vm::create::SPEC,
     &vm::clone::SPEC,

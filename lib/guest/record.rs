@@ -78,6 +78,46 @@ impl ErrorRecord {
     }
 }
 
+/// A container's resource limits (none: not limited).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Limits {
+    pub memory_bytes: Option<u64>,
+    pub cpus: Option<f64>,
+    pub pids: Option<u64>,
+}
+
+/// A container's resource use and limits at one moment.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Usage {
+    /// CPU used over the last interval (or since the container started),
+    /// in CPUs: 0.5 is half of one CPU.
+    pub cpu_share: Option<f64>,
+    /// CPU time used since it started.
+    pub cpu_s: Option<f64>,
+    pub memory_bytes: Option<u64>,
+    pub memory_limit_bytes: Option<u64>,
+    pub pids: Option<u64>,
+    pub pids_limit: Option<u64>,
+    pub net_rx_bytes: Option<u64>,
+    pub net_tx_bytes: Option<u64>,
+    pub block_read_bytes: Option<u64>,
+    pub block_write_bytes: Option<u64>,
+    /// Processes the kernel's OOM killer ended in it.
+    pub oom_kills: Option<u64>,
+}
+
+/// One sample of a container's use, as ctr-stats prints it.
+#[derive(Clone, Debug, Serialize)]
+pub struct Stats {
+    pub name: String,
+    pub backend: BackendKind,
+    pub kind: GuestKind,
+    /// RFC 3339 UTC, when the sample was read.
+    pub time: String,
+    #[serde(flatten)]
+    pub usage: Usage,
+}
+
 /// One VM, as vm-list prints it.
 #[derive(Clone, Debug, Serialize)]
 pub struct Vm {
@@ -614,6 +654,56 @@ pub const VM_RESULT_FIELDS: &[FieldDoc] = &[
     ),
 ];
 
+pub const STATS_FIELDS: &[FieldDoc] = &[
+    ("name", "string", "the container's name"),
+    ("backend", "string", "the backend that holds it"),
+    ("kind", "string", "always container"),
+    ("time", "string", "when the sample was read, RFC 3339 UTC"),
+    (
+        "cpu_share",
+        "number or null",
+        "CPU used, in CPUs (0.5 is half of one): over the last interval with --follow, else over the container's life",
+    ),
+    (
+        "cpu_s",
+        "number or null",
+        "CPU time used since it started, in seconds",
+    ),
+    ("memory_bytes", "integer or null", "memory in use"),
+    (
+        "memory_limit_bytes",
+        "integer or null",
+        "its memory limit; null when none",
+    ),
+    ("pids", "integer or null", "processes (and threads) in it"),
+    (
+        "pids_limit",
+        "integer or null",
+        "its limit on them; null when none",
+    ),
+    (
+        "net_rx_bytes",
+        "integer or null",
+        "bytes received on its interfaces but loopback",
+    ),
+    ("net_tx_bytes", "integer or null", "bytes sent on them"),
+    (
+        "block_read_bytes",
+        "integer or null",
+        "bytes read from block devices",
+    ),
+    (
+        "block_write_bytes",
+        "integer or null",
+        "bytes written to them",
+    ),
+    (
+        "oom_kills",
+        "integer or null",
+        "processes the kernel's OOM killer ended in it",
+    ),
+];
+
 pub const SNAPSHOT_FIELDS: &[FieldDoc] = &[
     ("name", "string or null", "the VM's name"),
     ("vmid", "integer", "the VM's VMID"),
@@ -844,6 +934,14 @@ mod tests {
             current: false,
         };
         assert_eq!(sorted(keys(snap)), documented(SNAPSHOT_FIELDS));
+        let stats = Stats {
+            name: "web".into(),
+            backend: BackendKind::Lxc,
+            kind: GuestKind::Container,
+            time: String::new(),
+            usage: Usage::default(),
+        };
+        assert_eq!(sorted(keys(stats)), documented(STATS_FIELDS));
     }
 
     /// Result records keep their field order: a person reads them.

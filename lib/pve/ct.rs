@@ -9,7 +9,7 @@ use super::lenient::{Field, Item};
 use super::node;
 use super::vm::{self, Op, Resource};
 use crate::error::{Error, Kind, Result};
-use crate::guest::record::{Container, ContainerState, Vm};
+use crate::guest::record::{Container, ContainerState, Limits, Usage, Vm};
 use crate::guest::{BackendKind, Status};
 use serde::Deserialize;
 
@@ -134,6 +134,10 @@ pub struct Current {
     pub maxmem: Field<u64>,
     pub mem: Field<u64>,
     pub cpu: Field<f64>,
+    pub netin: Field<u64>,
+    pub netout: Field<u64>,
+    pub diskread: Field<u64>,
+    pub diskwrite: Field<u64>,
 }
 
 impl Current {
@@ -144,6 +148,27 @@ impl Current {
 
 pub fn current(c: &Client, ct: &Ct) -> Result<Current> {
     c.get_as(&format!("{}/status/current", ct.path()), &[])
+}
+
+/// Resource use, as status/current gives it (its `cpu` is a fraction of
+/// the container's CPUs).
+pub fn usage(c: &Client, ct: &Ct) -> Result<Usage> {
+    let cur = current(c, ct)?;
+    let running = cur.status() == Status::Running;
+    Ok(Usage {
+        cpu_share: cur
+            .cpu
+            .copied()
+            .filter(|_| running)
+            .map(|f| f * cur.cpus.copied().unwrap_or(1.0)),
+        memory_bytes: cur.mem.copied().filter(|_| running),
+        memory_limit_bytes: cur.maxmem.copied(),
+        net_rx_bytes: cur.netin.copied(),
+        net_tx_bytes: cur.netout.copied(),
+        block_read_bytes: cur.diskread.copied(),
+        block_write_bytes: cur.diskwrite.copied(),
+        ..Usage::default()
+    })
 }
 
 pub fn status(c: &Client, ct: &Ct) -> Result<Status> {
@@ -273,6 +298,45 @@ pub fn stop(c: &Client, ct: &Ct, timeout_s: u64, force: bool) -> Result<()> {
         Err(e) if e.message.contains("not running") => Ok(()),
         r => r,
     }
+}
+
+/// The container's limits, from its configuration: memory (MiB), cpulimit,
+/// else cores.
+pub fn limits(c: &Client, ct: &Ct) -> Result<Limits> {
+    let cfg: serde_json::Map<String, serde_json::Value> =
+        c.get_as(&format!("{}/config", ct.path()), &[])?;
+    let num = |k: &str| {
+        cfg.get(k)
+            .and_then(super::config::text)
+            .and_then(|v| v.parse::<f64>().ok())
+    };
+    Ok(Limits {
+        memory_bytes: num("memory").map(|m| (m as u64) << 20),
+        cpus: num("cpulimit").filter(|l| *l > 0.0).or(num("cores")),
+        pids: None,
+    })
+}
+
+/// Sets memory and CPUs in the configuration (`PUT config`): a running
+/// container takes them at once.
+pub fn set_limits(c: &Client, ct: &Ct, l: &Limits) -> Result<()> {
+    let mut params: Vec<(&str, String)> = vec![];
+    if let Some(b) = l.memory_bytes {
+        params.push(("memory", b.div_ceil(1 << 20).to_string()));
+    }
+    if let Some(cpus) = l.cpus {
+        params.push(("cores", (cpus.ceil() as u32).max(1).to_string()));
+        params.push(("cpulimit", cpus.to_string()));
+    }
+    write(
+        c,
+        ct,
+        Method::Put,
+        format!("{}/config", ct.path()),
+        params,
+        "vzconfig",
+        &|| Ok(false),
+    )
 }
 
 /// Suspends (freezes) or resumes a running container.

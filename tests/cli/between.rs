@@ -89,3 +89,140 @@ fn pause_resume_restart_and_wait(rt: &str) {
     snap!(env, s("pause-stopped"), env.run("ctr-pause", &[job]));
     snap!(env, s("restart-stopped"), env.run("ctr-restart", &[job]));
 }
+
+on_every_backend!(stats_read_the_cgroup);
+
+/// ctr-stats' figures are the kernel's: checked against the files of the
+/// container's cgroup, read here directly.
+fn stats_read_the_cgroup(rt: &str) {
+    let env = TestEnv::new();
+    let n = &format!("gk-{rt}-stats");
+    env.ok(
+        "ctr-create",
+        &[
+            n,
+            "-b",
+            rt,
+            "--memory",
+            "64M",
+            "--start",
+            "--",
+            "sh",
+            "-c",
+            "i=0; while [ $i -lt 200000 ]; do i=$((i+1)); done; sleep 1000",
+        ],
+    );
+    let state: serde_json::Value = serde_json::from_str(&env.stdout("ctr-state", &[n])).unwrap();
+    let pid = state["pid"].as_u64().unwrap();
+    let out = env.stdout("ctr-stats", &[n, "-o", "json"]);
+    let s: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(s["name"], n.as_str());
+    assert_eq!(s["memory_limit_bytes"], 64 << 20, "{out}");
+    assert!(s["memory_bytes"].as_u64().unwrap() > 0, "{out}");
+    assert!(s["pids"].as_u64().unwrap() >= 1, "{out}");
+    assert!(s["cpu_s"].as_f64().unwrap() > 0.0, "{out}");
+    assert!(s["cpu_share"].as_f64().unwrap() >= 0.0, "{out}");
+    assert_eq!(s["net_rx_bytes"], 0, "no network but loopback: {out}");
+    assert_eq!(s["oom_kills"], 0, "{out}");
+    // The same memory limit in the cgroup's own file.
+    let cgroups = std::fs::read_to_string(format!("/proc/{pid}/cgroup")).unwrap();
+    let limit_file = cgroups.lines().find_map(|l| {
+        let f: Vec<&str> = l.splitn(3, ':').collect();
+        match f[1] {
+            c if c.split(',').any(|c| c == "memory") => Some(format!(
+                "/sys/fs/cgroup/memory{}/memory.limit_in_bytes",
+                f[2]
+            )),
+            "" if std::path::Path::new("/sys/fs/cgroup/cgroup.controllers").exists() => {
+                Some(format!("/sys/fs/cgroup{}/memory.max", f[2]))
+            }
+            _ => None,
+        }
+    });
+    if let Some(f) = limit_file {
+        let kernel: u64 = std::fs::read_to_string(&f).unwrap().trim().parse().unwrap();
+        assert_eq!(s["memory_limit_bytes"].as_u64(), Some(kernel), "{f}");
+    }
+    // Every running container, by default; a stopped or unknown one named is
+    // not found.
+    let all = env.stdout("ctr-stats", &["-o", "json"]);
+    assert!(all.contains(&format!("\"name\":\"{n}\"")), "{all}");
+    snap!(
+        env,
+        format!("{rt}-stats-unknown"),
+        env.run("ctr-stats", &["gk-nosuch"])
+    );
+}
+
+on_every_backend!(limits_change_live_and_stay);
+
+/// ctr-update changes a running container's cgroup at once, and its
+/// configuration, so that a restart keeps the new limits; a limit below
+/// what it uses is refused.
+fn limits_change_live_and_stay(rt: &str) {
+    let env = TestEnv::new();
+    let n = &format!("gk-{rt}-up");
+    let s = |step: &str| format!("{rt}-update-{step}");
+    env.ok(
+        "ctr-create",
+        &[
+            n, "-b", rt, "--memory", "64M", "--start", "--", "sleep", "1000",
+        ],
+    );
+    let stats = |env: &TestEnv| -> serde_json::Value {
+        serde_json::from_str(env.stdout("ctr-stats", &[n, "-o", "json"]).trim()).unwrap()
+    };
+    snap!(
+        env,
+        s("live"),
+        env.run(
+            "ctr-update",
+            &[n, "--memory", "128M", "--cpus", "0.5", "--pids", "100"]
+        )
+    );
+    let now = stats(&env);
+    assert_eq!(now["memory_limit_bytes"], 128 << 20, "{now}");
+    assert_eq!(now["pids_limit"], 100, "{now}");
+    snap!(
+        env,
+        s("same"),
+        env.run("ctr-update", &[n, "--memory", "128M", "--cpus", "0.5"])
+    );
+    // A restart keeps them: they are in the configuration too.
+    env.ok("ctr-restart", &[n, "--timeout", "5"]);
+    let now = stats(&env);
+    assert_eq!(now["memory_limit_bytes"], 128 << 20, "{now}");
+    assert_eq!(now["pids_limit"], 100, "{now}");
+    // Below what it uses: 16 MiB of file pages in its cgroup.
+    env.ok(
+        "ctr-exec",
+        &[
+            n,
+            "--",
+            "dd",
+            "if=/dev/zero",
+            "of=/tmp/fill",
+            "bs=1048576",
+            "count=16",
+        ],
+    );
+    let out = env.run("ctr-update", &[n, "--memory", "8M"]);
+    assert!(out.starts_with("exit_code: 4"), "{out}");
+    assert!(out.contains("of memory now: a limit of 8M"), "{out}");
+    assert_eq!(stats(&env)["memory_limit_bytes"], 128 << 20);
+    snap!(
+        env,
+        s("too-small"),
+        env.run("ctr-update", &[n, "--memory", "1M"])
+    );
+    snap!(env, s("nothing"), env.run("ctr-update", &[n]));
+    // A stopped container: its configuration, which its start applies.
+    env.ok("ctr-stop", &[n, "--force"]);
+    snap!(
+        env,
+        s("stopped"),
+        env.run("ctr-update", &[n, "--memory", "96M"])
+    );
+    env.ok("ctr-start", &[n]);
+    assert_eq!(stats(&env)["memory_limit_bytes"], 96 << 20);
+}

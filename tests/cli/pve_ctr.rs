@@ -15,6 +15,7 @@ in_both_typings!(
     cluster_and_local_listings_together,
     exec_and_logs_run_over_ssh_on_the_node,
     pause_resume_restart_and_wait_on_the_cluster,
+    update_and_stats_on_the_cluster,
 );
 
 /// A cluster with a running container on pve1 and a stopped one on pve2,
@@ -474,4 +475,38 @@ fn pause_resume_restart_and_wait_on_the_cluster() {
         "ctr-wait-proxmox",
         p.run("ctr-wait", &["web", "db", "--for", "running"])
     );
+}
+
+fn update_and_stats_on_the_cluster() {
+    let p = cluster();
+    snap!(
+        p,
+        "ctr-update-proxmox",
+        p.run("ctr-update", &["web", "--memory", "1G", "--cpus", "1.5"])
+    );
+    let cfg = p.sim.vm(200).unwrap().config;
+    assert_eq!(
+        (
+            cfg["memory"].as_str(),
+            cfg["cores"].as_str(),
+            cfg["cpulimit"].as_str()
+        ),
+        ("1024", "2", "1.5")
+    );
+    snap!(
+        p,
+        "ctr-update-proxmox-same",
+        p.run("ctr-update", &["web", "--memory", "1G"])
+    );
+    snap!(
+        p,
+        "ctr-update-proxmox-pids",
+        p.run("ctr-update", &["web", "--pids", "100"])
+    );
+    let stats = p.run("ctr-stats", &["-b", "proxmox", "-o", "json"]);
+    let stats = regex::Regex::new(r#""time":"[^"]+""#)
+        .unwrap()
+        .replace_all(&stats, r#""time":"[TIME]""#)
+        .into_owned();
+    snap!(p, "ctr-stats-proxmox", stats);
 }

@@ -5,7 +5,7 @@
 
 pub mod parse;
 
-use super::{Backend, CreateSpec, ExecSpec, Lister, Listing};
+use super::{Backend, CreateSpec, ExecSpec, Limits, Lister, Listing};
 use crate::backend::image::Image;
 use crate::backend::rootfs::{self, DEFAULT_PATH, resolve_in_root};
 use crate::config::Config;
@@ -27,6 +27,7 @@ const LXC_DESTROY: Tool = Tool::new("lxc-destroy", "lxc");
 const LXC_ATTACH: Tool = Tool::new("lxc-attach", "lxc");
 const LXC_EXECUTE: Tool = Tool::new("lxc-execute", "lxc");
 const LXC_FREEZE: Tool = Tool::new("lxc-freeze", "lxc");
+const LXC_CGROUP: Tool = Tool::new("lxc-cgroup", "lxc");
 const LXC_UNFREEZE: Tool = Tool::new("lxc-unfreeze", "lxc");
 
 /// LXC's shared defaults: /proc and /sys mounts, device rules, dropped capabilities.
@@ -506,6 +507,99 @@ impl Backend for Lxc {
             )));
         }
         Ok(())
+    }
+
+    fn limits(&self, name: &str, _: &Output) -> Result<Limits> {
+        if !self.dir(name).join("config").is_file() {
+            return Err(Error::not_found("no such container in backend lxc"));
+        }
+        let cfg = self.config_text(name);
+        let num = |k: &str| parse::config_value(&cfg, k).and_then(|v| v.parse::<u64>().ok());
+        let cpus = match (
+            num("lxc.cgroup.cpu.cfs_quota_us"),
+            num("lxc.cgroup.cpu.cfs_period_us"),
+        ) {
+            (Some(q), Some(p)) if p > 0 => Some(q as f64 / p as f64),
+            _ => parse::config_value(&cfg, "lxc.cgroup2.cpu.max").and_then(|v| {
+                let (q, p) = v.split_once(' ')?;
+                Some(q.parse::<f64>().ok()? / p.parse::<f64>().ok()?)
+            }),
+        };
+        Ok(Limits {
+            memory_bytes: num("lxc.cgroup2.memory.max")
+                .or_else(|| num("lxc.cgroup.memory.limit_in_bytes")),
+            cpus,
+            pids: num("lxc.cgroup2.pids.max").or_else(|| num("lxc.cgroup.pids.max")),
+        })
+    }
+
+    fn update(&self, name: &str, l: &Limits, out: &Output) -> Result<()> {
+        let v2 = Path::new("/sys/fs/cgroup/cgroup.controllers").exists();
+        // (config key, cgroup file, value) for each limit given.
+        let mut set: Vec<(&str, &str, String)> = vec![];
+        if let Some(b) = l.memory_bytes {
+            set.push(if v2 {
+                ("lxc.cgroup2.memory.max", "memory.max", b.to_string())
+            } else {
+                (
+                    "lxc.cgroup.memory.limit_in_bytes",
+                    "memory.limit_in_bytes",
+                    b.to_string(),
+                )
+            });
+        }
+        if let Some(c) = l.cpus {
+            let quota = (c * 100_000.0).round() as u64;
+            if v2 {
+                set.push(("lxc.cgroup2.cpu.max", "cpu.max", format!("{quota} 100000")));
+            } else {
+                set.push((
+                    "lxc.cgroup.cpu.cfs_period_us",
+                    "cpu.cfs_period_us",
+                    "100000".into(),
+                ));
+                set.push((
+                    "lxc.cgroup.cpu.cfs_quota_us",
+                    "cpu.cfs_quota_us",
+                    quota.to_string(),
+                ));
+            }
+        }
+        if let Some(p) = l.pids {
+            set.push(if v2 {
+                ("lxc.cgroup2.pids.max", "pids.max", p.to_string())
+            } else {
+                ("lxc.cgroup.pids.max", "pids.max", p.to_string())
+            });
+        }
+        let running = self.status(name, out)? != Status::Stopped;
+        if running {
+            for (_, file, value) in &set {
+                let r = self.run(&LXC_CGROUP, self.args(name, &[file, value]), out)?;
+                if !r.ok() {
+                    return Err(Error::failed(format!(
+                        "lxc-cgroup {file} {value} failed: {}",
+                        r.stderr.lines().last().unwrap_or("").trim()
+                    )));
+                }
+            }
+        }
+        // The stored configuration, so that the next start gets them too.
+        let path = self.dir(name).join("config");
+        let text = self.config_text(name);
+        let mut lines: Vec<String> = text
+            .lines()
+            .filter(|line| {
+                let key = line.split('=').next().unwrap_or("").trim();
+                !set.iter().any(|(k, _, _)| *k == key)
+            })
+            .map(String::from)
+            .collect();
+        for (k, _, v) in &set {
+            lines.push(format!("{k} = {v}"));
+        }
+        std::fs::write(&path, lines.join("\n") + "\n")
+            .map_err(|e| Error::io("cannot write", &path, e))
     }
 
     fn pause(&self, name: &str, out: &Output) -> Result<()> {

@@ -4,14 +4,13 @@
 //! the runtime does not know (never started, or deleted after it ended) is a
 //! stopped container.
 
-pub mod cgroup;
 pub mod overlay;
 pub mod owned;
 pub mod parse;
 pub mod spare;
 pub mod trash;
 
-use super::{Backend, CreateSpec, ExecSpec, Lister, Listing};
+use super::{Backend, CreateSpec, ExecSpec, Limits, Lister, Listing};
 use crate::backend::image::Image;
 use crate::backend::rootfs::{self, DEFAULT_PATH};
 use crate::config::Config;
@@ -734,14 +733,14 @@ impl Backend for Oci {
                 .sidecar(name)
                 .and_then(|s| s.command)
                 .or_else(|| process.and_then(|p| p.args().clone())),
-            memory_bytes: pid.and_then(crate::backend::oci::cgroup::memory_bytes),
+            memory_bytes: pid.and_then(crate::backend::cgroup::memory_bytes),
             memory_limit_bytes: resources
                 .as_ref()
                 .and_then(|r| *r.memory())
                 .and_then(|m| m.limit())
                 .map(|l| l as u64),
             cpus,
-            cpu_time_s: pid.and_then(crate::backend::oci::cgroup::cpu_time_s),
+            cpu_time_s: pid.and_then(crate::backend::cgroup::cpu_time_s),
             log_path: log.exists().then(|| log.display().to_string()),
         })
     }
@@ -878,6 +877,92 @@ impl Backend for Oci {
 
     fn kill(&self, name: &str, signal: i32, out: &Output) -> Result<()> {
         self.signal(name, signal, out)
+    }
+
+    fn limits(&self, name: &str, _: &Output) -> Result<Limits> {
+        let spec = self.config(name).ok_or_else(|| {
+            Error::not_found(format!("no such container in backend {}", self.runtime))
+        })?;
+        let r = spec.linux().as_ref().and_then(|l| l.resources().clone());
+        let cpus = r.as_ref().and_then(|r| r.cpu().clone()).and_then(|c| {
+            let (q, p) = (c.quota()?, c.period()?);
+            (q > 0 && p > 0).then(|| q as f64 / p as f64)
+        });
+        Ok(Limits {
+            memory_bytes: r
+                .as_ref()
+                .and_then(|r| r.memory().clone())
+                .and_then(|m| m.limit())
+                .filter(|l| *l > 0)
+                .map(|l| l as u64),
+            cpus,
+            pids: r
+                .as_ref()
+                .and_then(|r| r.pids().clone())
+                .map(|p| p.limit())
+                .filter(|l| *l > 0)
+                .map(|l| l as u64),
+        })
+    }
+
+    fn update(&self, name: &str, l: &Limits, out: &Output) -> Result<()> {
+        let quota = l.cpus.map(|c| (c * 100_000.0).round() as i64);
+        if self.status(name, out)? != Status::Stopped {
+            let mut args: Vec<String> = vec!["update".into()];
+            if let Some(b) = l.memory_bytes {
+                args.extend(["--memory".into(), b.to_string()]);
+            }
+            if let Some(q) = quota {
+                args.extend([
+                    "--cpu-period".into(),
+                    "100000".into(),
+                    "--cpu-quota".into(),
+                    q.to_string(),
+                ]);
+            }
+            if let Some(p) = l.pids {
+                args.extend(["--pids-limit".into(), p.to_string()]);
+            }
+            args.push(name.into());
+            let r = self.run(&args.iter().map(String::as_str).collect::<Vec<_>>(), out)?;
+            if !r.ok() {
+                return Err(self.failure("update", &r.stderr));
+            }
+        }
+        // The bundle's config.json, so that the next start gets them too.
+        let path = self.bundle(name).join("config.json");
+        let mut spec = Spec::load(&path)
+            .map_err(|e| Error::failed(format!("cannot read {}: {e}", path.display())))?;
+        let bad =
+            |e: oci_spec::OciSpecError| Error::failed(format!("cannot update config.json: {e}"));
+        let mut linux = spec.linux().clone().unwrap_or_default();
+        let mut res = linux.resources().clone().unwrap_or_default();
+        if let Some(b) = l.memory_bytes {
+            let mut m = res.memory().clone().unwrap_or_default();
+            m.set_limit(Some(b as i64));
+            res.set_memory(Some(m));
+        }
+        if let Some(q) = quota {
+            res.set_cpu(Some(
+                LinuxCpuBuilder::default()
+                    .quota(q)
+                    .period(100_000u64)
+                    .build()
+                    .map_err(bad)?,
+            ));
+        }
+        if let Some(p) = l.pids {
+            res.set_pids(Some(
+                oci_spec::runtime::LinuxPidsBuilder::default()
+                    .limit(p as i64)
+                    .build()
+                    .map_err(bad)?,
+            ));
+        }
+        linux.set_resources(Some(res));
+        spec.set_linux(Some(linux));
+        spec.save(&path)
+            .map_err(|e| Error::failed(format!("cannot write {}: {e}", path.display())))
     }
 
     fn pause(&self, name: &str, out: &Output) -> Result<()> {

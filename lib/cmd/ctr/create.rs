@@ -97,6 +97,9 @@ pub fn spec(
         ..CreateSpec::default()
     };
     spec.memory_bytes = f.memory.map(|s| s.0);
+    if let Some(b) = spec.memory_bytes {
+        check_memory(b)?;
+    }
     spec.cpus = match f.cpus {
         // The kernel's CFS quota is at least 1 ms per 100 ms period.
         Some(c) if !(0.01..=1024.0).contains(&c) => {
@@ -189,6 +192,18 @@ impl Resolver for NewContainer<'_> {
     fn who(&self, t: &Target, _: Option<&BackendKind>) -> GuestId {
         GuestId::container(&t.label(), Some(self.backend_for(&t.label())))
     }
+}
+
+/// A memory limit a container can start with.
+pub fn check_memory(bytes: u64) -> Result<()> {
+    if bytes < backend::MIN_MEMORY {
+        return Err(Error::usage(format!(
+            "--memory {} is below the {} a container needs to start",
+            crate::guest::units::human_size(bytes),
+            crate::guest::units::human_size(backend::MIN_MEMORY)
+        )));
+    }
+    Ok(())
 }
 
 /// `192.0.2.10/24`.

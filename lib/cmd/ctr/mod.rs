@@ -14,7 +14,9 @@ pub mod resume;
 pub mod run;
 pub mod start;
 pub mod state;
+pub mod stats;
 pub mod stop;
+pub mod update;
 pub mod wait;
 
 use crate::backend::{self, Backend};

@@ -1,0 +1,170 @@
+//! A container's resource use and limits, read from its cgroup (v1 or v2)
+//! by the pid of its init, for the local backends: a handful of files per
+//! container and sample, and no process started.
+
+use crate::guest::record::Usage;
+use std::path::{Path, PathBuf};
+
+/// The cgroup directory of `pid` for a v1 controller, or its v2 directory.
+fn dir(pid: u32, controller: &str) -> Option<PathBuf> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/cgroup")).ok()?;
+    let mut v2 = None;
+    for line in text.lines() {
+        let mut f = line.splitn(3, ':');
+        let (_, controllers, path) = (f.next()?, f.next()?, f.next()?);
+        if controllers.split(',').any(|c| c == controller) {
+            return Some(PathBuf::from(format!("/sys/fs/cgroup/{controller}{path}")));
+        }
+        if controllers.is_empty() {
+            v2 = Some(PathBuf::from(format!("/sys/fs/cgroup{path}")));
+        }
+    }
+    // Pure v2 only: on a hybrid host the v2 tree holds no controllers.
+    v2.filter(|_| Path::new("/sys/fs/cgroup/cgroup.controllers").exists())
+}
+
+fn read_u64(p: PathBuf) -> Option<u64> {
+    std::fs::read_to_string(p).ok()?.trim().parse().ok()
+}
+
+/// A limit file: v2 writes `max`, v1 a number near 2^63 for none.
+fn limit(p: PathBuf) -> Option<u64> {
+    read_u64(p).filter(|n| *n < 1 << 60)
+}
+
+fn key(text: &str, key: &str) -> Option<u64> {
+    text.lines()
+        .find_map(|l| l.strip_prefix(key)?.strip_prefix(' '))
+        .and_then(|v| v.trim().parse().ok())
+}
+
+pub fn memory_bytes(pid: u32) -> Option<u64> {
+    let d = dir(pid, "memory")?;
+    read_u64(d.join("memory.usage_in_bytes")).or_else(|| read_u64(d.join("memory.current")))
+}
+
+pub fn cpu_time_s(pid: u32) -> Option<f64> {
+    if let Some(ns) = dir(pid, "cpuacct").and_then(|d| read_u64(d.join("cpuacct.usage"))) {
+        return Some(ns as f64 / 1e9);
+    }
+    let stat = std::fs::read_to_string(dir(pid, "cpu")?.join("cpu.stat")).ok()?;
+    Some(key(&stat, "usage_usec")? as f64 / 1e6)
+}
+
+/// Everything a sample holds, for the container whose init is `pid`.
+pub fn usage(pid: u32) -> Usage {
+    let mem = dir(pid, "memory");
+    let m = |v1: &str, v2: &str| {
+        mem.as_ref()
+            .and_then(|d| read_u64(d.join(v1)).or_else(|| read_u64(d.join(v2))))
+    };
+    let memory_limit_bytes = mem.as_ref().and_then(|d| {
+        limit(d.join("memory.limit_in_bytes")).or_else(|| limit(d.join("memory.max")))
+    });
+    // OOM kills: v2's memory.events, v1's memory.oom_control.
+    let oom_kills = mem.as_ref().and_then(|d| {
+        let events = std::fs::read_to_string(d.join("memory.events"))
+            .or_else(|_| std::fs::read_to_string(d.join("memory.oom_control")))
+            .ok()?;
+        key(&events, "oom_kill")
+    });
+    let pids = dir(pid, "pids");
+    let (block_read_bytes, block_write_bytes) = block_io(pid);
+    let (net_rx_bytes, net_tx_bytes) = net(pid);
+    Usage {
+        cpu_share: None,
+        cpu_s: cpu_time_s(pid),
+        memory_bytes: m("memory.usage_in_bytes", "memory.current"),
+        memory_limit_bytes,
+        pids: pids.as_ref().and_then(|d| read_u64(d.join("pids.current"))),
+        pids_limit: pids.and_then(|d| limit(d.join("pids.max"))),
+        net_rx_bytes,
+        net_tx_bytes,
+        block_read_bytes,
+        block_write_bytes,
+        oom_kills,
+    }
+}
+
+/// Bytes read and written: v2's io.stat (rbytes=, wbytes= per device), or
+/// v1's blkio.throttle.io_service_bytes (`MAJ:MIN Read N`).
+fn block_io(pid: u32) -> (Option<u64>, Option<u64>) {
+    if let Some(d) = dir(pid, "blkio")
+        && let Ok(t) = std::fs::read_to_string(d.join("blkio.throttle.io_service_bytes"))
+    {
+        let sum = |op: &str| {
+            t.lines()
+                .filter_map(|l| {
+                    let mut f = l.split_whitespace();
+                    let (_, what, n) = (f.next()?, f.next()?, f.next()?);
+                    (what == op).then(|| n.parse::<u64>().ok()).flatten()
+                })
+                .sum::<u64>()
+        };
+        return (Some(sum("Read")), Some(sum("Write")));
+    }
+    let Some(t) = dir(pid, "io").and_then(|d| std::fs::read_to_string(d.join("io.stat")).ok())
+    else {
+        return (None, None);
+    };
+    let sum = |k: &str| {
+        t.split_whitespace()
+            .filter_map(|f| f.strip_prefix(k)?.parse::<u64>().ok())
+            .sum::<u64>()
+    };
+    (Some(sum("rbytes=")), Some(sum("wbytes=")))
+}
+
+/// Bytes received and sent on the container's interfaces but loopback, from
+/// /proc/PID/net/dev, which shows the network namespace of PID.
+fn net(pid: u32) -> (Option<u64>, Option<u64>) {
+    let Ok(t) = std::fs::read_to_string(format!("/proc/{pid}/net/dev")) else {
+        return (None, None);
+    };
+    let (mut rx, mut tx) = (0, 0);
+    for line in t.lines().skip(2) {
+        let Some((iface, rest)) = line.split_once(':') else {
+            continue;
+        };
+        if iface.trim() == "lo" {
+            continue;
+        }
+        let f: Vec<u64> = rest
+            .split_whitespace()
+            .filter_map(|v| v.parse().ok())
+            .collect();
+        if f.len() >= 9 {
+            rx += f[0];
+            tx += f[8];
+        }
+    }
+    (Some(rx), Some(tx))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn own_process_has_a_cgroup_reading_or_none() {
+        // Whatever the host, reading must not panic; on a cgroup host it gives numbers.
+        let pid = std::process::id();
+        if let Some(m) = super::memory_bytes(pid) {
+            assert!(m > 0);
+        }
+        let _ = super::cpu_time_s(pid);
+        let u = super::usage(pid);
+        assert!(u.net_rx_bytes.is_some(), "/proc/self/net/dev is there");
+    }
+
+    #[test]
+    fn keyed_files_are_read() {
+        assert_eq!(
+            super::key("usage_usec 12\nuser_usec 3\n", "usage_usec"),
+            Some(12)
+        );
+        assert_eq!(super::key("oom 0\noom_kill 2\n", "oom_kill"), Some(2));
+        assert_eq!(
+            super::key("oom_kill_disable 0\noom_kill 1\n", "oom_kill"),
+            Some(1)
+        );
+    }
+}
