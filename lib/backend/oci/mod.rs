@@ -891,14 +891,14 @@ impl Backend for Oci {
         Ok(Limits {
             memory_bytes: r
                 .as_ref()
-                .and_then(|r| r.memory().clone())
+                .and_then(|r| *r.memory())
                 .and_then(|m| m.limit())
                 .filter(|l| *l > 0)
                 .map(|l| l as u64),
             cpus,
             pids: r
                 .as_ref()
-                .and_then(|r| r.pids().clone())
+                .and_then(|r| *r.pids())
                 .map(|p| p.limit())
                 .filter(|l| *l > 0)
                 .map(|l| l as u64),
@@ -938,7 +938,7 @@ impl Backend for Oci {
         let mut linux = spec.linux().clone().unwrap_or_default();
         let mut res = linux.resources().clone().unwrap_or_default();
         if let Some(b) = l.memory_bytes {
-            let mut m = res.memory().clone().unwrap_or_default();
+            let mut m = res.memory().unwrap_or_default();
             m.set_limit(Some(b as i64));
             res.set_memory(Some(m));
         }
