@@ -105,6 +105,10 @@ pub trait Backend: Lister {
     /// Sets the limits given (`Some`), in the stored configuration and, when
     /// it runs, live.
     fn update(&self, name: &str, limits: &Limits, out: &Output) -> Result<()>;
+    /// How a stopped container's command ended, when its wrapper recorded it.
+    fn last_exit(&self, _name: &str) -> Option<crate::guest::record::Exit> {
+        None
+    }
     /// Freezes every process of a running container (the cgroup freezer).
     fn pause(&self, name: &str, out: &Output) -> Result<()>;
     /// Thaws a paused container.
@@ -206,6 +210,35 @@ pub fn stopped_at_once(name: &str, log: &std::path::Path) -> Error {
 /// QUIT, so those reach the command as TERM. Used by the init wrappers.
 pub const FORWARD_SIGNALS: &str = "for s in TERM HUP USR1 USR2 WINCH; do trap \"kill -$s \\$child 2>/dev/null\" $s; done; \
      trap 'kill -TERM $child 2>/dev/null' INT QUIT";
+
+/// Shell run by the init wrappers when the command has ended: records its
+/// `$status` and the OOM kills the container's cgroup counted (when the
+/// container sees its cgroup), in `/.guestkit-exit`, for ctr-state. Shell
+/// builtins only: the image may have nothing but sh.
+pub const RECORD_EXIT: &str = "oom=; for f in /sys/fs/cgroup/memory.events /sys/fs/cgroup/memory/memory.oom_control; do \
+     [ -r \"$f\" ] && while read k v; do [ \"$k\" = oom_kill ] && oom=$v; done < \"$f\"; done; \
+     echo \"$status $oom\" > /.guestkit-exit 2>/dev/null";
+
+/// Where the wrappers record how the command ended, in the root.
+pub const EXIT_FILE: &str = ".guestkit-exit";
+
+/// How the command in `root` ended, as its wrapper recorded it. The file is
+/// the container's: resolved as the container sees it, never followed out.
+pub fn read_exit(root: &std::path::Path) -> Option<crate::guest::record::Exit> {
+    let path = rootfs::resolve_in_root(root, EXIT_FILE)?;
+    use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut text = String::new();
+    std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(path)
+        .ok()?
+        .take(64)
+        .read_to_string(&mut text)
+        .ok()?;
+    crate::guest::record::Exit::parse(&text)
+}
 
 /// A container backend, whether or not its tools are installed.
 pub fn by_kind(cfg: &Config, kind: BackendKind) -> Result<Box<dyn Backend>> {

@@ -58,6 +58,39 @@ pub struct ContainerState {
     pub cpus: Option<f64>,
     pub cpu_time_s: Option<f64>,
     pub log_path: Option<String>,
+    /// How its command ended, for a stopped container whose end was
+    /// recorded: its exit code, or the signal that killed it, and whether
+    /// that was the kernel's OOM killer.
+    #[serde(flatten)]
+    pub exit: Exit,
+}
+
+/// How a container's command ended (all null when not known).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
+pub struct Exit {
+    pub exit_code: Option<i32>,
+    pub signal: Option<i32>,
+    pub oom_killed: Option<bool>,
+}
+
+impl Exit {
+    /// From the wrapper's record: the shell's `$?` (128+N for signal N) and
+    /// the cgroup's count of OOM kills, when it could read it.
+    pub fn parse(text: &str) -> Option<Exit> {
+        let mut f = text.split_whitespace();
+        let status: i32 = f
+            .next()?
+            .parse()
+            .ok()
+            .filter(|s: &i32| (0..=255).contains(s))?;
+        let ooms: Option<u64> = f.next().and_then(|o| o.parse().ok());
+        let signal = (status > 128).then_some(status - 128);
+        Some(Exit {
+            exit_code: (status <= 128).then_some(status),
+            signal,
+            oom_killed: ooms.map(|n| n > 0 && signal == Some(libc::SIGKILL)),
+        })
+    }
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -489,6 +522,21 @@ pub const STATE_FIELDS: &[FieldDoc] = &[
         "string or null",
         "the file holding its console output (what ctr-logs prints)",
     ),
+    (
+        "exit_code",
+        "integer or null",
+        "for a stopped container: the exit code its command ended with; null when a signal ended it, or when not recorded (an image without /bin/sh, a foreground ctr-run on LXC, backend proxmox)",
+    ),
+    (
+        "signal",
+        "integer or null",
+        "for a stopped container: the signal that ended its command (9 for KILL, 15 for TERM)",
+    ),
+    (
+        "oom_killed",
+        "boolean or null",
+        "for a stopped container: whether the kernel's OOM killer ended it (at its memory limit); null when the container could not tell (LXC, whose cgroup it does not see)",
+    ),
 ];
 
 pub const RESULT_FIELDS: &[FieldDoc] = &[
@@ -863,6 +911,7 @@ mod tests {
             cpus: None,
             cpu_time_s: None,
             log_path: None,
+            exit: Exit::default(),
         };
         assert_eq!(sorted(without(keys(state), &c)), documented(STATE_FIELDS));
         let v = keys(vm());

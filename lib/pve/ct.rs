@@ -201,6 +201,7 @@ pub fn state(c: &Client, ct: &Ct) -> Result<ContainerState> {
             .or(cur.cpus.copied()),
         cpu_time_s: None,
         log_path: None,
+        exit: Default::default(),
     })
 }
 

@@ -87,7 +87,10 @@ fn pause_resume_restart_and_wait(rt: &str) {
     );
     snap!(env, s("resume-stopped"), env.run("ctr-resume", &[job]));
     snap!(env, s("pause-stopped"), env.run("ctr-pause", &[job]));
-    snap!(env, s("restart-stopped"), env.run("ctr-restart", &[job]));
+    // A stopped container is just started (the job would end at once).
+    let idle = &format!("gk-{rt}-idle");
+    env.ok("ctr-create", &[idle, "-b", rt, "--", "sleep", "1000"]);
+    snap!(env, s("restart-stopped"), env.run("ctr-restart", &[idle]));
 }
 
 on_every_backend!(stats_read_the_cgroup);
@@ -225,4 +228,83 @@ fn limits_change_live_and_stay(rt: &str) {
     );
     env.ok("ctr-start", &[n]);
     assert_eq!(stats(&env)["memory_limit_bytes"], 96 << 20);
+}
+
+on_every_backend!(how_a_command_ended);
+
+/// ctr-state says how a stopped container's command ended: its exit code,
+/// the signal that ended it, and whether that was the OOM killer, which
+/// ctr-run names too.
+fn how_a_command_ended(rt: &str) {
+    let env = TestEnv::new();
+    let exit = |n: &str| -> String {
+        let v: serde_json::Value = serde_json::from_str(&env.stdout("ctr-state", &[n])).unwrap();
+        format!(
+            "exit_code={} signal={} oom_killed={}",
+            v["exit_code"], v["signal"], v["oom_killed"]
+        )
+    };
+    let n = &format!("gk-{rt}-ends");
+    env.ok(
+        "ctr-create",
+        &[
+            n,
+            "-b",
+            rt,
+            "--",
+            "sh",
+            "-c",
+            "while [ ! -e /tmp/go ]; do sleep 0.05; done; exit 3",
+        ],
+    );
+    assert_eq!(
+        exit(n),
+        "exit_code=null signal=null oom_killed=null",
+        "never ran"
+    );
+    env.ok("ctr-start", &[n]);
+    env.ok("ctr-exec", &[n, "--", "touch", "/tmp/go"]);
+    env.ok("ctr-wait", &[n, "--for", "exited"]);
+    let ended = exit(n);
+    assert!(ended.starts_with("exit_code=3 signal=null"), "{ended}");
+    let t = &format!("gk-{rt}-termed");
+    env.ok(
+        "ctr-create",
+        &[t, "-b", rt, "--start", "--", "sleep", "1000"],
+    );
+    env.ok("ctr-stop", &[t, "--timeout", "5"]);
+    let ended = exit(t);
+    assert!(ended.starts_with("exit_code=null signal=15"), "{ended}");
+    // A command that outgrows its memory limit.
+    let o = &format!("gk-{rt}-oom");
+    let out = env.run(
+        "ctr-run",
+        &[
+            o,
+            "-b",
+            rt,
+            "--memory",
+            "16M",
+            "--",
+            "sh",
+            "-c",
+            "x=aaaaaaaa; while :; do x=$x$x; done",
+        ],
+    );
+    assert!(out.starts_with("exit_code: 137"), "{out}");
+    let ended = exit(o);
+    if rt == "lxc" {
+        // A foreground run on LXC is lxc-execute's, without guestkit's
+        // wrapper: how it ended is not recorded (and an LXC container does
+        // not see its cgroup's OOM count).
+        assert_eq!(ended, "exit_code=null signal=null oom_killed=null");
+    } else {
+        assert_eq!(ended, "exit_code=null signal=9 oom_killed=true");
+        assert!(
+            out.contains(&format!(
+                "ctr-run: {o}: killed by the OOM killer (memory limit 16M)"
+            )),
+            "{out}"
+        );
+    }
 }

@@ -409,6 +409,11 @@ impl Backend for Lxc {
                 None
             },
             log_path: log,
+            exit: if running {
+                Default::default()
+            } else {
+                self.last_exit(name).unwrap_or_default()
+            },
         })
     }
 
@@ -446,6 +451,8 @@ impl Backend for Lxc {
     }
 
     fn start(&self, name: &str, out: &Output) -> Result<()> {
+        // The last run's end is not this one's.
+        let _ = std::fs::remove_file(self.dir(name).join("rootfs").join(super::EXIT_FILE));
         // A command that cannot run is the start's failure (127/126 in the
         // error's kind and message), not a container that stops unseen.
         if let Some(command) = self.sidecar(name).command {
@@ -602,6 +609,10 @@ impl Backend for Lxc {
             .map_err(|e| Error::io("cannot write", &path, e))
     }
 
+    fn last_exit(&self, name: &str) -> Option<crate::guest::record::Exit> {
+        super::read_exit(&self.dir(name).join("rootfs"))
+    }
+
     fn pause(&self, name: &str, out: &Output) -> Result<()> {
         self.freezer(&LXC_FREEZE, name, out)
     }
@@ -714,10 +725,11 @@ fn init_script(command: &[String]) -> String {
          while :; do\n\
          \x20   wait $child\n\
          \x20   status=$?\n\
-         \x20   kill -0 $child 2>/dev/null || exit $status\n\
+         \x20   kill -0 $child 2>/dev/null || {{ {}; exit $status; }}\n\
          done\n",
         cmd.join(" "),
-        super::FORWARD_SIGNALS
+        super::FORWARD_SIGNALS,
+        super::RECORD_EXIT
     )
 }
 

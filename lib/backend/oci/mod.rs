@@ -289,7 +289,7 @@ impl Oci {
                     .with_hint("give the command the container runs after --")
             })?;
         }
-        p.set_args(Some(with_init(root, &spec.command, args)));
+        p.set_args(Some(with_init(root, &spec.command, args, !spec.throwaway)));
         let mut env: Vec<String> = p
             .env()
             .clone()
@@ -570,14 +570,23 @@ fn remove_tree(dir: &Path) -> Result<()> {
 /// `FORWARD_SIGNALS`). Needs /bin/sh in the image; without it, or for the image's
 /// own init, the command runs as it is. `"$@"` carries the arguments, so
 /// nothing is re-quoted; stdin is kept (a background job's would be /dev/null).
-fn with_init(root: &Path, command: &[String], args: Vec<String>) -> Vec<String> {
+///
+/// With `record`, the wrapper also records how the command ended (see
+/// `RECORD_EXIT`); a throwaway run's does not, as writing into its root would
+/// keep it from being reused (spare.rs).
+fn with_init(root: &Path, command: &[String], args: Vec<String>, record: bool) -> Vec<String> {
     if command.is_empty() || rootfs::resolve_in_root(root, "/bin/sh").is_none() {
         return args;
     }
     let script = format!(
         "exec 3<&0; \"$@\" <&3 3<&- & child=$!; {}; \
-         while :; do wait $child; status=$?; kill -0 $child 2>/dev/null || exit $status; done",
-        super::FORWARD_SIGNALS
+         while :; do wait $child; status=$?; kill -0 $child 2>/dev/null || {{ {}exit $status; }}; done",
+        super::FORWARD_SIGNALS,
+        if record {
+            format!("{}; ", super::RECORD_EXIT)
+        } else {
+            String::new()
+        }
     );
     let mut a: Vec<String> = vec![
         "/bin/sh".into(),
@@ -742,6 +751,11 @@ impl Backend for Oci {
             cpus,
             cpu_time_s: pid.and_then(crate::backend::cgroup::cpu_time_s),
             log_path: log.exists().then(|| log.display().to_string()),
+            exit: if status == Status::Stopped {
+                self.last_exit(name).unwrap_or_default()
+            } else {
+                Default::default()
+            },
         })
     }
 
@@ -799,6 +813,8 @@ impl Backend for Oci {
 
     fn start(&self, name: &str, out: &Output) -> Result<()> {
         let dir = self.bundle(name);
+        // The last run's end is not this one's.
+        let _ = std::fs::remove_file(dir.join("rootfs").join(super::EXIT_FILE));
         // Checked first: the runtime's record of a container made by another
         // tool (podman, say) is not ours to delete.
         if !dir.join("config.json").is_file() {
@@ -963,6 +979,12 @@ impl Backend for Oci {
         spec.set_linux(Some(linux));
         spec.save(&path)
             .map_err(|e| Error::failed(format!("cannot write {}: {e}", path.display())))
+    }
+
+    fn last_exit(&self, name: &str) -> Option<crate::guest::record::Exit> {
+        // The root while it is mounted; the overlay's upper layer when not.
+        let dir = self.bundle(name);
+        super::read_exit(&dir.join("rootfs")).or_else(|| super::read_exit(&dir.join("upper")))
     }
 
     fn pause(&self, name: &str, out: &Output) -> Result<()> {

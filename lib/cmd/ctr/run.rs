@@ -91,6 +91,14 @@ fn foreground(ctx: &Ctx, name: &str, args: &Args) -> Result<u8> {
     let result = b
         .run_attached(name, &spec.command, &ctx.out)
         .map_err(|e| e.prefixed(name));
+    // Killed: say so when it was the kernel's OOM killer, at its limit.
+    if matches!(result, Ok(137)) && b.last_exit(name).and_then(|e| e.oom_killed) == Some(true) {
+        let limit = spec
+            .memory_bytes
+            .map(|b| format!(" (memory limit {})", crate::guest::units::human_size(b)))
+            .unwrap_or_default();
+        eprintln!("ctr-run: {name}: killed by the OOM killer{limit}");
+    }
     if args.rm
         && let Err(e) = b.delete(name, &ctx.out)
     {
