@@ -80,8 +80,21 @@ fn what_a_killed_create_left_is_cleared() {
         );
         child.kill().unwrap();
         let _ = wait_output(child, DEADLINE, "the killed ctr-create");
-        // tar still waits on the pipe: its writer goes away, and it ends.
-        drop(std::fs::OpenOptions::new().write(true).open(&fifo).unwrap());
+        // tar may still wait on the pipe (if the create had started it):
+        // a writer that comes and goes ends it. Opened without blocking, as
+        // there may be no reader; a tar about to open it gets a moment.
+        let give_up = std::time::Instant::now() + std::time::Duration::from_secs(2);
+        loop {
+            use std::os::unix::fs::OpenOptionsExt;
+            let w = std::fs::OpenOptions::new()
+                .write(true)
+                .custom_flags(libc::O_NONBLOCK)
+                .open(&fifo);
+            if w.is_ok() || std::time::Instant::now() >= give_up {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
         assert!(
             dir.exists(),
             "the kill left nothing to clear: {}",
