@@ -5,6 +5,8 @@ complete -c ctr-exec -f
 complete -c ctr-exec -s e -l env -x -d 'Set an environment variable (repeatable)'
 complete -c ctr-exec -s w -l cwd -x -d 'Run the command in this directory inside the container'
 complete -c ctr-exec -s u -l user -x -d 'Run as this user: a name from the container\'s /etc/passwd, or UID[:GID]'
+complete -c ctr-exec -s t -l tty -d 'Give the command a pseudo-terminal, with window size changes passed on (stdin must be a terminal)'
+complete -c ctr-exec -s i -l interactive -d 'Pass stdin on to the command (always done: for the -it habit)'
 complete -c ctr-exec -l color -x -a 'auto always never' -d 'Colour the table: auto (default; honours NO_COLOR and CLICOLOR_FORCE), always or never'
 complete -c ctr-exec -s v -l verbose -d 'Print the backend commands run, on stderr'
 complete -c ctr-exec -l config -r -F -d 'Read configuration from FILE instead of the default locations'

@@ -92,7 +92,7 @@ export extern "ctr-list" [
 export extern "ctr-create" [
     name: string  # The new container's name: letters, digits, '-', '_' and '.', at most 63
     ...command: string  # The command the container runs instead of /sbin/init
-    --image(-i): string@"nu-complete guestkit busybox"  # Root filesystem: busybox (built in, the default), a directory, an OCI bundle directory, or a tarball (.tar, .tar.gz, .tar.xz, .tar.zst)
+    --image: string@"nu-complete guestkit busybox"  # Root filesystem: busybox (built in, the default), a directory, an OCI bundle directory, or a tarball (.tar, .tar.gz, .tar.xz, .tar.zst)
     --memory(-m): string  # Memory limit, e.g. 256M or 1G
     --cpus: string  # CPU limit in CPUs, e.g. 0.5 or 2
     --env(-e): string  # Set an environment variable (repeatable)
@@ -200,6 +200,8 @@ export extern "ctr-exec" [
     --env(-e): string  # Set an environment variable (repeatable)
     --cwd(-w): string  # Run the command in this directory inside the container
     --user(-u): string  # Run as this user: a name from the container's /etc/passwd, or UID[:GID]
+    --tty(-t)  # Give the command a pseudo-terminal, with window size changes passed on (stdin must be a terminal)
+    --interactive(-i)  # Pass stdin on to the command (always done: for the -it habit)
     --color: string@"nu-complete guestkit auto-always-never"  # Colour the table: auto (default; honours NO_COLOR and CLICOLOR_FORCE), always or never
     --verbose(-v)  # Print the backend commands run, on stderr
     --config: string  # Read configuration from FILE instead of the default locations
@@ -213,13 +215,17 @@ export extern "ctr-exec" [
 export extern "ctr-run" [
     name: string  # The new container's name
     ...command: string  # The command to run instead of /sbin/init
-    --image(-i): string@"nu-complete guestkit busybox"  # Root filesystem: busybox (built in, the default), a directory, an OCI bundle directory, or a tarball (.tar, .tar.gz, .tar.xz, .tar.zst)
+    --image: string@"nu-complete guestkit busybox"  # Root filesystem: busybox (built in, the default), a directory, an OCI bundle directory, or a tarball (.tar, .tar.gz, .tar.xz, .tar.zst)
     --memory(-m): string  # Memory limit, e.g. 256M or 1G
     --cpus: string  # CPU limit in CPUs, e.g. 0.5 or 2
     --env(-e): string  # Set an environment variable (repeatable)
     --mount: string  # Bind-mount a host path into the container, read-only with :ro (repeatable)
     --network: string  # none (loopback only, the default) or bridge=BR for a veth on host bridge BR (lxc only)
     --rm  # Delete the container when it ends
+    --cwd(-w): string  # Run the command in this directory inside the container
+    --user(-u): string  # Run as this user: a name from the container's /etc/passwd, or UID[:GID]
+    --tty(-t)  # Give the command a pseudo-terminal, with window size changes passed on (stdin must be a terminal)
+    --interactive(-i)  # Pass stdin on to the command (always done: for the -it habit)
     --detach(-d)  # Start in the background and print a result record
     --output(-o): string@"nu-complete guestkit json-table"  # Output format: JSON lines, or an aligned table (default: table on a terminal, json otherwise)
     --color: string@"nu-complete guestkit auto-always-never"  # Colour the table: auto (default; honours NO_COLOR and CLICOLOR_FORCE), always or never

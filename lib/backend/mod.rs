@@ -40,6 +40,11 @@ pub struct CreateSpec {
     /// Deleted as soon as its foreground run ends (ctr-run --rm): a backend
     /// may share the image's files instead of copying them.
     pub throwaway: bool,
+    /// Its command's working directory and user (ctr-run --cwd, --user).
+    pub cwd: Option<String>,
+    pub user: Option<String>,
+    /// Its command gets a terminal (ctr-run -t).
+    pub terminal: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -62,6 +67,8 @@ pub struct ExecSpec {
     pub env: Vec<(String, String)>,
     pub cwd: Option<String>,
     pub user: Option<String>,
+    /// A pseudo-terminal for the command (ctr-exec -t).
+    pub tty: bool,
 }
 
 /// A backend's list in progress: call it for the containers.

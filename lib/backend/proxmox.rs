@@ -299,7 +299,7 @@ impl Backend for Proxmox {
         }
         words.extend(spec.command.iter().cloned());
         let remote = format!("pct exec {} -- {}", ct.vmid, shell_words(&words));
-        let tty = std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
+        let tty = spec.tty || (std::io::stdin().is_terminal() && std::io::stdout().is_terminal());
         super::ssh::run(&self.cfg, &ct.node, &remote, tty, "ctr-exec", out)
     }
 

@@ -59,6 +59,8 @@ pub fn parse(cmd: &Command, args: Vec<OsString>) -> Result<Parsed> {
     let mut parser = lexopt::Parser::from_args(ours);
     use lexopt::Arg::*;
     while let Some(arg) = parser.next().map_err(lexopt_error)? {
+        // `--tty=x` is a switch given a value; `-it` is two switches.
+        let long = matches!(arg, Long(_));
         let flag = match arg {
             Short(c) => cmd
                 .find_short(c)
@@ -104,7 +106,7 @@ pub fn parse(cmd: &Command, args: Vec<OsString>) -> Result<Parsed> {
         }
         let value = match flag.value {
             None => {
-                if let Some(v) = parser.optional_value() {
+                if let Some(v) = long.then(|| parser.optional_value()).flatten() {
                     return Err(Error::usage(format!(
                         "flag --{} takes no value, got {:?}",
                         flag.long,
@@ -232,6 +234,14 @@ mod tests {
         assert!(run(clone, &["--generate", "man"]).is_ok());
         let e = run(&cmd::ctr::exec::SPEC, &[]).unwrap_err();
         assert_eq!(e.message, "no container name given");
+    }
+
+    #[test]
+    fn short_switches_combine() {
+        let m = run(&cmd::ctr::run::SPEC, &["x", "-it", "--", "sh"]).unwrap();
+        let a = cmd::ctr::run::Args::from_matches(&m).unwrap();
+        assert!(a.tty && a.interactive);
+        assert_eq!(m.trailing, ["sh"]);
     }
 
     #[test]

@@ -190,6 +190,12 @@ const CASES: &[Case] = &[
     ),
     case("ctr-exec", &[], 2, "no container name given"),
     case("ctr-exec", &["x"], 2, "no command given"),
+    case(
+        "ctr-exec",
+        &["x", "-t", "--", "tty"],
+        2,
+        "-t gives the command a terminal, and stdin is not one",
+    ),
     case("ctr-logs", &[], 2, "no container name given"),
     // What ctr-create and ctr-run are asked to make.
     case(
@@ -334,6 +340,18 @@ const CASES: &[Case] = &[
     case("ctr-create", &["x", "--", ""], 2, "invalid command \"\""),
     case("ctr-create", &["web", "db"], 2, "put it after --"),
     case("ctr-run", &["x", "db", "echo"], 2, "put it after --"),
+    case(
+        "ctr-run",
+        &["x", "-it", "--detach", "--", "sh"],
+        2,
+        "-t gives a foreground run a terminal",
+    ),
+    case(
+        "ctr-run",
+        &["x", "-it", "--", "sh"],
+        2,
+        "-t gives the command a terminal, and stdin is not one",
+    ),
     case(
         "ctr-run",
         &["x", "-b", "crun", "--rm", "--detach", "--", "true"],

@@ -188,6 +188,14 @@ impl Lxc {
             line("lxc.init.cmd", &format!("/bin/sh /{INIT_SCRIPT}"));
             line("lxc.signal.halt", "SIGTERM");
         }
+        if let Some(d) = &spec.cwd {
+            line("lxc.init.cwd", d);
+        }
+        if let Some(u) = &spec.user {
+            let (uid, gid) = rootfs::user_ids(Some(rootfs), u)?;
+            line("lxc.init.uid", &uid.to_string());
+            line("lxc.init.gid", &gid.to_string());
+        }
         for (k, v) in &spec.env {
             line("lxc.environment", &format!("{k}={v}"));
         }

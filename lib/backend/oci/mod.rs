@@ -272,7 +272,17 @@ impl Oci {
                 .map_err(bad)?,
         ));
         let mut p = s.process().clone().unwrap_or_default();
-        p.set_terminal(Some(false));
+        p.set_terminal(Some(spec.terminal));
+        if let Some(d) = &spec.cwd {
+            p.set_cwd(d.into());
+        }
+        if let Some(u) = &spec.user {
+            let (uid, gid) = rootfs::user_ids(Some(root), u)?;
+            let mut user = p.user().clone();
+            user.set_uid(uid);
+            user.set_gid(gid);
+            p.set_user(user);
+        }
         let args = if !spec.command.is_empty() {
             spec.command.clone()
         } else {
@@ -1061,6 +1071,11 @@ impl Backend for Oci {
         if let Some(u) = &spec.user {
             let (uid, gid) = rootfs::user_ids(root.is_dir().then_some(root.as_path()), u)?;
             rest.push(format!("--user={uid}:{gid}"));
+        }
+        if spec.tty {
+            // The runtime makes the pseudo-terminal, proxies it, and passes
+            // window size changes on; it restores the terminal when it ends.
+            rest.push("--tty".into());
         }
         rest.push(name.into());
         rest.extend(spec.command.iter().cloned());

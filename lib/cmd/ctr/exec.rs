@@ -1,6 +1,6 @@
-use super::{Containers, ENV, name_arg};
+use super::{CWD, Containers, ENV, INTERACTIVE, TTY, USER, name_arg};
 use crate::backend::ExecSpec;
-use crate::cli::spec::{Command, Complete, Prints, Trailing, option};
+use crate::cli::spec::{Command, Complete, Prints, Trailing};
 use crate::error::{Error, Result};
 use crate::guest::{GuestKind, Status};
 use crate::run::{Ctx, engine_failure};
@@ -46,20 +46,10 @@ pub const SPEC: Command = Command {
 crate::flags! {
     pub struct Args {
         env: Vec<String> = ENV,
-        cwd: Option<String> = option(
-            "cwd",
-            Some('w'),
-            "DIR",
-            "Run the command in this directory inside the container",
-            Complete::Nothing,
-        ),
-        user: Option<String> = option(
-            "user",
-            Some('u'),
-            "USER",
-            "Run as this user: a name from the container's /etc/passwd, or UID[:GID]",
-            Complete::Nothing,
-        ),
+        cwd: Option<String> = CWD,
+        user: Option<String> = USER,
+        tty: bool = TTY,
+        interactive: bool = INTERACTIVE,
     }
 }
 
@@ -76,7 +66,9 @@ fn exec(ctx: &Ctx, args: Args) -> Result<u8> {
             Error::usage("no command given").with_hint(format!("ctr-exec {name} -- COMMAND..."))
         );
     }
+    super::check_tty(args.tty)?;
     let spec = ExecSpec {
+        tty: args.tty,
         command: ctx.trailing.clone(),
         env: args
             .env

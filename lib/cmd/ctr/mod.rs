@@ -95,6 +95,46 @@ pub const fn name_arg(help: &'static str, complete: Complete) -> Arg {
     }
 }
 
+pub const TTY: Flag = crate::cli::spec::switch(
+    "tty",
+    Some('t'),
+    "Give the command a pseudo-terminal, with window size changes passed on (stdin must be a terminal)",
+);
+
+pub const INTERACTIVE: Flag = crate::cli::spec::switch(
+    "interactive",
+    Some('i'),
+    "Pass stdin on to the command (always done: for the -it habit)",
+);
+
+pub const CWD: Flag = option(
+    "cwd",
+    Some('w'),
+    "DIR",
+    "Run the command in this directory inside the container",
+    Complete::Nothing,
+);
+
+pub const USER: Flag = option(
+    "user",
+    Some('u'),
+    "USER",
+    "Run as this user: a name from the container's /etc/passwd, or UID[:GID]",
+    Complete::Nothing,
+);
+
+/// -t needs a terminal to give the command one.
+pub fn check_tty(tty: bool) -> Result<()> {
+    use std::io::IsTerminal;
+    if tty && !std::io::stdin().is_terminal() {
+        return Err(crate::error::Error::usage(
+            "-t gives the command a terminal, and stdin is not one",
+        )
+        .with_hint("leave -t out when stdin is a pipe or a file"));
+    }
+    Ok(())
+}
+
 pub const ENV: Flag = repeated(
     "env",
     Some('e'),
@@ -108,7 +148,7 @@ crate::flags! {
     pub struct CreateFlags {
         image: Option<String> = option(
             "image",
-            Some('i'),
+            None,
             "IMAGE",
             "Root filesystem: busybox (built in, the default), a directory, an OCI bundle directory, or a tarball (.tar, .tar.gz, .tar.xz, .tar.zst)",
             Complete::Image,

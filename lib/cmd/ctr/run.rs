@@ -1,5 +1,5 @@
 use super::create::{NewContainer, create, spec};
-use super::{CreateFlags, name_arg};
+use super::{CWD, CreateFlags, INTERACTIVE, TTY, USER, name_arg};
 use crate::cli::args::Jobs;
 use crate::cli::spec::{Command, Complete, Prints, Trailing, switch};
 use crate::error::{Error, Result};
@@ -46,6 +46,10 @@ crate::flags! {
     pub struct Args {
         ..create: CreateFlags,
         rm: bool = switch("rm", None, "Delete the container when it ends"),
+        cwd: Option<String> = CWD,
+        user: Option<String> = USER,
+        tty: bool = TTY,
+        interactive: bool = INTERACTIVE,
         detach: bool = switch(
             "detach",
             Some('d'),
@@ -66,8 +70,15 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<u8> {
             "create it with ctr-create {name} --start, then use ctr-exec and ctr-logs"
         )));
     }
+    if args.detach && args.tty {
+        return Err(Error::usage(
+            "-t gives a foreground run a terminal: --detach has none",
+        ));
+    }
+    super::check_tty(args.tty)?;
     if args.detach {
         let (mut spec, image) = spec(ctx, name, &args.create, kind)?;
+        (spec.cwd, spec.user) = (args.cwd.clone(), args.user.clone());
         spec.ephemeral = args.rm;
         return ctx.act(
             &NewContainer(ctx),
@@ -87,6 +98,7 @@ fn foreground(ctx: &Ctx, name: &str, args: &Args) -> Result<u8> {
     let kind = NewContainer(ctx).resolve(&Target::named(name))?;
     let (mut spec, image) = spec(ctx, name, &args.create, kind)?;
     spec.throwaway = args.rm;
+    (spec.cwd, spec.user, spec.terminal) = (args.cwd.clone(), args.user.clone(), args.tty);
     let (b, _) = create(ctx, kind, &spec, &image, false).map_err(|e| e.prefixed(name))?;
     let result = b
         .run_attached(name, &spec.command, &ctx.out)
