@@ -5,26 +5,74 @@
 use crate::guest::record::Usage;
 use std::path::{Path, PathBuf};
 
+/// Where a process's cgroups are: /proc/PID/cgroup, read once.
+struct Cgroups(String);
+
+impl Cgroups {
+    fn of(pid: u32) -> Option<Cgroups> {
+        read(format!("/proc/{pid}/cgroup")).map(Cgroups)
+    }
+
+    /// Whether `controller` is mounted as v1.
+    fn is_v1(&self, controller: &str) -> bool {
+        self.0.lines().any(|l| {
+            l.split(':')
+                .nth(1)
+                .is_some_and(|c| c.split(',').any(|c| c == controller))
+        })
+    }
+
+    /// The directory of a v1 controller, or the v2 directory.
+    fn dir(&self, controller: &str) -> Option<PathBuf> {
+        let mut v2 = None;
+        for line in self.0.lines() {
+            let mut f = line.splitn(3, ':');
+            let (_, controllers, path) = (f.next()?, f.next()?, f.next()?);
+            if controllers.split(',').any(|c| c == controller) {
+                return Some(PathBuf::from(format!("/sys/fs/cgroup/{controller}{path}")));
+            }
+            if controllers.is_empty() {
+                v2 = Some(PathBuf::from(format!("/sys/fs/cgroup{path}")));
+            }
+        }
+        // Pure v2 only: on a hybrid host the v2 tree holds no controllers.
+        v2.filter(|_| pure_v2())
+    }
+}
+
+fn pure_v2() -> bool {
+    static PURE: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *PURE.get_or_init(|| Path::new("/sys/fs/cgroup/cgroup.controllers").exists())
+}
+
 /// The cgroup directory of `pid` for a v1 controller, or its v2 directory.
 fn dir(pid: u32, controller: &str) -> Option<PathBuf> {
-    let text = std::fs::read_to_string(format!("/proc/{pid}/cgroup")).ok()?;
-    let mut v2 = None;
-    for line in text.lines() {
-        let mut f = line.splitn(3, ':');
-        let (_, controllers, path) = (f.next()?, f.next()?, f.next()?);
-        if controllers.split(',').any(|c| c == controller) {
-            return Some(PathBuf::from(format!("/sys/fs/cgroup/{controller}{path}")));
+    Cgroups::of(pid)?.dir(controller)
+}
+
+/// A small kernel file's text, in as few system calls as it takes: open,
+/// one read, close. (std's read_to_string also asks the size and reads again
+/// for the end; a sample reads a dozen files per container.) The kernel
+/// fills a read as far as the text goes, so a short read is the end.
+fn read(p: impl AsRef<Path>) -> Option<String> {
+    use std::io::Read;
+    let mut f = std::fs::File::open(p).ok()?;
+    let mut buf = vec![0; 4096];
+    let mut len = 0;
+    loop {
+        let n = f.read(&mut buf[len..]).ok()?;
+        len += n;
+        if n == 0 || len < buf.len() {
+            break;
         }
-        if controllers.is_empty() {
-            v2 = Some(PathBuf::from(format!("/sys/fs/cgroup{path}")));
-        }
+        buf.resize(buf.len() * 2, 0);
     }
-    // Pure v2 only: on a hybrid host the v2 tree holds no controllers.
-    v2.filter(|_| Path::new("/sys/fs/cgroup/cgroup.controllers").exists())
+    buf.truncate(len);
+    String::from_utf8(buf).ok()
 }
 
 fn read_u64(p: PathBuf) -> Option<u64> {
-    std::fs::read_to_string(p).ok()?.trim().parse().ok()
+    read(p)?.trim().parse().ok()
 }
 
 /// A limit file: v2 writes `max`, v1 a number near 2^63 for none.
@@ -44,37 +92,44 @@ pub fn memory_bytes(pid: u32) -> Option<u64> {
 }
 
 pub fn cpu_time_s(pid: u32) -> Option<f64> {
-    if let Some(ns) = dir(pid, "cpuacct").and_then(|d| read_u64(d.join("cpuacct.usage"))) {
+    cpu_s(&Cgroups::of(pid)?)
+}
+
+fn cpu_s(cg: &Cgroups) -> Option<f64> {
+    if let Some(ns) = cg
+        .dir("cpuacct")
+        .and_then(|d| read_u64(d.join("cpuacct.usage")))
+    {
         return Some(ns as f64 / 1e9);
     }
-    let stat = std::fs::read_to_string(dir(pid, "cpu")?.join("cpu.stat")).ok()?;
+    let stat = read(cg.dir("cpu")?.join("cpu.stat"))?;
     Some(key(&stat, "usage_usec")? as f64 / 1e6)
 }
 
 /// Everything a sample holds, for the container whose init is `pid`.
 pub fn usage(pid: u32) -> Usage {
-    let mem = dir(pid, "memory");
-    let m = |v1: &str, v2: &str| {
-        mem.as_ref()
-            .and_then(|d| read_u64(d.join(v1)).or_else(|| read_u64(d.join(v2))))
+    let Some(cg) = Cgroups::of(pid) else {
+        return Usage::default();
     };
-    let memory_limit_bytes = mem.as_ref().and_then(|d| {
-        limit(d.join("memory.limit_in_bytes")).or_else(|| limit(d.join("memory.max")))
-    });
-    // OOM kills: v2's memory.events, v1's memory.oom_control.
-    let oom_kills = mem.as_ref().and_then(|d| {
-        let events = std::fs::read_to_string(d.join("memory.events"))
-            .or_else(|_| std::fs::read_to_string(d.join("memory.oom_control")))
-            .ok()?;
-        key(&events, "oom_kill")
-    });
-    let pids = dir(pid, "pids");
-    let (block_read_bytes, block_write_bytes) = block_io(pid);
+    // v1's files or v2's: each asked for by its own name only.
+    let mem = cg.dir("memory");
+    let v1 = cg.is_v1("memory");
+    let file = |v1_name: &str, v2_name: &str| {
+        mem.as_ref()
+            .map(|d| d.join(if v1 { v1_name } else { v2_name }))
+    };
+    let memory_bytes = file("memory.usage_in_bytes", "memory.current").and_then(read_u64);
+    let memory_limit_bytes = file("memory.limit_in_bytes", "memory.max").and_then(limit);
+    let oom_kills = file("memory.oom_control", "memory.events")
+        .and_then(read)
+        .and_then(|t| key(&t, "oom_kill"));
+    let pids = cg.dir("pids");
+    let (block_read_bytes, block_write_bytes) = block_io(&cg);
     let (net_rx_bytes, net_tx_bytes) = net(pid);
     Usage {
         cpu_share: None,
-        cpu_s: cpu_time_s(pid),
-        memory_bytes: m("memory.usage_in_bytes", "memory.current"),
+        cpu_s: cpu_s(&cg),
+        memory_bytes,
         memory_limit_bytes,
         pids: pids.as_ref().and_then(|d| read_u64(d.join("pids.current"))),
         pids_limit: pids.and_then(|d| limit(d.join("pids.max"))),
@@ -88,9 +143,9 @@ pub fn usage(pid: u32) -> Usage {
 
 /// Bytes read and written: v2's io.stat (rbytes=, wbytes= per device), or
 /// v1's blkio.throttle.io_service_bytes (`MAJ:MIN Read N`).
-fn block_io(pid: u32) -> (Option<u64>, Option<u64>) {
-    if let Some(d) = dir(pid, "blkio")
-        && let Ok(t) = std::fs::read_to_string(d.join("blkio.throttle.io_service_bytes"))
+fn block_io(cg: &Cgroups) -> (Option<u64>, Option<u64>) {
+    if let Some(d) = cg.dir("blkio")
+        && let Some(t) = read(d.join("blkio.throttle.io_service_bytes"))
     {
         let sum = |op: &str| {
             t.lines()
@@ -103,8 +158,7 @@ fn block_io(pid: u32) -> (Option<u64>, Option<u64>) {
         };
         return (Some(sum("Read")), Some(sum("Write")));
     }
-    let Some(t) = dir(pid, "io").and_then(|d| std::fs::read_to_string(d.join("io.stat")).ok())
-    else {
+    let Some(t) = cg.dir("io").and_then(|d| read(d.join("io.stat"))) else {
         return (None, None);
     };
     let sum = |k: &str| {
@@ -118,7 +172,7 @@ fn block_io(pid: u32) -> (Option<u64>, Option<u64>) {
 /// Bytes received and sent on the container's interfaces but loopback, from
 /// /proc/PID/net/dev, which shows the network namespace of PID.
 fn net(pid: u32) -> (Option<u64>, Option<u64>) {
-    let Ok(t) = std::fs::read_to_string(format!("/proc/{pid}/net/dev")) else {
+    let Some(t) = read(format!("/proc/{pid}/net/dev")) else {
         return (None, None);
     };
     let (mut rx, mut tx) = (0, 0);

@@ -133,6 +133,11 @@ pub trait Backend: Lister {
     fn run_attached(&self, name: &str, command: &[String], out: &Output) -> Result<i32>;
     /// The file holding the container's console output.
     fn log_path(&self, name: &str) -> PathBuf;
+    /// The directory of a container's root filesystem on this host (what a
+    /// stopped one is copied from and to); `None` for a remote container.
+    fn rootfs(&self, _name: &str) -> Option<PathBuf> {
+        None
+    }
     /// A container whose log is not a local file (one on a cluster node)
     /// prints it itself: the exit code. `None`: read `log_path`.
     fn remote_logs(

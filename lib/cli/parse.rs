@@ -163,6 +163,8 @@ fn arg_noun(cmd: &Command, a: &crate::cli::spec::Arg) -> String {
             format!("{} (a VM name or VMID)", a.name.to_lowercase())
         }
         (_, GuestKind::Container) if a.name == "NAME" => "container name".into(),
+        _ if a.name == "SRC" => "source (SRC)".into(),
+        _ if a.name == "DST" => "destination (DST)".into(),
         _ => a.name.to_lowercase(),
     }
 }

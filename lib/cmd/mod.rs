@@ -56,6 +56,7 @@ pub const ALL: &[&Command] = &[
     &ctr::resume::SPEC,
     &ctr::stats::SPEC,
     &ctr::update::SPEC,
+    &ctr::cp::SPEC,
     &vm::list::SPEC,
     &vm::create::SPEC,
     &vm::clone::SPEC,

@@ -4,3 +4,4 @@
 pub mod process;
 pub mod signals;
 pub mod sys;
+pub mod tree;

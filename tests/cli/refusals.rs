@@ -189,6 +189,27 @@ const CASES: &[Case] = &[
         "at most 63 bytes",
     ),
     case("ctr-exec", &[], 2, "no container name given"),
+    case(
+        "ctr-cp",
+        &["a:/x", "b:/y"],
+        2,
+        "both sides are in containers",
+    ),
+    case(
+        "ctr-cp",
+        &["./x", "/tmp/y"],
+        2,
+        "neither side is in a container",
+    ),
+    case("ctr-cp", &["-", "-"], 2, "neither side is in a container"),
+    case("ctr-cp", &["x:/etc"], 2, "no destination (DST) given"),
+    case(
+        "ctr-cp",
+        &["bad name:/etc", "."],
+        2,
+        "invalid container name \"bad name\"",
+    ),
+    case("ctr-cp", &["nope:/etc", "."], 3, "nope: no such container"),
     case("ctr-exec", &["x"], 2, "no command given"),
     case(
         "ctr-exec",

@@ -110,7 +110,7 @@ impl Lxc {
         std::fs::read_to_string(self.dir(name).join("config")).unwrap_or_default()
     }
 
-    fn rootfs(&self, name: &str) -> Option<PathBuf> {
+    fn rootfs_dir(&self, name: &str) -> Option<PathBuf> {
         let cfg = self.config_text(name);
         let p = parse::config_value(&cfg, "lxc.rootfs.path")?;
         let p = p.strip_prefix("dir:").unwrap_or(p);
@@ -308,14 +308,14 @@ impl Lxc {
 
     /// The 127 and 126 cases, which lxc itself reports only as a bare exit code.
     fn check_command(&self, name: &str, command: &[String], path: &str) -> Result<()> {
-        match self.rootfs(name) {
+        match self.rootfs_dir(name) {
             Some(root) => rootfs::check_command(&root, command, path),
             None => Ok(()),
         }
     }
 
     fn user_ids(&self, name: &str, user: &str) -> Result<(u32, u32)> {
-        rootfs::user_ids(self.rootfs(name).as_deref(), user)
+        rootfs::user_ids(self.rootfs_dir(name).as_deref(), user)
     }
 }
 
@@ -717,6 +717,10 @@ impl Backend for Lxc {
         parse::config_value(&cfg, "lxc.console.logfile")
             .map(PathBuf::from)
             .unwrap_or_else(|| self.dir(name).join("console.log"))
+    }
+
+    fn rootfs(&self, name: &str) -> Option<PathBuf> {
+        self.rootfs_dir(name)
     }
 }
 

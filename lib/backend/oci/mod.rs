@@ -1136,6 +1136,10 @@ impl Backend for Oci {
     fn log_path(&self, name: &str) -> PathBuf {
         self.bundle(name).join(LOG)
     }
+
+    fn rootfs(&self, name: &str) -> Option<PathBuf> {
+        Some(self.bundle(name).join("rootfs")).filter(|p| p.is_dir())
+    }
 }
 
 impl Oci {

@@ -2,6 +2,7 @@
 //! (`Containers`), their arguments, and the flags of the tools that create
 //! a container.
 
+pub mod cp;
 pub mod create;
 pub mod delete;
 pub mod exec;

@@ -169,12 +169,16 @@ fn lifetime_s(pid: u32) -> Option<f64> {
     // Fields after the command (which may hold spaces) in parentheses.
     let rest = &stat[stat.rfind(')')? + 2..];
     let start_ticks: f64 = rest.split_whitespace().nth(19)?.parse().ok()?;
-    let uptime: f64 = std::fs::read_to_string("/proc/uptime")
-        .ok()?
-        .split_whitespace()
-        .next()?
-        .parse()
-        .ok()?;
+    // The first sample alone asks: the uptime is read once for all.
+    static UPTIME: std::sync::OnceLock<Option<f64>> = std::sync::OnceLock::new();
+    let uptime = (*UPTIME.get_or_init(|| {
+        std::fs::read_to_string("/proc/uptime")
+            .ok()?
+            .split_whitespace()
+            .next()?
+            .parse()
+            .ok()
+    }))?;
     // SAFETY: sysconf with a valid name.
     let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64;
     (hz > 0.0).then(|| uptime - start_ticks / hz)
