@@ -4,6 +4,9 @@
 complete -c ctr-logs -f
 complete -c ctr-logs -s f -l follow -d 'Keep printing new output until the container stops'
 complete -c ctr-logs -s n -l tail -x -d 'Print only the last N lines'
+complete -c ctr-logs -l since -x -d 'Only lines written at or after TIME: 2026-11-30T12:00:00Z (UTC), a date, or a duration ago (10m, 2h, 1d)'
+complete -c ctr-logs -l until -x -d 'Only lines written before TIME (as for --since)'
+complete -c ctr-logs -s t -l timestamps -d 'Put each line\'s time before it'
 complete -c ctr-logs -l color -x -a 'auto always never' -d 'Colour the table: auto (default; honours NO_COLOR and CLICOLOR_FORCE), always or never'
 complete -c ctr-logs -s v -l verbose -d 'Print the backend commands run, on stderr'
 complete -c ctr-logs -l config -r -F -d 'Read configuration from FILE instead of the default locations'

@@ -243,6 +243,9 @@ export extern "ctr-logs" [
     name: string@"nu-complete guestkit containers"  # The container
     --follow(-f)  # Keep printing new output until the container stops
     --tail(-n): string  # Print only the last N lines
+    --since: string  # Only lines written at or after TIME: 2026-11-30T12:00:00Z (UTC), a date, or a duration ago (10m, 2h, 1d)
+    --until: string  # Only lines written before TIME (as for --since)
+    --timestamps(-t)  # Put each line's time before it
     --color: string@"nu-complete guestkit auto-always-never"  # Colour the table: auto (default; honours NO_COLOR and CLICOLOR_FORCE), always or never
     --verbose(-v)  # Print the backend commands run, on stderr
     --config: string  # Read configuration from FILE instead of the default locations

@@ -3,6 +3,7 @@
 
 pub mod cgroup;
 pub mod image;
+pub mod logclock;
 pub mod lxc;
 pub mod oci;
 pub mod proxmox;

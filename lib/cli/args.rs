@@ -221,6 +221,18 @@ impl FromValue for Size {
     }
 }
 
+/// `--since`, `--until`: a time, or a duration before now.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct When(pub std::time::SystemTime);
+
+impl FromValue for When {
+    fn from_value(v: &str, flag: &Flag) -> Result<When> {
+        crate::guest::units::parse_when(v, std::time::SystemTime::now())
+            .map(When)
+            .map_err(|e| Error::usage(format!("--{}: {}", flag.long, e.message)))
+    }
+}
+
 /// What `--generate` prints.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Generate {

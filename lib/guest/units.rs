@@ -93,6 +93,37 @@ pub fn now_rfc3339() -> String {
     rfc3339(secs)
 }
 
+/// A point in time as `--since` takes it: RFC 3339 in UTC
+/// (`2026-11-30T12:00:00Z`, seconds' fraction and the Z optional), a date
+/// (`2026-11-30`, its midnight UTC), or a duration ago (`90s`, `10m`,
+/// `2h30m`, `1d`).
+pub fn parse_when(s: &str, now: std::time::SystemTime) -> Result<std::time::SystemTime> {
+    let t = s.trim();
+    let date_only = t.len() == 10 && t.as_bytes().get(4) == Some(&b'-');
+    let stamp = if date_only {
+        format!("{t}T00:00:00Z")
+    } else {
+        t.to_string()
+    };
+    if let Ok(when) = humantime::parse_rfc3339_weak(stamp.trim_end_matches('Z')) {
+        return Ok(when);
+    }
+    humantime::parse_duration(t)
+        .ok()
+        .and_then(|d| now.checked_sub(d))
+        .ok_or_else(|| {
+            Error::usage(format!(
+                "invalid time {}: expected a UTC time (2026-11-30T12:00:00Z), a date (2026-11-30) or a duration ago (10m, 2h, 1d)",
+                crate::guest::names::quote(s)
+            ))
+        })
+}
+
+/// A time as RFC 3339 in UTC, to the millisecond: `2026-11-30T12:00:00.123Z`.
+pub fn rfc3339_millis(t: std::time::SystemTime) -> String {
+    humantime::format_rfc3339_millis(t).to_string()
+}
+
 /// A signal's number.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Signal(pub i32);
@@ -135,6 +166,28 @@ pub const SIGNALS: &[(&str, i32)] = &[
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn times_and_durations_ago() {
+        use std::time::{Duration, UNIX_EPOCH};
+        let now = UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+        let at = |s| super::parse_when(s, now).unwrap();
+        let secs = |t: std::time::SystemTime| t.duration_since(UNIX_EPOCH).unwrap().as_secs_f64();
+        assert_eq!(secs(at("2026-11-30T12:00:00Z")), 1_796_040_000.0);
+        assert_eq!(secs(at("2026-11-30T12:00:00.5Z")), 1_796_040_000.5);
+        assert_eq!(secs(at("2026-11-30T12:00:00")), 1_796_040_000.0);
+        assert_eq!(secs(at("2026-11-30")), 1_795_996_800.0);
+        assert_eq!(secs(at("10m")), 1_800_000_000.0 - 600.0);
+        assert_eq!(secs(at("2h30m")), 1_800_000_000.0 - 9000.0);
+        assert_eq!(secs(at("1d")), 1_800_000_000.0 - 86_400.0);
+        for bad in ["yesterday", "12:00", "2026-13-01", "-5m", ""] {
+            assert!(super::parse_when(bad, now).is_err(), "{bad}");
+        }
+        assert_eq!(
+            super::rfc3339_millis(UNIX_EPOCH + Duration::from_millis(1_796_040_000_123)),
+            "2026-11-30T12:00:00.123Z"
+        );
+    }
+
     use super::*;
 
     #[test]

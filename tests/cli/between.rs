@@ -493,3 +493,81 @@ fn copies(rt: &str) {
         "hello\n"
     );
 }
+
+on_every_backend!(log_times);
+
+/// ctr-logs --since, --until and --timestamps, by the times the log clock
+/// kept: the test takes a time between two lines the container writes, the
+/// second only once told to (by a file the test makes).
+fn log_times(rt: &str) {
+    let env = TestEnv::new();
+    let n = &format!("gk-{rt}-logt");
+    env.ok(
+        "ctr-create",
+        &[
+            n,
+            "-b",
+            rt,
+            "--start",
+            "--",
+            "sh",
+            "-c",
+            "echo one; while [ ! -f /go ]; do sleep 0.05; done; echo two; sleep 1000",
+        ],
+    );
+    let state: serde_json::Value = serde_json::from_str(&env.stdout("ctr-state", &[n])).unwrap();
+    let log = std::path::PathBuf::from(state["log_path"].as_str().unwrap());
+    let times = std::path::PathBuf::from(format!("{}.times", log.display()));
+    let logs = |args: &[&str]| {
+        env.stdout("ctr-logs", &[&[n.as_str()], args].concat())
+            .replace('\r', "")
+    };
+    // The clock has seen the first line: its size is in the times.
+    let seen = |what: &str| {
+        let size = std::fs::metadata(&log).map_or(0, |m| m.len());
+        std::fs::read_to_string(&times).is_ok_and(|t| {
+            t.lines()
+                .any(|l| l.split(' ').next() == Some(&size.to_string()))
+        }) && logs(&[]).contains(what)
+    };
+    crate::common::wait_for(
+        "the first line, and its time",
+        crate::common::DEADLINE,
+        || seen("one\n"),
+    );
+    let between = humantime::format_rfc3339_nanos(std::time::SystemTime::now()).to_string();
+    env.ok("ctr-exec", &[n, "--", "touch", "/go"]);
+    crate::common::wait_for(
+        "the second line, and its time",
+        crate::common::DEADLINE,
+        || seen("two\n"),
+    );
+    assert_eq!(logs(&["--since", &between]), "two\n");
+    assert_eq!(logs(&["--until", &between]), "one\n");
+    assert_eq!(logs(&["--since", "1h", "--tail", "1"]), "two\n");
+    let stamped = logs(&["--timestamps"]);
+    let re = regex::Regex::new(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z) (one|two)$").unwrap();
+    let stamps: Vec<&str> = stamped
+        .lines()
+        .map(|l| {
+            re.captures(l)
+                .unwrap_or_else(|| panic!("{l:?}"))
+                .get(1)
+                .unwrap()
+                .as_str()
+        })
+        .collect();
+    assert_eq!(stamps.len(), 2, "{stamped}");
+    assert!(
+        stamps[0] < between.as_str() && between.as_str() < stamps[1],
+        "{stamped} {between}"
+    );
+    // A log without times (a container started before guestkit kept them).
+    env.ok("ctr-stop", &[n, "-f"]);
+    std::fs::remove_file(&times).unwrap();
+    snap!(
+        env,
+        format!("{rt}-logs-no-times"),
+        env.run("ctr-logs", &[n, "--since", "1h"])
+    );
+}

@@ -235,6 +235,16 @@ fn what_the_cluster_cannot_do_is_refused() {
     );
     snap!(
         p,
+        "ctr-logs-proxmox-since",
+        p.run("ctr-logs", &["web", "--since", "1h"])
+    );
+    snap!(
+        p,
+        "ctr-cp-proxmox",
+        p.run("ctr-cp", &["web:/etc/hostname", "."])
+    );
+    snap!(
+        p,
         "ctr-create-disk-local",
         p.run("ctr-create", &["x", "-b", "lxc", "--disk", "4G"])
     );

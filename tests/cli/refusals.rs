@@ -218,6 +218,18 @@ const CASES: &[Case] = &[
         "-t gives the command a terminal, and stdin is not one",
     ),
     case("ctr-logs", &[], 2, "no container name given"),
+    case(
+        "ctr-logs",
+        &["x", "--since", "yesterday"],
+        2,
+        "--since: invalid time \"yesterday\": expected a UTC time",
+    ),
+    case(
+        "ctr-logs",
+        &["x", "--until", "12:00"],
+        2,
+        "--until: invalid time",
+    ),
     // What ctr-create and ctr-run are asked to make.
     case(
         "ctr-create",

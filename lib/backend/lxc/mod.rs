@@ -491,8 +491,12 @@ impl Backend for Lxc {
                 )),
             );
         }
-        if self.status(name, out)? == Status::Stopped {
+        let info = self.info(name, out)?;
+        if parse::status(&info.state).0 == Status::Stopped {
             return Err(super::stopped_at_once(name, &self.log_path(name)));
+        }
+        if let Some(pid) = info.pid {
+            super::logclock::start(&self.log_path(name), pid, out);
         }
         Ok(())
     }

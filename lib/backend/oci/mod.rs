@@ -874,7 +874,12 @@ impl Backend for Oci {
                 .with_hint(format!("details: {}", runtime_log.display())));
         }
         match self.runtime_state(name, out)? {
-            Some(s) if parse::status(&s.status) != Status::Stopped => Ok(()),
+            Some(s) if parse::status(&s.status) != Status::Stopped => {
+                if s.pid > 0 {
+                    super::logclock::start(&dir.join(LOG), s.pid, out);
+                }
+                Ok(())
+            }
             _ => Err(super::stopped_at_once(name, &dir.join(LOG))),
         }
     }

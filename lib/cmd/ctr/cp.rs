@@ -173,18 +173,24 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<u8> {
 }
 
 /// The container's root as seen from here: a running one's as its
-/// processes see it (with its mounts), a stopped one's directory.
+/// processes see it (with its mounts), a stopped one's directory. Only a
+/// container with a root on this host has one (a cluster's pids are its
+/// nodes', not this host's).
 fn root(ctx: &Ctx, c: &Found) -> Result<PathBuf> {
-    let state = c.backend.state(&c.name, &ctx.out)?;
-    if let Some(pid) = state.container.pid {
-        return Ok(PathBuf::from(format!("/proc/{pid}/root")));
-    }
-    c.backend.rootfs(&c.name).ok_or_else(|| {
+    let dir = c.backend.rootfs(&c.name).ok_or_else(|| {
         Error::usage(format!(
-            "ctr-cp does not reach containers of backend {}",
+            "ctr-cp reaches only containers with a root on this host, not those of backend {}",
             c.backend.kind().as_str()
         ))
-        .with_hint("copy with ctr-exec and a tar stream: ctr-exec NAME -- tar -c PATH > out.tar")
+        .with_hint(format!(
+            "copy through a tar stream: ctr-exec {} -- tar -C DIR -c . > out.tar",
+            c.name
+        ))
+    })?;
+    let state = c.backend.state(&c.name, &ctx.out)?;
+    Ok(match state.container.pid {
+        Some(pid) => PathBuf::from(format!("/proc/{pid}/root")),
+        None => dir,
     })
 }
 

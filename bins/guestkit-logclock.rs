@@ -1,0 +1,5 @@
+fn main() {
+    std::process::exit(guestkit::backend::logclock::main(
+        std::env::args_os().collect(),
+    ));
+}
