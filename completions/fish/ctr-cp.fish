@@ -12,3 +12,5 @@ complete -c ctr-cp -s b -l backend -x -a 'lxc crun runc proxmox' -d 'Use this ba
 complete -c ctr-cp -l generate -x -a 'man bash zsh fish nu' -d 'Print this tool\'s man page or shell completion (for packagers) and exit'
 complete -c ctr-cp -s h -l help -d 'Print help and exit'
 complete -c ctr-cp -s V -l version -d 'Print the version and exit'
+complete -c ctr-cp -a '(timeout 2 ctr-list -o name 2>/dev/null | string replace -r \$ :)' -d container
+complete -c ctr-cp -F

@@ -51,6 +51,14 @@ def "nu-complete guestkit vms stopped" [] {
     } catch { [] }
 }
 
+def "nu-complete guestkit container-paths" [] {
+    let names = try {
+        ^timeout 2 ctr-list -o json | complete | get stdout | from json --objects
+        | each {|c| {value: $"($c.name):", description: $"($c.backend) ($c.status)"} }
+    } catch { [] }
+    $names ++ (ls | each {|f| {value: $f.name, description: $f.type} })
+}
+
 def "nu-complete guestkit HUP-INT-QUIT-KILL-USR1-USR2-TERM-CONT-STOP-PWR-WINCH-ALRM" [] { ["HUP" "INT" "QUIT" "KILL" "USR1" "USR2" "TERM" "CONT" "STOP" "PWR" "WINCH" "ALRM"] }
 
 def "nu-complete guestkit auto-always-never" [] { ["auto" "always" "never"] }
@@ -355,8 +363,8 @@ export extern "ctr-update" [
 
 # copy files into or out of a container
 export extern "ctr-cp" [
-    src: string  # What to copy: NAME:PATH, a host path, or - (a tar stream on stdin)
-    dst: string  # Where to: NAME:PATH, a host path, or - (a tar stream on stdout)
+    src: string@"nu-complete guestkit container-paths"  # What to copy: NAME:PATH, a host path, or - (a tar stream on stdin)
+    dst: string@"nu-complete guestkit container-paths"  # Where to: NAME:PATH, a host path, or - (a tar stream on stdout)
     --follow-link(-L)  # When SRC is a symlink, copy what it points at (in the container, as it sees it)
     --output(-o): string@"nu-complete guestkit json-table"  # Output format: JSON lines, or an aligned table (default: table on a terminal, json otherwise)
     --color: string@"nu-complete guestkit auto-always-never"  # Colour the table: auto (default; honours NO_COLOR and CLICOLOR_FORCE), always or never

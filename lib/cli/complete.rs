@@ -43,6 +43,13 @@ fn guest_arg(cmd: &Command) -> Option<(&'static str, Option<&'static str>)> {
     })
 }
 
+/// Whether an argument is a container's NAME:PATH or a host path.
+fn container_paths(cmd: &Command) -> bool {
+    cmd.args
+        .iter()
+        .any(|a| a.complete == Complete::ContainerPath)
+}
+
 fn single_name(cmd: &Command) -> bool {
     !cmd.args.iter().any(|a| a.many)
 }
@@ -135,6 +142,15 @@ pub fn bash(cmd: &Command) -> String {
             list_names(list, status)
         );
     }
+    if container_paths(cmd) {
+        // Each container as `NAME:` (no space after it: the path follows),
+        // and the host's files.
+        let _ = writeln!(
+            o,
+            "    COMPREPLY=($(compgen -W \"$({} 2>/dev/null | sed 's/$/:/')\" -- \"$cur\"))\n    [[ ${{#COMPREPLY[@]}} -gt 0 ]] && compopt -o nospace 2>/dev/null\n    compopt -o filenames 2>/dev/null; COMPREPLY+=($(compgen -f -- \"$cur\"))",
+            list_names("ctr-list", None)
+        );
+    }
     let _ = writeln!(o, "}}\ncomplete -F {f} {}", cmd.name);
     o
 }
@@ -153,6 +169,9 @@ pub fn zsh(cmd: &Command) -> String {
     match guest_arg(cmd) {
         Some(("vm-list", _)) => o.push_str("_guestkit_vms() {\n    local -a names\n    names=(${(f)\"$(timeout 2 vm-list -o name ${1:+--status} $1 2>/dev/null)\"})\n    _describe -t vms vm names\n}\n\n"),
         _ => o.push_str("_guestkit_containers() {\n    local -a names\n    names=(${(f)\"$(timeout 2 ctr-list -o name ${1:+--status} $1 2>/dev/null)\"})\n    _describe -t containers container names\n}\n\n"),
+    }
+    if container_paths(cmd) {
+        o.push_str("_guestkit_container_paths() {\n    local -a names\n    names=(${(f)\"$(timeout 2 ctr-list -o name 2>/dev/null)\"})\n    _alternative 'containers:container:compadd -S : -a names' 'files:file:_files'\n}\n\n");
     }
     o.push_str("_arguments -s -S \\\n");
     for f in cmd.all_flags() {
@@ -195,7 +214,7 @@ pub fn zsh(cmd: &Command) -> String {
             let _ = writeln!(o, "    {names_q}[{help}]{value}' \\");
         }
     }
-    for a in cmd.args {
+    for (i, a) in cmd.args.iter().enumerate() {
         let action = match a.complete {
             // In braces: _arguments passes its own options to a bare function action.
             Complete::Guest(kind, s) => {
@@ -206,12 +225,14 @@ pub fn zsh(cmd: &Command) -> String {
                 format!("{{{what} {}}}", s.map_or("", Status::as_str)).replace(" }", "}")
             }
             Complete::File => "_files".into(),
+            Complete::ContainerPath => "{_guestkit_container_paths}".into(),
             _ => " ".into(),
         };
+        // Each positional its own number: two of one number are an error.
         let pos = if a.many {
             "*".to_string()
         } else {
-            "1".to_string()
+            (i + 1).to_string()
         };
         let _ = writeln!(
             o,
@@ -257,6 +278,14 @@ pub fn fish(cmd: &Command) -> String {
             }
         }
         let _ = writeln!(o, "{line} -d {}", fish_quote(f.help));
+    }
+    if container_paths(cmd) {
+        let _ = writeln!(
+            o,
+            "complete -c {c} -a '({} 2>/dev/null | string replace -r \\$ :)' -d container",
+            list_names("ctr-list", None)
+        );
+        let _ = writeln!(o, "complete -c {c} -F");
     }
     if let Some((list, status)) = guest_arg(cmd) {
         let what = if list == "vm-list" { "vm" } else { "container" };
@@ -309,6 +338,10 @@ pub fn nu(all: &[&Command]) -> String {
             "def \"{name}\" [] {{\n    try {{\n        ^timeout 2 {list} -o json{filter} | complete | get stdout | from json --objects\n        | {each}\n    }} catch {{ [] }}\n}}\n"
         );
     }
+    // ctr-cp's sides: each container as `NAME:`, then the host's files here.
+    if all.iter().any(|c| container_paths(c)) {
+        o.push_str("def \"nu-complete guestkit container-paths\" [] {\n    let names = try {\n        ^timeout 2 ctr-list -o json | complete | get stdout | from json --objects\n        | each {|c| {value: $\"($c.name):\", description: $\"($c.backend) ($c.status)\"} }\n    } catch { [] }\n    $names ++ (ls | each {|f| {value: $f.name, description: $f.type} })\n}\n\n");
+    }
     // Static value completers, one per distinct set.
     let mut sets: Vec<Vec<&str>> = all
         .iter()
@@ -333,6 +366,7 @@ pub fn nu(all: &[&Command]) -> String {
                     "@\"{}\"",
                     nu_guest_completer(kind.list_tool(), s.map(Status::as_str))
                 ),
+                Complete::ContainerPath => "@\"nu-complete guestkit container-paths\"".into(),
                 _ => String::new(),
             };
             let (prefix, opt) = if a.many {

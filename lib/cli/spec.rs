@@ -15,6 +15,8 @@ pub enum Complete {
     /// A guest's name, from its kind's list tool (`ctr-list`, `vm-list`),
     /// filtered by status when given.
     Guest(GuestKind, Option<Status>),
+    /// A container's `NAME:` (any status), or a path on the host (ctr-cp).
+    ContainerPath,
     Backend,
     /// An image: `busybox`, a directory or a tarball.
     Image,

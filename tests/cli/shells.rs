@@ -69,7 +69,7 @@ fn bash_completion() {
     // Installed as bash-completion looks files up: by command name, loaded on demand.
     let dir = env.path().join("bc/completions");
     std::fs::create_dir_all(&dir).unwrap();
-    for tool in ["ctr-stop", "ctr-start", "ctr-list"] {
+    for tool in ["ctr-stop", "ctr-start", "ctr-list", "ctr-cp"] {
         std::fs::copy(
             Path::new(ROOT).join("completions/bash").join(tool),
             dir.join(tool),
@@ -92,6 +92,7 @@ fn bash_completion() {
         try ctr-stop --ti
         try ctr-list --status ''
         try ctr-list -o ''
+        try ctr-cp gk-u
     "#;
     let got = out(
         &env,
@@ -105,7 +106,7 @@ fn bash_completion() {
     );
     assert_eq!(
         got,
-        "ctr-stop  => gk-up\nctr-start  => gk-down\nctr-stop --ti => --timeout\nctr-list --status  => running stopped paused created unknown\nctr-list -o  => json table name\n"
+        "ctr-stop  => gk-up\nctr-start  => gk-down\nctr-stop --ti => --timeout\nctr-list --status  => running stopped paused created unknown\nctr-list -o  => json table name\nctr-cp gk-u => gk-up:\n"
     );
     cleanup(&env);
 }
@@ -120,12 +121,16 @@ fn fish_completion() {
     let dir = Path::new(ROOT).join("completions/fish");
     let script = format!(
         "set fish_complete_path {} $fish_complete_path
-         complete -C 'ctr-stop '; complete -C 'ctr-start '; complete -C 'ctr-stop --for'; complete -C 'ctr-kill --signal KI'",
+         complete -C 'ctr-stop '; complete -C 'ctr-start '; complete -C 'ctr-stop --for'; complete -C 'ctr-kill --signal KI'; complete -C 'ctr-cp gk-d'",
         dir.display()
     );
     let got = out(&env, "fish", &["--no-config", "-c", &script]);
     let firsts: Vec<&str> = got.lines().map(|l| l.split('\t').next().unwrap()).collect();
-    assert_eq!(firsts, ["gk-up", "gk-down", "--force", "KILL"], "{got}");
+    assert_eq!(
+        firsts,
+        ["gk-up", "gk-down", "--force", "KILL", "gk-down:"],
+        "{got}"
+    );
     cleanup(&env);
 }
 
@@ -172,6 +177,7 @@ fn zsh_completion() {
     complete("ctr-start ", "> ctr-start gk-down");
     complete("ctr-stop --for", "> ctr-stop --force");
     complete("ctr-list --output=ta", "> ctr-list --output=table");
+    complete("ctr-cp gk-u", "> ctr-cp gk-up:");
     tmux(&["kill-server"]);
     cleanup(&env);
 }
@@ -190,7 +196,8 @@ fn nushell_module() {
          print (nu-complete guestkit containers stopped | get value | to json -r)
          print (scope commands | where name == ctr-stop | get 0.signatures.any | where parameter_name == name | get 0.completion | to json -r)
          print (ctr-list | from json --objects | where status == running | get name | to json -r)
-         print (ctr-stop gk-up --timeout 5 | from json | get changed)",
+         print (ctr-stop gk-up --timeout 5 | from json | get changed)
+         print (nu-complete guestkit container-paths | get value | where ($it | str starts-with gk-) | sort | to json -r)",
         m = module.display()
     );
     let got = out(&env, "nu", &["--no-config-file", "-c", &script]);
@@ -201,7 +208,11 @@ fn nushell_module() {
         lines[2].contains("nu-complete guestkit containers running"),
         "{got}"
     );
-    assert_eq!(&lines[3..], ["[\"gk-up\"]", "true"], "{got}");
+    assert_eq!(
+        &lines[3..],
+        ["[\"gk-up\"]", "true", "[\"gk-down:\",\"gk-up:\"]"],
+        "{got}"
+    );
     // The module also loads with `use`, as users load it.
     out(
         &env,
