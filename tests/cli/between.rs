@@ -343,6 +343,22 @@ fn terminals(rt: &str) {
         "'for i in $(seq 100); do s=$(stty size 2>/dev/null); [ -n \"$s\" ] && break; sleep 0.05; done; echo \"size: $s\"'"
     ));
     assert!(size.contains("size: 30 100"), "{size:?}");
+    // The caller's terminal is as it was however the command ended: its
+    // settings (stty -g) before and after match.
+    // (script echoes its stdin's end as ^@ while the command has the
+    // terminal in raw mode: that is not a setting.)
+    let settings = regex::Regex::new(r"[0-9a-f]+(:[0-9a-f]+){10,}").unwrap();
+    for ending in ["true", "exit 3", "kill -9 $$"] {
+        let both = under_script(&format!(
+            "stty -g; ctr-exec -t {n} -- sh -c '{ending}'; stty -g"
+        ));
+        let lines: Vec<&str> = settings.find_iter(&both).map(|m| m.as_str()).collect();
+        assert_eq!(lines.len(), 2, "{ending}: {both:?}");
+        assert_eq!(
+            lines[0], lines[1],
+            "{ending}: the terminal was left changed"
+        );
+    }
 }
 
 on_every_backend!(copies);
