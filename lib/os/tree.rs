@@ -128,7 +128,7 @@ pub fn locate(root: &Path, path: &str, contained: bool, follow_last: bool) -> Re
             }
             continue;
         }
-        let name = CString::new(part.into_vec()).expect("a path has no NUL bytes");
+        let name = c_name(&part.into_vec())?;
         let last = todo.is_empty();
         let st = match fstatat(top, &name) {
             Ok(st) => st,
@@ -229,8 +229,15 @@ fn entry(
         p.join("/")
     };
     let cannot = |e: std::io::Error| Error::failed(format!("{}: {}", shown(), plain(&e)));
-    let st = fstatat(dir, name).map_err(cannot)?;
-    let meta = Meta::of(&st);
+    let st = match fstatat(dir, name) {
+        Ok(st) => st,
+        // Gone since its directory was read (a running container's churn).
+        Err(e) if e.raw_os_error() == Some(libc::ENOENT) && !path.is_empty() => {
+            skipped(&format!("{}: gone while copied: left out", shown()));
+            return Ok(());
+        }
+        Err(e) => return Err(cannot(e)),
+    };
     match st.st_mode & libc::S_IFMT {
         libc::S_IFDIR => {
             let d = openat(
@@ -240,13 +247,20 @@ fn entry(
                 0,
             )
             .map_err(|e| swapped(&shown(), &e))?;
+            // /proc, /sys, cgroups, devpts: the kernel's own files, read as
+            // the host's root (the host's memory in /proc/kcore), not the
+            // container's data.
+            if let Some(kind) = kernel_fs(d.as_fd()) {
+                skipped(&format!("{}: {kind}: left out", shown()));
+                return Ok(());
+            }
             if !path.is_empty() {
-                sink.dir(path, &meta)?;
+                sink.dir(path, &Meta::of(&st))?;
             }
             let mut names = read_names(d.as_fd()).map_err(cannot)?;
             names.sort();
             for n in names {
-                let c = CString::new(n.as_bytes()).expect("a file name has no NUL bytes");
+                let c = c_name(n.as_bytes())?;
                 path.push(n);
                 entry(d.as_fd(), &c, path, sink, skipped)?;
                 path.pop();
@@ -254,28 +268,38 @@ fn entry(
             Ok(())
         }
         libc::S_IFREG => {
-            // O_NONBLOCK: a FIFO swapped in since the look would block the
-            // open; whatever was opened must still be a regular file.
-            let fd = openat(
-                dir,
-                name,
-                libc::O_RDONLY | libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_NOCTTY,
-                0,
-            )
-            .map_err(|e| swapped(&shown(), &e))?;
-            let mut f = File::from(fd);
-            let now = f.metadata().map_err(cannot)?;
-            if !now.is_file() {
-                return Err(Error::conflict(format!(
-                    "{}: changed while copied",
+            // Opened as a path first and looked at: only a regular file is
+            // then opened for reading (through the descriptor, so it is the
+            // same one), never a device or FIFO swapped in since the look.
+            let at = openat(dir, name, libc::O_PATH | libc::O_NOFOLLOW, 0)
+                .map_err(|e| swapped(&shown(), &e))?;
+            let now = fstat(at.as_fd()).map_err(cannot)?;
+            if now.st_mode & libc::S_IFMT != libc::S_IFREG {
+                return Err(Error::invalid(format!(
+                    "{}: changed into something else while copied: not read",
                     shown()
                 )));
             }
-            sink.file(path, &meta, now.len(), Data::File(&mut f))
+            let reopened = c_name(format!("/proc/self/fd/{}", at.as_raw_fd()).as_bytes())?;
+            // SAFETY: open with a NUL-terminated path; owned below.
+            let fd = owned(unsafe {
+                libc::open(
+                    reopened.as_ptr(),
+                    libc::O_RDONLY | libc::O_NOCTTY | libc::O_CLOEXEC,
+                )
+            })
+            .map_err(cannot)?;
+            let mut f = File::from(fd);
+            sink.file(
+                path,
+                &Meta::of(&now),
+                now.st_size as u64,
+                Data::File(&mut f),
+            )
         }
         libc::S_IFLNK => {
             let target = readlinkat(dir, name).map_err(cannot)?;
-            sink.symlink(path, &meta, &target)
+            sink.symlink(path, &Meta::of(&st), &target)
         }
         _ => {
             skipped(&format!(
@@ -318,6 +342,8 @@ pub fn read_tar(input: impl Read, sink: &mut dyn Sink, skipped: &dyn Fn(&str)) -
                 let target = e.link_name_bytes().unwrap_or_default().into_owned();
                 sink.symlink(&path, &meta, OsStr::from_bytes(&target))?
             }
+            // A pax global header (git archive writes one) is no entry.
+            T::XGlobalHeader => {}
             T::Link => {
                 let to = tar_name(&e.link_name_bytes().unwrap_or_default())?;
                 sink.hardlink(&path, &to)?
@@ -356,6 +382,8 @@ pub struct TreeWriter {
     /// The directory of the last entry, open: most entries share it.
     last: Option<(Vec<OsString>, OwnedFd)>,
     owners: bool,
+    /// setuid and setgid bits are dropped (a copy out of a container).
+    strip_setid: bool,
     /// What the destination is called in messages.
     shown: String,
 }
@@ -368,8 +396,16 @@ impl TreeWriter {
             last: None,
             // SAFETY: geteuid has no failure and touches no memory.
             owners: unsafe { libc::geteuid() } == 0,
+            strip_setid: false,
             shown: shown.to_string(),
         }
+    }
+
+    /// Drops setuid and setgid bits from what it writes: a container's
+    /// program is not to become the host's setuid-root one.
+    pub fn without_setid(mut self) -> TreeWriter {
+        self.strip_setid = true;
+        self
     }
 
     fn show(&self, path: &Rel) -> String {
@@ -382,7 +418,7 @@ impl TreeWriter {
         if self.last.as_ref().is_none_or(|(p, _)| p.as_slice() != dir) {
             let mut fd = dup(self.base.as_fd()).map_err(|e| self.failed(dir, &e))?;
             for (i, c) in dir.iter().enumerate() {
-                let name = CString::new(c.as_bytes()).expect("a file name has no NUL bytes");
+                let name = c_name(c.as_bytes())?;
                 let flags = libc::O_PATH | libc::O_DIRECTORY | libc::O_NOFOLLOW;
                 fd = match openat(fd.as_fd(), &name, flags, 0) {
                     Ok(next) => next,
@@ -402,7 +438,7 @@ impl TreeWriter {
     /// removed unless it is a directory and `keep_dir`.
     fn place(&mut self, path: &Rel, keep_dir: bool) -> Result<(OwnedFd, CString, bool)> {
         let (name, dir) = path.split_last().expect("an entry has a name");
-        let name = CString::new(name.as_bytes()).expect("a file name has no NUL bytes");
+        let name = c_name(name.as_bytes())?;
         let fd = dup(self.open(dir)?).map_err(|e| self.failed(path, &e))?;
         let mut is_dir = false;
         if let Ok(st) = fstatat(fd.as_fd(), &name) {
@@ -444,7 +480,11 @@ impl TreeWriter {
             if self.owners {
                 check(libc::fchown(r, meta.uid, meta.gid)).map_err(|e| self.failed(path, &e))?;
             }
-            check(libc::fchmod(r, meta.mode)).map_err(|e| self.failed(path, &e))?;
+            let mode = match self.strip_setid {
+                true => meta.mode & !(libc::S_ISUID | libc::S_ISGID),
+                false => meta.mode,
+            };
+            check(libc::fchmod(r, mode)).map_err(|e| self.failed(path, &e))?;
             let times = [timespec(meta.atime), timespec(meta.mtime)];
             check(libc::futimens(r, times.as_ptr())).map_err(|e| self.failed(path, &e))
         }
@@ -461,13 +501,15 @@ impl Sink for TreeWriter {
         Ok(())
     }
 
-    fn file(&mut self, path: &Rel, meta: &Meta, _size: u64, data: Data) -> Result<()> {
+    fn file(&mut self, path: &Rel, meta: &Meta, size: u64, data: Data) -> Result<()> {
         let (fd, name, _) = self.place(path, false)?;
         let flags = libc::O_WRONLY | libc::O_CREAT | libc::O_EXCL | libc::O_NOFOLLOW;
         let mut f =
             File::from(openat(fd.as_fd(), &name, flags, 0o600).map_err(|e| self.failed(path, &e))?);
+        // The size it had when looked at, and no more: a file the container
+        // keeps growing does not fill the host's disk.
         let copied = match data {
-            Data::File(src) => std::io::copy(src, &mut f),
+            Data::File(src) => std::io::copy(&mut Read::take(src, size), &mut f),
             Data::Stream(src) => std::io::copy(src, &mut f),
         };
         copied.map_err(|e| self.failed(path, &e))?;
@@ -476,7 +518,7 @@ impl Sink for TreeWriter {
 
     fn symlink(&mut self, path: &Rel, meta: &Meta, target: &OsStr) -> Result<()> {
         let (fd, name, _) = self.place(path, false)?;
-        let to = CString::new(target.as_bytes()).expect("a link has no NUL bytes");
+        let to = c_name(target.as_bytes())?;
         // SAFETY: symlinkat, fchownat and utimensat with NUL-terminated
         // strings and a times array that outlive the calls.
         unsafe {
@@ -510,7 +552,7 @@ impl Sink for TreeWriter {
                 self.show(path)
             )));
         };
-        let to_name = CString::new(to_name.as_bytes()).expect("a file name has no NUL bytes");
+        let to_name = c_name(to_name.as_bytes())?;
         let from = dup(self.open(to_dir)?).map_err(|e| self.failed(to, &e))?;
         let (fd, name, _) = self.place(path, false)?;
         // SAFETY: linkat with NUL-terminated names; without
@@ -531,7 +573,7 @@ impl Sink for TreeWriter {
         // The deepest first: filling a directory changes its parent's time.
         for (path, meta) in std::mem::take(&mut self.dirs).iter().rev() {
             let (name, dir) = path.split_last().expect("an entry has a name");
-            let name = CString::new(name.as_bytes()).expect("a file name has no NUL bytes");
+            let name = c_name(name.as_bytes())?;
             let parent = dup(self.open(dir)?).map_err(|e| self.failed(path, &e))?;
             let fd = openat(
                 parent.as_fd(),
@@ -633,6 +675,16 @@ impl<W: Write> Sink for TarWriter<W> {
     }
 }
 
+/// A name as C takes it; a NUL byte in it (from a tar stream) is invalid input.
+fn c_name(name: &[u8]) -> Result<CString> {
+    CString::new(name).map_err(|_| {
+        Error::invalid(format!(
+            "{:?}: a name with a NUL byte in it",
+            String::from_utf8_lossy(name)
+        ))
+    })
+}
+
 /// The components of a path, leaving out empty ones and `.`.
 fn components(p: &[u8]) -> impl Iterator<Item = OsString> + '_ {
     p.split(|&b| b == b'/')
@@ -717,6 +769,34 @@ fn fstatat(dir: BorrowedFd, name: &CStr) -> std::io::Result<libc::stat> {
             libc::AT_SYMLINK_NOFOLLOW,
         ))?;
         Ok(st)
+    }
+}
+
+fn fstat(fd: BorrowedFd) -> std::io::Result<libc::stat> {
+    // SAFETY: fstat into a zeroed stat of ours.
+    unsafe {
+        let mut st: libc::stat = std::mem::zeroed();
+        check(libc::fstat(fd.as_raw_fd(), &mut st))?;
+        Ok(st)
+    }
+}
+
+/// The kind of kernel filesystem an open directory is on, if it is one.
+fn kernel_fs(dir: BorrowedFd) -> Option<&'static str> {
+    // SAFETY: fstatfs into a zeroed statfs of ours.
+    let magic = unsafe {
+        let mut st: libc::statfs = std::mem::zeroed();
+        if libc::fstatfs(dir.as_raw_fd(), &mut st) != 0 {
+            return None;
+        }
+        st.f_type
+    };
+    match magic {
+        libc::PROC_SUPER_MAGIC => Some("procfs"),
+        libc::SYSFS_MAGIC => Some("sysfs"),
+        libc::CGROUP_SUPER_MAGIC | libc::CGROUP2_SUPER_MAGIC => Some("a cgroup filesystem"),
+        libc::DEVPTS_SUPER_MAGIC => Some("devpts"),
+        _ => None,
     }
 }
 
@@ -814,6 +894,12 @@ mod tests {
         assert!(missing.stat().unwrap().is_none());
         let e = locate(d.path(), "/no/new", true, true).err().unwrap();
         assert_eq!(e.kind, crate::error::Kind::NotFound);
+    }
+
+    #[test]
+    fn a_nul_in_a_name_is_invalid_input() {
+        let e = c_name(b"a\0b").err().unwrap();
+        assert_eq!(e.kind, crate::error::Kind::InvalidInput);
     }
 
     #[test]

@@ -14,7 +14,7 @@ pub const SPEC: Command = Command {
     name: "ctr-cp",
     kind: GuestKind::Container,
     about: "copy files into or out of a container",
-    description: "Copies a file or a directory (with everything in it) between the host and a container: one side is NAME:PATH, a path in the container NAME, running or stopped; the other a path on the host, or - for a tar stream on stdin or stdout. Modes, owners (as numbers) and times are kept; symlinks inside what is copied are copied as symlinks. Prints one result record, except when it writes a tar stream to stdout.\n\nAs cp -r does: a directory copied to an existing directory goes into it under its own name, and to a new path becomes that path (whose parent must exist); a SRC ending in \"/.\" copies a directory's contents. A SRC that is a symlink is copied as one, unless it ends in \"/\" or with --follow-link. A tar stream read from stdin is unpacked into DST, an existing directory; one written to stdout holds SRC under its own name.\n\nA container is not trusted: its paths are resolved as it sees them (an absolute symlink leads to its own root), never outside its root. A path that climbs above the root with .., or a write through a symlink inside what is copied, is refused (exit 8), and nothing is read or written outside. A running container's own mounts (--mount, /proc) are reached through its root as it sees it. Devices, sockets and FIFOs are left out, each said on stderr. Containers on a Proxmox VE cluster are not reached (the API has no file transfer).",
+    description: "Copies a file or a directory (with everything in it) between the host and a container: one side is NAME:PATH, a path in the container NAME, running or stopped; the other a path on the host, or - for a tar stream on stdin or stdout. Modes, owners (as numbers) and times are kept, except that a container's setuid and setgid bits are dropped on the host; symlinks inside what is copied are copied as symlinks. Prints one result record, except when it writes a tar stream to stdout.\n\nAs cp -r does: a directory copied to an existing directory goes into it under its own name, and to a new path becomes that path (whose parent must exist); a SRC ending in \"/.\" copies a directory's contents. A SRC that is a symlink is copied as one, unless it ends in \"/\" or with --follow-link. A tar stream read from stdin is unpacked into DST, an existing directory; one written to stdout holds SRC under its own name.\n\nA container is not trusted: its paths are resolved as it sees them (an absolute symlink leads to its own root), never outside its root. A path that climbs above the root with .., or a write through a symlink inside what is copied, is refused (exit 8), and nothing is read or written outside. A running container's own mounts (--mount, /proc) are reached through its root as it sees it. Devices, sockets, FIFOs and the kernel's own files (/proc, /sys, cgroups) are left out, each said on stderr. Containers on a Proxmox VE cluster are not reached (the API has no file transfer).",
     args: &[
         Arg {
             name: "SRC",
@@ -176,7 +176,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<u8> {
 /// processes see it (with its mounts), a stopped one's directory. Only a
 /// container with a root on this host has one (a cluster's pids are its
 /// nodes', not this host's).
-fn root(ctx: &Ctx, c: &Found) -> Result<PathBuf> {
+fn root(ctx: &Ctx, c: &Found) -> Result<(PathBuf, Option<std::fs::File>)> {
     let dir = c.backend.rootfs(&c.name).ok_or_else(|| {
         Error::usage(format!(
             "ctr-cp reaches only containers with a root on this host, not those of backend {}",
@@ -187,16 +187,30 @@ fn root(ctx: &Ctx, c: &Found) -> Result<PathBuf> {
             c.name
         ))
     })?;
-    let state = c.backend.state(&c.name, &ctx.out)?;
-    Ok(match state.container.pid {
-        Some(pid) => PathBuf::from(format!("/proc/{pid}/root")),
-        None => dir,
-    })
+    let pid = || c.backend.state(&c.name, &ctx.out).map(|s| s.container.pid);
+    let Some(first) = pid()? else {
+        return Ok((dir, None));
+    };
+    // /proc/PID opened, then the container asked again: the directory held
+    // is that process's even if the pid is reused later, so the copy can
+    // never land in another process's root (the host's, say).
+    let proc_dir = std::fs::File::open(format!("/proc/{first}"))
+        .map_err(|e| Error::failed(format!("cannot open /proc/{first}: {e}")))?;
+    if pid()? != Some(first) {
+        return Err(
+            Error::conflict("the container restarted while ctr-cp looked at it")
+                .with_hint("run ctr-cp again"),
+        );
+    }
+    use std::os::fd::AsRawFd;
+    let root = PathBuf::from(format!("/proc/self/fd/{}/root", proc_dir.as_raw_fd()));
+    Ok((root, Some(proc_dir)))
 }
 
 fn copy(ctx: &Ctx, c: &Found, src: &Side, dst: &Side, follow_link: bool) -> Result<()> {
     let skipped = |m: &str| ctx.out.warn(m);
-    let root = root(ctx, c)?;
+    // The /proc/PID directory, held open for as long as the copy runs.
+    let (root, _held) = root(ctx, c)?;
     let find = |side: &Side, follow: bool| -> Result<Located> {
         match side {
             Side::Inside { path, .. } => tree::locate(&root, path, true, follow),
@@ -236,11 +250,15 @@ fn copy(ctx: &Ctx, c: &Found, src: &Side, dst: &Side, follow_link: bool) -> Resu
             }
         }
     };
-    // The root itself, or SRC/. : no name of its own.
-    let name: Option<OsString> = from.as_ref().and_then(|at| {
-        (!contents && at.name.as_bytes() != b".")
-            .then(|| OsString::from_vec(at.name.as_bytes().to_vec()))
-    });
+    // Its name as given (not where a followed symlink led); none for the
+    // root, `..` or SRC/. , whose contents are copied.
+    let given = src_path
+        .trim_end_matches('/')
+        .rsplit('/')
+        .next()
+        .unwrap_or("");
+    let name: Option<OsString> = (from.is_some() && !contents && !matches!(given, "" | "." | ".."))
+        .then(|| OsString::from(given));
     if *dst == Side::Stream {
         let out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
         return run_copy(
@@ -251,15 +269,23 @@ fn copy(ctx: &Ctx, c: &Found, src: &Side, dst: &Side, follow_link: bool) -> Resu
         );
     }
     let dshown = dst.shown();
+    // Onto the host, a container's setuid and setgid bits are dropped.
+    let writer = |base, shown: &str| match dst {
+        Side::Host(_) => TreeWriter::new(base, shown).without_setid(),
+        _ => TreeWriter::new(base, shown),
+    };
     let to = find(dst, true)?;
     let st = to.stat()?;
     if st.is_some_and(|s| s.st_mode & libc::S_IFMT == libc::S_IFDIR) {
         // Into it: under SRC's name, or (a stream, SRC/.) as it is.
-        let base = to
-            .open_dir()
-            .map_err(|e| Error::failed(format!("{dshown}: {}", crate::error::plain_io(&e))))?;
+        let base = to.open_dir().map_err(|e| match e.raw_os_error() {
+            Some(libc::ELOOP | libc::ENOTDIR) => Error::invalid(format!(
+                "{dshown}: changed into a symlink while copied: not followed"
+            )),
+            _ => Error::failed(format!("{dshown}: {}", crate::error::plain_io(&e))),
+        })?;
         let top = name.into_iter().collect();
-        return run_copy(from, top, TreeWriter::new(base, &dshown), &skipped);
+        return run_copy(from, top, writer(base, &dshown), &skipped);
     }
     if *src == Side::Stream {
         return Err(
@@ -272,6 +298,9 @@ fn copy(ctx: &Ctx, c: &Found, src: &Side, dst: &Side, follow_link: bool) -> Resu
             "{dshown}: not a directory, and {shown} is one"
         )));
     }
+    if st.is_some() && dshown.ends_with('/') {
+        return Err(Error::conflict(format!("{dshown}: not a directory")));
+    }
     if st.is_none() && dshown.ends_with('/') {
         return Err(Error::not_found(format!(
             "{dshown}: no such directory{}",
@@ -281,7 +310,7 @@ fn copy(ctx: &Ctx, c: &Found, src: &Side, dst: &Side, follow_link: bool) -> Resu
     // A new (or replaced) entry of DST's name, in DST's directory.
     let top = vec![OsString::from_vec(to.name.as_bytes().to_vec())];
     let parent = dshown.rsplit_once('/').map(|(p, _)| p).unwrap_or(".");
-    run_copy(from, top, TreeWriter::new(to.dir, parent), &skipped)
+    run_copy(from, top, writer(to.dir, parent), &skipped)
 }
 
 /// Copies from the entry found (all of a directory), else from the tar
