@@ -98,17 +98,26 @@ pub fn now_rfc3339() -> String {
 /// (`2026-11-30`, its midnight UTC), or a duration ago (`90s`, `10m`,
 /// `2h30m`, `1d`).
 pub fn parse_when(s: &str, now: std::time::SystemTime) -> Result<std::time::SystemTime> {
-    let t = s.trim();
-    let date_only = t.len() == 10 && t.as_bytes().get(4) == Some(&b'-');
-    let stamp = if date_only {
-        format!("{t}T00:00:00Z")
-    } else {
-        t.to_string()
+    let upper = s.trim().to_ascii_uppercase();
+    let t = upper.as_str();
+    let dated = t.len() >= 10 && t.as_bytes().get(4) == Some(&b'-');
+    // 2026-11-30, 2026-11-30T12:00 and 2026-11-30 12:00 get their zeros.
+    let stamp = match t.len() {
+        10 if dated => format!("{t}T00:00:00"),
+        16 if dated => format!("{t}:00"),
+        _ => t.trim_end_matches('Z').to_string(),
     };
-    if let Ok(when) = humantime::parse_rfc3339_weak(stamp.trim_end_matches('Z')) {
+    if let Ok(when) = humantime::parse_rfc3339_weak(&stamp) {
         return Ok(when);
     }
-    humantime::parse_duration(t)
+    let offset = t.len() > 19 && dated && t[19..].contains(['+', '-']);
+    if offset {
+        return Err(Error::usage(format!(
+            "invalid time {}: give it in UTC (2026-11-30T12:00:00Z), without a time zone offset",
+            crate::guest::names::quote(s)
+        )));
+    }
+    humantime::parse_duration(s.trim())
         .ok()
         .and_then(|d| now.checked_sub(d))
         .ok_or_else(|| {
@@ -176,6 +185,16 @@ mod tests {
         assert_eq!(secs(at("2026-11-30T12:00:00.5Z")), 1_796_040_000.5);
         assert_eq!(secs(at("2026-11-30T12:00:00")), 1_796_040_000.0);
         assert_eq!(secs(at("2026-11-30")), 1_795_996_800.0);
+        assert_eq!(secs(at("2026-11-30 12:00")), 1_796_040_000.0);
+        assert_eq!(secs(at("2026-11-30t12:00:00z")), 1_796_040_000.0);
+        let offset = super::parse_when("2026-11-30T12:00:00+01:00", now)
+            .err()
+            .unwrap();
+        assert!(
+            offset.message.contains("without a time zone offset"),
+            "{}",
+            offset.message
+        );
         assert_eq!(secs(at("10m")), 1_800_000_000.0 - 600.0);
         assert_eq!(secs(at("2h30m")), 1_800_000_000.0 - 9000.0);
         assert_eq!(secs(at("1d")), 1_800_000_000.0 - 86_400.0);

@@ -12,7 +12,7 @@ pub const SPEC: Command = Command {
     name: "ctr-logs",
     kind: GuestKind::Container,
     about: "print a container's output log",
-    description: "Prints what a container's command wrote to its console: the raw log, not JSON. With --follow it keeps printing new output until the container stops (or until interrupted).\n\n--since and --until pick the lines written from one time and before another, and --timestamps puts each line's time before it (RFC 3339, UTC, to the millisecond). The times are those guestkit's log clock (guestkit-logclock, started with the container) saw each line reach the log, a few milliseconds at most after it was written; they are kept beside the log, in LOG.times. A container started before guestkit kept times has none until it is restarted.\n\nA container on a Proxmox VE cluster (backend proxmox) has no console log the API serves: ctr-logs prints its journal, else its /var/log/syslog or /var/log/messages, read by pct exec on its node over SSH (proxmox.ssh in the config; see guestkit.toml(5)).",
+    description: "Prints what a container's command wrote to its console: the raw log, not JSON. With --follow it keeps printing new output until the container stops (or until interrupted).\n\n--since and --until pick the lines written from one time and before another, and --timestamps puts each line's time before it (RFC 3339, UTC, to the millisecond). The times are those guestkit's log clock (guestkit-logclock, started with the container) saw each line reach the log, at most about 50 ms after it was written; they are kept beside the log, in LOG.times. A container started before guestkit kept times has none until it is restarted.\n\nA container on a Proxmox VE cluster (backend proxmox) has no console log the API serves: ctr-logs prints its journal, else its /var/log/syslog or /var/log/messages, read by pct exec on its node over SSH (proxmox.ssh in the config; see guestkit.toml(5)).",
     args: &[name_arg(
         "The container",
         Complete::Guest(GuestKind::Container, None),
@@ -125,7 +125,14 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<u8> {
         // Raw bytes: a log is not always UTF-8, and a chunk may end mid-character.
         ctx.out.write_bytes(&text[start..]);
     } else {
-        let picked = lines.pick(&text, 0).map_err(|e| e.prefixed(name))?;
+        // Following, a last line not yet whole waits for the rest of it.
+        let whole = match args.follow {
+            true => text.iter().rposition(|&c| c == b'\n').map_or(0, |i| i + 1),
+            false => text.len(),
+        };
+        let picked = lines
+            .pick(&text[..whole], 0)
+            .map_err(|e| e.prefixed(name))?;
         let from = args.tail.map_or(0, |n| picked.len().saturating_sub(n));
         for line in &picked[from..] {
             ctx.out.write_bytes(line);
@@ -136,7 +143,10 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<u8> {
     }
     let mut offset = text.len() as u64;
     // Timed, a line is printed once it is whole (or the container stopped).
-    let mut partial: Vec<u8> = Vec::new();
+    let mut partial: Vec<u8> = match timed {
+        true => text[text.iter().rposition(|&c| c == b'\n').map_or(0, |i| i + 1)..].to_vec(),
+        false => Vec::new(),
+    };
     loop {
         let running = b
             .status(name, &ctx.out)
