@@ -17,6 +17,8 @@
 //!
 //! Read [`run`] first, then one tool (`cmd::ctr::start`), then [`guest`].
 
+#![deny(clippy::undocumented_unsafe_blocks)]
+
 pub mod backend;
 pub mod cli;
 pub mod cmd;
