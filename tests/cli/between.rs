@@ -596,6 +596,36 @@ fn log_times(rt: &str) {
         stamps[0] < between.as_str() && between.as_str() < stamps[1],
         "{stamped} {between}"
     );
+    // Followed, a line is printed whole once its end comes, with the time
+    // of its start: the container writes `abc`, then (told to) `def` and a
+    // line break, and ends.
+    let f = &format!("gk-{rt}-logf");
+    env.ok(
+        "ctr-create",
+        &[
+            f,
+            "-b",
+            rt,
+            "--start",
+            "--",
+            "sh",
+            "-c",
+            "printf abc; while [ ! -f /go ]; do sleep 0.05; done; echo def",
+        ],
+    );
+    let follow = env
+        .cmd("ctr-logs")
+        .args([f.as_str(), "--follow", "--timestamps"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    env.ok("ctr-exec", &[f, "--", "touch", "/go"]);
+    let out = crate::common::wait_output(follow, crate::common::DEADLINE, "ctr-logs --follow");
+    let out = String::from_utf8_lossy(&out.stdout).replace('\r', "");
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 1, "{out:?}");
+    assert!(re.is_match(&lines[0].replace("abcdef", "one")), "{out:?}");
     // A log without times (a container started before guestkit kept them).
     env.ok("ctr-stop", &[n, "-f"]);
     std::fs::remove_file(&times).unwrap();
