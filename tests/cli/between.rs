@@ -628,6 +628,28 @@ fn log_times(rt: &str) {
     assert!(re.is_match(&lines[0].replace("abcdef", "one")), "{out:?}");
     // A log without times (a container started before guestkit kept them).
     env.ok("ctr-stop", &[n, "-f"]);
+    // Bytes written when no clock ran (it died): said, with the log's time.
+    // (The clock ends with the container: waited for, by its command line.)
+    let clock_runs = || {
+        std::fs::read_dir("/proc").unwrap().flatten().any(|p| {
+            std::fs::read(p.path().join("cmdline")).is_ok_and(|c| {
+                String::from_utf8_lossy(&c).contains(&format!("{}\0", log.display()))
+            })
+        })
+    };
+    crate::common::wait_for("the log clock to end", crate::common::DEADLINE, || {
+        !clock_runs()
+    });
+    let mut appended = std::fs::OpenOptions::new().append(true).open(&log).unwrap();
+    std::io::Write::write_all(&mut appended, b"late\n").unwrap();
+    appended
+        .set_modified(std::time::SystemTime::now() - std::time::Duration::from_secs(60))
+        .unwrap();
+    let late = env.run("ctr-logs", &[n, "--timestamps"]);
+    assert!(
+        late.contains("has not recorded the log's last 5 bytes") && late.contains(" late\n"),
+        "{late}"
+    );
     std::fs::remove_file(&times).unwrap();
     snap!(
         env,

@@ -133,6 +133,11 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<u8> {
         let picked = lines
             .pick(&text[..whole], 0)
             .map_err(|e| e.prefixed(name))?;
+        if let Some(n) = lines.unseen(text.len() as u64) {
+            ctx.out.warn(&format!(
+                "{name}: the log clock has not recorded the log's last {n} bytes: their time is the log's last change (is guestkit-logclock still running? restart the container)"
+            ));
+        }
         let from = args.tail.map_or(0, |n| picked.len().saturating_sub(n));
         for line in &picked[from..] {
             ctx.out.write_bytes(line);
@@ -201,6 +206,18 @@ struct Lines<'a> {
 }
 
 impl Lines<'_> {
+    /// How many bytes at the end of a log of `size` bytes the clock has not
+    /// recorded though it should have by now (the log last changed over
+    /// two seconds ago): a clock that died.
+    fn unseen(&self, size: u64) -> Option<u64> {
+        let last = logclock::read(self.path).last().map(|&(s, _)| s)?;
+        let changed = std::fs::metadata(self.path)
+            .and_then(|m| m.modified())
+            .ok()?;
+        let quiet = SystemTime::now().duration_since(changed).ok()? > Duration::from_secs(2);
+        (size > last && quiet).then(|| size - last)
+    }
+
     /// The lines of `text` (which begins at byte `start` of the log) that
     /// were written in the time asked for, each with its time before it
     /// when asked.
