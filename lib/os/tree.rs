@@ -896,6 +896,138 @@ mod tests {
         assert_eq!(e.kind, crate::error::Kind::NotFound);
     }
 
+    /// A tree: `t/a` (mode 0640, a time of its own), `t/b` a hard link to
+    /// it, `t/l -> a`, `t/d/` (0751) holding `t/d/f`.
+    fn tree() -> tempfile::TempDir {
+        let d = tempfile::tempdir().unwrap();
+        let t = d.path().join("t");
+        std::fs::create_dir_all(t.join("d")).unwrap();
+        std::fs::write(t.join("a"), "alpha").unwrap();
+        std::fs::hard_link(t.join("a"), t.join("b")).unwrap();
+        symlink("a", t.join("l")).unwrap();
+        std::fs::write(t.join("d/f"), "foxtrot").unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(t.join("a"), std::fs::Permissions::from_mode(0o640)).unwrap();
+        std::fs::set_permissions(t.join("d"), std::fs::Permissions::from_mode(0o751)).unwrap();
+        let old = epoch_plus(1_600_000_000);
+        File::options()
+            .write(true)
+            .open(t.join("a"))
+            .unwrap()
+            .set_modified(old)
+            .unwrap();
+        d
+    }
+
+    fn epoch_plus(s: u64) -> std::time::SystemTime {
+        std::time::UNIX_EPOCH + std::time::Duration::from_secs(s)
+    }
+
+    fn mode(p: &Path) -> u32 {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::symlink_metadata(p).unwrap().permissions().mode() & 0o7777
+    }
+
+    #[test]
+    fn a_tree_goes_through_a_tar_stream_and_back_as_it_was() {
+        let src = tree();
+        let at = locate(src.path(), "/t", true, false).unwrap();
+        let mut tar = TarWriter::new(Vec::new());
+        walk(&at, vec!["t".into()], &mut tar, &|m| panic!("{m}")).unwrap();
+        let bytes = tar.tar.into_inner().unwrap();
+        let dst = tempfile::tempdir().unwrap();
+        let base = open_path(dst.path()).unwrap();
+        read_tar(&bytes[..], &mut TreeWriter::new(base, "dst"), &|m| {
+            panic!("{m}")
+        })
+        .unwrap();
+        let t = dst.path().join("t");
+        assert_eq!(std::fs::read_to_string(t.join("a")).unwrap(), "alpha");
+        assert_eq!(std::fs::read_to_string(t.join("b")).unwrap(), "alpha");
+        assert_eq!(std::fs::read_to_string(t.join("d/f")).unwrap(), "foxtrot");
+        assert_eq!(std::fs::read_link(t.join("l")).unwrap(), Path::new("a"));
+        assert_eq!((mode(&t.join("a")), mode(&t.join("d"))), (0o640, 0o751));
+        let mtime = std::fs::metadata(t.join("a")).unwrap().modified().unwrap();
+        assert_eq!(mtime, epoch_plus(1_600_000_000));
+    }
+
+    #[test]
+    fn a_tar_streams_hard_links_stay_links_and_odd_entries_are_left_out() {
+        let mut b = tar::Builder::new(Vec::new());
+        let mut h = tar::Header::new_gnu();
+        h.set_size(5);
+        h.set_mode(0o644);
+        h.set_uid(0);
+        h.set_gid(0);
+        h.set_mtime(0);
+        b.append_data(&mut h, "x/a", &b"alpha"[..]).unwrap();
+        let mut tw = TarWriter::new(Vec::new());
+        tw.hardlink(&["x".into(), "b".into()], &["x".into(), "a".into()])
+            .unwrap();
+        tw.finish().unwrap();
+        let mut fifo = tar::Header::new_gnu();
+        fifo.set_entry_type(tar::EntryType::Fifo);
+        fifo.set_size(0);
+        fifo.set_mode(0o644);
+        fifo.set_uid(0);
+        fifo.set_gid(0);
+        fifo.set_mtime(0);
+        b.append_data(&mut fifo, "x/p", std::io::empty()).unwrap();
+        let mut bytes = b.into_inner().unwrap();
+        // The link, as TarWriter writes one, after the file it names.
+        bytes.truncate(bytes.len() - 1024);
+        let linked = tw.tar.into_inner().unwrap();
+        bytes.extend_from_slice(&linked);
+        let dst = tempfile::tempdir().unwrap();
+        let base = open_path(dst.path()).unwrap();
+        let left = std::cell::RefCell::new(vec![]);
+        read_tar(&bytes[..], &mut TreeWriter::new(base, "dst"), &|m| {
+            left.borrow_mut().push(m.to_string())
+        })
+        .unwrap();
+        use std::os::unix::fs::MetadataExt;
+        let ino = |n: &str| std::fs::metadata(dst.path().join(n)).unwrap().ino();
+        assert_eq!(ino("x/a"), ino("x/b"));
+        assert!(!dst.path().join("x/p").exists());
+        assert_eq!(left.borrow().len(), 1, "{:?}", left.borrow());
+    }
+
+    #[test]
+    fn a_file_is_not_written_over_a_directory() {
+        let dst = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dst.path().join("d")).unwrap();
+        let mut w = TreeWriter::new(open_path(dst.path()).unwrap(), "dst");
+        let meta = Meta {
+            mode: 0o644,
+            uid: 0,
+            gid: 0,
+            atime: (0, 0),
+            mtime: (0, 0),
+        };
+        let e = w
+            .file(&["d".into()], &meta, 1, Data::Stream(&mut &b"x"[..]))
+            .err()
+            .unwrap();
+        assert_eq!(e.kind, crate::error::Kind::Conflict);
+        let e = w.hardlink(&["h".into()], &[]).err().unwrap();
+        assert_eq!(e.kind, crate::error::Kind::InvalidInput);
+    }
+
+    #[test]
+    fn the_hosts_paths_climb_by_dotdot() {
+        let d = root();
+        let l = locate(
+            Path::new("/"),
+            &format!("{}/etc/../etc/hosts", d.path().display()),
+            false,
+            true,
+        )
+        .unwrap();
+        assert_eq!(read(&l), "inside");
+        let up = locate(d.path(), "..", false, true);
+        assert!(up.is_ok());
+    }
+
     #[test]
     fn a_nul_in_a_name_is_invalid_input() {
         let e = c_name(b"a\0b").err().unwrap();
