@@ -5,6 +5,14 @@
 use crate::common::TestEnv;
 use crate::{on_every_backend, snap};
 
+/// Makes the file `path` in a running container, a sign its command waits
+/// for: by ctr-cp from the host, not by ctr-exec, whose process dies with a
+/// container whose command ends at the sign (ctr-exec then fails, 137).
+fn sign(env: &TestEnv, name: &str, path: &str) {
+    std::fs::write(env.path().join("sign"), "").unwrap();
+    env.ok("ctr-cp", &["sign", &format!("{name}:{path}")]);
+}
+
 on_every_backend!(pause_resume_restart_and_wait);
 
 fn pause_resume_restart_and_wait(rt: &str) {
@@ -63,21 +71,40 @@ fn pause_resume_restart_and_wait(rt: &str) {
             "while [ ! -e /tmp/go ]; do sleep 0.05; done",
         ],
     );
+    // ctr-wait -v traces each look at the container: the sign is given once
+    // it has looked (and found it running), so that it has to wait.
     let mut wait = env.cmd("ctr-wait");
-    wait.args([job.as_str(), "--for", "exited"])
+    wait.args([job.as_str(), "--for", "exited", "-v"])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped());
-    let waiting = wait.spawn().unwrap();
-    env.ok("ctr-exec", &[job, "--", "touch", "/tmp/go"]);
+    let mut waiting = wait.spawn().unwrap();
+    let trace = waiting.stderr.take().unwrap();
+    let (looked, first_look) = std::sync::mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        use std::io::BufRead;
+        let mut lines = vec![];
+        for line in std::io::BufReader::new(trace).lines().map_while(Result::ok) {
+            if line.contains(" exit ") {
+                let _ = looked.send(());
+            }
+            lines.push(line);
+        }
+        lines
+    });
+    first_look
+        .recv_timeout(crate::common::DEADLINE)
+        .expect("ctr-wait's first look at the container");
+    sign(&env, job, "/tmp/go");
     let out = crate::common::wait_output(waiting, crate::common::DEADLINE, "ctr-wait --for exited");
+    let trace = reader.join().unwrap();
+    assert!(!trace.iter().any(|l| l.contains("error")), "{trace:?}");
     snap!(
         env,
         s("wait-exited"),
         format!(
-            "exit_code: {}\n----- stdout -----\n{}----- stderr -----\n{}",
+            "exit_code: {}\n----- stdout -----\n{}----- stderr -----\n",
             out.status.code().unwrap_or(-1),
             String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
         )
     );
     snap!(
@@ -263,7 +290,7 @@ fn how_a_command_ended(rt: &str) {
         "never ran"
     );
     env.ok("ctr-start", &[n]);
-    env.ok("ctr-exec", &[n, "--", "touch", "/tmp/go"]);
+    sign(&env, n, "/tmp/go");
     env.ok("ctr-wait", &[n, "--for", "exited"]);
     let ended = exit(n);
     assert!(ended.starts_with("exit_code=3 signal=null"), "{ended}");
@@ -570,7 +597,7 @@ fn log_times(rt: &str) {
         || seen("one\n"),
     );
     let between = humantime::format_rfc3339_nanos(std::time::SystemTime::now()).to_string();
-    env.ok("ctr-exec", &[n, "--", "touch", "/go"]);
+    sign(&env, n, "/go");
     crate::common::wait_for(
         "the second line, and its time",
         crate::common::DEADLINE,
@@ -620,7 +647,7 @@ fn log_times(rt: &str) {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    env.ok("ctr-exec", &[f, "--", "touch", "/go"]);
+    sign(&env, f, "/go");
     let out = crate::common::wait_output(follow, crate::common::DEADLINE, "ctr-logs --follow");
     let out = String::from_utf8_lossy(&out.stdout).replace('\r', "");
     let lines: Vec<&str> = out.lines().collect();
