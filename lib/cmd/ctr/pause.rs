@@ -1,9 +1,11 @@
 use super::{Containers, names_arg};
+use crate::backend::Backend;
 use crate::cli::args::Jobs;
 use crate::cli::spec::{Command, JOBS, Prints};
 use crate::error::{Error, Result};
 use crate::guest::record::Done;
 use crate::guest::{GuestKind, Status};
+use crate::output::Output;
 use crate::run::Ctx;
 
 pub const SPEC: Command = Command {
@@ -40,24 +42,54 @@ crate::flags! {
 }
 
 pub fn run(ctx: &Ctx, args: Args) -> Result<u8> {
+    freezer(
+        ctx,
+        args.jobs,
+        Freezer {
+            action: "pause",
+            done: "paused",
+            from: Status::Running,
+            to: Status::Paused,
+            op: |b, name, out| b.pause(name, out),
+        },
+    )
+}
+
+/// What ctr-pause or ctr-resume does: the status it acts on, the one it
+/// makes, and the backend's operation.
+pub struct Freezer {
+    pub action: &'static str,
+    /// The action's past participle, for the hint.
+    pub done: &'static str,
+    pub from: Status,
+    pub to: Status,
+    pub op: fn(&dyn Backend, &str, &Output) -> Result<()>,
+}
+
+/// Freezes or thaws each target: one already there is unchanged, one in
+/// any other status (stopped) is refused with exit 4.
+pub fn freezer(ctx: &Ctx, jobs: Jobs, f: Freezer) -> Result<u8> {
     let targets = ctx.targets()?;
-    ctx.act(&Containers(ctx), "pause", targets, args.jobs, |c| {
+    ctx.act(&Containers(ctx), f.action, targets, jobs, |c| {
         let (b, name, out) = (&c.backend, &c.name, &ctx.out);
         match b.status(name, out)? {
-            Status::Paused => return Ok(Done::unchanged(Status::Paused)),
-            Status::Running => {}
+            s if s == f.to => return Ok(Done::unchanged(f.to)),
+            s if s == f.from => {}
             other => {
                 return Err(Error::conflict(format!(
-                    "cannot pause a container that is {}",
+                    "cannot {} a container that is {}",
+                    f.action,
                     other.as_str()
                 ))
                 .with_hint(format!(
-                    "only a running one can be paused; start it with ctr-start {name}"
+                    "only a {} one can be {}; start it with ctr-start {name}",
+                    f.from.as_str(),
+                    f.done
                 ))
                 .into());
             }
         }
-        b.pause(name, out)?;
+        (f.op)(b.as_ref(), name, out)?;
         Ok(Done::changed(b.status(name, out)?))
     })
 }

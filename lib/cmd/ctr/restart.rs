@@ -1,7 +1,7 @@
 use super::{Containers, names_arg};
 use crate::cli::args::Jobs;
-use crate::cli::spec::{Command, Complete, JOBS, Prints, option, switch};
-use crate::error::{Error, Result};
+use crate::cli::spec::{Command, JOBS, Prints};
+use crate::error::Result;
 use crate::guest::record::Done;
 use crate::guest::{GuestKind, Status};
 use crate::run::Ctx;
@@ -32,29 +32,14 @@ pub const SPEC: Command = Command {
 
 crate::flags! {
     pub struct Args {
-        timeout: Option<u64> = option(
-            "timeout",
-            Some('t'),
-            "SECONDS",
-            "How long to wait for a clean shutdown before killing (default: 10)",
-            Complete::Nothing,
-        ),
-        force: bool = switch(
-            "force",
-            Some('f'),
-            "Kill at once, without asking for a clean shutdown"
-        ),
+        timeout: Option<u64> = super::stop::TIMEOUT,
+        force: bool = super::stop::FORCE,
         jobs: Jobs = JOBS,
     }
 }
 
 pub fn run(ctx: &Ctx, args: Args) -> Result<u8> {
-    if args.force && args.timeout.is_some() {
-        return Err(Error::usage(
-            "--force stops at once: --timeout has nothing to wait for",
-        ));
-    }
-    let timeout = args.timeout.unwrap_or(10);
+    let timeout = super::stop::timeout(args.timeout, args.force)?;
     let targets = ctx.targets()?;
     ctx.act(&Containers(ctx), "restart", targets, args.jobs, |c| {
         let (b, name, out) = (&c.backend, &c.name, &ctx.out);

@@ -1,8 +1,7 @@
-use super::{Containers, names_arg};
+use super::names_arg;
 use crate::cli::args::Jobs;
 use crate::cli::spec::{Command, JOBS, Prints};
-use crate::error::{Error, Result};
-use crate::guest::record::Done;
+use crate::error::Result;
 use crate::guest::{GuestKind, Status};
 use crate::run::Ctx;
 
@@ -40,24 +39,15 @@ crate::flags! {
 }
 
 pub fn run(ctx: &Ctx, args: Args) -> Result<u8> {
-    let targets = ctx.targets()?;
-    ctx.act(&Containers(ctx), "resume", targets, args.jobs, |c| {
-        let (b, name, out) = (&c.backend, &c.name, &ctx.out);
-        match b.status(name, out)? {
-            Status::Running => return Ok(Done::unchanged(Status::Running)),
-            Status::Paused => {}
-            other => {
-                return Err(Error::conflict(format!(
-                    "cannot resume a container that is {}",
-                    other.as_str()
-                ))
-                .with_hint(format!(
-                    "only a paused one can be resumed; start it with ctr-start {name}"
-                ))
-                .into());
-            }
-        }
-        b.resume(name, out)?;
-        Ok(Done::changed(b.status(name, out)?))
-    })
+    super::pause::freezer(
+        ctx,
+        args.jobs,
+        super::pause::Freezer {
+            action: "resume",
+            done: "resumed",
+            from: Status::Paused,
+            to: Status::Running,
+            op: |b, name, out| b.resume(name, out),
+        },
+    )
 }

@@ -1,6 +1,6 @@
 use super::{Containers, names_arg};
 use crate::cli::args::Jobs;
-use crate::cli::spec::{Command, Complete, JOBS, Prints, option, switch};
+use crate::cli::spec::{Command, Complete, Flag, JOBS, Prints, option, switch};
 use crate::error::{Error, Result};
 use crate::guest::record::Done;
 use crate::guest::{GuestKind, Status};
@@ -36,31 +36,43 @@ pub const SPEC: Command = Command {
     prints: Prints::Results,
 };
 
+/// How long a stop waits (ctr-stop, ctr-restart).
+pub const TIMEOUT: Flag = option(
+    "timeout",
+    Some('t'),
+    "SECONDS",
+    "How long to wait for a clean shutdown before killing (default: 10)",
+    Complete::Nothing,
+);
+
+/// A stop that kills at once (ctr-stop, ctr-restart).
+pub const FORCE: Flag = switch(
+    "force",
+    Some('f'),
+    "Kill at once, without asking for a clean shutdown",
+);
+
+/// The seconds a stop waits: --timeout, 10 by default; with --force
+/// nothing is waited for, so the two together are a usage error.
+pub fn timeout(timeout: Option<u64>, force: bool) -> Result<u64> {
+    if force && timeout.is_some() {
+        return Err(Error::usage(
+            "--force stops at once: --timeout has nothing to wait for",
+        ));
+    }
+    Ok(timeout.unwrap_or(10))
+}
+
 crate::flags! {
     pub struct Args {
-        timeout: Option<u64> = option(
-            "timeout",
-            Some('t'),
-            "SECONDS",
-            "How long to wait for a clean shutdown before killing (default: 10)",
-            Complete::Nothing,
-        ),
-        force: bool = switch(
-            "force",
-            Some('f'),
-            "Kill at once, without asking for a clean shutdown",
-        ),
+        timeout: Option<u64> = TIMEOUT,
+        force: bool = FORCE,
         jobs: Jobs = JOBS,
     }
 }
 
 pub fn run(ctx: &Ctx, args: Args) -> Result<u8> {
-    if args.force && args.timeout.is_some() {
-        return Err(Error::usage(
-            "--force stops at once: --timeout has nothing to wait for",
-        ));
-    }
-    let timeout = args.timeout.unwrap_or(10);
+    let timeout = timeout(args.timeout, args.force)?;
     let targets = ctx.targets()?;
     ctx.act(&Containers(ctx), "stop", targets, args.jobs, |c| {
         let (b, name, out) = (&c.backend, &c.name, &ctx.out);
