@@ -136,6 +136,24 @@ pub fn check_tty(tty: bool) -> Result<()> {
     Ok(())
 }
 
+/// A memory limit (ctr-create, ctr-run, ctr-update).
+pub const MEMORY: Flag = option(
+    "memory",
+    Some('m'),
+    "SIZE",
+    "Memory limit, e.g. 256M or 1G",
+    Complete::Nothing,
+);
+
+/// A CPU limit (ctr-create, ctr-run, ctr-update).
+pub const CPUS: Flag = option(
+    "cpus",
+    None,
+    "N",
+    "CPU limit in CPUs, e.g. 0.5 or 2",
+    Complete::Nothing,
+);
+
 pub const ENV: Flag = repeated(
     "env",
     Some('e'),
@@ -154,20 +172,8 @@ crate::flags! {
             "Root filesystem: busybox (built in, the default), a directory, an OCI bundle directory, or a tarball (.tar, .tar.gz, .tar.xz, .tar.zst)",
             Complete::Image,
         ),
-        memory: Option<Size> = option(
-            "memory",
-            Some('m'),
-            "SIZE",
-            "Memory limit, e.g. 256M or 1G",
-            Complete::Nothing,
-        ),
-        cpus: Option<f64> = option(
-            "cpus",
-            None,
-            "N",
-            "CPU limit in CPUs, e.g. 0.5 or 2",
-            Complete::Nothing,
-        ),
+        memory: Option<Size> = MEMORY,
+        cpus: Option<f64> = CPUS,
         env: Vec<String> = ENV,
         mount: Vec<String> = repeated(
             "mount",

@@ -37,20 +37,8 @@ pub const SPEC: Command = Command {
 
 crate::flags! {
     pub struct Args {
-        memory: Option<Size> = option(
-            "memory",
-            Some('m'),
-            "SIZE",
-            "Memory limit, e.g. 256M or 1G",
-            Complete::Nothing,
-        ),
-        cpus: Option<f64> = option(
-            "cpus",
-            None,
-            "N",
-            "CPU limit in CPUs, e.g. 0.5 or 2",
-            Complete::Nothing,
-        ),
+        memory: Option<Size> = super::MEMORY,
+        cpus: Option<f64> = super::CPUS,
         pids: Option<u64> = option(
             "pids",
             None,
