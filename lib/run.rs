@@ -8,7 +8,7 @@
 use crate::cli::args::{Common, FromMatches, Generate, Jobs};
 use crate::cli::help;
 use crate::cli::parse::{Parsed, parse};
-use crate::cli::spec::Command;
+use crate::cli::spec::{Command, Complete, Effect};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::guest::GuestKind;
@@ -29,7 +29,19 @@ pub struct Ctx {
     pub trailing: Vec<String>,
     pub out: Output,
     pub cfg: Config,
+    /// The guests of the tool's kind, for the picker.
+    pub list: ListFn,
 }
+
+/// A guest a picker offers: how it is shown, and the target it becomes.
+pub struct Choice {
+    pub label: String,
+    pub target: Target,
+}
+
+/// The guests of a kind, those in `status` when given, for the picker: each
+/// kind's tools pass theirs to `main` (the shell knows no backend).
+pub type ListFn = fn(&Ctx, Option<crate::guest::Status>) -> Result<Vec<Choice>>;
 
 /// Tools that run a command in a guest (ctr-exec, ctr-run) exit with its
 /// code, so their own failures use the container-engine codes: 125 the tool
@@ -92,6 +104,7 @@ fn process_setup() {
 pub fn main<A: FromMatches>(
     cmd: &'static Command,
     run: RunFn<A>,
+    list: ListFn,
     all: &'static [&'static Command],
     args: Vec<std::ffi::OsString>,
 ) -> ! {
@@ -109,13 +122,14 @@ pub fn main<A: FromMatches>(
         eprintln!("  hint: this is a bug in guestkit; please report it with the command you ran");
         std::process::exit(if cmd.trailing.is_some() { 125 } else { 1 });
     }));
-    let code = start(cmd, run, all, args);
+    let code = start(cmd, run, list, all, args);
     std::process::exit(code.into())
 }
 
 fn start<A: FromMatches>(
     cmd: &'static Command,
     run: RunFn<A>,
+    list: ListFn,
     all: &'static [&'static Command],
     args: Vec<std::ffi::OsString>,
 ) -> u8 {
@@ -172,6 +186,7 @@ fn start<A: FromMatches>(
         trailing: m.trailing,
         out,
         cfg,
+        list,
     };
     match run(&ctx, args) {
         Ok(code) => code,
@@ -207,8 +222,14 @@ impl Ctx {
         self.common.backend
     }
 
-    /// The targets: the arguments, else one per stdin line; a usage error
-    /// when there are none and stdin is a terminal.
+    /// Whether this is a dry run: everything checked, nothing changed.
+    pub fn dry_run(&self) -> bool {
+        self.common.dry_run
+    }
+
+    /// The targets: the arguments, else one per stdin line. When stdin is a
+    /// terminal, a tool that changes guests offers a picker (when stderr is
+    /// one too); otherwise no targets is a usage error.
     pub fn targets(&self) -> Result<Vec<Target>> {
         let kind = self.cmd.kind;
         if !self.positionals.is_empty() {
@@ -219,6 +240,9 @@ impl Ctx {
                 .collect();
         }
         let stdin = std::io::stdin();
+        if self.cmd.effect != Effect::Reads && crate::cli::prompt::interactive() {
+            return self.pick();
+        }
         if stdin.is_terminal() {
             let ids = if kind.has_vmids() { " or VMIDs" } else { "" };
             return Err(
@@ -230,6 +254,73 @@ impl Ctx {
             );
         }
         from_lines(kind, stdin.lock(), &|e| self.out.error(None, e))
+    }
+
+    /// The guests the user picks from those the tool applies to (by the
+    /// status its NAME argument completes with).
+    fn pick(&self) -> Result<Vec<Target>> {
+        let kind = self.cmd.kind;
+        let status = self.cmd.args.iter().find_map(|a| match a.complete {
+            Complete::Guest(_, status) => Some(status),
+            _ => None,
+        });
+        let choices = (self.list)(self, status.flatten())?;
+        let verb = self.cmd.about.split(' ').next().unwrap_or(self.cmd.name);
+        if choices.is_empty() {
+            let which = status
+                .flatten()
+                .map_or(String::new(), |s| format!("{} ", s.as_str()));
+            return Err(
+                Error::not_found(format!("no {which}{}s to {verb}", kind.noun()))
+                    .with_hint(format!("{} shows them all", kind.list_tool())),
+            );
+        }
+        let labels = choices.iter().map(|c| c.label.clone()).collect();
+        let chosen = crate::cli::prompt::pick(
+            &format!("{} which {}s?", capital(verb), kind.noun()),
+            labels,
+        )?;
+        if chosen.is_empty() {
+            return Err(Error::failed(format!(
+                "no {} chosen; nothing was done",
+                kind.noun()
+            )));
+        }
+        let mut choices: Vec<Option<Choice>> = choices.into_iter().map(Some).collect();
+        Ok(chosen
+            .into_iter()
+            .filter_map(|i| choices[i].take().map(|c| c.target))
+            .collect())
+    }
+
+    /// Before an action that loses something (`action`: "delete"): on a
+    /// terminal, with more than one target, lists them and asks. Declined,
+    /// nothing is done (exit 1). Not asked with --yes or --dry-run, nor off a
+    /// terminal, where scripts and cron jobs run.
+    pub fn confirm(&self, action: &str, targets: &[Target]) -> Result<()> {
+        if self.common.yes
+            || self.dry_run()
+            || targets.len() < 2
+            || !crate::cli::prompt::interactive()
+        {
+            return Ok(());
+        }
+        let noun = self.cmd.kind.noun();
+        let mut list = String::new();
+        for t in targets {
+            list.push_str(&format!("  {}\n", t.label()));
+        }
+        eprint!(
+            "{}: {action} {} {noun}s:\n{list}",
+            self.cmd.name,
+            targets.len()
+        );
+        let question = format!("{} these {} {noun}s?", capital(action), targets.len());
+        match crate::cli::prompt::confirm(&question)? {
+            true => Ok(()),
+            false => Err(Error::failed("not confirmed; nothing was done")
+                .with_hint("--yes acts without asking")),
+        }
     }
 
     /// The guest a target means. An input record's backend and --backend
@@ -269,6 +360,7 @@ impl Ctx {
         F: Fn(&R::Guest) -> Result<Done, Failed> + Sync,
     {
         let kind = self.cmd.kind;
+        let dry_run = self.dry_run();
         crate::output::keep_going_when_stdout_closes();
         let mut results = self.out.stream(result_columns(kind));
         let mut codes = Vec::new();
@@ -282,6 +374,7 @@ impl Ctx {
                     status: d.status,
                     upid: d.upid,
                     pending: d.pending,
+                    dry_run,
                     ..ActionResult::ok(kind, d.made.unwrap_or(who), action, d.changed)
                 },
                 Err(Failed { error, made }) => {
@@ -290,6 +383,7 @@ impl Ctx {
                     codes.push(error.exit_code());
                     ActionResult {
                         changed: made.is_some(),
+                        dry_run,
                         ..ActionResult::failed(kind, who.clone(), action, &error)
                     }
                 }
@@ -350,6 +444,14 @@ impl Ctx {
         records.finish();
         Ok(crate::error::exit_code_of(codes))
     }
+}
+
+/// "Delete" for "delete".
+fn capital(word: &str) -> String {
+    let mut c = word.chars();
+    c.next()
+        .map(|f| f.to_uppercase().chain(c).collect())
+        .unwrap_or_default()
 }
 
 /// The table of action results: containers by name, VMs by VMID.

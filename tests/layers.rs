@@ -16,7 +16,8 @@ const MAY_USE: &[(&str, &[&str])] = &[
         ],
     ),
     ("run", &["cli", "output", "jobs", "config", "guest"]),
-    ("cli", &["output", "config", "guest"]),
+    // Questions on a terminal note Ctrl-C (os::signals) while they ask.
+    ("cli", &["output", "config", "guest", "os"]),
     // The proxmox container backend is made of the Proxmox client.
     ("backend", &["pve", "output", "config", "guest", "os"]),
     ("pve", &["output", "config", "guest"]),

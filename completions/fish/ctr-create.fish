@@ -19,5 +19,6 @@ complete -c ctr-create -s v -l verbose -d 'Print the backend commands run, on st
 complete -c ctr-create -l config -r -F -d 'Read configuration from FILE instead of the default locations'
 complete -c ctr-create -s b -l backend -x -a 'lxc crun runc proxmox' -d 'Use this backend (default: the config\'s routing, then its default backend)'
 complete -c ctr-create -l generate -x -a 'man bash zsh fish nu' -d 'Print this tool\'s man page or shell completion (for packagers) and exit'
+complete -c ctr-create -l dry-run -d 'Find the targets and check them as a real run would, print the records it would print with "dry_run":true, and change nothing'
 complete -c ctr-create -s h -l help -d 'Print help and exit'
 complete -c ctr-create -s V -l version -d 'Print the version and exit'

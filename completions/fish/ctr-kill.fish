@@ -11,6 +11,8 @@ complete -c ctr-kill -s v -l verbose -d 'Print the backend commands run, on stde
 complete -c ctr-kill -l config -r -F -d 'Read configuration from FILE instead of the default locations'
 complete -c ctr-kill -s b -l backend -x -a 'lxc crun runc proxmox' -d 'Use this backend (default: the config\'s routing, then its default backend)'
 complete -c ctr-kill -l generate -x -a 'man bash zsh fish nu' -d 'Print this tool\'s man page or shell completion (for packagers) and exit'
+complete -c ctr-kill -l dry-run -d 'Find the targets and check them as a real run would, print the records it would print with "dry_run":true, and change nothing'
+complete -c ctr-kill -s y -l yes -d 'Do not ask before acting on more than one guest (asked only on a terminal)'
 complete -c ctr-kill -s h -l help -d 'Print help and exit'
 complete -c ctr-kill -s V -l version -d 'Print the version and exit'
 complete -c ctr-kill -n 'not __fish_seen_subcommand_from --' -a '(timeout 2 ctr-list -o name --status running 2>/dev/null)' -d container

@@ -12,6 +12,7 @@ complete -c ctr-restart -s v -l verbose -d 'Print the backend commands run, on s
 complete -c ctr-restart -l config -r -F -d 'Read configuration from FILE instead of the default locations'
 complete -c ctr-restart -s b -l backend -x -a 'lxc crun runc proxmox' -d 'Use this backend (default: the config\'s routing, then its default backend)'
 complete -c ctr-restart -l generate -x -a 'man bash zsh fish nu' -d 'Print this tool\'s man page or shell completion (for packagers) and exit'
+complete -c ctr-restart -l dry-run -d 'Find the targets and check them as a real run would, print the records it would print with "dry_run":true, and change nothing'
 complete -c ctr-restart -s h -l help -d 'Print help and exit'
 complete -c ctr-restart -s V -l version -d 'Print the version and exit'
 complete -c ctr-restart -n 'not __fish_seen_subcommand_from --' -a '(timeout 2 ctr-list -o name 2>/dev/null)' -d container

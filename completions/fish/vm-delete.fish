@@ -13,6 +13,8 @@ complete -c vm-delete -s q -l quiet -d 'Print no result records, only errors'
 complete -c vm-delete -s v -l verbose -d 'Print the backend commands run, on stderr'
 complete -c vm-delete -l config -r -F -d 'Read configuration from FILE instead of the default locations'
 complete -c vm-delete -l generate -x -a 'man bash zsh fish nu' -d 'Print this tool\'s man page or shell completion (for packagers) and exit'
+complete -c vm-delete -l dry-run -d 'Find the targets and check them as a real run would, print the records it would print with "dry_run":true, and change nothing'
+complete -c vm-delete -s y -l yes -d 'Do not ask before acting on more than one guest (asked only on a terminal)'
 complete -c vm-delete -s h -l help -d 'Print help and exit'
 complete -c vm-delete -s V -l version -d 'Print the version and exit'
 complete -c vm-delete -n 'not __fish_seen_subcommand_from --' -a '(timeout 2 vm-list -o name --status stopped 2>/dev/null)' -d vm

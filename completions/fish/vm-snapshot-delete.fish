@@ -11,6 +11,7 @@ complete -c vm-snapshot-delete -s q -l quiet -d 'Print no result records, only e
 complete -c vm-snapshot-delete -s v -l verbose -d 'Print the backend commands run, on stderr'
 complete -c vm-snapshot-delete -l config -r -F -d 'Read configuration from FILE instead of the default locations'
 complete -c vm-snapshot-delete -l generate -x -a 'man bash zsh fish nu' -d 'Print this tool\'s man page or shell completion (for packagers) and exit'
+complete -c vm-snapshot-delete -l dry-run -d 'Find the targets and check them as a real run would, print the records it would print with "dry_run":true, and change nothing'
 complete -c vm-snapshot-delete -s h -l help -d 'Print help and exit'
 complete -c vm-snapshot-delete -s V -l version -d 'Print the version and exit'
 complete -c vm-snapshot-delete -n 'not __fish_seen_subcommand_from --' -a '(timeout 2 vm-list -o name 2>/dev/null)' -d vm

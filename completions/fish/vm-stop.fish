@@ -14,6 +14,8 @@ complete -c vm-stop -s q -l quiet -d 'Print no result records, only errors'
 complete -c vm-stop -s v -l verbose -d 'Print the backend commands run, on stderr'
 complete -c vm-stop -l config -r -F -d 'Read configuration from FILE instead of the default locations'
 complete -c vm-stop -l generate -x -a 'man bash zsh fish nu' -d 'Print this tool\'s man page or shell completion (for packagers) and exit'
+complete -c vm-stop -l dry-run -d 'Find the targets and check them as a real run would, print the records it would print with "dry_run":true, and change nothing'
+complete -c vm-stop -s y -l yes -d 'Do not ask before acting on more than one guest (asked only on a terminal)'
 complete -c vm-stop -s h -l help -d 'Print help and exit'
 complete -c vm-stop -s V -l version -d 'Print the version and exit'
 complete -c vm-stop -n 'not __fish_seen_subcommand_from --' -a '(timeout 2 vm-list -o name --status running 2>/dev/null)' -d vm

@@ -117,6 +117,7 @@ export extern "ctr-create" [
     --config: string  # Read configuration from FILE instead of the default locations
     --backend(-b): string@"nu-complete guestkit lxc-crun-runc-proxmox"  # Use this backend (default: the config's routing, then its default backend)
     --generate: string@"nu-complete guestkit man-bash-zsh-fish-nu"  # Print this tool's man page or shell completion (for packagers) and exit
+    --dry-run  # Find the targets and check them as a real run would, print the records it would print with "dry_run":true, and change nothing
     --help(-h)  # Print help and exit
     --version(-V)  # Print the version and exit
 ]
@@ -132,6 +133,7 @@ export extern "ctr-start" [
     --config: string  # Read configuration from FILE instead of the default locations
     --backend(-b): string@"nu-complete guestkit lxc-crun-runc-proxmox"  # Use this backend (default: the config's routing, then its default backend)
     --generate: string@"nu-complete guestkit man-bash-zsh-fish-nu"  # Print this tool's man page or shell completion (for packagers) and exit
+    --dry-run  # Find the targets and check them as a real run would, print the records it would print with "dry_run":true, and change nothing
     --help(-h)  # Print help and exit
     --version(-V)  # Print the version and exit
 ]
@@ -149,6 +151,8 @@ export extern "ctr-stop" [
     --config: string  # Read configuration from FILE instead of the default locations
     --backend(-b): string@"nu-complete guestkit lxc-crun-runc-proxmox"  # Use this backend (default: the config's routing, then its default backend)
     --generate: string@"nu-complete guestkit man-bash-zsh-fish-nu"  # Print this tool's man page or shell completion (for packagers) and exit
+    --dry-run  # Find the targets and check them as a real run would, print the records it would print with "dry_run":true, and change nothing
+    --yes(-y)  # Do not ask before acting on more than one guest (asked only on a terminal)
     --help(-h)  # Print help and exit
     --version(-V)  # Print the version and exit
 ]
@@ -166,6 +170,8 @@ export extern "ctr-delete" [
     --config: string  # Read configuration from FILE instead of the default locations
     --backend(-b): string@"nu-complete guestkit lxc-crun-runc-proxmox"  # Use this backend (default: the config's routing, then its default backend)
     --generate: string@"nu-complete guestkit man-bash-zsh-fish-nu"  # Print this tool's man page or shell completion (for packagers) and exit
+    --dry-run  # Find the targets and check them as a real run would, print the records it would print with "dry_run":true, and change nothing
+    --yes(-y)  # Do not ask before acting on more than one guest (asked only on a terminal)
     --help(-h)  # Print help and exit
     --version(-V)  # Print the version and exit
 ]
@@ -182,6 +188,8 @@ export extern "ctr-kill" [
     --config: string  # Read configuration from FILE instead of the default locations
     --backend(-b): string@"nu-complete guestkit lxc-crun-runc-proxmox"  # Use this backend (default: the config's routing, then its default backend)
     --generate: string@"nu-complete guestkit man-bash-zsh-fish-nu"  # Print this tool's man page or shell completion (for packagers) and exit
+    --dry-run  # Find the targets and check them as a real run would, print the records it would print with "dry_run":true, and change nothing
+    --yes(-y)  # Do not ask before acting on more than one guest (asked only on a terminal)
     --help(-h)  # Print help and exit
     --version(-V)  # Print the version and exit
 ]
@@ -293,6 +301,7 @@ export extern "ctr-restart" [
     --config: string  # Read configuration from FILE instead of the default locations
     --backend(-b): string@"nu-complete guestkit lxc-crun-runc-proxmox"  # Use this backend (default: the config's routing, then its default backend)
     --generate: string@"nu-complete guestkit man-bash-zsh-fish-nu"  # Print this tool's man page or shell completion (for packagers) and exit
+    --dry-run  # Find the targets and check them as a real run would, print the records it would print with "dry_run":true, and change nothing
     --help(-h)  # Print help and exit
     --version(-V)  # Print the version and exit
 ]
@@ -308,6 +317,7 @@ export extern "ctr-pause" [
     --config: string  # Read configuration from FILE instead of the default locations
     --backend(-b): string@"nu-complete guestkit lxc-crun-runc-proxmox"  # Use this backend (default: the config's routing, then its default backend)
     --generate: string@"nu-complete guestkit man-bash-zsh-fish-nu"  # Print this tool's man page or shell completion (for packagers) and exit
+    --dry-run  # Find the targets and check them as a real run would, print the records it would print with "dry_run":true, and change nothing
     --help(-h)  # Print help and exit
     --version(-V)  # Print the version and exit
 ]
@@ -323,6 +333,7 @@ export extern "ctr-resume" [
     --config: string  # Read configuration from FILE instead of the default locations
     --backend(-b): string@"nu-complete guestkit lxc-crun-runc-proxmox"  # Use this backend (default: the config's routing, then its default backend)
     --generate: string@"nu-complete guestkit man-bash-zsh-fish-nu"  # Print this tool's man page or shell completion (for packagers) and exit
+    --dry-run  # Find the targets and check them as a real run would, print the records it would print with "dry_run":true, and change nothing
     --help(-h)  # Print help and exit
     --version(-V)  # Print the version and exit
 ]
@@ -357,6 +368,7 @@ export extern "ctr-update" [
     --config: string  # Read configuration from FILE instead of the default locations
     --backend(-b): string@"nu-complete guestkit lxc-crun-runc-proxmox"  # Use this backend (default: the config's routing, then its default backend)
     --generate: string@"nu-complete guestkit man-bash-zsh-fish-nu"  # Print this tool's man page or shell completion (for packagers) and exit
+    --dry-run  # Find the targets and check them as a real run would, print the records it would print with "dry_run":true, and change nothing
     --help(-h)  # Print help and exit
     --version(-V)  # Print the version and exit
 ]
@@ -427,6 +439,7 @@ export extern "vm-create" [
     --verbose(-v)  # Print the backend commands run, on stderr
     --config: string  # Read configuration from FILE instead of the default locations
     --generate: string@"nu-complete guestkit man-bash-zsh-fish-nu"  # Print this tool's man page or shell completion (for packagers) and exit
+    --dry-run  # Find the targets and check them as a real run would, print the records it would print with "dry_run":true, and change nothing
     --help(-h)  # Print help and exit
     --version(-V)  # Print the version and exit
 ]
@@ -452,6 +465,7 @@ export extern "vm-clone" [
     --verbose(-v)  # Print the backend commands run, on stderr
     --config: string  # Read configuration from FILE instead of the default locations
     --generate: string@"nu-complete guestkit man-bash-zsh-fish-nu"  # Print this tool's man page or shell completion (for packagers) and exit
+    --dry-run  # Find the targets and check them as a real run would, print the records it would print with "dry_run":true, and change nothing
     --help(-h)  # Print help and exit
     --version(-V)  # Print the version and exit
 ]
@@ -468,6 +482,7 @@ export extern "vm-start" [
     --verbose(-v)  # Print the backend commands run, on stderr
     --config: string  # Read configuration from FILE instead of the default locations
     --generate: string@"nu-complete guestkit man-bash-zsh-fish-nu"  # Print this tool's man page or shell completion (for packagers) and exit
+    --dry-run  # Find the targets and check them as a real run would, print the records it would print with "dry_run":true, and change nothing
     --help(-h)  # Print help and exit
     --version(-V)  # Print the version and exit
 ]
@@ -487,6 +502,8 @@ export extern "vm-stop" [
     --verbose(-v)  # Print the backend commands run, on stderr
     --config: string  # Read configuration from FILE instead of the default locations
     --generate: string@"nu-complete guestkit man-bash-zsh-fish-nu"  # Print this tool's man page or shell completion (for packagers) and exit
+    --dry-run  # Find the targets and check them as a real run would, print the records it would print with "dry_run":true, and change nothing
+    --yes(-y)  # Do not ask before acting on more than one guest (asked only on a terminal)
     --help(-h)  # Print help and exit
     --version(-V)  # Print the version and exit
 ]
@@ -503,6 +520,7 @@ export extern "vm-restart" [
     --verbose(-v)  # Print the backend commands run, on stderr
     --config: string  # Read configuration from FILE instead of the default locations
     --generate: string@"nu-complete guestkit man-bash-zsh-fish-nu"  # Print this tool's man page or shell completion (for packagers) and exit
+    --dry-run  # Find the targets and check them as a real run would, print the records it would print with "dry_run":true, and change nothing
     --help(-h)  # Print help and exit
     --version(-V)  # Print the version and exit
 ]
@@ -521,6 +539,8 @@ export extern "vm-delete" [
     --verbose(-v)  # Print the backend commands run, on stderr
     --config: string  # Read configuration from FILE instead of the default locations
     --generate: string@"nu-complete guestkit man-bash-zsh-fish-nu"  # Print this tool's man page or shell completion (for packagers) and exit
+    --dry-run  # Find the targets and check them as a real run would, print the records it would print with "dry_run":true, and change nothing
+    --yes(-y)  # Do not ask before acting on more than one guest (asked only on a terminal)
     --help(-h)  # Print help and exit
     --version(-V)  # Print the version and exit
 ]
@@ -572,6 +592,7 @@ export extern "vm-config" [
     --verbose(-v)  # Print the backend commands run, on stderr
     --config: string  # Read configuration from FILE instead of the default locations
     --generate: string@"nu-complete guestkit man-bash-zsh-fish-nu"  # Print this tool's man page or shell completion (for packagers) and exit
+    --dry-run  # Find the targets and check them as a real run would, print the records it would print with "dry_run":true, and change nothing
     --help(-h)  # Print help and exit
     --version(-V)  # Print the version and exit
 ]
@@ -589,6 +610,7 @@ export extern "vm-resize" [
     --verbose(-v)  # Print the backend commands run, on stderr
     --config: string  # Read configuration from FILE instead of the default locations
     --generate: string@"nu-complete guestkit man-bash-zsh-fish-nu"  # Print this tool's man page or shell completion (for packagers) and exit
+    --dry-run  # Find the targets and check them as a real run would, print the records it would print with "dry_run":true, and change nothing
     --help(-h)  # Print help and exit
     --version(-V)  # Print the version and exit
 ]
@@ -607,6 +629,7 @@ export extern "vm-snapshot" [
     --verbose(-v)  # Print the backend commands run, on stderr
     --config: string  # Read configuration from FILE instead of the default locations
     --generate: string@"nu-complete guestkit man-bash-zsh-fish-nu"  # Print this tool's man page or shell completion (for packagers) and exit
+    --dry-run  # Find the targets and check them as a real run would, print the records it would print with "dry_run":true, and change nothing
     --help(-h)  # Print help and exit
     --version(-V)  # Print the version and exit
 ]
@@ -639,6 +662,7 @@ export extern "vm-snapshot-rollback" [
     --verbose(-v)  # Print the backend commands run, on stderr
     --config: string  # Read configuration from FILE instead of the default locations
     --generate: string@"nu-complete guestkit man-bash-zsh-fish-nu"  # Print this tool's man page or shell completion (for packagers) and exit
+    --dry-run  # Find the targets and check them as a real run would, print the records it would print with "dry_run":true, and change nothing
     --help(-h)  # Print help and exit
     --version(-V)  # Print the version and exit
 ]
@@ -656,6 +680,7 @@ export extern "vm-snapshot-delete" [
     --verbose(-v)  # Print the backend commands run, on stderr
     --config: string  # Read configuration from FILE instead of the default locations
     --generate: string@"nu-complete guestkit man-bash-zsh-fish-nu"  # Print this tool's man page or shell completion (for packagers) and exit
+    --dry-run  # Find the targets and check them as a real run would, print the records it would print with "dry_run":true, and change nothing
     --help(-h)  # Print help and exit
     --version(-V)  # Print the version and exit
 ]
@@ -676,6 +701,7 @@ export extern "vm-migrate" [
     --verbose(-v)  # Print the backend commands run, on stderr
     --config: string  # Read configuration from FILE instead of the default locations
     --generate: string@"nu-complete guestkit man-bash-zsh-fish-nu"  # Print this tool's man page or shell completion (for packagers) and exit
+    --dry-run  # Find the targets and check them as a real run would, print the records it would print with "dry_run":true, and change nothing
     --help(-h)  # Print help and exit
     --version(-V)  # Print the version and exit
 ]

@@ -5,7 +5,9 @@
 //! and a misspelt field is a compile error.
 
 use super::parse::Matches;
-use super::spec::{BACKEND, COLOR, CONFIG, Flag, GENERATE, HELP, OUTPUT, QUIET, VERBOSE, VERSION};
+use super::spec::{
+    BACKEND, COLOR, CONFIG, DRY_RUN, Flag, GENERATE, HELP, OUTPUT, QUIET, VERBOSE, VERSION, YES,
+};
 use crate::error::{Error, Result};
 use crate::guest::units::{Signal, parse_signal};
 use crate::guest::{BackendKind, Status};
@@ -302,6 +304,9 @@ crate::flags! {
         config: Option<std::path::PathBuf> = CONFIG,
         backend: Option<BackendKind> = BACKEND,
         generate: Option<Generate> = GENERATE,
+        /// Offered only by the tools whose effect calls for them.
+        dry_run: bool = DRY_RUN,
+        yes: bool = YES,
         /// Handled by the parser, which stops at them.
         help: bool = HELP,
         version: bool = VERSION,

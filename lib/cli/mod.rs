@@ -5,4 +5,5 @@ pub mod complete;
 pub mod help;
 pub mod man;
 pub mod parse;
+pub mod prompt;
 pub mod spec;

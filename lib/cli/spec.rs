@@ -75,6 +75,26 @@ pub struct Command {
     pub examples: &'static [(&'static str, &'static str)],
     /// What the tool prints on stdout, for the man page.
     pub prints: Prints,
+    /// What it does to the guests it acts on.
+    pub effect: Effect,
+}
+
+/// What a tool does to the guests it acts on. It decides the flags and the
+/// interactive help a tool has: a tool that changes guests takes --dry-run
+/// and, on a terminal with no targets, offers a picker; one whose change
+/// loses something also takes --yes, and on a terminal asks before acting
+/// on more than one guest.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Effect {
+    /// Reads or waits; changes nothing (ctr-list, ctr-state, vm-wait), or
+    /// runs a command whose effect cannot be told beforehand (ctr-exec).
+    Reads,
+    /// Changes guests in a way that can be undone (start, create, resize).
+    Changes,
+    /// Loses something, and may act on many guests at once: a guest
+    /// (delete), its processes (kill, stop --force). (The tools that act
+    /// on one VM, such as vm-snapshot-rollback, never ask: it is named.)
+    Destroys,
 }
 
 /// What a tool prints on stdout.
@@ -222,12 +242,28 @@ pub const GENERATE: Flag = choice(
     "Print this tool's man page or shell completion (for packagers) and exit",
     &["man", "bash", "zsh", "fish", "nu"],
 );
+pub const DRY_RUN: Flag = switch(
+    "dry-run",
+    None,
+    "Find the targets and check them as a real run would, print the records it would print with \"dry_run\":true, and change nothing",
+);
+pub const YES: Flag = switch(
+    "yes",
+    Some('y'),
+    "Do not ask before acting on more than one guest (asked only on a terminal)",
+);
 pub const HELP: Flag = switch("help", Some('h'), "Print help and exit");
 pub const VERSION: Flag = switch("version", Some('V'), "Print the version and exit");
 
 pub const STDIN_TARGETS: &str = "With no NAME, the targets are read from stdin, one per line: a JSON object as the list tools print it (its \"name\" and \"backend\" are used), or a bare name. Every line is checked before anything is done: a bad line is reported with its number, exit code 8, and no target is acted on.";
 
 pub const VM_STDIN_TARGETS: &str = "With no NAME, the targets are read from stdin, one per line: a JSON object as vm-list prints it (its \"vmid\", else its \"name\"), or a bare name or VMID. Every line is checked before anything is done: a bad line is reported with its number, exit code 8, and no target is acted on. Names are looked up in one /cluster/resources request, so a VM is found on whichever node holds it; a name that two VMs share is refused with both listed.";
+
+pub const PICKER: &str = "Run on a terminal with no NAME and nothing piped in, it offers a picker of the guests it applies to (type to filter, Space to choose, Enter to act on those chosen, Esc or Ctrl-C to do nothing); off a terminal, no NAME is a usage error (exit 2).";
+
+pub const CONFIRM: &str = "Before it deletes or kills more than one guest on a terminal, it lists them and asks (a stop asks only when it kills: with --force, or vm-stop's --hard); --yes skips the question, and off a terminal (a script, cron, targets piped in) nothing is asked. Declining does nothing and exits 1; Ctrl-C exits 130.";
+
+pub const DRY_RUN_TEXT: &str = "With --dry-run, it finds and checks every target as a real run would (a missing guest, or one in the wrong state, fails the same way), prints the record a real run would print with \"dry_run\":true and \"would\" (the action, or null when there is nothing to do), and changes nothing.";
 
 /// The vm-* tools' `--backend`: Proxmox VE is the one backend with VMs.
 pub const VM_BACKEND: Flag = Flag {
@@ -283,13 +319,17 @@ pub const JOBS: Flag = option(
 impl Command {
     /// The tool's own flags, then the common ones it does not redefine
     /// (ctr-list's `--output` also accepts `name`). A tool that prints no
-    /// records (ctr-exec, ctr-logs) has no --output or --quiet.
+    /// records (ctr-exec, ctr-logs) has no --output or --quiet; --dry-run
+    /// and --yes are for the tools whose `effect` calls for them.
     pub fn all_flags(&self) -> impl Iterator<Item = &Flag> {
         let own = self.flags;
         let records = self.prints != Prints::Raw;
+        let effect = self.effect;
         own.iter().chain(COMMON_FLAGS.iter().filter(move |c| {
             !own.iter().any(|f| f.long == c.long)
                 && (records || (c.long != OUTPUT.long && c.long != QUIET.long))
+                && (c.long != DRY_RUN.long || effect != Effect::Reads)
+                && (c.long != YES.long || effect == Effect::Destroys)
         }))
     }
 
@@ -309,6 +349,15 @@ impl Command {
                 GuestKind::Vm => VM_STDIN_TARGETS,
                 GuestKind::Container => STDIN_TARGETS,
             });
+            if self.effect != Effect::Reads {
+                p.push(PICKER);
+            }
+        }
+        if self.effect == Effect::Destroys {
+            p.push(CONFIRM);
+        }
+        if self.effect != Effect::Reads {
+            p.push(DRY_RUN_TEXT);
         }
         p
     }

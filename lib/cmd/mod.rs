@@ -31,6 +31,7 @@ macro_rules! tool {
             $crate::run::main(
                 &$crate::cmd::$kind::$cmd::SPEC,
                 $crate::cmd::$kind::$cmd::run,
+                $crate::cmd::$kind::choices,
                 $crate::cmd::ALL,
                 args,
             )

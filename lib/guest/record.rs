@@ -376,6 +376,8 @@ pub struct ActionResult {
     pub upid: Option<String>,
     pub pending: Option<Vec<String>>,
     pub error: Option<ErrorRecord>,
+    /// A dry run's record: what a real run would print, and would do.
+    pub dry_run: bool,
 }
 
 impl ActionResult {
@@ -390,6 +392,7 @@ impl ActionResult {
             upid: None,
             pending: None,
             error: None,
+            dry_run: false,
         }
     }
 
@@ -428,6 +431,10 @@ impl Serialize for ActionResult {
         }
         if let Some(e) = &self.error {
             m.serialize_entry("error", e)?;
+        }
+        if self.dry_run {
+            m.serialize_entry("dry_run", &true)?;
+            m.serialize_entry("would", &(self.ok && self.changed).then_some(self.action))?;
         }
         m.end()
     }
@@ -568,6 +575,16 @@ pub const RESULT_FIELDS: &[FieldDoc] = &[
         "object",
         "present only when ok is false: kind (not_found, conflict, unavailable, denied, timeout, invalid_input, usage or failed, matching the exit codes), message, and hint when there is one",
     ),
+    (
+        "dry_run",
+        "boolean",
+        "present only with --dry-run, and then true: nothing was changed",
+    ),
+    (
+        "would",
+        "string or null",
+        "present only with --dry-run: the action a real run would take, or null when it would change nothing or would fail",
+    ),
 ];
 
 pub const VM_FIELDS: &[FieldDoc] = &[
@@ -699,6 +716,16 @@ pub const VM_RESULT_FIELDS: &[FieldDoc] = &[
         "error",
         "object",
         "present only when ok is false: kind, message (the server's or the task's own), and hint (for a failed task, the last lines of its log)",
+    ),
+    (
+        "dry_run",
+        "boolean",
+        "present only with --dry-run, and then true: nothing was changed",
+    ),
+    (
+        "would",
+        "string or null",
+        "present only with --dry-run: the action a real run would take, or null when it would change nothing or would fail",
     ),
 ];
 
@@ -936,6 +963,7 @@ mod tests {
             status: Some(Status::Running),
             upid: upid.map(String::from),
             pending: (kind == GuestKind::Vm).then(Vec::new),
+            dry_run: true,
             ..ActionResult::failed(kind, guest, "start", &e)
         };
         let container = GuestId::container("web", None);

@@ -52,6 +52,24 @@ fn pass_on(child: i32) {
     }
 }
 
+/// Runs `f` with Ctrl-C (SIGINT) noted instead of ending the process, then
+/// puts SIGINT's handling back as it was; and whether Ctrl-C came. For a
+/// question read from a raw terminal, where Ctrl-C is a key that the
+/// prompt library turns into SIGINT itself: noted, the question ends as an
+/// error, so that the screen is tidied before the tool exits 130.
+pub fn noting_interrupts<T>(f: impl FnOnce() -> T) -> (T, bool) {
+    let before = interrupts();
+    // SAFETY: an all-zero sigaction is a valid value to read into.
+    let mut old: libc::sigaction = unsafe { std::mem::zeroed() };
+    // SAFETY: a null new action only reads the current one into `old`.
+    unsafe { libc::sigaction(libc::SIGINT, std::ptr::null(), &mut old) };
+    handle(libc::SIGINT, true);
+    let r = f();
+    // SAFETY: puts back the action read above, unchanged.
+    unsafe { libc::sigaction(libc::SIGINT, &old, std::ptr::null_mut()) };
+    (r, interrupts() != before)
+}
+
 /// From now on INT, TERM and HUP are noted instead of ending the process;
 /// a signal that was ignored on entry (nohup) stays ignored.
 pub fn defer() {

@@ -38,6 +38,10 @@ pub struct Client {
     pub cfg: ProxmoxConfig,
     /// How long operations keep retrying a locked guest.
     pub lock_wait: Duration,
+    /// A dry run: every read a real run makes, and no write. The operations
+    /// stop before their write and say what it would do; `write` refuses,
+    /// so that a write a dry run reaches is a bug found, not a change made.
+    pub dry_run: bool,
 }
 
 enum Auth {
@@ -166,6 +170,7 @@ impl Client {
             out: out.clone(),
             cfg: cfg.clone(),
             lock_wait: Duration::from_secs_f64(cfg.lock_wait.unwrap_or(10.0).max(0.0)),
+            dry_run: false,
         })
     }
 
@@ -216,6 +221,19 @@ impl Client {
 
     /// A write: sent once (to the next URL only when it never arrived).
     pub fn write(&self, method: Method, path: &str, params: Params) -> Result<Value, Fail> {
+        if self.dry_run {
+            let e = Error::failed(format!(
+                "internal error: a dry run came to send {} {path}",
+                method.as_str()
+            ))
+            .with_hint("this is a bug in guestkit; nothing was sent");
+            return Err(Fail {
+                error: e,
+                uncertain: false,
+                status: None,
+                lost: false,
+            });
+        }
         data_of(path, &self.call(method, path, params)?)
     }
 

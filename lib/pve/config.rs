@@ -506,6 +506,12 @@ pub fn change(c: &Client, vm: &Vm, ch: &Change, no_wait: bool) -> Result<Done> {
         });
     }
     let running = vm::current(c, vm)?.status() != Status::Stopped;
+    if c.dry_run {
+        return Ok(Done {
+            changed: true,
+            ..Done::default()
+        });
+    }
     let asynchronous = running || params.iter().any(|(k, v)| allocates(k, v));
     if let Some(d) = ch.digest.clone().or(cfg.digest.clone()) {
         params.push(("digest".into(), d));

@@ -90,6 +90,12 @@ pub fn resize(c: &Client, vm: &Vm, disk: &str, size: NewSize, no_wait: bool) -> 
             });
         }
     }
+    if c.dry_run {
+        return Ok(Done {
+            changed: true,
+            ..Done::default()
+        });
+    }
     let mut params = vec![
         ("disk", disk.to_string()),
         (

@@ -48,6 +48,12 @@ pub fn migrate(c: &Client, vm: &Vm, how: &How) -> Result<Done> {
         node: how.to.to_string(),
         ..vm.clone()
     };
+    if c.dry_run {
+        return Ok(Done {
+            made: Some(GuestId::vm(&moved)),
+            ..Done::changed(vm.status)
+        });
+    }
     let op = Op {
         method: Method::Post,
         path: format!("{}/migrate", vm::api_path(vm)),

@@ -96,6 +96,9 @@ pub fn list(c: &Client, vm: &Vm) -> Result<Vec<Snapshot>> {
 
 fn write(c: &Client, vm: &Vm, op: Op, settled: &dyn Fn() -> Result<bool>) -> Result<Done> {
     let no_wait = op.no_wait;
+    if c.dry_run {
+        return Ok(Done::changed(vm::current(c, vm)?.status()));
+    }
     let upid = vm::task(c, vm, &op, settled)?;
     if no_wait {
         return Ok(Done {
@@ -109,6 +112,17 @@ fn write(c: &Client, vm: &Vm, op: Op, settled: &dyn Fn() -> Result<bool>) -> Res
 
 fn has(c: &Client, vm: &Vm, name: &str) -> Result<bool> {
     Ok(list(c, vm)?.iter().any(|s| s.snapshot == name))
+}
+
+/// A dry run's check of what the server checks for a real one.
+fn exists(c: &Client, vm: &Vm, name: &str) -> Result<()> {
+    match has(c, vm, name)? {
+        true => Ok(()),
+        false => Err(
+            Error::not_found(format!("snapshot '{name}' does not exist"))
+                .with_hint(format!("vm-snapshot-list {} lists them", vm.label())),
+        ),
+    }
 }
 
 pub fn create(
@@ -133,6 +147,12 @@ pub fn create(
     if let Some(d) = description {
         params.push(("description", d.to_string()));
     }
+    // The server refuses a name taken; a dry run, which sends nothing, asks.
+    if c.dry_run && has(c, vm, name)? {
+        return Err(Error::conflict(format!(
+            "snapshot name '{name}' already used"
+        )));
+    }
     let op = Op {
         method: Method::Post,
         path: format!("{}/snapshot", vm::api_path(vm)),
@@ -146,6 +166,12 @@ pub fn create(
 }
 
 pub fn rollback(c: &Client, vm: &Vm, name: &str, start: bool, no_wait: bool) -> Result<Done> {
+    if c.dry_run {
+        exists(c, vm, name)?;
+        if start {
+            return Ok(Done::changed(Status::Running));
+        }
+    }
     let mut params = vec![];
     if start {
         params.push(("start", "1".to_string()));
@@ -178,6 +204,13 @@ pub fn delete(c: &Client, vm: &Vm, name: &str, force: bool, no_wait: bool) -> Re
         deadline: None,
     };
     let no_wait = op.no_wait;
+    if c.dry_run {
+        exists(c, vm, name)?;
+        return Ok(Done {
+            changed: true,
+            ..Done::default()
+        });
+    }
     let upid = vm::task(c, vm, &op, &|| Ok(!has(c, vm, name)?))?;
     Ok(Done {
         changed: true,

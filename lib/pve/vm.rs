@@ -538,6 +538,9 @@ pub fn start(c: &Client, vm: &Vm, no_wait: bool) -> Result<Done> {
         Status::Paused => ("resume", "qmresume"),
         _ => ("start", "qmstart"),
     };
+    if c.dry_run {
+        return Ok(Done::changed(Status::Running));
+    }
     let op = Op {
         method: Method::Post,
         path: format!("{}/status/{action}", api_path(vm)),
@@ -580,6 +583,9 @@ pub fn stop(c: &Client, vm: &Vm, how: &StopHow, no_wait: bool) -> Result<Done> {
                 ),
             ),
         );
+    }
+    if c.dry_run {
+        return Ok(Done::changed(Status::Stopped));
     }
     let (path, params, kind) = if how.hard || paused {
         // A hard stop ends a shutdown still waiting for the guest rather than
@@ -628,6 +634,9 @@ pub fn restart(c: &Client, vm: &Vm, no_wait: bool) -> Result<Done> {
     if cur.status() != Status::Running {
         return start(c, vm, no_wait);
     }
+    if c.dry_run {
+        return Ok(Done::changed(Status::Running));
+    }
     // A reboot's effect cannot be read back, so an uncertain one is an error.
     let op = Op {
         method: Method::Post,
@@ -653,12 +662,24 @@ pub fn delete(c: &Client, vm: &Vm, purge: bool, force: bool, no_wait: bool) -> R
                 )),
             );
         }
+        if c.dry_run {
+            return Ok(Done {
+                changed: true,
+                ..Done::default()
+            });
+        }
         let how = StopHow {
             timeout: 0,
             force: true,
             hard: true,
         };
         stop(c, vm, &how, false)?;
+    }
+    if c.dry_run {
+        return Ok(Done {
+            changed: true,
+            ..Done::default()
+        });
     }
     let mut params = vec![];
     if purge {

@@ -428,3 +428,94 @@ pub fn status(cmd: &mut Command) -> std::process::ExitStatus {
     let what = format!("{cmd:?}");
     wait_output(cmd.spawn().expect("spawn"), DEADLINE, &what).status
 }
+
+/// A terminal for a test: a tmux server of its own running `sh` in the
+/// test's environment (tools first on PATH), 120x40. Its server is killed
+/// when it is dropped, also when the test fails half-way.
+pub struct Term<'a> {
+    env: &'a TestEnv,
+    socket: String,
+}
+
+impl<'a> Term<'a> {
+    /// A terminal, or `None` (the test skipped) where tmux is missing.
+    pub fn new(env: &'a TestEnv) -> Option<Term<'a>> {
+        if which("tmux").is_none() {
+            assert!(
+                std::env::var_os("GUESTKIT_REQUIRE_ALL").is_none(),
+                "tmux is required here (GUESTKIT_REQUIRE_ALL) but not installed"
+            );
+            eprintln!("skipped: tmux is not installed");
+            return None;
+        }
+        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let t = Term {
+            env,
+            socket: format!("gk{}-{n}", std::process::id()),
+        };
+        t.tmux(&["new-session", "-d", "-x", "120", "-y", "40", "sh"]);
+        t.send(&["PS1='$ '; clear", "Enter"]);
+        Some(t)
+    }
+
+    fn tmux(&self, args: &[&str]) -> String {
+        let o = output(self.env.shell("tmux").args(["-L", &self.socket]).args(args));
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    }
+
+    /// Types keys, as tmux send-keys names them (`Enter`, `Space`, `C-c`).
+    pub fn send(&self, keys: &[&str]) {
+        self.tmux(&[&["send-keys"], keys].concat());
+    }
+
+    /// Types a command line and Enter, and has the shell print its exit
+    /// code after it (`rc=N`).
+    pub fn command(&self, line: &str) {
+        self.send(&[&format!("{line}; echo rc=$?"), "Enter"]);
+    }
+
+    pub fn screen(&self) -> String {
+        self.tmux(&["capture-pane", "-p"])
+    }
+
+    /// Waits for the screen to show `want`, failing with the screen when it
+    /// has not within `SETTLE`; the screen that showed it.
+    pub fn wait(&self, want: &str) -> String {
+        let start = std::time::Instant::now();
+        loop {
+            let screen = self.screen();
+            if screen.contains(want) {
+                return screen;
+            }
+            assert!(
+                start.elapsed() < SETTLE,
+                "the terminal never showed {want:?}; it shows:\n{screen}"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    }
+
+    /// Clears the screen, so that the next `wait` sees only what comes after.
+    pub fn clear(&self) {
+        self.send(&["clear", "Enter"]);
+        self.tmux(&["clear-history"]);
+        let start = std::time::Instant::now();
+        while self.screen().trim() != "$" {
+            assert!(start.elapsed() < SETTLE, "the terminal never cleared");
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Term<'_> {
+    fn drop(&mut self) {
+        let _ = self
+            .env
+            .shell("tmux")
+            .args(["-L", &self.socket, "kill-server"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+    }
+}

@@ -1,5 +1,5 @@
 use super::{Containers, Found};
-use crate::cli::spec::{Arg, Command, Complete, Prints, switch};
+use crate::cli::spec::{Arg, Command, Complete, Effect, Prints, switch};
 use crate::error::{Error, Result};
 use crate::guest::GuestKind;
 use crate::guest::record::Done;
@@ -65,6 +65,7 @@ pub const SPEC: Command = Command {
         ),
     ],
     prints: Prints::Results,
+    effect: Effect::Reads,
 };
 
 crate::flags! {

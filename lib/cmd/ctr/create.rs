@@ -2,7 +2,7 @@ use super::{CreateFlags, name_arg};
 use crate::backend::image::Image;
 use crate::backend::{self, Backend, CreateSpec, Mount};
 use crate::cli::args::Size;
-use crate::cli::spec::{Command, Complete, Prints, Trailing, option, switch};
+use crate::cli::spec::{Command, Complete, Effect, Prints, Trailing, option, switch};
 use crate::error::{Error, Result};
 use crate::guest::record::{Done, GuestId};
 use crate::guest::target::Target;
@@ -52,6 +52,7 @@ pub const SPEC: Command = Command {
         ),
     ],
     prints: Prints::Results,
+    effect: Effect::Changes,
 };
 
 crate::flags! {
@@ -267,6 +268,13 @@ fn mount(v: &str) -> Result<Mount> {
     })
 }
 
+/// What a create checks before it makes anything: the backend is
+/// installed, and no backend holds the name.
+fn check(ctx: &Ctx, kind: BackendKind, name: &str) -> Result<()> {
+    backend::by_kind(&ctx.cfg, kind)?.check()?;
+    backend::ensure_free(&ctx.cfg, name, &ctx.out)
+}
+
 /// Creates (and with `start`, starts) one container in backend `kind`;
 /// nothing is left when it fails.
 pub fn create(
@@ -344,6 +352,15 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<u8> {
         vec![target],
         crate::cli::args::Jobs(1),
         |kind| {
+            if ctx.dry_run() {
+                check(ctx, *kind, &spec.name)?;
+                let status = if args.start {
+                    Status::Running
+                } else {
+                    Status::Stopped
+                };
+                return Ok(Done::changed(status));
+            }
             let (_, status) = create(ctx, *kind, &spec, &image, args.start)?;
             Ok(Done::changed(status))
         },

@@ -1,7 +1,7 @@
 use super::{Containers, names_arg};
 use crate::backend;
 use crate::cli::args::Jobs;
-use crate::cli::spec::{Command, JOBS, Prints, switch};
+use crate::cli::spec::{Command, Effect, JOBS, Prints, switch};
 use crate::error::{Error, Kind, Result};
 use crate::guest::record::{Done, GuestId};
 use crate::guest::target::Target;
@@ -37,6 +37,7 @@ pub const SPEC: Command = Command {
         ),
     ],
     prints: Prints::Results,
+    effect: Effect::Destroys,
 };
 
 crate::flags! {
@@ -73,6 +74,14 @@ impl crate::run::Resolver for Deletables<'_> {
 
     fn resolve(&self, t: &Target) -> Result<Deletable> {
         match self.containers.resolve(t) {
+            // A dry run leaves a killed create's leftovers for a real run.
+            Err(e) if e.kind == Kind::NotFound && self.containers.0.dry_run() => {
+                if self.missing_ok {
+                    Ok(Deletable::Missing)
+                } else {
+                    Err(e)
+                }
+            }
             Err(e) if e.kind == Kind::NotFound => {
                 let ctx = self.containers.0;
                 let name = t.label();
@@ -98,6 +107,7 @@ impl crate::run::Resolver for Deletables<'_> {
 
 pub fn run(ctx: &Ctx, args: Args) -> Result<u8> {
     let targets = ctx.targets()?;
+    ctx.confirm("delete", &targets)?;
     let r = Deletables {
         containers: Containers(ctx),
         missing_ok: args.missing_ok,
@@ -119,9 +129,14 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<u8> {
                     .with_hint("stop it first with ctr-stop, or use --force")
                     .into());
             }
+            if ctx.dry_run() {
+                return Ok(deleted.clone());
+            }
             b.stop(name, 0, true, out)?;
         }
-        b.delete(name, out)?;
+        if !ctx.dry_run() {
+            b.delete(name, out)?;
+        }
         Ok(deleted.clone())
     })
 }

@@ -1,6 +1,6 @@
 use super::{CWD, Containers, ENV, INTERACTIVE, TTY, USER, name_arg};
 use crate::backend::ExecSpec;
-use crate::cli::spec::{Command, Complete, Prints, Trailing};
+use crate::cli::spec::{Command, Complete, Effect, Prints, Trailing};
 use crate::error::{Error, Result};
 use crate::guest::{GuestKind, Status};
 use crate::run::{Ctx, engine_failure};
@@ -41,6 +41,7 @@ pub const SPEC: Command = Command {
         ),
     ],
     prints: Prints::Raw,
+    effect: Effect::Reads,
 };
 
 crate::flags! {

@@ -1,6 +1,6 @@
 use super::{Containers, names_arg};
 use crate::cli::args::Jobs;
-use crate::cli::spec::{Command, Complete, JOBS, Prints, option};
+use crate::cli::spec::{Command, Complete, Effect, JOBS, Prints, option};
 use crate::error::{Error, Result};
 use crate::guest::record::Done;
 use crate::guest::units::Signal;
@@ -32,6 +32,7 @@ pub const SPEC: Command = Command {
         ),
     ],
     prints: Prints::Results,
+    effect: Effect::Destroys,
 };
 
 crate::flags! {
@@ -50,9 +51,11 @@ crate::flags! {
 pub fn run(ctx: &Ctx, args: Args) -> Result<u8> {
     let Signal(signal) = args.signal.unwrap_or(Signal(libc::SIGKILL));
     let targets = ctx.targets()?;
+    ctx.confirm("kill", &targets)?;
     ctx.act(&Containers(ctx), "kill", targets, args.jobs, |c| {
         let (b, name, out) = (&c.backend, &c.name, &ctx.out);
-        match b.status(name, out)? {
+        let status = b.status(name, out)?;
+        match status {
             Status::Running | Status::Paused => {}
             s => {
                 return Err(Error::conflict(format!(
@@ -61,6 +64,16 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<u8> {
                 ))
                 .into());
             }
+        }
+        if ctx.dry_run() {
+            // SIGKILL ends the container; another signal is for its init
+            // to take as it will.
+            let after = if signal == libc::SIGKILL {
+                Status::Stopped
+            } else {
+                status
+            };
+            return Ok(Done::changed(after));
         }
         b.kill(name, signal, out)?;
         if signal == libc::SIGKILL {

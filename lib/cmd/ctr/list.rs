@@ -1,6 +1,9 @@
 use crate::backend;
-use crate::cli::spec::{Command, Complete, OUTPUT_WITH_NAMES, Prints, option, status_filter};
-use crate::error::Result;
+use crate::cli::spec::{
+    Command, Complete, Effect, OUTPUT_WITH_NAMES, Prints, option, status_filter,
+};
+use crate::error::{Kind, Result};
+use crate::guest::record::Container;
 use crate::guest::{GuestKind, Status};
 use crate::output::{Column, Format, col};
 use crate::run::Ctx;
@@ -38,6 +41,7 @@ pub const SPEC: Command = Command {
         ),
     ],
     prints: Prints::Containers,
+    effect: Effect::Reads,
 };
 
 crate::flags! {
@@ -66,7 +70,9 @@ pub const COLUMNS: &[Column] = &[
     col("CREATED", "created"),
 ];
 
-pub fn run(ctx: &Ctx, args: Args) -> Result<u8> {
+/// Every container of the backends asked for, sorted by name, and the kind
+/// of the worst error of a backend that did not answer (reported here).
+pub fn gather(ctx: &Ctx) -> Result<(Vec<Container>, Option<Kind>)> {
     let backends = backend::listers(&ctx.cfg, ctx.backend_flag())?;
     // Every backend's list command is started before any is waited for: the
     // list takes as long as the slowest backend, not the sum. (No threads:
@@ -83,13 +89,18 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<u8> {
             }
         }
     }
+    all.sort_by(|a, b| (&a.name, a.backend.as_str()).cmp(&(&b.name, b.backend.as_str())));
+    Ok((all, failed))
+}
+
+pub fn run(ctx: &Ctx, args: Args) -> Result<u8> {
+    let (mut all, failed) = gather(ctx)?;
     if let Some(s) = args.status {
         all.retain(|c| c.status == s);
     }
     if let Some(g) = &args.name {
         all.retain(|c| crate::guest::names::glob_match(g, &c.name));
     }
-    all.sort_by(|a, b| (&a.name, a.backend.as_str()).cmp(&(&b.name, b.backend.as_str())));
     ctx.out.trace(&format!("{} containers listed", all.len()));
     ctx.out.records(&all, COLUMNS);
     Ok(failed.map_or(0, |k| k.exit_code()))

@@ -1,7 +1,7 @@
 use super::{Containers, name_arg};
 use crate::backend::logclock;
 use crate::cli::args::When;
-use crate::cli::spec::{Command, Complete, Prints, option, switch};
+use crate::cli::spec::{Command, Complete, Effect, Prints, option, switch};
 use crate::error::{Error, Result};
 use crate::guest::{BackendKind, GuestKind, Status};
 use crate::run::Ctx;
@@ -44,6 +44,7 @@ pub const SPEC: Command = Command {
         ),
     ],
     prints: Prints::Raw,
+    effect: Effect::Reads,
 };
 
 crate::flags! {

@@ -27,7 +27,7 @@ use crate::error::Result;
 use crate::guest::record::GuestId;
 use crate::guest::target::Target;
 use crate::guest::{GuestKind, Status};
-use crate::run::{Ctx, Resolver};
+use crate::run::{Choice, Ctx, Resolver};
 
 /// Containers, found in whichever backend holds them (the one the input
 /// record or --backend names, else by asking every installed backend).
@@ -57,6 +57,25 @@ impl Resolver for Containers<'_> {
         };
         GuestId::container(&t.label(), backend)
     }
+}
+
+/// The containers a picker offers: those in `status` (any, for `None`), in
+/// the backends --backend allows.
+pub fn choices(ctx: &Ctx, status: Option<Status>) -> Result<Vec<Choice>> {
+    let (all, _) = list::gather(ctx)?;
+    let width = all.iter().map(|c| c.name.len()).max().unwrap_or(0);
+    Ok(all
+        .into_iter()
+        .filter(|c| status.is_none_or(|s| c.status == s))
+        .map(|c| Choice {
+            label: format!("{:width$}  {} {}", c.name, c.backend, c.status.as_str()),
+            target: Target {
+                name: Some(c.name),
+                backend: Some(c.backend),
+                ..Target::default()
+            },
+        })
+        .collect())
 }
 
 impl Found {

@@ -1,7 +1,7 @@
 use super::{Containers, names_arg};
 use crate::backend::Backend;
 use crate::cli::args::Jobs;
-use crate::cli::spec::{Command, JOBS, Prints};
+use crate::cli::spec::{Command, Effect, JOBS, Prints};
 use crate::error::{Error, Result};
 use crate::guest::record::Done;
 use crate::guest::{GuestKind, Status};
@@ -33,6 +33,7 @@ pub const SPEC: Command = Command {
         ),
     ],
     prints: Prints::Results,
+    effect: Effect::Changes,
 };
 
 crate::flags! {
@@ -88,6 +89,9 @@ pub fn freezer(ctx: &Ctx, jobs: Jobs, f: Freezer) -> Result<u8> {
                 ))
                 .into());
             }
+        }
+        if ctx.dry_run() {
+            return Ok(Done::changed(f.to));
         }
         (f.op)(b.as_ref(), name, out)?;
         Ok(Done::changed(b.status(name, out)?))

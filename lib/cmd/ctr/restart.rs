@@ -1,6 +1,6 @@
 use super::{Containers, names_arg};
 use crate::cli::args::Jobs;
-use crate::cli::spec::{Command, JOBS, Prints};
+use crate::cli::spec::{Command, Effect, JOBS, Prints};
 use crate::error::Result;
 use crate::guest::record::Done;
 use crate::guest::{GuestKind, Status};
@@ -28,6 +28,7 @@ pub const SPEC: Command = Command {
         ),
     ],
     prints: Prints::Results,
+    effect: Effect::Changes,
 };
 
 crate::flags! {
@@ -43,7 +44,11 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<u8> {
     let targets = ctx.targets()?;
     ctx.act(&Containers(ctx), "restart", targets, args.jobs, |c| {
         let (b, name, out) = (&c.backend, &c.name, &ctx.out);
-        if b.status(name, out)? != Status::Stopped {
+        let status = b.status(name, out)?;
+        if ctx.dry_run() {
+            return Ok(Done::changed(Status::Running));
+        }
+        if status != Status::Stopped {
             out.progress(Some(&format!("stopping {name} (up to {timeout} s)")));
             let stopped = b.stop(name, timeout, args.force, out);
             out.progress(None);

@@ -1,6 +1,6 @@
 use super::names_arg;
 use crate::cli::args::Jobs;
-use crate::cli::spec::{Command, JOBS, Prints};
+use crate::cli::spec::{Command, Effect, JOBS, Prints};
 use crate::error::Result;
 use crate::guest::{GuestKind, Status};
 use crate::run::Ctx;
@@ -30,6 +30,7 @@ pub const SPEC: Command = Command {
         ),
     ],
     prints: Prints::Results,
+    effect: Effect::Changes,
 };
 
 crate::flags! {

@@ -1,7 +1,7 @@
 use super::create::{NewContainer, create, spec};
 use super::{CWD, CreateFlags, INTERACTIVE, TTY, USER, name_arg};
 use crate::cli::args::Jobs;
-use crate::cli::spec::{Command, Complete, Prints, Trailing, switch};
+use crate::cli::spec::{Command, Complete, Effect, Prints, Trailing, switch};
 use crate::error::{Error, Result};
 use crate::guest::record::Done;
 use crate::guest::target::Target;
@@ -40,6 +40,7 @@ pub const SPEC: Command = Command {
         ),
     ],
     prints: Prints::RawOrResult,
+    effect: Effect::Reads,
 };
 
 crate::flags! {

@@ -1,6 +1,6 @@
 use super::{Containers, names_arg};
 use crate::cli::args::Jobs;
-use crate::cli::spec::{Command, JOBS, Prints};
+use crate::cli::spec::{Command, Effect, JOBS, Prints};
 use crate::error::{Error, Result};
 use crate::guest::record::Done;
 use crate::guest::{GuestKind, Status};
@@ -31,6 +31,7 @@ pub const SPEC: Command = Command {
         ),
     ],
     prints: Prints::Results,
+    effect: Effect::Changes,
 };
 
 crate::flags! {
@@ -60,6 +61,9 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<u8> {
                 ))
                 .into());
             }
+        }
+        if ctx.dry_run() {
+            return Ok(Done::changed(Status::Running));
         }
         b.start(name, out)?;
         Ok(Done::changed(b.status(name, out)?))

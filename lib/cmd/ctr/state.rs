@@ -1,6 +1,6 @@
 use super::{Containers, names_arg};
 use crate::cli::args::Jobs;
-use crate::cli::spec::{Command, JOBS, Prints};
+use crate::cli::spec::{Command, Effect, JOBS, Prints};
 use crate::error::Result;
 use crate::guest::GuestKind;
 use crate::output::{Column, col};
@@ -27,6 +27,7 @@ pub const SPEC: Command = Command {
         ),
     ],
     prints: Prints::ContainerStates,
+    effect: Effect::Reads,
 };
 
 const COLUMNS: &[Column] = &[

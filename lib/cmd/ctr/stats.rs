@@ -1,5 +1,5 @@
 use crate::backend::{self, Backend};
-use crate::cli::spec::{Arg, Command, Complete, Prints, option, switch};
+use crate::cli::spec::{Arg, Command, Complete, Effect, Prints, option, switch};
 use crate::error::{Error, Result};
 use crate::guest::record::{Container, Stats};
 use crate::guest::{GuestKind, Status};
@@ -39,6 +39,7 @@ pub const SPEC: Command = Command {
         ),
     ],
     prints: Prints::Stats,
+    effect: Effect::Reads,
 };
 
 crate::flags! {

@@ -1,6 +1,6 @@
 use super::{Containers, names_arg};
 use crate::cli::args::Jobs;
-use crate::cli::spec::{Command, Complete, Flag, JOBS, Prints, option, switch};
+use crate::cli::spec::{Command, Complete, Effect, Flag, JOBS, Prints, option, switch};
 use crate::error::{Error, Result};
 use crate::guest::record::Done;
 use crate::guest::{GuestKind, Status};
@@ -34,6 +34,7 @@ pub const SPEC: Command = Command {
         ),
     ],
     prints: Prints::Results,
+    effect: Effect::Destroys,
 };
 
 /// How long a stop waits (ctr-stop, ctr-restart).
@@ -74,10 +75,16 @@ crate::flags! {
 pub fn run(ctx: &Ctx, args: Args) -> Result<u8> {
     let timeout = timeout(args.timeout, args.force)?;
     let targets = ctx.targets()?;
+    if args.force {
+        ctx.confirm("kill", &targets)?;
+    }
     ctx.act(&Containers(ctx), "stop", targets, args.jobs, |c| {
         let (b, name, out) = (&c.backend, &c.name, &ctx.out);
         if b.status(name, out)? == Status::Stopped {
             return Ok(Done::unchanged(Status::Stopped));
+        }
+        if ctx.dry_run() {
+            return Ok(Done::changed(Status::Stopped));
         }
         out.progress(Some(&format!("stopping {name} (up to {timeout} s)")));
         let stopped = b.stop(name, timeout, args.force, out);

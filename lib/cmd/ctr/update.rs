@@ -1,7 +1,7 @@
 use super::{Containers, names_arg};
 use crate::backend::Limits;
 use crate::cli::args::{Jobs, Size};
-use crate::cli::spec::{Command, Complete, JOBS, Prints, option};
+use crate::cli::spec::{Command, Complete, Effect, JOBS, Prints, option};
 use crate::error::{Error, Result};
 use crate::guest::record::Done;
 use crate::guest::units::human_size;
@@ -33,6 +33,7 @@ pub const SPEC: Command = Command {
         ),
     ],
     prints: Prints::Results,
+    effect: Effect::Changes,
 };
 
 crate::flags! {
@@ -111,7 +112,9 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<u8> {
                 .into());
             }
         }
-        b.update(name, &change, out)?;
+        if !ctx.dry_run() {
+            b.update(name, &change, out)?;
+        }
         Ok(Done::changed(status))
     })
 }

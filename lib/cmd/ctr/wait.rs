@@ -1,6 +1,6 @@
 use super::{Containers, names_arg};
 use crate::cli::args::{FromValue, Jobs};
-use crate::cli::spec::{Command, Complete, Flag, JOBS, Prints, choice, option};
+use crate::cli::spec::{Command, Complete, Effect, Flag, JOBS, Prints, choice, option};
 use crate::error::{Error, Result};
 use crate::guest::record::Done;
 use crate::guest::{GuestKind, Status};
@@ -35,6 +35,7 @@ pub const SPEC: Command = Command {
         ),
     ],
     prints: Prints::Results,
+    effect: Effect::Reads,
 };
 
 /// What ctr-wait waits for.

@@ -1,7 +1,9 @@
 use super::cloudinit::CloudInit;
 use super::{Making, NewVm, connect};
 use crate::cli::args::Jobs;
-use crate::cli::spec::{Arg, Command, Complete, NO_WAIT, Prints, VM_BACKEND, option, switch};
+use crate::cli::spec::{
+    Arg, Command, Complete, Effect, NO_WAIT, Prints, VM_BACKEND, option, switch,
+};
 use crate::error::{Error, Result};
 use crate::guest::names::{check_vm, check_vmid};
 use crate::guest::target::{Target, parse_arg};
@@ -56,6 +58,7 @@ pub const SPEC: Command = Command {
         ),
     ],
     prints: Prints::VmResults,
+    effect: Effect::Changes,
 };
 
 crate::flags! {

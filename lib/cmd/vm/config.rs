@@ -1,6 +1,8 @@
 use super::{Vms, connect, names_arg};
 use crate::cli::args::Jobs;
-use crate::cli::spec::{Command, Complete, JOBS, NO_WAIT, Prints, VM_BACKEND, option, repeated};
+use crate::cli::spec::{
+    Command, Complete, Effect, JOBS, NO_WAIT, Prints, VM_BACKEND, option, repeated,
+};
 use crate::error::Result;
 use crate::guest::{BackendKind, GuestKind};
 use crate::output::{Column, col};
@@ -44,6 +46,7 @@ pub const SPEC: Command = Command {
         ),
     ],
     prints: Prints::VmConfigs,
+    effect: Effect::Changes,
 };
 
 crate::flags! {
@@ -109,7 +112,7 @@ pub fn run(ctx: &Ctx, a: Args) -> Result<u8> {
             Ok(config::record(v, &config::read(&c, v)?))
         });
     }
-    super::act(ctx, "config", a.jobs, |c, v| {
+    super::act(ctx, "config", a.jobs, false, |c, v| {
         config::change(c, v, &change, a.no_wait)
     })
 }

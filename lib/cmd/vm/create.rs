@@ -2,7 +2,7 @@ use super::cloudinit::CloudInit;
 use super::{Making, NewVm, connect};
 use crate::cli::args::{Jobs, Size};
 use crate::cli::spec::{
-    Arg, Command, Complete, NO_WAIT, Prints, VM_BACKEND, option, repeated, switch,
+    Arg, Command, Complete, Effect, NO_WAIT, Prints, VM_BACKEND, option, repeated, switch,
 };
 use crate::error::{Error, Result};
 use crate::guest::names::{check_vm, check_vmid};
@@ -50,6 +50,7 @@ pub const SPEC: Command = Command {
         ),
     ],
     prints: Prints::VmResults,
+    effect: Effect::Changes,
 };
 
 crate::flags! {

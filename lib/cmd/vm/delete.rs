@@ -1,6 +1,6 @@
 use super::{act, names_arg};
 use crate::cli::args::Jobs;
-use crate::cli::spec::{Command, JOBS, NO_WAIT, Prints, VM_BACKEND, switch};
+use crate::cli::spec::{Command, Effect, JOBS, NO_WAIT, Prints, VM_BACKEND, switch};
 use crate::error::Result;
 use crate::guest::{BackendKind, GuestKind, Status};
 use crate::pve::vm;
@@ -38,6 +38,7 @@ pub const SPEC: Command = Command {
         ),
     ],
     prints: Prints::VmResults,
+    effect: Effect::Destroys,
 };
 
 crate::flags! {
@@ -55,7 +56,7 @@ crate::flags! {
 }
 
 pub fn run(ctx: &Ctx, args: Args) -> Result<u8> {
-    act(ctx, "delete", args.jobs, |c, v| {
+    act(ctx, "delete", args.jobs, true, |c, v| {
         vm::delete(c, v, args.purge, args.force, args.no_wait)
     })
 }

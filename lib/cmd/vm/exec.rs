@@ -1,5 +1,5 @@
 use super::{Vms, connect, vm_arg};
-use crate::cli::spec::{Command, Prints, Trailing, VM_BACKEND};
+use crate::cli::spec::{Command, Effect, Prints, Trailing, VM_BACKEND};
 use crate::error::{Error, Result};
 use crate::guest::target::parse_arg;
 use crate::guest::{BackendKind, GuestKind};
@@ -40,6 +40,7 @@ pub const SPEC: Command = Command {
         ),
     ],
     prints: Prints::Raw,
+    effect: Effect::Reads,
 };
 
 crate::flags! {

@@ -1,6 +1,6 @@
 use super::connect;
 use crate::cli::spec::{
-    Command, Complete, OUTPUT_WITH_NAMES, Prints, VM_BACKEND, option, status_filter, switch,
+    Command, Complete, Effect, OUTPUT_WITH_NAMES, Prints, VM_BACKEND, option, status_filter, switch,
 };
 use crate::error::{Error, Result};
 use crate::guest::{BackendKind, GuestKind, Status};
@@ -33,6 +33,7 @@ pub const SPEC: Command = Command {
         ),
     ],
     prints: Prints::Vms,
+    effect: Effect::Reads,
 };
 
 crate::flags! {

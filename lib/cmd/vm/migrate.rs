@@ -1,6 +1,8 @@
 use super::{act, names_arg};
 use crate::cli::args::Jobs;
-use crate::cli::spec::{Command, Complete, JOBS, NO_WAIT, Prints, VM_BACKEND, option, switch};
+use crate::cli::spec::{
+    Command, Complete, Effect, JOBS, NO_WAIT, Prints, VM_BACKEND, option, switch,
+};
 use crate::error::{Error, Result};
 use crate::guest::{BackendKind, GuestKind};
 use crate::pve::migrate::{self, How};
@@ -35,6 +37,7 @@ pub const SPEC: Command = Command {
         ),
     ],
     prints: Prints::VmResults,
+    effect: Effect::Changes,
 };
 
 crate::flags! {
@@ -76,5 +79,7 @@ pub fn run(ctx: &Ctx, a: Args) -> Result<u8> {
         target_storage: a.target_storage.as_deref(),
         no_wait: a.no_wait,
     };
-    act(ctx, "migrate", a.jobs, |c, v| migrate::migrate(c, v, &how))
+    act(ctx, "migrate", a.jobs, false, |c, v| {
+        migrate::migrate(c, v, &how)
+    })
 }

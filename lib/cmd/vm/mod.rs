@@ -29,10 +29,13 @@ use crate::guest::{BackendKind, GuestKind, Status};
 use crate::pve::client::{Client, Method};
 use crate::pve::task::Upid;
 use crate::pve::vm;
-use crate::run::{Ctx, Failed, Resolver};
+use crate::run::{Choice, Ctx, Failed, Resolver};
 
+/// The cluster's client; in a dry run, one that sends no write.
 pub fn connect(ctx: &Ctx) -> Result<Client> {
-    Client::connect(&ctx.cfg.proxmox, &ctx.out)
+    let mut c = Client::connect(&ctx.cfg.proxmox, &ctx.out)?;
+    c.dry_run = ctx.dry_run();
+    Ok(c)
 }
 
 /// The cluster's VMs, listed in one request; targets are found among them.
@@ -59,6 +62,33 @@ impl Resolver for Vms {
     }
 }
 
+/// The VMs a picker offers: those in `status` (any, for `None`), templates
+/// left out: they are never started or stopped, and one is deleted on
+/// purpose, by name.
+pub fn choices(ctx: &Ctx, status: Option<Status>) -> Result<Vec<Choice>> {
+    let c = connect(ctx)?;
+    let mut vms = vm::list(&c)?.vms;
+    vms.retain(|v| !v.template && status.is_none_or(|s| v.status == s));
+    vms.sort_by_key(|v| v.vmid);
+    let width = vms.iter().map(|v| v.label().len()).max().unwrap_or(0);
+    Ok(vms
+        .into_iter()
+        .map(|v| Choice {
+            label: format!(
+                "{:>5} {:width$}  {} {}",
+                v.vmid,
+                v.name.as_deref().unwrap_or("-"),
+                v.node,
+                v.status.as_str()
+            ),
+            target: Target {
+                vmid: Some(v.vmid),
+                ..Target::default()
+            },
+        })
+        .collect())
+}
+
 crate::flags! {
     /// The flags of the tools that start a task on each VM and follow it.
     pub struct TaskFlags {
@@ -68,15 +98,20 @@ crate::flags! {
     }
 }
 
-/// What every VM action tool does: read the targets, connect, list the
+/// What every VM action tool does: read the targets, ask first when this
+/// run `destroys` (on a terminal, see `Ctx::confirm`), connect, list the
 /// cluster once, and run `f` on each target's VM, `jobs` at a time.
 pub fn act(
     ctx: &Ctx,
     action: &'static str,
     jobs: Jobs,
+    destroys: bool,
     f: impl Fn(&Client, &Vm) -> Result<Done> + Sync,
 ) -> Result<u8> {
     let targets = ctx.targets()?;
+    if destroys {
+        ctx.confirm(action, &targets)?;
+    }
     let c = connect(ctx)?;
     let vms = Vms::list(&c)?;
     ctx.act(&vms, action, targets, jobs, |v| Ok(f(&c, v)?))
@@ -170,6 +205,20 @@ impl Making<'_> {
         c: &Client,
         params: impl Fn(u32) -> Vec<(&'p str, String)>,
     ) -> std::result::Result<Done, Failed> {
+        if c.dry_run {
+            // The VMID it would get (a given one checked as free); the
+            // settings themselves are checked by the server in a real run.
+            let (id, ()) = vm::with_new_vmid(c, self.vmid, &|_| Ok(()))?;
+            let status = if self.start {
+                Status::Running
+            } else {
+                Status::Stopped
+            };
+            return Ok(Done {
+                made: Some(GuestId::vm(&Vm::made(id, self.node, self.name))),
+                ..Done::changed(status)
+            });
+        }
         let made = vm::with_new_vmid(c, self.vmid, &|id| {
             let op = vm::Op {
                 method: Method::Post,

@@ -1,5 +1,5 @@
 use super::{act, names_arg};
-use crate::cli::spec::{Command, Prints};
+use crate::cli::spec::{Command, Effect, Prints};
 use crate::error::Result;
 use crate::guest::GuestKind;
 use crate::pve::vm;
@@ -30,13 +30,14 @@ pub const SPEC: Command = Command {
         ),
     ],
     prints: Prints::VmResults,
+    effect: Effect::Changes,
 };
 
 /// The flags of every tool that starts a task on each VM.
 pub use super::TaskFlags as Args;
 
 pub fn run(ctx: &Ctx, args: Args) -> Result<u8> {
-    act(ctx, "restart", args.jobs, |c, v| {
+    act(ctx, "restart", args.jobs, false, |c, v| {
         vm::restart(c, v, args.no_wait)
     })
 }

@@ -1,5 +1,5 @@
 use super::{act_on_one, vm_arg, word_arg};
-use crate::cli::spec::{Command, NO_WAIT, Prints, VM_BACKEND, switch};
+use crate::cli::spec::{Command, Effect, NO_WAIT, Prints, VM_BACKEND, switch};
 use crate::error::Result;
 use crate::guest::{BackendKind, GuestKind};
 use crate::pve::snapshot;
@@ -29,6 +29,7 @@ pub const SPEC: Command = Command {
         ),
     ],
     prints: Prints::VmResults,
+    effect: Effect::Changes,
 };
 
 crate::flags! {

@@ -1,6 +1,6 @@
 use super::{Vms, connect, names_arg};
 use crate::cli::args::Jobs;
-use crate::cli::spec::{Command, JOBS, Prints, VM_BACKEND};
+use crate::cli::spec::{Command, Effect, JOBS, Prints, VM_BACKEND};
 use crate::error::Result;
 use crate::guest::{BackendKind, GuestKind};
 use crate::output::{Column, col};
@@ -28,6 +28,7 @@ pub const SPEC: Command = Command {
         ),
     ],
     prints: Prints::Snapshots,
+    effect: Effect::Reads,
 };
 
 crate::flags! {

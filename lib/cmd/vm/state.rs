@@ -1,6 +1,6 @@
 use super::{Vms, connect, names_arg};
 use crate::cli::args::Jobs;
-use crate::cli::spec::{Command, Prints, VM_BACKEND};
+use crate::cli::spec::{Command, Effect, Prints, VM_BACKEND};
 use crate::error::Result;
 use crate::guest::record::{Vm, VmState};
 use crate::guest::{BackendKind, GuestKind, Status};
@@ -41,6 +41,7 @@ pub const SPEC: Command = Command {
         ),
     ],
     prints: Prints::VmStates,
+    effect: Effect::Reads,
 };
 
 crate::flags! {

@@ -1,6 +1,8 @@
 use super::{act, names_arg};
 use crate::cli::args::Jobs;
-use crate::cli::spec::{Command, Complete, JOBS, NO_WAIT, Prints, VM_BACKEND, option, switch};
+use crate::cli::spec::{
+    Command, Complete, Effect, JOBS, NO_WAIT, Prints, VM_BACKEND, option, switch,
+};
 use crate::error::{Error, Result};
 use crate::guest::{BackendKind, GuestKind, Status};
 use crate::pve::vm;
@@ -38,6 +40,7 @@ pub const SPEC: Command = Command {
         ),
     ],
     prints: Prints::VmResults,
+    effect: Effect::Destroys,
 };
 
 crate::flags! {
@@ -72,7 +75,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<u8> {
         force: args.force,
         hard: args.hard,
     };
-    act(ctx, "stop", args.jobs, |c, v| {
+    act(ctx, "stop", args.jobs, args.force || args.hard, |c, v| {
         vm::stop(c, v, &how, args.no_wait)
     })
 }

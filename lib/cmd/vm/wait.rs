@@ -2,7 +2,7 @@ use super::{act, names_arg};
 use crate::cli::args::FromValue;
 use crate::cli::args::Jobs;
 use crate::cli::spec::Flag;
-use crate::cli::spec::{Command, Complete, JOBS, Prints, VM_BACKEND, choice, option};
+use crate::cli::spec::{Command, Complete, Effect, JOBS, Prints, VM_BACKEND, choice, option};
 use crate::error::{Error, Result};
 use crate::guest::record::Done;
 use crate::guest::{BackendKind, GuestKind, Status};
@@ -43,6 +43,7 @@ pub const SPEC: Command = Command {
         ),
     ],
     prints: Prints::VmResults,
+    effect: Effect::Reads,
 };
 
 crate::flags! {
@@ -92,7 +93,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<u8> {
     };
     let timeout = args.timeout.unwrap_or(300);
     let deadline = Instant::now() + Duration::from_secs(timeout);
-    act(ctx, "wait", args.jobs, |c, v| match want {
+    act(ctx, "wait", args.jobs, false, |c, v| match want {
         WaitFor::Status(s) => Ok(Done {
             changed: vm::wait_for(c, v, s, deadline)?,
             ..Done::unchanged(s)
