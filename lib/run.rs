@@ -29,6 +29,10 @@ pub struct Ctx {
     pub trailing: Vec<String>,
     pub out: Output,
     pub cfg: Config,
+    /// Why the configuration did not load, for the one tool that runs
+    /// without it (guestkit-doctor, which reports it); `cfg` is then the
+    /// built-in defaults.
+    pub config_error: Option<Error>,
     /// The guests of the tool's kind, for the picker.
     pub list: ListFn,
 }
@@ -175,8 +179,14 @@ fn start<A: FromMatches>(
         Ok(a) => a,
         Err(e) => return fail(&out, e),
     };
-    let cfg = match Config::load(common.config.as_deref()) {
-        Ok(c) => c,
+    let (cfg, config_error) = match Config::load(common.config.as_deref()) {
+        Ok(c) => (c, None),
+        // The doctor goes on with what the environment says, else the
+        // built-in defaults, and reports the error.
+        Err(e) if cmd.prints == crate::cli::spec::Prints::Checks => {
+            let fallback = Config::load(Some(std::path::Path::new("/dev/null")));
+            (fallback.unwrap_or_default(), Some(e))
+        }
         Err(e) => return fail(&out, e),
     };
     let ctx = Ctx {
@@ -186,6 +196,7 @@ fn start<A: FromMatches>(
         trailing: m.trailing,
         out,
         cfg,
+        config_error,
         list,
     };
     match run(&ctx, args) {

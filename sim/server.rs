@@ -67,6 +67,9 @@ pub struct Options {
     pub images: Vec<&'static str>,
     /// The OS templates on the nodes' storages (`local:vztmpl/…`).
     pub templates: Vec<&'static str>,
+    /// How far the nodes' wall clocks are ahead of this host's, in seconds
+    /// (negative: behind), as /nodes/{node}/time tells.
+    pub clock_skew_s: i64,
 }
 
 impl Default for Options {
@@ -91,6 +94,7 @@ impl Default for Options {
                 "local:vztmpl/debian-13-standard_13.1-1_amd64.tar.zst",
                 "local:vztmpl/alpine-3.20-default_20240908_amd64.tar.xz",
             ],
+            clock_skew_s: 0,
         }
     }
 }

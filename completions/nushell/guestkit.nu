@@ -718,3 +718,16 @@ export extern "vm-exec" [
     --help(-h)  # Print help and exit
     --version(-V)  # Print the version and exit
 ]
+
+# check what guestkit needs on this host
+export extern "guestkit-doctor" [
+    --output(-o): string@"nu-complete guestkit json-table"  # Output format: JSON lines, or an aligned table (default: table on a terminal, json otherwise)
+    --color: string@"nu-complete guestkit auto-always-never"  # Colour the table: auto (default; honours NO_COLOR and CLICOLOR_FORCE), always or never
+    --quiet(-q)  # Print no result records, only errors
+    --verbose(-v)  # Print the backend commands run, on stderr
+    --config: string  # Read configuration from FILE instead of the default locations
+    --backend(-b): string@"nu-complete guestkit lxc-crun-runc-proxmox"  # Use this backend (default: the config's routing, then its default backend)
+    --generate: string@"nu-complete guestkit man-bash-zsh-fish-nu"  # Print this tool's man page or shell completion (for packagers) and exit
+    --help(-h)  # Print help and exit
+    --version(-V)  # Print the version and exit
+]

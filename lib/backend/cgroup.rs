@@ -40,6 +40,77 @@ impl Cgroups {
     }
 }
 
+/// How the host mounts cgroups, which decides what runs on it: crun
+/// refuses a hybrid host whose v2 hierarchy has controllers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Layout {
+    /// cgroup v2 alone at /sys/fs/cgroup (current distributions).
+    Unified,
+    /// v1 controllers, and v2 without controllers at /sys/fs/cgroup/unified
+    /// (systemd's hybrid mode: Debian 10, older hosts, some containers).
+    Hybrid,
+    /// v1 alone.
+    Legacy,
+    /// No cgroup file system mounted.
+    None,
+}
+
+impl Layout {
+    /// The host's, from /proc/self/mountinfo.
+    pub fn of_host() -> Layout {
+        Layout::parse(&read_all("/proc/self/mountinfo").unwrap_or_default())
+    }
+
+    /// The layout a mountinfo table describes.
+    pub fn parse(mountinfo: &str) -> Layout {
+        let (mut v1, mut v2_root, mut v2_elsewhere) = (false, false, false);
+        for line in mountinfo.lines() {
+            let mut fields = line.split(' ');
+            let Some(at) = fields.nth(4) else { continue };
+            // After the optional fields, " - " and the file system type.
+            let fstype = line.split(" - ").nth(1).and_then(|t| t.split(' ').next());
+            match fstype {
+                Some("cgroup") => v1 = true,
+                Some("cgroup2") if at == "/sys/fs/cgroup" => v2_root = true,
+                Some("cgroup2") => v2_elsewhere = true,
+                _ => {}
+            }
+        }
+        match (v2_root, v1, v2_elsewhere) {
+            (true, _, _) => Layout::Unified,
+            (false, true, true) => Layout::Hybrid,
+            (false, true, false) => Layout::Legacy,
+            (false, false, true) => Layout::Unified,
+            (false, false, false) => Layout::None,
+        }
+    }
+
+    pub fn describe(self) -> &'static str {
+        match self {
+            Layout::Unified => "cgroup v2 (unified)",
+            Layout::Hybrid => "hybrid: v1 controllers, and v2 at /sys/fs/cgroup/unified",
+            Layout::Legacy => "cgroup v1 (legacy)",
+            Layout::None => "no cgroup file system mounted",
+        }
+    }
+}
+
+/// On a hybrid host, the controllers its v2 hierarchy has (crun refuses
+/// such a host unless there are none); empty elsewhere.
+pub fn hybrid_v2_controllers() -> Vec<String> {
+    if Layout::of_host() != Layout::Hybrid {
+        return Vec::new();
+    }
+    read("/sys/fs/cgroup/unified/cgroup.controllers")
+        .map(|t| t.split_whitespace().map(String::from).collect())
+        .unwrap_or_default()
+}
+
+/// A kernel table of any size (mountinfo outgrows `read`'s one page).
+fn read_all(p: &str) -> Option<String> {
+    std::fs::read_to_string(p).ok()
+}
+
 fn pure_v2() -> bool {
     static PURE: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
     *PURE.get_or_init(|| Path::new("/sys/fs/cgroup/cgroup.controllers").exists())
@@ -197,6 +268,22 @@ fn net(pid: u32) -> (Option<u64>, Option<u64>) {
 
 #[cfg(test)]
 mod tests {
+    use super::Layout;
+
+    #[test]
+    fn layouts_are_read_from_recorded_mount_tables() {
+        // This Debian 12 host as booted (systemd's hybrid mode), and the
+        // same with /sys/fs/cgroup/unified unmounted (as the tests run).
+        let hybrid = include_str!("testdata/mountinfo-hybrid");
+        let legacy = include_str!("testdata/mountinfo-legacy");
+        assert_eq!(Layout::parse(hybrid), Layout::Hybrid);
+        assert_eq!(Layout::parse(legacy), Layout::Legacy);
+        // A current distribution's (Debian 13, Fedora): cgroup2 alone.
+        let unified = "25 1 0:23 / /sys/fs/cgroup rw,nosuid,nodev,noexec,relatime shared:9 - cgroup2 cgroup2 rw,nsdelegate,memory_recursiveprot\n";
+        assert_eq!(Layout::parse(unified), Layout::Unified);
+        assert_eq!(Layout::parse(""), Layout::None);
+    }
+
     #[test]
     fn own_process_has_a_cgroup_reading_or_none() {
         // Whatever the host, reading must not panic; on a cgroup host it gives numbers.

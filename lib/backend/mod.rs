@@ -93,6 +93,13 @@ pub trait Lister: Send + Sync {
 /// Everything else a backend does: the tools that create containers or act
 /// on them hold this.
 pub trait Backend: Lister {
+    /// What guestkit-doctor says of it: its tools and their version, or an
+    /// error saying why it cannot run containers here, with the fix.
+    fn inspect(&self, out: &Output) -> Result<String> {
+        self.check()?;
+        let _ = out;
+        Ok(format!("backend {}", self.kind()))
+    }
     /// The names of all containers, as cheaply as the backend allows.
     fn names(&self, out: &Output) -> Result<Vec<String>>;
     fn exists(&self, name: &str, out: &Output) -> bool;

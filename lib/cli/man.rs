@@ -4,8 +4,8 @@
 use super::spec::{Command, Flag, Prints};
 use crate::error::EXIT_CODES;
 use crate::guest::record::{
-    CONTAINER_FIELDS, FieldDoc, RESULT_FIELDS, SNAPSHOT_FIELDS, STATE_FIELDS, STATS_FIELDS,
-    VM_CONFIG_FIELDS, VM_FIELDS, VM_RESULT_FIELDS, VM_STATE_FIELDS,
+    CHECK_FIELDS, CONTAINER_FIELDS, FieldDoc, RESULT_FIELDS, SNAPSHOT_FIELDS, STATE_FIELDS,
+    STATS_FIELDS, VM_CONFIG_FIELDS, VM_FIELDS, VM_RESULT_FIELDS, VM_STATE_FIELDS,
 };
 use std::fmt::Write;
 
@@ -244,6 +244,12 @@ pub fn page(cmd: &Command, all: &[&Command]) -> String {
         Prints::Snapshots => {
             out.push_str(&prose("One JSON object per snapshot and line (or a table on a terminal), each VM's oldest first; nothing for a VM without snapshots:"));
             fields(&mut out, SNAPSHOT_FIELDS);
+        }
+        Prints::Checks => {
+            out.push_str(&prose(
+                "One JSON object per check and line (or a table on a terminal), as each is done:",
+            ));
+            fields(&mut out, CHECK_FIELDS);
         }
         Prints::Raw => {
             out.push_str(&prose("stdout carries the guest's own output, not JSON; guestkit's own messages go to stderr."));

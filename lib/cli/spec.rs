@@ -122,6 +122,8 @@ pub enum Prints {
     Snapshots,
     /// One usage record per running container (per sample, with --follow).
     Stats,
+    /// One record per check of the host (guestkit-doctor).
+    Checks,
 }
 
 /// A switch (a flag with no value).

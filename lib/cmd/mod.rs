@@ -3,6 +3,7 @@
 //! completions) can walk them.
 
 pub mod ctr;
+pub mod guestkit;
 pub mod vm;
 
 use crate::cli::spec::Command;
@@ -75,4 +76,5 @@ pub const ALL: &[&Command] = &[
     &vm::snapshot_delete::SPEC,
     &vm::migrate::SPEC,
     &vm::exec::SPEC,
+    &guestkit::doctor::SPEC,
 ];

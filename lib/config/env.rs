@@ -107,6 +107,10 @@ pub const XDG_DATA_HOME: Var = var(
     "XDG_DATA_HOME",
     "Without root, OCI bundles and their trash are kept in $XDG_DATA_HOME/guestkit (default ~/.local/share).",
 );
+pub const XDG_DATA_DIRS: Var = var(
+    "XDG_DATA_DIRS",
+    "Where guestkit-doctor looks for the installed shell completions, each directory's bash-completion, fish and nushell folders (default /usr/local/share:/usr/share).",
+);
 pub const HOME: Var = var(
     "HOME",
     "The user's home: the default base of the XDG directories above.",
@@ -139,6 +143,7 @@ pub const ENVIRONMENT: &[Var] = &[
     XDG_CONFIG_HOME,
     XDG_CACHE_HOME,
     XDG_DATA_HOME,
+    XDG_DATA_DIRS,
     HOME,
     NO_COLOR,
     CLICOLOR_FORCE,

@@ -71,6 +71,9 @@ pub struct Config {
     routing: Vec<(String, BackendKind)>,
     #[serde(skip)]
     default: Option<BackendKind>,
+    /// The files read, in order (none: built-in defaults).
+    #[serde(skip)]
+    pub files: Vec<PathBuf>,
 }
 
 /// The Proxmox VE connection. Secrets are given inline, from a file or from a
@@ -216,6 +219,7 @@ impl Config {
         }
         cfg.proxmox.apply_env();
         cfg.check(&sources)?;
+        cfg.files = sources.files.iter().map(|(p, _)| p.clone()).collect();
         Ok(cfg)
     }
 
@@ -270,6 +274,11 @@ impl Config {
         Ok(())
     }
 
+    /// The backend new containers go to when no routing rule matches.
+    pub fn default_backend(&self) -> BackendKind {
+        self.default.unwrap_or(BackendKind::Lxc)
+    }
+
     /// The backend a new container of this name goes to, unless one is
     /// named: the first routing rule that matches, else the default, else lxc.
     pub fn route(&self, name: &str) -> BackendKind {
@@ -277,8 +286,7 @@ impl Config {
             .iter()
             .find(|(pattern, _)| crate::guest::names::glob_match(pattern, name))
             .map(|(_, b)| *b)
-            .or(self.default)
-            .unwrap_or(BackendKind::Lxc)
+            .unwrap_or_else(|| self.default_backend())
     }
 
     /// /var/lib/guestkit as root, else $XDG_DATA_HOME/guestkit.
@@ -363,6 +371,29 @@ fn dir(
 pub fn is_root() -> bool {
     // SAFETY: geteuid has no preconditions and cannot fail.
     unsafe { libc::geteuid() == 0 }
+}
+
+/// The directories where installed data (completions, man pages) is
+/// looked for, the user's first: $XDG_DATA_HOME (~/.local/share), then
+/// $XDG_DATA_DIRS (/usr/local/share:/usr/share), as the XDG base
+/// directory specification orders them.
+pub fn data_dirs() -> Vec<PathBuf> {
+    let home = env::XDG_DATA_HOME.get().map(PathBuf::from).or_else(|| {
+        env::HOME
+            .get()
+            .map(|h| PathBuf::from(h).join(".local/share"))
+    });
+    let system = env::XDG_DATA_DIRS
+        .get()
+        .unwrap_or_else(|| "/usr/local/share:/usr/share".into());
+    home.into_iter()
+        .chain(
+            system
+                .split(':')
+                .filter(|d| !d.is_empty())
+                .map(PathBuf::from),
+        )
+        .collect()
 }
 
 fn user_file() -> Option<PathBuf> {

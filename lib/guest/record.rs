@@ -293,6 +293,84 @@ pub struct Nic {
     pub options: std::collections::BTreeMap<String, String>,
 }
 
+/// How a check of the host came out (guestkit-doctor).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    Ok,
+    /// Works, but something a user would trip over later.
+    Warn,
+    /// Does not work; the hint says how to fix it.
+    Error,
+}
+
+/// One check of the host.
+#[derive(Clone, Debug, Serialize)]
+pub struct Check {
+    pub check: String,
+    pub ok: bool,
+    pub level: Level,
+    pub message: String,
+    pub hint: Option<String>,
+}
+
+impl Check {
+    /// A check that passed; `message` says what was found.
+    pub fn ok(check: &str, message: impl Into<String>) -> Check {
+        Check {
+            check: check.to_string(),
+            ok: true,
+            level: Level::Ok,
+            message: message.into(),
+            hint: None,
+        }
+    }
+
+    /// A check that passed with something to know.
+    pub fn warn(check: &str, message: impl Into<String>, hint: impl Into<String>) -> Check {
+        Check {
+            level: Level::Warn,
+            hint: Some(hint.into()),
+            ..Check::ok(check, message)
+        }
+    }
+
+    /// A check that failed, as `e` says (its hint, the fix).
+    pub fn failed(check: &str, e: &Error) -> Check {
+        Check {
+            check: check.to_string(),
+            ok: false,
+            level: Level::Error,
+            message: e.message.clone(),
+            hint: e.hint.clone(),
+        }
+    }
+}
+
+pub const CHECK_FIELDS: &[FieldDoc] = &[
+    (
+        "check",
+        "string",
+        "what was checked: config, config.secrets, backend.lxc, backend.crun, backend.runc, cgroups, dirs.state, dirs.cache, proxmox, proxmox.api, proxmox.clock, man, completions.bash, completions.zsh, completions.fish, completions.nu",
+    ),
+    ("ok", "boolean", "false when the check failed (level error)"),
+    (
+        "level",
+        "string",
+        "ok, warn (works, with something to know) or error",
+    ),
+    (
+        "message",
+        "string",
+        "what was found: a version, a path, what is wrong",
+    ),
+    (
+        "hint",
+        "string or null",
+        "what to do about it; null when nothing is to be done",
+    ),
+];
+
 /// What an action did to one guest.
 #[derive(Clone, Debug, Default)]
 pub struct Done {

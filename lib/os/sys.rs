@@ -24,6 +24,14 @@ pub fn lock_exclusive(f: &std::fs::File) -> std::io::Result<()> {
     }
 }
 
+/// Whether this process may write in `p` (access(2) with W_OK: the real
+/// user's permission, and a read-only mount counts).
+pub fn writable(p: &Path) -> bool {
+    let Ok(c) = cstr(p) else { return false };
+    // SAFETY: access reads the NUL-terminated path it is given.
+    unsafe { libc::access(c.as_ptr(), libc::W_OK) == 0 }
+}
+
 /// A system call's 0-or-−1 result as a Result, with errno as the error.
 pub fn check(rc: libc::c_int) -> std::io::Result<()> {
     match rc {

@@ -38,6 +38,48 @@ pub fn pick(c: &Client, given: Option<&str>) -> Result<String> {
         .ok_or_else(|| Error::unavailable("no node of the cluster is online"))
 }
 
+/// The online nodes, by name.
+pub fn online(c: &Client) -> Result<Vec<String>> {
+    let nodes: Vec<Item<Node>> = c.get_as("/nodes", &[])?;
+    let mut names: Vec<String> = records(nodes)
+        .filter(|n| n.status.str() == Some("online"))
+        .filter_map(|n| n.node.get().filter(|s| !s.is_empty()))
+        .collect();
+    names.sort();
+    Ok(names)
+}
+
+/// What /version tells: the pve-manager version (`9.1.5`) and release.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct Version {
+    pub version: Field<String>,
+    pub release: Field<String>,
+}
+
+pub fn version(c: &Client) -> Result<Version> {
+    c.get_as("/version", &[])
+}
+
+/// How far a node's clock is ahead of this host's, in seconds (negative:
+/// behind), to the second. Needs Sys.Audit on the node.
+pub fn clock_skew(c: &Client, node: &str) -> Result<i64> {
+    #[derive(Default, Deserialize)]
+    #[serde(default)]
+    struct Time {
+        time: Field<i64>,
+    }
+    let t: Time = c.get_as(&format!("/nodes/{node}/time"), &[])?;
+    let theirs = t
+        .time
+        .get()
+        .ok_or_else(|| Error::failed(format!("node {node} did not tell its time")))?;
+    let ours = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    Ok(theirs - ours)
+}
+
 /// One `/nodes/{node}/storage` entry.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]

@@ -9,6 +9,7 @@ mod backends;
 mod bad_input;
 mod between;
 mod creates;
+mod doctor;
 mod dry_run;
 mod exec;
 mod help;

@@ -350,6 +350,16 @@ impl Lister for Lxc {
 }
 
 impl Backend for Lxc {
+    fn inspect(&self, out: &Output) -> Result<String> {
+        let program = LXC_START.find()?;
+        let r = capture(&program, vec!["--version".into()], &|m| out.trace(m))?;
+        let version = r.stdout.trim();
+        if !r.ok() || version.is_empty() {
+            return Err(self.failure("lxc-start --version", &r));
+        }
+        Ok(format!("LXC {version} ({})", program.display()))
+    }
+
     fn names(&self, _: &Output) -> Result<Vec<String>> {
         let entries = match std::fs::read_dir(&self.path) {
             Ok(e) => e,

@@ -691,6 +691,35 @@ impl Lister for Oci {
 }
 
 impl Backend for Oci {
+    fn inspect(&self, out: &Output) -> Result<String> {
+        let program = self.tool.find()?;
+        let r = crate::os::process::capture(&program, vec!["--version".into()], &|m| out.trace(m))?;
+        let version = parse::version(&r.stdout)
+            .filter(|_| r.ok())
+            .ok_or_else(|| {
+                Error::failed(format!(
+                    "{} --version gave no version: {}",
+                    self.runtime,
+                    r.stderr.trim()
+                ))
+            })?;
+        // crun refuses a hybrid host whose v2 hierarchy has controllers
+        // (its libcrun_cgroup_enter; "cgroups in hybrid mode not supported").
+        let v2 = crate::backend::cgroup::hybrid_v2_controllers();
+        if self.kind == BackendKind::Crun && !v2.is_empty() {
+            return Err(Error::unavailable(format!(
+                "crun {version} cannot run containers on this host: its cgroups are in hybrid mode with controllers in the v2 hierarchy ({})",
+                v2.join(", ")
+            ))
+            .with_hint("use backend runc or lxc here (default_backend in the config, or --backend); or boot the host with systemd.unified_cgroup_hierarchy=1 for pure cgroup v2"));
+        }
+        Ok(format!(
+            "{} {version} ({})",
+            self.runtime,
+            program.display()
+        ))
+    }
+
     fn names(&self, _: &Output) -> Result<Vec<String>> {
         let mut names = self.bundle_names();
         if let Ok(entries) = std::fs::read_dir(self.root_dir()) {

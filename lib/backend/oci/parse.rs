@@ -33,9 +33,26 @@ pub fn status(word: &str) -> Status {
     }
 }
 
+/// The version `RUNTIME --version` prints on its first line
+/// (`crun version 1.8.1`, `runc version 1.1.5+ds1`).
+pub fn version(text: &str) -> Option<&str> {
+    let first = text.lines().next()?;
+    let (_, v) = first.split_once(" version ")?;
+    Some(v.trim()).filter(|v| !v.is_empty())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn versions_are_read_and_compared() {
+        let crun = include_str!("testdata/crun-version.txt");
+        let runc = include_str!("testdata/runc-version.txt");
+        assert_eq!(version(crun), Some("1.8.1"));
+        assert_eq!(version(runc), Some("1.1.5+ds1"));
+        assert_eq!(version("crun: no\n"), None);
+    }
 
     #[test]
     fn crun_list_recorded() {

@@ -1,0 +1,12 @@
+//! The tools about guestkit itself rather than a guest: guestkit-doctor.
+
+pub mod doctor;
+
+use crate::error::Result;
+use crate::guest::Status;
+use crate::run::{Choice, Ctx};
+
+/// These tools act on no guest: their picker has nothing to offer.
+pub fn choices(_: &Ctx, _: Option<Status>) -> Result<Vec<Choice>> {
+    Ok(Vec::new())
+}
