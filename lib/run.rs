@@ -183,7 +183,7 @@ fn start<A: FromMatches>(
         Ok(c) => (c, None),
         // The doctor goes on with what the environment says, else the
         // built-in defaults, and reports the error.
-        Err(e) if cmd.prints == crate::cli::spec::Prints::Checks => {
+        Err(e) if cmd.prints.runs_without_config() => {
             let fallback = Config::load(Some(std::path::Path::new("/dev/null")));
             (fallback.unwrap_or_default(), Some(e))
         }

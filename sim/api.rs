@@ -199,6 +199,13 @@ fn answer(req: &Request, shared: &Shared, node_here: &str) -> Response {
             );
             ok(json!({"username": u, "ticket": ticket, "CSRFPreventionToken": csrf, "cap": {}}))
         }
+        ("GET", "/access/permissions") => {
+            let all = crate::server::PRIVILEGES;
+            let privs = opts.token_privileges.clone().unwrap_or_else(|| all.to_vec());
+            let map: serde_json::Map<String, Value> =
+                privs.iter().map(|p| (p.to_string(), json!(1))).collect();
+            ok(json!({ "/": map }))
+        }
         ("GET", "/nodes/{node}/time") => {
             let now = std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)

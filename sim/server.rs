@@ -70,6 +70,9 @@ pub struct Options {
     /// How far the nodes' wall clocks are ahead of this host's, in seconds
     /// (negative: behind), as /nodes/{node}/time tells.
     pub clock_skew_s: i64,
+    /// The privileges the token has on /, as /access/permissions tells;
+    /// `None`: every privilege (an administrator's token).
+    pub token_privileges: Option<Vec<&'static str>>,
 }
 
 impl Default for Options {
@@ -95,9 +98,38 @@ impl Default for Options {
                 "local:vztmpl/alpine-3.20-default_20240908_amd64.tar.xz",
             ],
             clock_skew_s: 0,
+            token_privileges: None,
         }
     }
 }
+
+/// Proxmox VE's privileges (pveum role list), as an administrator's token
+/// has them all.
+pub const PRIVILEGES: &[&str] = &[
+    "Datastore.Allocate",
+    "Datastore.AllocateSpace",
+    "Datastore.Audit",
+    "Sys.Audit",
+    "Sys.Modify",
+    "VM.Allocate",
+    "VM.Audit",
+    "VM.Backup",
+    "VM.Clone",
+    "VM.Config.CDROM",
+    "VM.Config.CPU",
+    "VM.Config.Cloudinit",
+    "VM.Config.Disk",
+    "VM.Config.HWType",
+    "VM.Config.Memory",
+    "VM.Config.Network",
+    "VM.Config.Options",
+    "VM.Console",
+    "VM.GuestAgent.Unrestricted",
+    "VM.Migrate",
+    "VM.PowerMgmt",
+    "VM.Snapshot",
+    "VM.Snapshot.Rollback",
+];
 
 /// What the next request whose path contains `path` gets instead of an answer.
 #[derive(Clone, Debug)]

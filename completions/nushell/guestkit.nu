@@ -719,6 +719,31 @@ export extern "vm-exec" [
     --version(-V)  # Print the version and exit
 ]
 
+# write guestkit's configuration, asking or from flags
+export extern "guestkit-setup" [
+    --non-interactive  # Ask nothing: every answer from the flags (as off a terminal)
+    --force  # Replace an existing configuration file; it is kept as FILE.bak
+    --pve-url: string  # A Proxmox VE node's API URL, https://HOST[:8006] (repeatable: the cluster's nodes, tried in order)
+    --pve-fingerprint: string  # Pin this certificate fingerprint, 32 hex bytes as AA:BB:CC (comma-separated, one per node)
+    --trust-on-first-use  # Pin the certificates the nodes present now, without a question
+    --pve-ca: string  # Verify the nodes with this CA file (a copy of /etc/pve/pve-root-ca.pem) instead of a pin
+    --pve-token-file: string  # The API token USER@REALM!ID=SECRET is in this file (written as token_file)
+    --pve-token-command: string  # The API token is what this command prints (written as token_command)
+    --pve-user: string  # Log in as this user rather than with a token (with --pve-password-file)
+    --pve-password-file: string  # The user's password is in this file (written as password_file)
+    --pve-node: string  # The node new VMs go to (default: the one with the most free memory, each time)
+    --pve-storage: string  # The storage for new disks (default: the node's with the most room, each time)
+    --output(-o): string@"nu-complete guestkit json-table"  # Output format: JSON lines, or an aligned table (default: table on a terminal, json otherwise)
+    --color: string@"nu-complete guestkit auto-always-never"  # Colour the table: auto (default; honours NO_COLOR and CLICOLOR_FORCE), always or never
+    --quiet(-q)  # Print no result records, only errors
+    --verbose(-v)  # Print the backend commands run, on stderr
+    --config: string  # Read configuration from FILE instead of the default locations
+    --backend(-b): string@"nu-complete guestkit lxc-crun-runc-proxmox"  # Use this backend (default: the config's routing, then its default backend)
+    --generate: string@"nu-complete guestkit man-bash-zsh-fish-nu"  # Print this tool's man page or shell completion (for packagers) and exit
+    --help(-h)  # Print help and exit
+    --version(-V)  # Print the version and exit
+]
+
 # check what guestkit needs on this host
 export extern "guestkit-doctor" [
     --output(-o): string@"nu-complete guestkit json-table"  # Output format: JSON lines, or an aligned table (default: table on a terminal, json otherwise)

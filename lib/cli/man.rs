@@ -4,8 +4,8 @@
 use super::spec::{Command, Flag, Prints};
 use crate::error::EXIT_CODES;
 use crate::guest::record::{
-    CHECK_FIELDS, CONTAINER_FIELDS, FieldDoc, RESULT_FIELDS, SNAPSHOT_FIELDS, STATE_FIELDS,
-    STATS_FIELDS, VM_CONFIG_FIELDS, VM_FIELDS, VM_RESULT_FIELDS, VM_STATE_FIELDS,
+    CHECK_FIELDS, CONTAINER_FIELDS, FieldDoc, RESULT_FIELDS, SETUP_FIELDS, SNAPSHOT_FIELDS,
+    STATE_FIELDS, STATS_FIELDS, VM_CONFIG_FIELDS, VM_FIELDS, VM_RESULT_FIELDS, VM_STATE_FIELDS,
 };
 use std::fmt::Write;
 
@@ -250,6 +250,10 @@ pub fn page(cmd: &Command, all: &[&Command]) -> String {
                 "One JSON object per check and line (or a table on a terminal), as each is done:",
             ));
             fields(&mut out, CHECK_FIELDS);
+        }
+        Prints::Setup => {
+            out.push_str(&prose("One JSON object, once the file is written (the file itself, without its secrets, goes to stderr):"));
+            fields(&mut out, SETUP_FIELDS);
         }
         Prints::Raw => {
             out.push_str(&prose("stdout carries the guest's own output, not JSON; guestkit's own messages go to stderr."));

@@ -24,8 +24,10 @@ fn ask<T>(question: impl FnOnce() -> Result<T, InquireError>) -> Result<T> {
         (Err(InquireError::OperationInterrupted), _) | (_, true) => {
             Err(Error::failed("interrupted; nothing was done").with_exit(130))
         }
+        // An exit code of its own marks the end of a question, which a
+        // wizard does not ask again (a wrong answer has none).
         (Err(InquireError::OperationCanceled), _) => {
-            Err(Error::failed("cancelled; nothing was done"))
+            Err(Error::failed("cancelled; nothing was done").with_exit(1))
         }
         (Err(other), _) => Err(Error::failed(format!(
             "cannot ask on this terminal: {other}"

@@ -124,6 +124,16 @@ pub enum Prints {
     Stats,
     /// One record per check of the host (guestkit-doctor).
     Checks,
+    /// One record of the configuration written (guestkit-setup).
+    Setup,
+}
+
+impl Prints {
+    /// Whether the tool runs when the configuration does not load: the
+    /// doctor, which reports it, and the setup, which replaces it.
+    pub fn runs_without_config(self) -> bool {
+        matches!(self, Prints::Checks | Prints::Setup)
+    }
 }
 
 /// A switch (a flag with no value).

@@ -76,5 +76,6 @@ pub const ALL: &[&Command] = &[
     &vm::snapshot_delete::SPEC,
     &vm::migrate::SPEC,
     &vm::exec::SPEC,
+    &guestkit::setup::SPEC,
     &guestkit::doctor::SPEC,
 ];

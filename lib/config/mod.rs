@@ -396,6 +396,19 @@ pub fn data_dirs() -> Vec<PathBuf> {
         .collect()
 }
 
+/// Where a new configuration goes when no file is named: the file
+/// GUESTKIT_CONFIG names, else /etc/guestkit/config.toml as root, else the
+/// user's ($XDG_CONFIG_HOME/guestkit/config.toml).
+pub fn default_file() -> PathBuf {
+    if let Some(f) = env::GUESTKIT_CONFIG.get() {
+        return PathBuf::from(f);
+    }
+    match (is_root(), user_file()) {
+        (false, Some(f)) => f,
+        _ => PathBuf::from(SYSTEM_FILE),
+    }
+}
+
 fn user_file() -> Option<PathBuf> {
     let base = env::XDG_CONFIG_HOME
         .get()

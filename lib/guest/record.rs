@@ -371,6 +371,40 @@ pub const CHECK_FIELDS: &[FieldDoc] = &[
     ),
 ];
 
+/// What guestkit-setup wrote.
+#[derive(Clone, Debug, Serialize)]
+pub struct Setup {
+    pub file: String,
+    pub backup: Option<String>,
+    pub default_backend: BackendKind,
+    pub cluster: Vec<String>,
+    pub secret: Option<&'static str>,
+}
+
+pub const SETUP_FIELDS: &[FieldDoc] = &[
+    ("file", "string", "the configuration file written"),
+    (
+        "backup",
+        "string or null",
+        "where the file it replaced was kept (--force); null when there was none",
+    ),
+    (
+        "default_backend",
+        "string",
+        "the backend new containers go to: lxc, crun or runc",
+    ),
+    (
+        "cluster",
+        "array of strings",
+        "the Proxmox VE API URLs written; empty when no cluster was connected",
+    ),
+    (
+        "secret",
+        "string or null",
+        "where the cluster's secret is kept: config (in the file, mode 0600), token_file, token_command or password_file; null without a cluster",
+    ),
+];
+
 /// What an action did to one guest.
 #[derive(Clone, Debug, Default)]
 pub struct Done {

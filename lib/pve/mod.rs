@@ -1,6 +1,7 @@
 //! Proxmox VE: the REST API client and the VM operations the vm-* tools use.
 //! See docs/proxmox.md for the decisions behind it.
 
+pub mod access;
 pub mod agent;
 pub mod client;
 pub mod cloudinit;

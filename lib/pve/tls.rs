@@ -480,3 +480,139 @@ mod props {
         }
     }
 }
+
+/// What a server's certificate says, for a person deciding to pin it.
+#[derive(Clone, Debug)]
+pub struct Presented {
+    /// The leaf certificate's SHA-256 fingerprint, `AA:BB:…`.
+    pub fingerprint: String,
+    pub subject: String,
+    pub issuer: String,
+    /// Valid from and until, RFC 3339 UTC.
+    pub not_before: String,
+    pub not_after: String,
+    /// Whether now is outside those.
+    pub expired: bool,
+}
+
+/// The certificate the server at `host_port` presents, read in a TLS
+/// handshake that stops once the certificate has come: nothing is sent
+/// but the handshake's own start, so no secret can leak to a server not
+/// yet trusted.
+pub fn presented(host_port: &str, timeout: Duration) -> Result<Presented> {
+    use std::net::ToSocketAddrs;
+    let unreachable = |why: String| {
+        Error::unavailable(format!("cannot reach {host_port}: {why}"))
+            .with_hint("check the URL: pveproxy listens on port 8006 of each node")
+    };
+    let addr = host_port
+        .to_socket_addrs()
+        .map_err(|e| unreachable(crate::error::plain_io(&e)))?
+        .next()
+        .ok_or_else(|| unreachable("the name has no address".into()))?;
+    let mut tcp = std::net::TcpStream::connect_timeout(&addr, timeout)
+        .map_err(|e| unreachable(crate::error::plain_io(&e)))?;
+    tcp.set_read_timeout(Some(timeout)).ok();
+    tcp.set_write_timeout(Some(timeout)).ok();
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let seen = Arc::new(std::sync::Mutex::new(None));
+    let verifier = Arc::new(Recorder {
+        seen: seen.clone(),
+        provider: provider.clone(),
+    });
+    let config = ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .expect("ring supports the default TLS versions")
+        .dangerous()
+        .with_custom_certificate_verifier(verifier)
+        .with_no_client_auth();
+    let host = host_port.rsplit_once(':').map_or(host_port, |(h, _)| h);
+    let name = ServerName::try_from(host.trim_matches(['[', ']']).to_string())
+        .map_err(|_| Error::invalid(format!("bad host name {host:?}")))?;
+    let mut conn = ClientConnection::new(Arc::new(config), name)
+        .map_err(|e| Error::failed(format!("TLS: {e}")))?;
+    // The recorder refuses the certificate, which ends the handshake here.
+    while conn.is_handshaking() && seen.lock().unwrap_or_else(|e| e.into_inner()).is_none() {
+        if let Err(e) = conn.complete_io(&mut tcp) {
+            if seen.lock().unwrap_or_else(|e| e.into_inner()).is_some() {
+                break;
+            }
+            return Err(unreachable(format!("TLS: {e}")));
+        }
+    }
+    let der: Vec<u8> = seen
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .take()
+        .ok_or_else(|| unreachable("the server presented no certificate".into()))?;
+    describe(&der)
+}
+
+/// A certificate's fingerprint, names and validity.
+pub fn describe(der: &[u8]) -> Result<Presented> {
+    use x509_parser::prelude::{FromDer, X509Certificate};
+    let (_, cert) = X509Certificate::from_der(der)
+        .map_err(|e| Error::invalid(format!("the server's certificate cannot be read: {e}")))?;
+    let v = cert.validity();
+    let time =
+        |t: &x509_parser::time::ASN1Time| crate::guest::units::rfc3339(t.timestamp().max(0) as u64);
+    Ok(Presented {
+        fingerprint: format_fingerprint(&fingerprint_of(der)),
+        subject: cert.subject().to_string(),
+        issuer: cert.issuer().to_string(),
+        not_before: time(&v.not_before),
+        not_after: time(&v.not_after),
+        expired: !v.is_valid(),
+    })
+}
+
+/// Keeps the certificate a server presents, and refuses it.
+#[derive(Debug)]
+struct Recorder {
+    seen: Arc<std::sync::Mutex<Option<Vec<u8>>>>,
+    provider: Arc<rustls::crypto::CryptoProvider>,
+}
+
+impl ServerCertVerifier for Recorder {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: UnixTime,
+    ) -> std::result::Result<ServerCertVerified, rustls::Error> {
+        *self.seen.lock().unwrap_or_else(|e| e.into_inner()) = Some(end_entity.to_vec());
+        Err(rustls::Error::InvalidCertificate(
+            rustls::CertificateError::ApplicationVerificationFailure,
+        ))
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        _: &[u8],
+        _: &CertificateDer<'_>,
+        _: &DigitallySignedStruct,
+    ) -> std::result::Result<HandshakeSignatureValid, rustls::Error> {
+        Err(rustls::Error::General(
+            "only the certificate is read".into(),
+        ))
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        _: &[u8],
+        _: &CertificateDer<'_>,
+        _: &DigitallySignedStruct,
+    ) -> std::result::Result<HandshakeSignatureValid, rustls::Error> {
+        Err(rustls::Error::General(
+            "only the certificate is read".into(),
+        ))
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.provider
+            .signature_verification_algorithms
+            .supported_schemes()
+    }
+}

@@ -21,6 +21,7 @@ mod oci;
 mod pve_ctr;
 mod refusals;
 mod run;
+mod setup;
 mod shells;
 mod vm;
 mod vm_config;

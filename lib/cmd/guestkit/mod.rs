@@ -1,6 +1,8 @@
-//! The tools about guestkit itself rather than a guest: guestkit-doctor.
+//! The tools about guestkit itself rather than a guest: guestkit-setup
+//! and guestkit-doctor.
 
 pub mod doctor;
+pub mod setup;
 
 use crate::error::Result;
 use crate::guest::Status;
