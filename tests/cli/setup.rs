@@ -364,3 +364,50 @@ fn ctrl_c_and_a_weak_token_on_a_terminal_leave_no_file() {
     t.wait("rc=130");
     assert!(!f.exists());
 }
+
+#[test]
+fn a_ca_file_a_token_command_and_a_user_from_flags() {
+    let (p, f) = cluster(Options::default());
+    let ca = p.env.path().join("pve-root-ca.pem");
+    std::fs::write(&ca, &p.sim.ca_pem).unwrap();
+    // The CA names the nodes as localhost.
+    let url = p.sim.urls[0].replace("127.0.0.1", "localhost");
+    let token_file = p.env.path().join("token");
+    std::fs::write(&token_file, TOKEN).unwrap();
+    let token_cmd = format!("cat {}", token_file.display());
+    let password = p.env.path().join("password");
+    std::fs::write(&password, format!("{}\n", crate::sim::server::PASSWORD)).unwrap();
+    let (ca, password) = (ca.to_str().unwrap(), password.to_str().unwrap());
+    let mut all = String::new();
+    for args in [
+        vec![
+            "--pve-url",
+            &url,
+            "--pve-ca",
+            ca,
+            "--pve-token-command",
+            &token_cmd,
+        ],
+        vec![
+            "--pve-url",
+            &url,
+            "--pve-ca",
+            ca,
+            "--pve-user",
+            crate::sim::server::USER,
+            "--pve-password-file",
+            password,
+            "--force",
+        ],
+    ] {
+        all.push_str(&format!("$ guestkit-setup {}\n", args.join(" ")));
+        all.push_str(&setup(&p, &args, None));
+        // What was written works: vm-list reads it, and nothing else.
+        let mut list = p.cmd("vm-list");
+        let out = p.env.run_cmd(list.args(["-o", "name"]), None);
+        assert!(out.starts_with("exit_code: 0"), "{out}");
+    }
+    assert!(f.exists());
+    let all = all.replace(&url, "https://localhost:[PORT]");
+    snap!(p, "setup-pve-ca-command-user", all.as_str());
+}
