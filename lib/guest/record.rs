@@ -401,7 +401,7 @@ pub const SETUP_FIELDS: &[FieldDoc] = &[
     (
         "secret",
         "string or null",
-        "where the cluster's secret is kept: config (in the file, mode 0600), token_file, token_command or password_file; null without a cluster",
+        "where the cluster's secret is kept: config (in the file, mode 0600), token_file, token_command, password_file or password_command; null without a cluster",
     ),
 ];
 

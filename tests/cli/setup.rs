@@ -281,6 +281,8 @@ fn asked_on_a_terminal() {
         t.send(choice);
     }
     // A wrong token, then the right one; kept in a file of its own.
+    t.wait("Log in with?");
+    t.send(&["Enter"]);
     t.wait("API token?");
     t.send(&["-l", "root@pam!gk=wrong"]);
     t.send(&["Enter"]);
@@ -312,46 +314,67 @@ fn asked_on_a_terminal() {
     assert_eq!(mode(&token_file), 0o600);
 }
 
+/// The questions of a setup that connects the simulator's cluster with a
+/// token, and the keys that answer each.
+fn questions(url: &str) -> Vec<(&'static str, Vec<String>)> {
+    let keys = |k: &[&str]| k.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    vec![
+        ("Default backend for new containers?", keys(&["Enter"])),
+        ("Connect a Proxmox VE cluster?", keys(&["y", "Enter"])),
+        ("Proxmox VE API URL(s)?", keys(&[url, "Enter"])),
+        ("Trust this certificate?", keys(&["Enter"])),
+        ("Log in with?", keys(&["Enter"])),
+        ("API token?", keys(&[TOKEN, "Enter"])),
+        ("Where should the token be kept?", keys(&["Enter"])),
+        ("Default node for new VMs?", keys(&["Enter"])),
+        ("Default storage for new disks?", keys(&["Enter"])),
+    ]
+}
+
 #[test]
-fn ctrl_c_and_a_weak_token_on_a_terminal_leave_no_file() {
-    let (p, f) = cluster(Options {
-        token_privileges: Some(vec!["VM.Audit"]),
-        ..Options::default()
-    });
+fn ctrl_c_at_every_question_leaves_no_file() {
+    let (p, f) = cluster(Options::default());
     let Some(t) = Term::new(&p.env) else { return };
-    let url = p.sim.urls[0].clone();
-    // Ctrl-C at each question up to the token: nothing written.
-    for upto in 0..4 {
+    let steps = questions(&p.sim.urls[0]);
+    for upto in 0..steps.len() {
         t.clear();
         t.command("guestkit-setup");
-        let steps: [(&str, &[&str]); 4] = [
-            ("Default backend for new containers?", &["Enter"]),
-            ("Connect a Proxmox VE cluster?", &["y", "Enter"]),
-            ("Proxmox VE API URL(s)?", &[&url, "Enter"]),
-            ("Trust this certificate?", &["Enter"]),
-        ];
         for (question, keys) in &steps[..upto] {
             t.wait(question);
-            t.send(keys);
+            let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+            t.send(&keys);
         }
         t.wait(steps[upto].0);
         t.send(&["C-c"]);
         t.wait("rc=130");
         assert!(!f.exists(), "Ctrl-C at {:?} left a file", steps[upto].0);
+        assert!(!p.env.path().join("pve-token").exists());
     }
-    // A token lacking privileges: they are named, and it may be refused.
-    t.wait("rc=130");
+    // Answered to the end, the same questions write it.
     t.clear();
     t.command("guestkit-setup");
-    for (question, keys) in [
-        ("Default backend for new containers?", &["Enter"][..]),
-        ("Connect a Proxmox VE cluster?", &["y", "Enter"]),
-        ("Proxmox VE API URL(s)?", &[&url, "Enter"]),
-        ("Trust this certificate?", &["Enter"]),
-        ("API token?", &[TOKEN, "Enter"]),
-    ] {
+    for (question, keys) in &steps {
         t.wait(question);
-        t.send(keys);
+        let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+        t.send(&keys);
+    }
+    t.wait("rc=0");
+    assert_eq!(mode(&f), 0o600, "the token is in the file");
+}
+
+#[test]
+fn a_weak_token_and_a_user_on_a_terminal() {
+    let (p, f) = cluster(Options {
+        token_privileges: Some(vec!["VM.Audit"]),
+        ..Options::default()
+    });
+    let Some(t) = Term::new(&p.env) else { return };
+    let steps = questions(&p.sim.urls[0]);
+    t.command("guestkit-setup");
+    for (question, keys) in &steps[..6] {
+        t.wait(question);
+        let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+        t.send(&keys);
     }
     let s = t.wait("Use this token all the same?");
     assert!(
@@ -363,6 +386,42 @@ fn ctrl_c_and_a_weak_token_on_a_terminal_leave_no_file() {
     t.send(&["C-c"]);
     t.wait("rc=130");
     assert!(!f.exists());
+    // A user and password, taken despite what it lacks, kept in a file.
+    t.clear();
+    t.command("guestkit-setup");
+    for (question, keys) in &steps[..4] {
+        t.wait(question);
+        let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+        t.send(&keys);
+    }
+    t.wait("Log in with?");
+    t.send(&["Down", "Enter"]);
+    t.wait("User?");
+    t.send(&["Enter"]);
+    t.wait("Password?");
+    t.send(&["-l", crate::sim::server::PASSWORD]);
+    t.send(&["Enter"]);
+    t.wait("Use this user all the same?");
+    t.send(&["y", "Enter"]);
+    t.wait("Where should the password be kept?");
+    t.send(&["Down", "Enter"]);
+    t.wait("Default node for new VMs?");
+    t.send(&["Enter"]);
+    t.wait("Default storage for new disks?");
+    t.send(&["Enter"]);
+    let s = t.wait("rc=0");
+    assert!(!s.contains(crate::sim::server::PASSWORD), "{s}");
+    let text = std::fs::read_to_string(&f).unwrap();
+    assert!(
+        text.contains("user = \"root@pam\"") && text.contains("password_file"),
+        "{text}"
+    );
+    let pw = p.env.path().join("pve-password");
+    assert_eq!(
+        std::fs::read_to_string(&pw).unwrap(),
+        format!("{}\n", crate::sim::server::PASSWORD)
+    );
+    assert_eq!(mode(&pw), 0o600);
 }
 
 #[test]

@@ -147,18 +147,37 @@ enum Trust {
     CaFile(PathBuf),
 }
 
-/// How the cluster's credentials are kept.
-enum Credentials {
-    /// The token, written into the configuration file (mode 0600).
+/// The cluster's credentials: an API token, or a user and password.
+struct Credentials {
+    /// `None`: a token.
+    user: Option<String>,
+    secret: Keep,
+}
+
+/// Where the secret is kept.
+enum Keep {
+    /// In the configuration file (then mode 0600).
     Inline(Secret),
-    /// The token, written to a file of its own next to the configuration.
+    /// In a file of its own beside the configuration, written by setup.
     OwnFile(Secret),
-    TokenFile(PathBuf),
-    TokenCommand(String),
-    User {
-        user: String,
-        password_file: PathBuf,
-    },
+    /// In a file the user has (`token_file`, `password_file`).
+    File(PathBuf),
+    /// What a command prints (`token_command`, `password_command`).
+    Command(String),
+}
+
+impl Credentials {
+    fn token(secret: Keep) -> Credentials {
+        Credentials { user: None, secret }
+    }
+
+    /// The configuration key of the secret: token or password.
+    fn key(&self) -> &'static str {
+        match self.user {
+            None => "token",
+            Some(_) => "password",
+        }
+    }
 }
 
 struct Cluster {
@@ -325,16 +344,16 @@ fn flag_cluster(ctx: &Ctx, a: &Args) -> Result<Option<Cluster>> {
         &a.pve_password_file,
         token,
     ) {
-        (Some(f), None, None, None, _) => Credentials::TokenFile(absolute(f)?),
-        (None, Some(c), None, None, _) => Credentials::TokenCommand(c.clone()),
-        (None, None, Some(u), Some(p), _) => Credentials::User {
-            user: u.clone(),
-            password_file: absolute(p)?,
+        (Some(f), None, None, None, _) => Credentials::token(Keep::File(absolute(f)?)),
+        (None, Some(c), None, None, _) => Credentials::token(Keep::Command(c.clone())),
+        (None, None, Some(u), Some(p), _) => Credentials {
+            user: Some(u.clone()),
+            secret: Keep::File(absolute(p)?),
         },
         (None, None, Some(_), None, _) => {
             return Err(Error::usage("--pve-user needs --pve-password-file"));
         }
-        (None, None, None, None, Some(t)) => Credentials::Inline(Secret::new(t)),
+        (None, None, None, None, Some(t)) => Credentials::token(Keep::Inline(Secret::new(t))),
         (None, None, None, None, None) => {
             return Err(Error::usage(
                 "--pve-url needs credentials: --pve-token-file, --pve-token-command, --pve-user with --pve-password-file, or GUESTKIT_PVE_TOKEN in the environment",
@@ -413,16 +432,17 @@ fn connect(ctx: &Ctx, cluster: &Cluster) -> Result<Client> {
         Trust::Pins(p) => cfg.fingerprint = Some(p.join(",")),
         Trust::CaFile(f) => cfg.ca_file = Some(f.clone()),
     }
-    match &cluster.credentials {
-        Credentials::Inline(t) | Credentials::OwnFile(t) => cfg.token = Some(t.clone()),
-        Credentials::TokenFile(f) => cfg.token_file = Some(f.clone()),
-        Credentials::TokenCommand(c) => cfg.token_command = Some(c.clone()),
-        Credentials::User {
-            user,
-            password_file,
-        } => {
-            cfg.user = Some(user.clone());
-            cfg.password_file = Some(password_file.clone());
+    let creds = &cluster.credentials;
+    cfg.user = creds.user.clone();
+    let (inline, file, command) = match &creds.secret {
+        Keep::Inline(t) | Keep::OwnFile(t) => (Some(t.clone()), None, None),
+        Keep::File(f) => (None, Some(f.clone()), None),
+        Keep::Command(c) => (None, None, Some(c.clone())),
+    };
+    match creds.user {
+        None => (cfg.token, cfg.token_file, cfg.token_command) = (inline, file, command),
+        Some(_) => {
+            (cfg.password, cfg.password_file, cfg.password_command) = (inline, file, command)
         }
     }
     let c = Client::connect(&cfg, &ctx.out)?;
@@ -478,22 +498,48 @@ fn ask_cluster(ctx: &Ctx, file: &Path) -> Result<Option<Cluster>> {
         let mut cluster = Cluster {
             urls,
             trust,
-            credentials: Credentials::Inline(Secret::new("")),
+            credentials: Credentials::token(Keep::Inline(Secret::new(""))),
             node: None,
             storage: None,
         };
+        let kinds = vec![
+            "An API token (Datacenter > Permissions > API Tokens)".to_string(),
+            "A user and password (a ticket login)".to_string(),
+        ];
+        let help = "a token can be limited to what guestkit needs";
+        let by_user = prompt::select("Log in with?", kinds, help)? == 1;
+        let what = if by_user { "user" } else { "token" };
         let c = again(ctx, || {
-            let token = prompt::secret(
-                "API token?",
-                "USER@REALM!TOKENID=SECRET, as Datacenter > Permissions > API Tokens made it; not shown",
-            )?;
-            cluster.credentials = Credentials::Inline(Secret::new(token.trim()));
+            cluster.credentials = match by_user {
+                false => {
+                    let token = prompt::secret(
+                        "API token?",
+                        "USER@REALM!TOKENID=SECRET, as Datacenter > Permissions > API Tokens made it; not shown",
+                    )?;
+                    Credentials::token(Keep::Inline(Secret::new(token.trim())))
+                }
+                true => {
+                    let user = prompt::text("User?", Some("root@pam"), "USER@REALM", |v: &str| {
+                        match v.contains('@') && !v.contains(char::is_whitespace) {
+                            true => Ok(()),
+                            false => Err("a user is USER@REALM, e.g. root@pam".to_string()),
+                        }
+                    })?;
+                    let password = prompt::secret("Password?", "not shown")?;
+                    Credentials {
+                        user: Some(user),
+                        secret: Keep::Inline(Secret::new(password)),
+                    }
+                }
+            };
             let c = connect(ctx, &cluster)?;
             let missing = access::missing(&access::privileges(&c)?);
             if !missing.is_empty() {
                 eprintln!("{}", lacks(&missing));
-                if !prompt::confirm("Use this token all the same?")? {
-                    return Err(Error::denied("the token was not taken; give another"));
+                if !prompt::confirm(&format!("Use this {what} all the same?"))? {
+                    return Err(Error::denied(format!(
+                        "the {what} was not taken; give another"
+                    )));
                 }
             }
             Ok(c)
@@ -594,25 +640,27 @@ fn ask_trust(urls: &[String]) -> Result<Option<Trust>> {
 /// Where the token is kept: in the configuration file, in a file of its
 /// own, or behind a command (checked to print the same token).
 fn ask_keeping(ctx: &Ctx, file: &Path, cluster: &Cluster) -> Result<Credentials> {
-    let Credentials::Inline(token) = &cluster.credentials else {
-        unreachable!("the wizard asks for a token");
+    let creds = &cluster.credentials;
+    let Keep::Inline(secret) = &creds.secret else {
+        unreachable!("the wizard asks for the secret itself");
     };
-    let own = token_file_for(file);
+    let key = creds.key();
+    let own = own_file(file, key);
     let choices = vec![
         format!("In {} itself (mode 0600)", file.display()),
         format!("In a file of its own, {} (mode 0600)", own.display()),
         "Not at all: a command prints it (a password manager)".to_string(),
     ];
-    match prompt::select(
-        "Where should the token be kept?",
+    let keep = match prompt::select(
+        &format!("Where should the {key} be kept?"),
         choices,
         "the configuration file then holds no secret, but for the first choice",
     )? {
-        0 => Ok(Credentials::Inline(token.clone())),
-        1 => Ok(Credentials::OwnFile(token.clone())),
+        0 => Keep::Inline(secret.clone()),
+        1 => Keep::OwnFile(secret.clone()),
         _ => again(ctx, || {
             let command = prompt::text(
-                "Command that prints the token?",
+                &format!("Command that prints the {key}?"),
                 None,
                 "run by sh, e.g. pass show proxmox/guestkit",
                 |v: &str| match v.trim().is_empty() {
@@ -621,32 +669,33 @@ fn ask_keeping(ctx: &Ctx, file: &Path, cluster: &Cluster) -> Result<Credentials>
                 },
             )?;
             let printed = crate::config::secret::resolve(
-                "token",
+                key,
                 None,
                 None,
                 Some(&command),
                 Duration::from_secs(30),
             )?;
             match printed {
-                Some(t) if t.expose() == token.expose() => Ok(Credentials::TokenCommand(command)),
-                _ => Err(Error::invalid("the command does not print the token given")),
+                Some(t) if t.expose() == secret.expose() => Ok(Keep::Command(command)),
+                _ => Err(Error::invalid(format!(
+                    "the command does not print the {key} given"
+                ))),
             }
-        }),
-    }
+        })?,
+    };
+    Ok(Credentials {
+        user: creds.user.clone(),
+        secret: keep,
+    })
 }
 
-/// The file of its own a token is kept in: beside the configuration.
-fn token_file_for(config: &Path) -> PathBuf {
-    config.with_file_name("pve-token")
+/// The file of its own a secret is kept in: beside the configuration.
+fn own_file(config: &Path, key: &str) -> PathBuf {
+    config.with_file_name(format!("pve-{key}"))
 }
 
 /// The configuration's text; `shown`: with every secret left out.
-fn render(
-    backend: BackendKind,
-    cluster: Option<&Cluster>,
-    token_file: &Path,
-    shown: bool,
-) -> String {
+fn render(backend: BackendKind, cluster: Option<&Cluster>, file: &Path, shown: bool) -> String {
     let q = |s: &str| toml::Value::String(s.to_string()).to_string();
     let mut t = format!(
         "# guestkit's configuration, written by guestkit-setup; guestkit.toml(5)\n# describes every key, and guestkit-doctor checks what it names.\ndefault_backend = {}\n",
@@ -659,27 +708,22 @@ fn render(
         Trust::Pins(p) => t.push_str(&format!("fingerprint = {}\n", q(&p.join(",")))),
         Trust::CaFile(f) => t.push_str(&format!("ca_file = {}\n", q(&f.to_string_lossy()))),
     }
-    match &c.credentials {
-        Credentials::Inline(s) => {
+    let creds = &c.credentials;
+    let key = creds.key();
+    if let Some(u) = &creds.user {
+        t.push_str(&format!("user = {}\n", q(u)));
+    }
+    match &creds.secret {
+        Keep::Inline(s) => {
             let v = if shown { "(not shown)" } else { s.expose() };
-            t.push_str(&format!("token = {}\n", q(v)));
+            t.push_str(&format!("{key} = {}\n", q(v)));
         }
-        Credentials::OwnFile(_) => t.push_str(&format!(
-            "token_file = {}\n",
-            q(&token_file.to_string_lossy())
-        )),
-        Credentials::TokenFile(f) => {
-            t.push_str(&format!("token_file = {}\n", q(&f.to_string_lossy())))
+        Keep::OwnFile(_) => {
+            let f = own_file(file, key);
+            t.push_str(&format!("{key}_file = {}\n", q(&f.to_string_lossy())));
         }
-        Credentials::TokenCommand(cmd) => t.push_str(&format!("token_command = {}\n", q(cmd))),
-        Credentials::User {
-            user,
-            password_file,
-        } => t.push_str(&format!(
-            "user = {}\npassword_file = {}\n",
-            q(user),
-            q(&password_file.to_string_lossy())
-        )),
+        Keep::File(f) => t.push_str(&format!("{key}_file = {}\n", q(&f.to_string_lossy()))),
+        Keep::Command(cmd) => t.push_str(&format!("{key}_command = {}\n", q(cmd))),
     }
     if let Some(n) = &c.node {
         t.push_str(&format!("node = {}\n", q(n)));
@@ -712,14 +756,16 @@ fn write_file(path: &Path, text: &str, mode: u32) -> Result<()> {
 }
 
 fn write(ctx: &Ctx, file: &Path, backend: BackendKind, cluster: Option<&Cluster>) -> Result<Setup> {
-    let own = token_file_for(file);
-    let text = render(backend, cluster, &own, false);
-    let secret = cluster.map(|c| match c.credentials {
-        Credentials::Inline(_) => "config",
-        Credentials::OwnFile(_) | Credentials::TokenFile(_) => "token_file",
-        Credentials::TokenCommand(_) => "token_command",
-        Credentials::User { .. } => "password_file",
-    });
+    let text = render(backend, cluster, file, false);
+    let secret = cluster.map(
+        |c| match (&c.credentials.secret, c.credentials.user.is_some()) {
+            (Keep::Inline(_), _) => "config",
+            (Keep::OwnFile(_) | Keep::File(_), false) => "token_file",
+            (Keep::Command(_), false) => "token_command",
+            (Keep::OwnFile(_) | Keep::File(_), true) => "password_file",
+            (Keep::Command(_), true) => "password_command",
+        },
+    );
     let backup = match file.exists() {
         true => {
             let b = PathBuf::from(format!("{}.bak", file.display()));
@@ -728,7 +774,10 @@ fn write(ctx: &Ctx, file: &Path, backend: BackendKind, cluster: Option<&Cluster>
         }
         false => None,
     };
-    if let Some(Credentials::OwnFile(t)) = cluster.map(|c| &c.credentials) {
+    if let Some(c) = cluster
+        && let Keep::OwnFile(t) = &c.credentials.secret
+    {
+        let own = own_file(file, c.credentials.key());
         write_file(&own, &format!("{}\n", t.expose()), 0o600)?;
     }
     let mode = if secret == Some("config") {
@@ -742,7 +791,7 @@ fn write(ctx: &Ctx, file: &Path, backend: BackendKind, cluster: Option<&Cluster>
             "{}: wrote {}:\n{}",
             SPEC.name,
             file.display(),
-            render(backend, cluster, &own, true)
+            render(backend, cluster, file, true)
         );
     }
     Ok(Setup {
