@@ -77,7 +77,7 @@ pub fn clock_skew(c: &Client, node: &str) -> Result<i64> {
     let ours = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs() as i64);
-    Ok(theirs - ours)
+    Ok(theirs.saturating_sub(ours))
 }
 
 /// One `/nodes/{node}/storage` entry.

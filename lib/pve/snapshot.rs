@@ -168,9 +168,14 @@ pub fn create(
 pub fn rollback(c: &Client, vm: &Vm, name: &str, start: bool, no_wait: bool) -> Result<Done> {
     if c.dry_run {
         exists(c, vm, name)?;
-        if start {
-            return Ok(Done::changed(Status::Running));
-        }
+        // A snapshot with its RAM comes back running, one without stopped.
+        let ram = list(c, vm)?.iter().any(|s| s.snapshot == name && s.vmstate);
+        let after = if start || ram {
+            Status::Running
+        } else {
+            Status::Stopped
+        };
+        return Ok(Done::changed(after));
     }
     let mut params = vec![];
     if start {

@@ -558,15 +558,46 @@ pub fn describe(der: &[u8]) -> Result<Presented> {
         |t: &x509_parser::time::ASN1Time| crate::guest::units::rfc3339(t.timestamp().max(0) as u64);
     Ok(Presented {
         fingerprint: format_fingerprint(&fingerprint_of(der)),
-        subject: cert.subject().to_string(),
-        issuer: cert.issuer().to_string(),
+        subject: shown(&cert.subject().to_string()),
+        issuer: shown(&cert.issuer().to_string()),
         not_before: time(&v.not_before),
         not_after: time(&v.not_after),
         expired: !v.is_valid(),
     })
 }
 
+/// A name from a certificate not yet trusted, fit for a terminal: control
+/// characters (a line break, an escape sequence that could draw a false
+/// fingerprint over the true one) shown as `\u{..}`, and at most 200
+/// characters.
+fn shown(name: &str) -> String {
+    let mut out: String = name
+        .chars()
+        .take(200)
+        .map(|c| match c.is_control() {
+            true => c.escape_unicode().to_string(),
+            false => c.to_string(),
+        })
+        .collect();
+    if name.chars().count() > 200 {
+        out.push('…');
+    }
+    out
+}
+
 /// Keeps the certificate a server presents, and refuses it.
+#[cfg(test)]
+mod presented_tests {
+    #[test]
+    fn names_from_a_certificate_cannot_draw_on_the_terminal() {
+        let evil = "CN=pve1\n  SHA-256  AA:BB\u{1b}[8m\u{9b}";
+        let s = super::shown(evil);
+        assert!(!s.chars().any(char::is_control), "{s}");
+        assert!(s.starts_with("CN=pve1\\u{a}"), "{s}");
+        assert_eq!(super::shown(&"x".repeat(300)).chars().count(), 201);
+    }
+}
+
 #[derive(Debug)]
 struct Recorder {
     seen: Arc<std::sync::Mutex<Option<Vec<u8>>>>,

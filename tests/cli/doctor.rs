@@ -117,6 +117,12 @@ fn a_bad_config_and_a_secret_others_may_read() {
     let out = doctor(&env, &[], None);
     doctor_snap!(env, "doctor-bad-config", first_lines(&out, 1));
 
+    // A default backend that needs a cluster, and none configured.
+    env.write_config("default_backend = \"proxmox\"\n");
+    let out = doctor(&env, &["-o", "json"], None);
+    assert!(out.starts_with("exit_code: 5"), "{out}");
+    assert!(out.contains(r#""check":"proxmox","ok":false"#), "{out}");
+
     let cfg = env.path().join("config.toml");
     env.write_config("[proxmox]\ntoken = \"root@pam!gk=0123\"\n");
     use std::os::unix::fs::PermissionsExt;

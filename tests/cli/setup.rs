@@ -49,6 +49,18 @@ fn from_flags_without_a_cluster() {
     assert!(std::fs::read_to_string(&f).unwrap().contains("\"runc\""));
     let backup = std::fs::read_to_string(env.path().join("config.toml.bak")).unwrap();
     assert_eq!(backup, text, "the backup is the file replaced");
+    // A relative --config is written, and named, as an absolute path.
+    let out = env.stdout("guestkit-setup", &["--config", "sub/rel.toml"]);
+    let file = env.path().join("sub/rel.toml");
+    assert!(
+        out.contains(&format!("\"file\":\"{}\"", file.display())),
+        "{out}"
+    );
+    assert!(file.is_file());
+    // A dangling symlink is something there, not room for a new file.
+    std::os::unix::fs::symlink("/nonexistent", env.path().join("link.toml")).unwrap();
+    let out = env.run("guestkit-setup", &["--config", "link.toml"]);
+    assert!(out.starts_with("exit_code: 4"), "{out}");
 }
 
 #[test]

@@ -163,9 +163,12 @@ fn config(ctx: &Ctx, r: &mut Report) {
             Err(e) => open.push(Error::io("cannot read", f, e)),
         }
     }
-    match open.first() {
-        Some(e) => r.fail("config.secrets", e),
-        None => {
+    for e in &open {
+        r.fail("config.secrets", e);
+    }
+    match open.is_empty() {
+        false => {}
+        true => {
             let shown: Vec<String> = holders
                 .iter()
                 .map(|(f, what)| format!("{} ({what})", f.display()))
@@ -272,10 +275,17 @@ const CLOCK_SLACK_S: i64 = 2;
 fn proxmox(ctx: &Ctx, r: &mut Report) {
     let cfg = &ctx.cfg.proxmox;
     if cfg.url.is_empty() {
-        r.ok(
-            "proxmox",
-            "no Proxmox VE cluster is configured (guestkit-setup connects one)",
-        );
+        let none = "no Proxmox VE cluster is configured";
+        // A cluster the default backend (or --backend) needs must be there.
+        let needed = ctx.backend_flag().unwrap_or(ctx.cfg.default_backend());
+        match needed {
+            BackendKind::Proxmox => r.fail(
+                "proxmox",
+                &Error::unavailable(format!("{none}, and backend proxmox is the one to use"))
+                    .with_hint("guestkit-setup connects one; or set GUESTKIT_PVE_URL and GUESTKIT_PVE_TOKEN"),
+            ),
+            _ => r.ok("proxmox", format!("{none} (guestkit-setup connects one)")),
+        }
         return;
     }
     let c = match Client::connect(cfg, &ctx.out) {
@@ -308,7 +318,11 @@ fn proxmox(ctx: &Ctx, r: &mut Report) {
     let mut worst: Option<(String, i64)> = None;
     for n in &nodes {
         match node::clock_skew(&c, n) {
-            Ok(s) if worst.as_ref().is_none_or(|(_, w)| s.abs() > w.abs()) => {
+            Ok(s)
+                if worst
+                    .as_ref()
+                    .is_none_or(|(_, w)| s.saturating_abs() > w.saturating_abs()) =>
+            {
                 worst = Some((n.clone(), s));
             }
             Ok(_) => {}
@@ -323,14 +337,18 @@ fn proxmox(ctx: &Ctx, r: &mut Report) {
         }
     }
     match worst {
-        Some((n, s)) if s.abs() > CLOCK_SLACK_S => r.warn(
+        Some((n, s)) if s.saturating_abs() > CLOCK_SLACK_S => r.warn(
             "proxmox.clock",
             format!(
                 "node {n}'s clock is {} s {} this host's",
-                s.abs(),
+                s.saturating_abs(),
                 if s > 0 { "ahead of" } else { "behind" }
             ),
             "sync both with NTP (chrony or systemd-timesyncd): task and log times otherwise disagree",
+        ),
+        _ if nodes.is_empty() => r.fail(
+            "proxmox.clock",
+            &Error::unavailable("no node of the cluster is online"),
         ),
         _ => r.ok(
             "proxmox.clock",

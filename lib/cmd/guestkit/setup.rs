@@ -189,29 +189,53 @@ struct Cluster {
 }
 
 pub fn run(ctx: &Ctx, a: Args) -> Result<u8> {
-    let file = ctx
+    let given = ctx
         .common
         .config
         .clone()
         .unwrap_or_else(crate::config::default_file);
+    // Absolute, so that a secret file beside it is written as one the
+    // tools find from any directory.
+    let file = std::path::absolute(&given).map_err(|e| Error::io("cannot place", &given, e))?;
     // Checked first, so that nobody answers every question in vain.
-    if file.exists() && !a.force {
-        return Err(Error::conflict(format!(
-            "{} exists; guestkit-setup replaces it only with --force",
-            file.display()
-        ))
-        .with_hint(
-            "--force keeps the old file as FILE.bak; guestkit-doctor checks the one there",
-        ));
-    }
+    writable(&file, a.force)?;
     let asking = !a.non_interactive && prompt::interactive();
     let (backend, cluster) = match asking {
         true => (ask_backend(ctx)?, ask_cluster(ctx, &file)?),
         false => (flag_backend(ctx)?, flag_cluster(ctx, &a)?),
     };
-    let record = write(ctx, &file, backend, cluster.as_ref())?;
+    let record = write(ctx, &file, backend, cluster.as_ref(), a.force)?;
     ctx.out.records(&[record], COLUMNS);
     Ok(0)
+}
+
+/// Whether a file may be written at `path`: not there (a dangling symlink
+/// counts as there), or there and `force`; in a directory this process
+/// may write in, or make.
+fn writable(path: &Path, force: bool) -> Result<()> {
+    if path.symlink_metadata().is_ok() && !force {
+        return Err(Error::conflict(format!(
+            "{} exists; guestkit-setup replaces it only with --force",
+            path.display()
+        ))
+        .with_hint(
+            "--force keeps the old file as FILE.bak; guestkit-doctor checks the one there",
+        ));
+    }
+    let dir = path.parent().unwrap_or(Path::new("/"));
+    let nearest = dir
+        .ancestors()
+        .find(|a| a.is_dir())
+        .unwrap_or(Path::new("/"));
+    match crate::os::sys::writable(nearest) {
+        true => Ok(()),
+        false => Err(Error::denied(format!(
+            "{} cannot be written: {} is not writable",
+            path.display(),
+            nearest.display()
+        ))
+        .with_hint("run as root, or give --config FILE in a directory of your own")),
+    }
 }
 
 /// What each local backend says of itself here.
@@ -296,6 +320,7 @@ fn flag_cluster(ctx: &Ctx, a: &Args) -> Result<Option<Cluster>> {
             ("--pve-token-file", a.pve_token_file.is_some()),
             ("--pve-token-command", a.pve_token_command.is_some()),
             ("--pve-user", a.pve_user.is_some()),
+            ("--pve-password-file", a.pve_password_file.is_some()),
             ("--pve-node", a.pve_node.is_some()),
             ("--pve-storage", a.pve_storage.is_some()),
         ];
@@ -601,14 +626,14 @@ fn ask_trust(urls: &[String]) -> Result<Option<Trust>> {
     for u in urls {
         let p = presented(u)?;
         eprintln!(
-            "The certificate of {}:\n  subject  {}\n  issuer   {}\n  valid    {} until {}{}\n  SHA-256  {}",
+            "The certificate of {}:\n  SHA-256  {}\n  subject  {}\n  issuer   {}\n  valid    {} until {}{}",
             host_port(u)?,
+            p.fingerprint,
             p.subject,
             p.issuer,
             p.not_before,
             p.not_after,
             if p.expired { " (not valid now)" } else { "" },
-            p.fingerprint
         );
         let choices = vec![
             "Pin it: trust this certificate, and only it".to_string(),
@@ -734,28 +759,66 @@ fn render(backend: BackendKind, cluster: Option<&Cluster>, file: &Path, shown: b
     t
 }
 
-/// Writes `text` to `path` whole or not at all: a file beside it, its mode
-/// set before a byte is written, renamed over it.
-fn write_file(path: &Path, text: &str, mode: u32) -> Result<()> {
+/// Writes `text` to `path` whole or not at all: a file of a name of its own
+/// beside it, its mode set before a byte is written, then moved to `path`:
+/// over what is there only when `replace`, else refused if a file came
+/// meanwhile. Ctrl-C waits until it is done.
+fn write_file(path: &Path, text: &str, mode: u32, replace: bool) -> Result<()> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
-    let dir = path.parent().unwrap_or(Path::new("."));
+    crate::os::signals::defer();
+    let dir = path.parent().unwrap_or(Path::new("/"));
     std::fs::create_dir_all(dir).map_err(|e| Error::io("cannot make", dir, e))?;
-    let tmp = path.with_extension(format!("tmp.{}", std::process::id()));
-    let written = std::fs::OpenOptions::new()
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    let name = path
+        .file_name()
+        .map_or("config".into(), |n| n.to_string_lossy());
+    let tmp = dir.join(format!(".{name}.{}.{nanos}", std::process::id()));
+    let mut f = std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
         .mode(mode)
         .open(&tmp)
-        .and_then(|mut f| f.write_all(text.as_bytes()).and_then(|()| f.sync_all()))
-        .and_then(|()| std::fs::rename(&tmp, path));
-    written.map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        Error::io("cannot write", path, e)
-    })
+        .map_err(|e| Error::io("cannot write", &tmp, e))?;
+    // From here the file is ours: removed if anything fails.
+    let done = f
+        .write_all(text.as_bytes())
+        .and_then(|()| f.sync_all())
+        .and_then(|()| match replace {
+            true => std::fs::rename(&tmp, path),
+            false => std::fs::hard_link(&tmp, path),
+        });
+    let _ = std::fs::remove_file(&tmp);
+    match done {
+        Ok(()) => {
+            // The rename itself lasts once the directory is on disk.
+            let _ = std::fs::File::open(dir).and_then(|d| d.sync_all());
+            Ok(())
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => writable(path, false),
+        Err(e) => Err(Error::io("cannot write", path, e)),
+    }
 }
 
-fn write(ctx: &Ctx, file: &Path, backend: BackendKind, cluster: Option<&Cluster>) -> Result<Setup> {
+/// Keeps what is at `path` as `path.bak`; its name, if there was one.
+fn back_up(path: &Path) -> Result<Option<String>> {
+    if path.symlink_metadata().is_err() {
+        return Ok(None);
+    }
+    let b = PathBuf::from(format!("{}.bak", path.display()));
+    std::fs::copy(path, &b).map_err(|e| Error::io("cannot keep a backup as", &b, e))?;
+    Ok(Some(b.display().to_string()))
+}
+
+fn write(
+    ctx: &Ctx,
+    file: &Path,
+    backend: BackendKind,
+    cluster: Option<&Cluster>,
+    force: bool,
+) -> Result<Setup> {
     let text = render(backend, cluster, file, false);
     let secret = cluster.map(
         |c| match (&c.credentials.secret, c.credentials.user.is_some()) {
@@ -766,26 +829,26 @@ fn write(ctx: &Ctx, file: &Path, backend: BackendKind, cluster: Option<&Cluster>
             (Keep::Command(_), true) => "password_command",
         },
     );
-    let backup = match file.exists() {
-        true => {
-            let b = PathBuf::from(format!("{}.bak", file.display()));
-            std::fs::copy(file, &b).map_err(|e| Error::io("cannot keep a backup as", &b, e))?;
-            Some(b.display().to_string())
-        }
-        false => None,
-    };
-    if let Some(c) = cluster
-        && let Keep::OwnFile(t) = &c.credentials.secret
-    {
-        let own = own_file(file, c.credentials.key());
-        write_file(&own, &format!("{}\n", t.expose()), 0o600)?;
+    // A secret file of its own follows the configuration's rule: replaced
+    // only with --force, and then kept.
+    let own = cluster.and_then(|c| match &c.credentials.secret {
+        Keep::OwnFile(t) => Some((own_file(file, c.credentials.key()), t)),
+        _ => None,
+    });
+    if let Some((path, _)) = &own {
+        writable(path, force)?;
+    }
+    let backup = back_up(file)?;
+    if let Some((path, t)) = &own {
+        back_up(path)?;
+        write_file(path, &format!("{}\n", t.expose()), 0o600, force)?;
     }
     let mode = if secret == Some("config") {
         0o600
     } else {
         0o644
     };
-    write_file(file, &text, mode)?;
+    write_file(file, &text, mode, force)?;
     if !ctx.out.quiet {
         eprint!(
             "{}: wrote {}:\n{}",
