@@ -193,3 +193,50 @@ fn a_cluster_that_answers_and_the_ways_it_may_not() {
     p.set("GUESTKIT_PVE_URL", "https://127.0.0.1:1");
     snap!(p, "doctor-pve-unreachable", pve_doctor(&p));
 }
+
+#[test]
+fn on_a_hybrid_host_crun_is_said_to_refuse_it() {
+    require!("crun");
+    // The tests run with the host's v2 mount hidden (scripts/test-runner);
+    // a namespace of this test's own puts it back, as the host has it.
+    if !Path::new("/sys/fs/cgroup/unified").is_dir() {
+        eprintln!("skipped: this host's cgroups are not in hybrid mode");
+        return;
+    }
+    let env = TestEnv::new();
+    let doctor = crate::common::bin("guestkit-doctor");
+    let mut cmd = env.shell("unshare");
+    cmd.args([
+        "--mount",
+        "sh",
+        "-c",
+        // The v2 hierarchy's controllers first, on stderr: crun refuses the
+        // host when there are any (hugetlb here).
+        "mount -t cgroup2 cgroup2 /sys/fs/cgroup/unified && cat /sys/fs/cgroup/unified/cgroup.controllers >&2 && exec \"$0\" -b crun -o json",
+    ])
+    .arg(doctor);
+    isolate(&env, &mut cmd);
+    let out = crate::common::output(&mut cmd);
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(
+        stdout.contains(r#""check":"cgroups","ok":true,"level":"warn","message":"hybrid"#),
+        "{stdout}"
+    );
+    let crun = stdout
+        .lines()
+        .find(|l| l.contains(r#""check":"backend.crun""#))
+        .unwrap();
+    if stderr.trim().is_empty() {
+        assert!(crun.contains(r#""ok":true"#), "{crun}");
+    } else {
+        assert_eq!(out.status.code(), Some(5), "{stdout}");
+        assert!(crun.contains("cannot run containers on this host: its cgroups are in hybrid mode with controllers in the v2 hierarchy"), "{crun}");
+        assert!(
+            crun.contains(stderr.trim()),
+            "the controllers are named: {crun}"
+        );
+    }
+}
