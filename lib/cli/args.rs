@@ -148,11 +148,16 @@ macro_rules! flags {
     }) => {
         $(#[$attr])*
         $vis struct $name {
+            /// The flags this struct takes in, read the same way.
             pub $inner: $ity,
-            $($(#[$fattr])* pub $field: $ty,)*
+            $($(#[$fattr])*
+            #[doc = concat!("The value of `", stringify!($field), "`'s flag, as typed (its help is in `FLAGS`).")]
+            pub $field: $ty,)*
         }
         impl $name {
             const OWN: &'static [$crate::cli::spec::Flag] = &[$($flag),*];
+            /// The flags taken in, then this struct's own, in the order of
+            /// its fields: for the tool's spec.
             pub const FLAGS: &'static [$crate::cli::spec::Flag] =
                 &$crate::cli::args::concat::<{ <$ity>::FLAGS.len() + $name::OWN.len() }>(
                     <$ity>::FLAGS,
@@ -177,9 +182,12 @@ macro_rules! flags {
     }) => {
         $(#[$attr])*
         $vis struct $name {
-            $($(#[$fattr])* pub $field: $ty,)*
+            $($(#[$fattr])*
+            #[doc = concat!("The value of `", stringify!($field), "`'s flag, as typed (its help is in `FLAGS`).")]
+            pub $field: $ty,)*
         }
         impl $name {
+            /// The flags, in the order of the fields: for the tool's spec.
             pub const FLAGS: &'static [$crate::cli::spec::Flag] = &[$($flag),*];
         }
         impl $crate::cli::args::FromMatches for $name {
