@@ -9,16 +9,26 @@ use std::fmt;
 pub enum Kind {
     /// A backend command or request failed for a reason of its own.
     Failed,
+    /// The command line is wrong: a bad flag, argument or value.
     Usage,
+    /// What was asked for does not exist: a guest, a file, a snapshot.
     NotFound,
+    /// It exists already, is locked, or is in the wrong state.
     Conflict,
+    /// The backend, or what reaches it, cannot be used: not installed,
+    /// not configured, not answering.
     Unavailable,
+    /// Permission or authentication denied.
     Denied,
+    /// It did not finish, or answer, in time.
     Timeout,
+    /// Bad input data: a stdin line, the configuration, an image.
     InvalidInput,
 }
 
 impl Kind {
+    /// The exit code a failure of this kind ends a run with, 1 to 8, as
+    /// `EXIT_CODES` lists them.
     pub fn exit_code(self) -> u8 {
         match self {
             Kind::Failed => 1,
@@ -32,6 +42,7 @@ impl Kind {
         }
     }
 
+    /// Its name in records (`error.kind`): `not_found`, `invalid_input`, …
     pub fn as_str(self) -> &'static str {
         match self {
             Kind::Failed => "failed",
@@ -59,18 +70,25 @@ pub const EXIT_CODES: &[(u8, &str)] = &[
     (8, "invalid input data (stdin, config, image)"),
 ];
 
+/// A failure as every tool reports it: its kind, what went wrong, and what
+/// to do about it.
 #[derive(Clone, Debug)]
 pub struct Error {
+    /// What kind of failure: it decides the exit code and `error.kind`.
     pub kind: Kind,
+    /// What went wrong, for people: the error's whole `Display`.
     pub message: String,
+    /// What to do about it, when there is something to suggest.
     pub hint: Option<String>,
     /// An exit code that overrides the kind's (ctr-exec's 126 and 127).
     pub exit: Option<u8>,
 }
 
+/// A result whose error is guestkit's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
+    /// An error of this kind, without a hint or an exit code of its own.
     pub fn new(kind: Kind, message: impl Into<String>) -> Error {
         Error {
             kind,
@@ -80,6 +98,7 @@ impl Error {
         }
     }
 
+    /// The same error with a hint: what to do about it.
     pub fn with_hint(mut self, hint: impl Into<String>) -> Error {
         self.hint = Some(hint.into());
         self
@@ -91,6 +110,8 @@ impl Error {
         self
     }
 
+    /// The same error ending the run with `code` instead of its kind's
+    /// (ctr-exec's 126 and 127).
     pub fn with_exit(mut self, code: u8) -> Error {
         self.exit = Some(code);
         self
@@ -115,27 +136,35 @@ impl Error {
         self
     }
 
+    /// A [`Kind::Failed`] error: a backend command or request failed.
     pub fn failed(message: impl Into<String>) -> Error {
         Error::new(Kind::Failed, message)
     }
+    /// A [`Kind::Usage`] error: a bad command line.
     pub fn usage(message: impl Into<String>) -> Error {
         Error::new(Kind::Usage, message)
     }
+    /// A [`Kind::NotFound`] error.
     pub fn not_found(message: impl Into<String>) -> Error {
         Error::new(Kind::NotFound, message)
     }
+    /// A [`Kind::Conflict`] error: exists, locked or in the wrong state.
     pub fn conflict(message: impl Into<String>) -> Error {
         Error::new(Kind::Conflict, message)
     }
+    /// A [`Kind::Unavailable`] error: the backend cannot be used.
     pub fn unavailable(message: impl Into<String>) -> Error {
         Error::new(Kind::Unavailable, message)
     }
+    /// A [`Kind::InvalidInput`] error: bad stdin, configuration or image.
     pub fn invalid(message: impl Into<String>) -> Error {
         Error::new(Kind::InvalidInput, message)
     }
+    /// A [`Kind::Denied`] error: permission or authentication denied.
     pub fn denied(message: impl Into<String>) -> Error {
         Error::new(Kind::Denied, message)
     }
+    /// A [`Kind::Timeout`] error.
     pub fn timeout(message: impl Into<String>) -> Error {
         Error::new(Kind::Timeout, message)
     }

@@ -10,6 +10,11 @@
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex, PoisonError};
 
+/// Runs `work` on every item, up to `jobs` at a time (at least one, at
+/// most one per item), and calls `emit` on this thread with each item and
+/// its result, in input order, as soon as it and those before it are
+/// done. With one job, all runs here. A panic in `work` stops the emitting
+/// and is passed on to the caller.
 pub fn run_ordered<T, R>(
     items: Vec<T>,
     jobs: usize,

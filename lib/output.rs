@@ -7,9 +7,13 @@ use serde::Serialize;
 use serde_json::Value;
 use std::io::{IsTerminal, Write};
 
+/// How records are printed (`--output`); without it, a table on a
+/// terminal and JSON lines otherwise.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
+    /// JSON lines: one object per record.
     Json,
+    /// An aligned table with a header line.
     Table,
     /// Names only, one per line (ctr-list).
     Name,
@@ -20,17 +24,30 @@ pub enum Format {
 pub enum ColorWhen {
     /// On a terminal, unless NO_COLOR; always with CLICOLOR_FORCE.
     Auto,
+    /// Always, even into a pipe or a file.
     Always,
+    /// Never, nor the messages on stderr.
     Never,
 }
 
+/// Where a tool's records and messages go, and how they look: made by
+/// the shell from the common flags, and shared by the whole run.
 #[derive(Clone, Debug)]
 pub struct Output {
+    /// The tool's name, as typed: `ctr-stop`; every line on stderr starts
+    /// with it.
     pub tool: &'static str,
+    /// How records are printed on stdout.
     pub format: Format,
+    /// Whether the table is coloured.
     pub color: bool,
+    /// `--quiet`: no records on stdout and no progress lines; errors and
+    /// warnings still go to stderr.
     pub quiet: bool,
+    /// `--verbose`: `trace` lines are shown on stderr, progress lines are not.
     pub verbose: bool,
+    /// Whether error messages on stderr are coloured: as `Auto` decides for
+    /// stderr, and never with `--color never`.
     pub stderr_color: bool,
 }
 
@@ -53,6 +70,8 @@ pub struct Stream<'o, T: Serialize> {
 }
 
 impl<T: Serialize> Stream<'_, T> {
+    /// Adds a record: printed at once as a JSON line (none with --quiet),
+    /// or kept for the table that `finish` prints.
     pub fn push(&mut self, record: T) {
         if self.out.format == Format::Table {
             self.table.push(record);
@@ -69,15 +88,22 @@ impl<T: Serialize> Stream<'_, T> {
 
 /// A table column: its header and the record field it shows.
 pub struct Column {
+    /// Its heading, in capitals: `STATUS`.
     pub header: &'static str,
+    /// The record's JSON field it shows: `status`; one absent or null shows
+    /// as `-`.
     pub field: &'static str,
 }
 
+/// A column, as the tools' const tables write it: `col("STATUS", "status")`.
 pub const fn col(header: &'static str, field: &'static str) -> Column {
     Column { header, field }
 }
 
 impl Output {
+    /// The output for `tool` given `--output` and `--color`, if any: a table
+    /// when stdout is a terminal, else JSON lines; colours as `ColorWhen`
+    /// says. `quiet` and `verbose` start false, for the caller to set.
     pub fn new(tool: &'static str, format: Option<Format>, color: Option<ColorWhen>) -> Output {
         let stdout_tty = std::io::stdout().is_terminal();
         let format = match format {
@@ -288,6 +314,7 @@ impl Output {
         !(self.quiet || self.verbose) && std::io::stderr().is_terminal()
     }
 
+    /// `ctr-list: warning: <message>` on stderr, shown even with --quiet.
     pub fn warn(&self, message: &str) {
         eprintln!("{}: warning: {message}", self.tool);
     }

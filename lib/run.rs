@@ -20,6 +20,7 @@ use std::io::IsTerminal;
 
 /// Everything a tool's `run` needs besides its own typed flags.
 pub struct Ctx {
+    /// The tool's spec.
     pub cmd: &'static Command,
     /// The flags every tool has.
     pub common: Common,
@@ -27,7 +28,9 @@ pub struct Ctx {
     pub positionals: Vec<String>,
     /// The command after `--`, for tools that run one.
     pub trailing: Vec<String>,
+    /// Where records and messages go, as the common flags set it.
     pub out: Output,
+    /// The configuration, from `--config` or the default locations.
     pub cfg: Config,
     /// Why the configuration did not load, for the one tool that runs
     /// without it (guestkit-doctor, which reports it); `cfg` is then the
@@ -39,7 +42,10 @@ pub struct Ctx {
 
 /// A guest a picker offers: how it is shown, and the target it becomes.
 pub struct Choice {
+    /// Its line in the picker: a container's name, backend and status, or a
+    /// VM's VMID, name, node and status.
     pub label: String,
+    /// What the tool acts on when it is chosen.
     pub target: Target,
 }
 
@@ -209,6 +215,8 @@ fn start<A: FromMatches>(
 pub trait Resolver: Sync {
     /// A guest found, ready to act on.
     type Guest: Sync;
+    /// Finds the guest a target names. An error (no such guest, say) is
+    /// reported for that target alone; the other targets go on.
     fn resolve(&self, t: &Target) -> Result<Self::Guest>;
     /// Who a result is about: the guest found, else the target as given.
     fn who(&self, t: &Target, found: Option<&Self::Guest>) -> GuestId;
@@ -217,7 +225,10 @@ pub trait Resolver: Sync {
 /// An action that failed, perhaps after it had made something (a VM
 /// created, whose start then failed): the result is then about that.
 pub struct Failed {
+    /// Why it failed, reported on stderr and in the target's result.
     pub error: Error,
+    /// What it had made before failing, if anything: the result is about
+    /// that, and says it changed something.
     pub made: Option<GuestId>,
 }
 

@@ -85,6 +85,7 @@ impl Layout {
         }
     }
 
+    /// The layout in words, as guestkit-doctor reports it.
     pub fn describe(self) -> &'static str {
         match self {
             Layout::Unified => "cgroup v2 (unified)",
@@ -157,11 +158,14 @@ fn key(text: &str, key: &str) -> Option<u64> {
         .and_then(|v| v.trim().parse().ok())
 }
 
+/// The memory the cgroup of `pid` (a container's init) uses now, in bytes.
 pub fn memory_bytes(pid: u32) -> Option<u64> {
     let d = dir(pid, "memory")?;
     read_u64(d.join("memory.usage_in_bytes")).or_else(|| read_u64(d.join("memory.current")))
 }
 
+/// The CPU time, in seconds, the cgroup of `pid` (a container's init) has
+/// used.
 pub fn cpu_time_s(pid: u32) -> Option<f64> {
     cpu_s(&Cgroups::of(pid)?)
 }

@@ -6,23 +6,32 @@ use crate::os::process::{Tool, capture};
 use crate::output::Output;
 use std::path::{Path, PathBuf};
 
+/// What a new container's root filesystem is made from (--image).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Image {
+    /// The built-in image, made from the host's static busybox and cached.
     Busybox,
+    /// A directory holding a root filesystem (canonical path).
     Dir(PathBuf),
     /// An OCI bundle: a directory with config.json and the root filesystem.
     Bundle(PathBuf),
+    /// A rootfs tarball (canonical path), and how it is compressed.
     Tarball(PathBuf, Compression),
     /// A Proxmox VE OS template (`local:vztmpl/…`, or a short name the
     /// node's templates are searched for): the server unpacks it.
     Template(String),
 }
 
+/// How a tarball is compressed, from its name's ending.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Compression {
+    /// `.tar`.
     None,
+    /// `.tar.gz` or `.tgz`.
     Gzip,
+    /// `.tar.xz` or `.txz`.
     Xz,
+    /// `.tar.zst` or `.tzst`.
     Zstd,
 }
 

@@ -21,16 +21,24 @@ use std::path::PathBuf;
 /// What ctr-create asks for.
 #[derive(Debug, Default)]
 pub struct CreateSpec {
+    /// The new container's name, checked.
     pub name: String,
     /// Backend proxmox: the node, the root disk's size and storage, and
     /// the address of its network device (`ip=…[,gw=…]`).
     pub node: Option<String>,
+    /// Backend proxmox: the root disk's size (--disk).
     pub disk_bytes: Option<u64>,
+    /// Backend proxmox: the root disk's storage (--storage).
     pub storage: Option<String>,
+    /// Backend proxmox: `ip=…[,gw=…]` for its network device (from --network).
     pub address: Option<String>,
+    /// Its memory limit (--memory), at least `MIN_MEMORY`.
     pub memory_bytes: Option<u64>,
+    /// Its CPU limit, in CPUs (--cpus).
     pub cpus: Option<f64>,
+    /// Variables its command gets (--env).
     pub env: Vec<(String, String)>,
+    /// Host paths bind-mounted into it (--mount).
     pub mounts: Vec<Mount>,
     /// `None`: no network but loopback; `Some(br)`: a veth on bridge `br`.
     pub bridge: Option<String>,
@@ -43,15 +51,20 @@ pub struct CreateSpec {
     pub throwaway: bool,
     /// Its command's working directory and user (ctr-run --cwd, --user).
     pub cwd: Option<String>,
+    /// A name from its /etc/passwd, or `UID[:GID]`.
     pub user: Option<String>,
     /// Its command gets a terminal (ctr-run -t).
     pub terminal: bool,
 }
 
+/// A host path bind-mounted into a container (`--mount SRC:DST[:ro]`).
 #[derive(Debug, Clone)]
 pub struct Mount {
+    /// The host path, canonical (absolute, symlinks resolved).
     pub source: PathBuf,
+    /// Where it appears in the container: an absolute path, without `..`.
     pub target: String,
+    /// Mounted read-only (`:ro`).
     pub read_only: bool,
 }
 
@@ -64,9 +77,14 @@ pub const MIN_MEMORY: u64 = 4 << 20;
 /// What ctr-exec asks for.
 #[derive(Debug, Default)]
 pub struct ExecSpec {
+    /// The command and its arguments.
     pub command: Vec<String>,
+    /// Variables added to its environment (--env).
     pub env: Vec<(String, String)>,
+    /// Its working directory in the container (--cwd).
     pub cwd: Option<String>,
+    /// The user it runs as (--user): a name from the container's
+    /// /etc/passwd, or `UID[:GID]`.
     pub user: Option<String>,
     /// A pseudo-terminal for the command (ctr-exec -t).
     pub tty: bool,
@@ -81,6 +99,7 @@ pub type Listing<'a> = Box<dyn FnOnce() -> Result<Vec<Container>> + 'a>;
 /// quarters of its start-up relocations, and 0.2 ms of every start
 /// (docs/benchmarks.md).
 pub trait Lister: Send + Sync {
+    /// Which backend this is.
     fn kind(&self) -> BackendKind;
     /// Fails with "unavailable" and an install hint when the backend's tools are missing.
     fn check(&self) -> Result<()>;
@@ -102,13 +121,20 @@ pub trait Backend: Lister {
     }
     /// The names of all containers, as cheaply as the backend allows.
     fn names(&self, out: &Output) -> Result<Vec<String>>;
+    /// Whether it holds a container of this name.
     fn exists(&self, name: &str, out: &Output) -> bool;
+    /// A container's status.
     fn status(&self, name: &str, out: &Output) -> Result<Status>;
+    /// A container's detailed record (ctr-state).
     fn state(&self, name: &str, out: &Output) -> Result<ContainerState>;
     /// Creates a stopped container; on failure nothing of it is left.
     fn create(&self, spec: &CreateSpec, image: &Image, cfg: &Config, out: &Output) -> Result<()>;
+    /// Starts a stopped container.
     fn start(&self, name: &str, out: &Output) -> Result<()>;
+    /// Stops a container: asks it to shut down, and kills it after
+    /// `timeout_s` seconds; with `force`, kills it at once.
     fn stop(&self, name: &str, timeout_s: u64, force: bool, out: &Output) -> Result<()>;
+    /// Sends `signal` to a running container's init.
     fn kill(&self, name: &str, signal: i32, out: &Output) -> Result<()>;
     /// A container's resource use; `pid`, its init's while it runs, as the
     /// backend's listing gave it. Local backends read its cgroup.

@@ -21,6 +21,8 @@ use std::sync::{Arc, Mutex, OnceLock};
 /// every handle shares (a bulk action makes one per target).
 pub struct Proxmox(Arc<Shared>);
 
+/// What every handle of a run shares: the cluster's config, its client and
+/// its listing.
 pub struct Shared {
     cfg: ProxmoxConfig,
     /// Connected at first use, for the whole run.
@@ -38,6 +40,8 @@ impl std::ops::Deref for Proxmox {
 }
 
 impl Proxmox {
+    /// A handle on what the run shares, which the first call makes from the
+    /// config's `[proxmox]` section: the connection is made at first use.
     pub fn new(cfg: &Config) -> Proxmox {
         static SHARED: OnceLock<Arc<Shared>> = OnceLock::new();
         let shared = SHARED.get_or_init(|| {

@@ -5,6 +5,8 @@
 use crate::error::{Error, Kind, Result};
 use std::path::{Path, PathBuf};
 
+/// The PATH a container's command is looked up in, and runs with, when its
+/// environment sets none.
 pub const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 /// Fails with exit 127 when `command` is not found in the root's PATH, and
@@ -127,6 +129,7 @@ pub fn resolve_in_root(root: &Path, path: &str) -> Option<PathBuf> {
     None
 }
 
+/// Whether `p` (a symlink followed) is a regular file with an execute bit set.
 pub fn executable(p: &Path) -> bool {
     use std::os::unix::fs::PermissionsExt;
     std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)

@@ -8,6 +8,7 @@ use crate::os::process::{Tool, interactive};
 use crate::output::Output;
 use std::ffi::OsString;
 
+/// The system's OpenSSH client, which reaches the nodes.
 pub const SSH: Tool = Tool::new("ssh", "openssh-client");
 
 /// The ssh destination for `node`, from `proxmox.ssh` (`root@{node}`).

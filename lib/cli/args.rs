@@ -15,6 +15,8 @@ use crate::output::{ColorWhen, Format};
 
 /// A tool's typed arguments, read from what the parser matched.
 pub trait FromMatches: Sized {
+    /// Reads every field through its flag; a value its type refuses is a
+    /// usage error naming the flag.
     fn from_matches(m: &Matches) -> Result<Self>;
 }
 
@@ -27,11 +29,14 @@ impl FromMatches for () {
 
 /// A field's value, read through its flag.
 pub trait FlagValue: Sized {
+    /// Reads `flag`'s value, or values, from what was matched; a value that
+    /// does not convert is a usage error naming the flag.
     fn read(m: &Matches, flag: &Flag) -> Result<Self>;
 }
 
 /// A value as a flag takes it; the error names the flag.
 pub trait FromValue: Sized {
+    /// Converts one value, as typed; `flag` is there to name in the error.
     fn from_value(v: &str, flag: &Flag) -> Result<Self>;
 }
 
@@ -246,10 +251,15 @@ impl FromValue for When {
 /// What `--generate` prints.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Generate {
+    /// The tool's man page, in roff.
     Man,
+    /// The tool's bash completion script.
     Bash,
+    /// The tool's zsh completion script.
     Zsh,
+    /// The tool's fish completion script.
     Fish,
+    /// The nushell module, which completes every tool, not only this one.
     Nu,
 }
 

@@ -6,6 +6,7 @@ use std::fmt::Write;
 
 const WIDTH: usize = 80;
 
+/// The `--version` line: the tool, the version from Cargo.toml, and "(guestkit)".
 pub fn version(cmd: &Command) -> String {
     format!("{} {} (guestkit)\n", cmd.name, env!("CARGO_PKG_VERSION"))
 }
@@ -23,6 +24,9 @@ pub fn flag_label(f: &Flag) -> String {
     s
 }
 
+/// The `--help` text, wrapped to 80 columns: the tool and what it does,
+/// usage, the description's paragraphs, arguments, options (its own, then
+/// the common ones), examples and exit codes.
 pub fn help(cmd: &Command) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "{} - {}\n", cmd.name, cmd.about);

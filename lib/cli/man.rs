@@ -287,7 +287,6 @@ pub fn page(cmd: &Command, all: &[&Command]) -> String {
     out
 }
 
-/// man7/guestkit.7: the overview.
 /// The tools that print these records, for a heading: `vm\-start, vm\-stop`.
 fn printing(all: &[&Command], prints: &[Prints]) -> String {
     all.iter()
@@ -297,6 +296,8 @@ fn printing(all: &[&Command], prints: &[Prints]) -> String {
         .join(", ")
 }
 
+/// `man7/guestkit.7`, the overview: every tool in `all`, the backends,
+/// images, records, piping, routing and examples.
 pub fn overview(all: &[&Command]) -> String {
     let mut out = String::new();
     header(

@@ -11,6 +11,7 @@ use std::ffi::OsString;
 #[derive(Debug, Default)]
 pub struct Matches {
     values: BTreeMap<&'static str, Vec<String>>,
+    /// The arguments that are not flags, in the order given.
     pub positionals: Vec<String>,
     /// The command after `--`, for tools that run one.
     pub trailing: Vec<String>,
@@ -19,8 +20,11 @@ pub struct Matches {
 /// What the parse asks the program to do.
 #[derive(Debug)]
 pub enum Parsed {
+    /// Run the tool with what was given.
     Run(Matches),
+    /// Print the help and exit 0: `-h` or `--help` was given.
     Help,
+    /// Print the version and exit 0: `-V` or `--version` was given.
     Version,
 }
 
@@ -44,6 +48,13 @@ impl Matches {
     }
 }
 
+/// Parses a tool's arguments (those after the program name) by its spec:
+/// flags by long or short name, closed choices checked, positionals, and
+/// the command after `--` for a tool that runs one. It stops at `--help`
+/// or `--version`. Fails with a usage error (exit 2) for an unknown flag
+/// (hinting the nearest), a missing or refused value, an extra argument,
+/// an argument that is not UTF-8, or a required argument missing (not
+/// checked with `--generate`).
 pub fn parse(cmd: &Command, args: Vec<OsString>) -> Result<Parsed> {
     // Split at the first `--`: what follows is the guest's command, untouched.
     let (ours, trailing) = match args.iter().position(|a| a == "--") {

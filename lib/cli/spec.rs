@@ -7,8 +7,11 @@ use crate::guest::{CONTAINER_BACKEND_NAMES, GuestKind, STATUS_NAMES, Status, VM_
 /// How a value completes in a shell.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Complete {
+    /// No completion: a number or free text.
     Nothing,
+    /// A file's path.
     File,
+    /// A directory's path.
     Dir,
     /// One of the flag's `values`.
     Values,
@@ -17,48 +20,68 @@ pub enum Complete {
     Guest(GuestKind, Option<Status>),
     /// A container's `NAME:` (any status), or a path on the host (ctr-cp).
     ContainerPath,
+    /// A container backend's name.
     Backend,
     /// An image: `busybox`, a directory or a tarball.
     Image,
+    /// A signal's name: `TERM`, `KILL`.
     Signal,
 }
 
+/// A flag, as a tool's spec declares it: made with `switch`, `option`,
+/// `choice` or `repeated`, or written out (`BACKEND`).
 #[derive(Debug, Clone, Copy)]
 pub struct Flag {
+    /// Its long name, without the dashes: `timeout` for `--timeout`.
     pub long: &'static str,
+    /// Its one-letter name (`t` for `-t`), if it has one.
     pub short: Option<char>,
     /// The value's placeholder (`SECONDS`); `None` for a switch.
     pub value: Option<&'static str>,
+    /// One line saying what it does, for `--help`, the man page and the
+    /// completions.
     pub help: &'static str,
     /// Accepted values, when the set is closed.
     pub values: &'static [&'static str],
+    /// How its value completes in a shell (`Nothing` for a switch).
     pub complete: Complete,
     /// May be given more than once (each value kept).
     pub repeat: bool,
 }
 
+/// A positional argument, as a tool's spec declares it.
 #[derive(Debug)]
 pub struct Arg {
+    /// Its placeholder in usage and help: `NAME`, `SRC`.
     pub name: &'static str,
+    /// One line saying what it is, for `--help` and the man page.
     pub help: &'static str,
+    /// Whether it must be given: without it, the parse fails ("no container
+    /// name given").
     pub required: bool,
     /// Takes any number of values (`NAME...`).
     pub many: bool,
+    /// How it completes in a shell.
     pub complete: Complete,
 }
 
 /// The command a tool runs inside a guest, after `--`.
 #[derive(Debug)]
 pub struct Trailing {
+    /// Its placeholder in usage and help: `COMMAND`.
     pub name: &'static str,
+    /// One line saying what it is, for `--help` and the man page.
     pub help: &'static str,
     /// It may also follow the name without `--` (`ctr-exec web ls -l`);
     /// where it may not, an extra word is refused rather than run.
     pub bare: bool,
 }
 
+/// A tool's spec: what its parser, `--help`, man page and completions are
+/// all made from. Each tool has one, its module's `SPEC`.
 #[derive(Debug)]
 pub struct Command {
+    /// The tool's name, as typed: `ctr-stop`.
     pub name: &'static str,
     /// The kind of guest it acts on.
     pub kind: GuestKind,
@@ -66,8 +89,12 @@ pub struct Command {
     pub about: &'static str,
     /// Paragraphs for `--help` and the man page's DESCRIPTION.
     pub description: &'static str,
+    /// Its positional arguments, in order.
     pub args: &'static [Arg],
+    /// The command it runs in a guest, for the tools that run one (ctr-exec).
     pub trailing: Option<Trailing>,
+    /// Its own flags, which may redefine common ones; `all_flags` adds the
+    /// rest.
     pub flags: &'static [Flag],
     /// Whether the tool takes targets from stdin when given none as arguments.
     pub stdin_targets: bool,
@@ -210,6 +237,8 @@ pub const fn repeated(
 /// shell reads them into `cli::args::Common`.
 pub const COMMON_FLAGS: &[Flag] = super::args::Common::FLAGS;
 
+/// `-o, --output FORMAT`: json or table. The list tools use
+/// `OUTPUT_WITH_NAMES` instead.
 pub const OUTPUT: Flag = choice(
     "output",
     Some('o'),
@@ -217,6 +246,7 @@ pub const OUTPUT: Flag = choice(
     "Output format: JSON lines, or an aligned table (default: table on a terminal, json otherwise)",
     &["json", "table"],
 );
+/// `--color WHEN`: whether the table is coloured (see `ColorWhen`).
 pub const COLOR: Flag = choice(
     "color",
     None,
@@ -224,12 +254,17 @@ pub const COLOR: Flag = choice(
     "Colour the table: auto (default; honours NO_COLOR and CLICOLOR_FORCE), always or never",
     &["auto", "always", "never"],
 );
+/// `-q, --quiet`: no records on stdout; errors still go to stderr.
 pub const QUIET: Flag = switch("quiet", Some('q'), "Print no result records, only errors");
+/// `-v, --verbose`: traces on stderr (see `Output::trace`); it excludes
+/// --quiet.
 pub const VERBOSE: Flag = switch(
     "verbose",
     Some('v'),
     "Print the backend commands run, on stderr",
 );
+/// `--config FILE`: the configuration file to read instead of the default
+/// locations.
 pub const CONFIG: Flag = option(
     "config",
     None,
@@ -247,6 +282,8 @@ pub const BACKEND: Flag = Flag {
     complete: Complete::Backend,
     repeat: false,
 };
+/// `--generate KIND`: print a man page or a completion script instead of
+/// running (see `Generate`).
 pub const GENERATE: Flag = choice(
     "generate",
     None,
@@ -254,27 +291,42 @@ pub const GENERATE: Flag = choice(
     "Print this tool's man page or shell completion (for packagers) and exit",
     &["man", "bash", "zsh", "fish", "nu"],
 );
+/// `--dry-run`: check every target, change nothing; only for the tools
+/// whose `effect` is not `Reads`.
 pub const DRY_RUN: Flag = switch(
     "dry-run",
     None,
     "Find the targets and check them as a real run would, print the records it would print with \"dry_run\":true, and change nothing",
 );
+/// `-y, --yes`: no question before acting on several guests; only for the
+/// tools whose `effect` is `Destroys`.
 pub const YES: Flag = switch(
     "yes",
     Some('y'),
     "Do not ask before acting on more than one guest (asked only on a terminal)",
 );
+/// `-h, --help`: the parser stops at it (`Parsed::Help`).
 pub const HELP: Flag = switch("help", Some('h'), "Print help and exit");
+/// `-V, --version`: the parser stops at it (`Parsed::Version`).
 pub const VERSION: Flag = switch("version", Some('V'), "Print the version and exit");
 
+/// The container tools' paragraph on targets from stdin, which
+/// `paragraphs` adds when `stdin_targets` is set.
 pub const STDIN_TARGETS: &str = "With no NAME, the targets are read from stdin, one per line: a JSON object as the list tools print it (its \"name\" and \"backend\" are used), or a bare name. Every line is checked before anything is done: a bad line is reported with its number, exit code 8, and no target is acted on.";
 
+/// The vm-* tools' paragraph on targets from stdin: VMIDs too, and names
+/// looked up across the cluster.
 pub const VM_STDIN_TARGETS: &str = "With no NAME, the targets are read from stdin, one per line: a JSON object as vm-list prints it (its \"vmid\", else its \"name\"), or a bare name or VMID. Every line is checked before anything is done: a bad line is reported with its number, exit code 8, and no target is acted on. Names are looked up in one /cluster/resources request, so a VM is found on whichever node holds it; a name that two VMs share is refused with both listed.";
 
+/// The paragraph on the picker, for the tools that take targets from stdin
+/// and change guests.
 pub const PICKER: &str = "Run on a terminal with no NAME and nothing piped in, it offers a picker of the guests it applies to (type to filter, Space to choose, Enter to act on those chosen, Esc or Ctrl-C to do nothing); off a terminal, no NAME is a usage error (exit 2).";
 
+/// The paragraph on the question asked before acting on several guests,
+/// for the tools whose `effect` is `Destroys`.
 pub const CONFIRM: &str = "Before it deletes or kills more than one guest on a terminal, it lists them and asks (a stop asks only when it kills: with --force, or vm-stop's --hard); --yes skips the question, and off a terminal (a script, cron, targets piped in) nothing is asked. Declining does nothing and exits 1; Ctrl-C exits 130.";
 
+/// The paragraph on `--dry-run`, for every tool that changes guests.
 pub const DRY_RUN_TEXT: &str = "With --dry-run, it finds and checks every target as a real run would (a missing guest, or one in the wrong state, fails the same way), prints the record a real run would print with \"dry_run\":true and \"would\" (the action, or null when there is nothing to do), and changes nothing.";
 
 /// The vm-* tools' `--backend`: Proxmox VE is the one backend with VMs.
@@ -288,6 +340,8 @@ pub const VM_BACKEND: Flag = Flag {
     repeat: false,
 };
 
+/// `--no-wait`, of the vm-* tools that start a Proxmox VE task: return
+/// with its UPID rather than follow it to the end.
 pub const NO_WAIT: Flag = switch(
     "no-wait",
     None,
@@ -345,10 +399,12 @@ impl Command {
         }))
     }
 
+    /// The flag of `all_flags` with this long name (no dashes), if any.
     pub fn find_long(&self, long: &str) -> Option<&Flag> {
         self.all_flags().find(|f| f.long == long)
     }
 
+    /// The flag of `all_flags` with this one-letter name, if any.
     pub fn find_short(&self, short: char) -> Option<&Flag> {
         self.all_flags().find(|f| f.short == Some(short))
     }

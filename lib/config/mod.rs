@@ -10,6 +10,7 @@ use secret::Secret;
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
+/// The system configuration file, read first and overlaid by the user's.
 pub const SYSTEM_FILE: &str = "/etc/guestkit/config.toml";
 
 /// The files guestkit reads and writes, for man pages.
@@ -48,6 +49,8 @@ pub const FILES: &[(&str, &str)] = &[
     ),
 ];
 
+/// The configuration, as the files and the environment give it (see
+/// `Config::load`).
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
@@ -60,10 +63,13 @@ pub struct Config {
     pub cache_dir: Option<PathBuf>,
     /// Where guestkit keeps what it must remember (OCI bundles).
     pub state_dir: Option<PathBuf>,
+    /// The `[lxc]` table.
     #[serde(default)]
     pub lxc: LxcConfig,
+    /// The `[oci]` table: crun and runc.
     #[serde(default)]
     pub oci: OciConfig,
+    /// The `[proxmox]` table: the Proxmox VE connection.
     #[serde(default)]
     pub proxmox: ProxmoxConfig,
     /// `routes` and `default_backend`, read (`check_backends`).
@@ -86,12 +92,17 @@ pub struct ProxmoxConfig {
     pub url: Vec<String>,
     /// An API token, `USER@REALM!TOKENID=SECRET`.
     pub token: Option<Secret>,
+    /// A file holding the token; line breaks at its end are dropped.
     pub token_file: Option<PathBuf>,
+    /// A command (run by sh) that prints the token.
     pub token_command: Option<String>,
     /// A user for ticket authentication, `root@pam`, with its password.
     pub user: Option<String>,
+    /// The password, inline.
     pub password: Option<Secret>,
+    /// A file holding the password; line breaks at its end are dropped.
     pub password_file: Option<PathBuf>,
+    /// A command (run by sh) that prints the password.
     pub password_command: Option<String>,
     /// The SHA-256 fingerprint of the server certificate, `AA:BB:…`, pinned.
     pub fingerprint: Option<String>,
@@ -140,6 +151,7 @@ fn split_urls(s: &str) -> Vec<String> {
         .collect()
 }
 
+/// The `[oci]` table: settings for the crun and runc backends.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OciConfig {
@@ -151,14 +163,18 @@ pub struct OciConfig {
     pub spare_roots: Option<bool>,
 }
 
+/// A routing rule (`[[route]]`): new containers whose name matches
+/// `pattern` go to `backend`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Route {
     /// A name pattern with `*` and `?`.
     pub pattern: String,
+    /// A container backend's name: lxc, crun or runc (checked at load).
     pub backend: String,
 }
 
+/// The `[lxc]` table.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LxcConfig {
@@ -368,6 +384,7 @@ fn dir(
     }
 }
 
+/// Whether this process runs as root (effective UID 0).
 pub fn is_root() -> bool {
     // SAFETY: geteuid has no preconditions and cannot fail.
     unsafe { libc::geteuid() == 0 }

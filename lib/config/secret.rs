@@ -6,10 +6,13 @@ use crate::error::{Error, Result};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+/// A secret's value: its `Debug` prints `Secret(***)`, and only `expose`
+/// gives it.
 #[derive(Clone)]
 pub struct Secret(String);
 
 impl Secret {
+    /// Holds `s` as a secret.
     pub fn new(s: impl Into<String>) -> Secret {
         Secret(s.into())
     }

@@ -17,7 +17,9 @@ use serde::{Serialize, Serializer};
 /// The kinds of guest the tools act on: the ctr-* tools' and the vm-* tools'.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum GuestKind {
+    /// A Linux container, which the ctr-* tools act on.
     Container,
+    /// A Proxmox VE virtual machine, which the vm-* tools act on.
     Vm,
 }
 
@@ -63,9 +65,13 @@ impl GuestKind {
 /// A backend: where guests live and what guestkit talks to for them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum BackendKind {
+    /// LXC, through its lxc-* tools.
     Lxc,
+    /// crun, an OCI runtime.
     Crun,
+    /// runc, an OCI runtime.
     Runc,
+    /// A Proxmox VE cluster, through its API: its containers and its VMs.
     Proxmox,
 }
 
@@ -80,6 +86,7 @@ pub const CONTAINER_BACKENDS: [BackendKind; 4] = [
 pub const VM_BACKENDS: [BackendKind; 1] = [BackendKind::Proxmox];
 /// Their names, for the parser, help, man pages and completions.
 pub const CONTAINER_BACKEND_NAMES: [&str; 4] = backend_names(CONTAINER_BACKENDS);
+/// The VM backends' names, likewise.
 pub const VM_BACKEND_NAMES: [&str; 1] = backend_names(VM_BACKENDS);
 
 const fn backend_names<const N: usize>(kinds: [BackendKind; N]) -> [&'static str; N] {
@@ -93,6 +100,7 @@ const fn backend_names<const N: usize>(kinds: [BackendKind; N]) -> [&'static str
 }
 
 impl BackendKind {
+    /// Every backend, in the order `CONTAINER_BACKENDS` lists them.
     pub const ALL: [BackendKind; 4] = [
         BackendKind::Lxc,
         BackendKind::Crun,
@@ -155,10 +163,16 @@ impl Serialize for BackendKind {
 /// Where a guest is in its life, in words every backend's states map to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Status {
+    /// Its processes run.
     Running,
+    /// Not running.
     Stopped,
+    /// Frozen (a container), or paused or suspended (a VM).
     Paused,
+    /// Made by an OCI runtime, not started yet.
     Created,
+    /// A state that maps to none of these, or none known (a VM whose node is
+    /// down).
     Unknown,
 }
 
@@ -175,6 +189,7 @@ pub const STATUS_NAMES: [&str; 5] = {
 };
 
 impl Status {
+    /// Every status, in the order help and man pages list them.
     pub const ALL: [Status; 5] = [
         Status::Running,
         Status::Stopped,
@@ -183,6 +198,7 @@ impl Status {
         Status::Unknown,
     ];
 
+    /// Its name, as records and `--status` spell it.
     pub const fn as_str(self) -> &'static str {
         match self {
             Status::Running => "running",

@@ -9,25 +9,35 @@ use serde::ser::{SerializeMap, Serializer};
 /// One container, as ctr-list prints it.
 #[derive(Clone, Debug, Serialize)]
 pub struct Container {
+    /// The container's name, by which tools take it as a target.
     pub name: String,
+    /// The backend that holds it.
     pub backend: BackendKind,
     /// Always `container`: a record says what it describes, so that one
     /// piped into a tool for the other kind is refused.
     pub kind: GuestKind,
+    /// Its state, in the words every backend's map to.
     pub status: Status,
     /// The backend's own word for the state, when it says more than `status`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub backend_status: Option<String>,
+    /// The host PID of its init, while it runs.
     pub pid: Option<u32>,
+    /// The image it was created from (busybox, or a directory or tarball
+    /// path); `None` for containers guestkit did not create.
     pub image: Option<String>,
     /// RFC 3339 UTC.
     pub created: Option<String>,
+    /// Its IPv4 addresses; empty when it has none.
     pub ipv4: Vec<String>,
+    /// The cluster node it runs on (Proxmox); `None` for local backends.
     pub node: Option<String>,
+    /// Its Proxmox VMID; `None` for local backends.
     pub vmid: Option<u32>,
 }
 
 impl Container {
+    /// A container of which only these are known; the rest empty.
     pub fn new(name: &str, backend: BackendKind, status: Status) -> Container {
         Container {
             name: name.to_string(),
@@ -48,15 +58,22 @@ impl Container {
 /// One container in detail, as ctr-state prints it.
 #[derive(Clone, Debug, Serialize)]
 pub struct ContainerState {
+    /// What ctr-list prints of it, flattened into this record.
     #[serde(flatten)]
     pub container: Container,
+    /// The hostname set inside it.
     pub hostname: Option<String>,
     /// The command the container runs; null for the image's /sbin/init.
     pub command: Option<Vec<String>>,
+    /// Memory in use, in bytes, while it runs.
     pub memory_bytes: Option<u64>,
+    /// Its memory limit in bytes; `None` when unlimited.
     pub memory_limit_bytes: Option<u64>,
+    /// Its CPU limit in CPUs; `None` when unlimited.
     pub cpus: Option<f64>,
+    /// CPU time used since it started, in seconds, while it runs.
     pub cpu_time_s: Option<f64>,
+    /// The file holding its console output (what ctr-logs prints).
     pub log_path: Option<String>,
     /// How its command ended, for a stopped container whose end was
     /// recorded: its exit code, or the signal that killed it, and whether
@@ -68,8 +85,12 @@ pub struct ContainerState {
 /// How a container's command ended (all null when not known).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
 pub struct Exit {
+    /// The exit code its command ended with; `None` when a signal ended it.
     pub exit_code: Option<i32>,
+    /// The signal that ended its command (9 for KILL, 15 for TERM).
     pub signal: Option<i32>,
+    /// Whether the kernel's OOM killer ended it; `None` when its cgroup's
+    /// count could not be read.
     pub oom_killed: Option<bool>,
 }
 
@@ -93,15 +114,20 @@ impl Exit {
     }
 }
 
+/// An error as a result record carries it, under `error`.
 #[derive(Clone, Debug, Serialize)]
 pub struct ErrorRecord {
+    /// The kind's name (`Kind::as_str`): `not_found`, `conflict`, …
     pub kind: &'static str,
+    /// What went wrong.
     pub message: String,
+    /// What to do about it; left out when there is nothing to suggest.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hint: Option<String>,
 }
 
 impl ErrorRecord {
+    /// The record of `e`.
     pub fn of(e: &Error) -> ErrorRecord {
         ErrorRecord {
             kind: e.kind.as_str(),
@@ -114,8 +140,11 @@ impl ErrorRecord {
 /// A container's resource limits (none: not limited).
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Limits {
+    /// The memory limit, in bytes.
     pub memory_bytes: Option<u64>,
+    /// The CPU limit, in CPUs (0.5 is half of one).
     pub cpus: Option<f64>,
+    /// The most processes (and threads) it may hold.
     pub pids: Option<u64>,
 }
 
@@ -127,13 +156,21 @@ pub struct Usage {
     pub cpu_share: Option<f64>,
     /// CPU time used since it started.
     pub cpu_s: Option<f64>,
+    /// Memory in use, in bytes.
     pub memory_bytes: Option<u64>,
+    /// Its memory limit in bytes; `None` when none.
     pub memory_limit_bytes: Option<u64>,
+    /// Processes (and threads) in it.
     pub pids: Option<u64>,
+    /// Its limit on them; `None` when none.
     pub pids_limit: Option<u64>,
+    /// Bytes received on its interfaces but loopback.
     pub net_rx_bytes: Option<u64>,
+    /// Bytes sent on them.
     pub net_tx_bytes: Option<u64>,
+    /// Bytes read from block devices.
     pub block_read_bytes: Option<u64>,
+    /// Bytes written to them.
     pub block_write_bytes: Option<u64>,
     /// Processes the kernel's OOM killer ended in it.
     pub oom_kills: Option<u64>,
@@ -142,11 +179,15 @@ pub struct Usage {
 /// One sample of a container's use, as ctr-stats prints it.
 #[derive(Clone, Debug, Serialize)]
 pub struct Stats {
+    /// The container's name.
     pub name: String,
+    /// The backend that holds it.
     pub backend: BackendKind,
+    /// Always `container` (see `Container::kind`).
     pub kind: GuestKind,
     /// RFC 3339 UTC, when the sample was read.
     pub time: String,
+    /// The figures, flattened into the record.
     #[serde(flatten)]
     pub usage: Usage,
 }
@@ -154,23 +195,38 @@ pub struct Stats {
 /// One VM, as vm-list prints it.
 #[derive(Clone, Debug, Serialize)]
 pub struct Vm {
+    /// The VM's ID, unique in the cluster.
     pub vmid: u32,
+    /// Its name; `None` when it has none.
     pub name: Option<String>,
+    /// The cluster node that holds it.
     pub node: String,
+    /// Always `proxmox`.
     pub backend: BackendKind,
     /// Always `vm` (see `Container::kind`).
     pub kind: GuestKind,
+    /// Running, stopped, paused, or unknown (its node is down, or the cluster
+    /// has no figures yet).
     pub status: Status,
     /// Proxmox's own word, when it says more than `status`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub backend_status: Option<String>,
+    /// Virtual CPUs (cores times sockets).
     pub cpus: Option<u32>,
+    /// Its memory size, in bytes.
     pub memory_bytes: Option<u64>,
+    /// The size of its disks, in bytes.
     pub disk_bytes: Option<u64>,
+    /// Seconds since it started, while it runs.
     pub uptime_s: Option<u64>,
+    /// Its tags; empty when it has none.
     pub tags: Vec<String>,
+    /// Whether it is a template.
     pub template: bool,
+    /// The operation that holds it (backup, clone, migrate, snapshot, …),
+    /// when one does.
     pub lock: Option<String>,
+    /// Its resource pool.
     pub pool: Option<String>,
 }
 
@@ -205,19 +261,23 @@ impl Vm {
 /// One VM in detail, as vm-state prints it.
 #[derive(Clone, Debug, Serialize)]
 pub struct VmState {
+    /// What vm-list prints of it, flattened into this record.
     #[serde(flatten)]
     pub vm: Vm,
     /// QEMU's own run state: running, paused, prelaunch, suspended, stopped.
     pub qmpstatus: Option<String>,
+    /// The PID of its QEMU process on its node, while it runs.
     pub pid: Option<u64>,
     /// CPU use as a fraction of the VM's CPUs.
     pub cpu_usage: Option<f64>,
+    /// Memory in use, in bytes, while it runs.
     pub memory_used_bytes: Option<u64>,
     /// Its QEMU guest agent: running, not running, or off.
     pub agent: &'static str,
     /// The addresses its guest agent reports, without loopback and
     /// link-local ones; empty when the agent does not answer.
     pub ipv4: Vec<String>,
+    /// Its IPv6 addresses, likewise.
     pub ipv6: Vec<String>,
     /// The VM's configuration as Proxmox keeps it (memory in MiB, devices as
     /// property strings), without its digest.
@@ -227,28 +287,51 @@ pub struct VmState {
 /// A VM's configuration, as vm-config prints it.
 #[derive(Clone, Debug, Serialize)]
 pub struct VmConfig {
+    /// The VM's ID.
     pub vmid: u32,
+    /// Its name; `None` when it has none.
     pub name: Option<String>,
+    /// The node it is on.
     pub node: String,
+    /// Always `proxmox`.
     pub backend: BackendKind,
+    /// Always `vm` (see `Container::kind`).
     pub kind: GuestKind,
+    /// Its memory in bytes (Proxmox's default, 512 MiB, when not set).
     pub memory_bytes: u64,
+    /// The balloon target in bytes; 0 when ballooning is off, `None` when not
+    /// set.
     pub balloon_bytes: Option<u64>,
+    /// CPU cores per socket (default 1).
     pub cores: u32,
+    /// CPU sockets (default 1).
     pub sockets: u32,
+    /// The CPU type (host, x86-64-v2-AES, …); `None` when not set.
     pub cpu: Option<String>,
+    /// Its disks and CD drives, in device order (scsi2 before scsi10).
     pub disks: Vec<Disk>,
+    /// Its network devices, in device order.
     pub nets: Vec<Nic>,
+    /// Its tags.
     pub tags: Vec<String>,
+    /// Its free-text notes.
     pub description: Option<String>,
+    /// Whether it starts when its node boots.
     pub onboot: bool,
+    /// Whether the QEMU guest agent is enabled in its configuration.
     pub agent: bool,
+    /// The guest OS type (l26, win11, …).
     pub ostype: Option<String>,
+    /// The boot order, devices first to last; empty when not set.
     pub boot: Vec<String>,
+    /// The configuration's SHA-1, to give back with `vm-config --digest` so
+    /// that a change made since is refused.
     pub digest: Option<String>,
     /// Changes waiting for the next start: the new value, or null for a
     /// setting to be deleted.
     pub pending: std::collections::BTreeMap<String, Option<String>>,
+    /// Every setting in effect as its config file holds it, each value a
+    /// string.
     pub config: serde_json::Map<String, serde_json::Value>,
 }
 
@@ -257,14 +340,23 @@ pub struct VmConfig {
 pub struct Snapshot {
     /// The VM's name.
     pub name: Option<String>,
+    /// The VM's ID.
     pub vmid: u32,
+    /// The VM's node.
     pub node: String,
+    /// Always `proxmox`.
     pub backend: BackendKind,
+    /// Always `vm` (see `Container::kind`).
     pub kind: GuestKind,
+    /// The snapshot's name.
     pub snapshot: String,
+    /// The snapshot it was taken on top of.
     pub parent: Option<String>,
+    /// When it was taken, RFC 3339 UTC.
     pub time: Option<String>,
+    /// Whether it holds the VM's RAM state (taken with --ram).
     pub vmstate: bool,
+    /// Its free-text notes.
     pub description: Option<String>,
     /// The VM's present state derives from it.
     pub current: bool,
@@ -273,23 +365,36 @@ pub struct Snapshot {
 /// A disk or CD drive of a VM.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct Disk {
+    /// Its configuration key: `scsi0`, `ide2`, `efidisk0`, …
     pub device: String,
+    /// The volume (`local-lvm:vm-100-disk-0`); `None` for an empty drive.
     pub volume: Option<String>,
+    /// The storage the volume is on: `volume` before its colon.
     pub storage: Option<String>,
+    /// Its size in bytes, when the configuration gives one.
     pub size_bytes: Option<u64>,
+    /// `disk` or `cdrom`.
     pub media: String,
+    /// The rest of its property string (`cache`, `discard`, …), as strings.
     pub options: std::collections::BTreeMap<String, String>,
 }
 
 /// A network device of a VM.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct Nic {
+    /// Its configuration key: `net0`, `net1`, …
     pub device: String,
+    /// The NIC model: `virtio`, `e1000`, …
     pub model: Option<String>,
+    /// Its MAC address.
     pub mac: Option<String>,
+    /// The bridge it is on: `vmbr0`.
     pub bridge: Option<String>,
+    /// Its VLAN tag; `None` when untagged.
     pub vlan: Option<u32>,
+    /// Whether Proxmox VE's firewall filters it.
     pub firewall: bool,
+    /// The rest of its property string, as strings.
     pub options: std::collections::BTreeMap<String, String>,
 }
 
@@ -297,6 +402,7 @@ pub struct Nic {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Level {
+    /// Works.
     Ok,
     /// Works, but something a user would trip over later.
     Warn,
@@ -307,10 +413,15 @@ pub enum Level {
 /// One check of the host.
 #[derive(Clone, Debug, Serialize)]
 pub struct Check {
+    /// What was checked: `config`, `backend.lxc`, `proxmox.api`, …
     pub check: String,
+    /// False when the check failed (level error).
     pub ok: bool,
+    /// How it came out.
     pub level: Level,
+    /// What was found: a version, a path, what is wrong.
     pub message: String,
+    /// What to do about it; `None` when nothing is to be done.
     pub hint: Option<String>,
 }
 
@@ -347,6 +458,7 @@ impl Check {
     }
 }
 
+/// `Check`'s fields (guestkit-doctor).
 pub const CHECK_FIELDS: &[FieldDoc] = &[
     (
         "check",
@@ -374,13 +486,22 @@ pub const CHECK_FIELDS: &[FieldDoc] = &[
 /// What guestkit-setup wrote.
 #[derive(Clone, Debug, Serialize)]
 pub struct Setup {
+    /// The configuration file written.
     pub file: String,
+    /// Where the file it replaced was kept (--force); `None` when there was
+    /// none.
     pub backup: Option<String>,
+    /// The backend new containers go to.
     pub default_backend: BackendKind,
+    /// The Proxmox VE API URLs written; empty when no cluster was connected.
     pub cluster: Vec<String>,
+    /// Where the cluster's secret is kept: `config`, `token_file`,
+    /// `token_command`, `password_file` or `password_command`; `None` without
+    /// a cluster.
     pub secret: Option<&'static str>,
 }
 
+/// `Setup`'s fields (guestkit-setup).
 pub const SETUP_FIELDS: &[FieldDoc] = &[
     ("file", "string", "the configuration file written"),
     (
@@ -408,6 +529,7 @@ pub const SETUP_FIELDS: &[FieldDoc] = &[
 /// What an action did to one guest.
 #[derive(Clone, Debug, Default)]
 pub struct Done {
+    /// Whether anything changed; false when it was already done.
     pub changed: bool,
     /// Its status afterwards, when there is one to tell.
     pub status: Option<Status>,
@@ -446,8 +568,13 @@ impl Done {
 pub struct GuestId {
     /// Its name, else how it was given (a VMID).
     pub name: String,
+    /// Its VMID, for a guest of a backend with VMIDs (a VM, a Proxmox VE
+    /// container); `None` otherwise, or when it was not found.
     pub vmid: Option<u32>,
+    /// Its cluster node (after vm-migrate, its new one), for a guest of a
+    /// cluster; `None` otherwise, or when it was not found.
     pub node: Option<String>,
+    /// The backend that holds it; `None` when it was not found.
     pub backend: Option<BackendKind>,
 }
 
@@ -479,20 +606,30 @@ pub struct ActionResult {
     /// and `node` (null when not found); container results carry them only
     /// for a backend with VMIDs.
     pub kind: GuestKind,
+    /// Who the result is about.
     pub guest: GuestId,
+    /// What was done: `start`, `stop`, `create`, …
     pub action: &'static str,
+    /// Whether the action succeeded.
     pub ok: bool,
+    /// Whether anything changed; false when it was already done.
     pub changed: bool,
+    /// Its status afterwards; `None` after delete, with --no-wait, and on
+    /// failure.
     pub status: Option<Status>,
     /// The task, when the tool did not wait for it (--no-wait).
     pub upid: Option<String>,
+    /// vm-config only: the settings whose change waits for the VM's next
+    /// start.
     pub pending: Option<Vec<String>>,
+    /// Why it failed, when `ok` is false.
     pub error: Option<ErrorRecord>,
     /// A dry run's record: what a real run would print, and would do.
     pub dry_run: bool,
 }
 
 impl ActionResult {
+    /// A success; `changed` says whether anything was done.
     pub fn ok(kind: GuestKind, guest: GuestId, action: &'static str, changed: bool) -> Self {
         ActionResult {
             kind,
@@ -508,6 +645,7 @@ impl ActionResult {
         }
     }
 
+    /// A failure, with `e` as its error.
     pub fn failed(kind: GuestKind, guest: GuestId, action: &'static str, e: &Error) -> Self {
         ActionResult {
             error: Some(ErrorRecord::of(e)),
@@ -555,6 +693,7 @@ impl Serialize for ActionResult {
 /// (field, JSON type, meaning): the record fields, for man pages.
 pub type FieldDoc = (&'static str, &'static str, &'static str);
 
+/// `Container`'s fields (ctr-list).
 pub const CONTAINER_FIELDS: &[FieldDoc] = &[
     ("name", "string", "the container's name"),
     (
@@ -609,6 +748,7 @@ pub const CONTAINER_FIELDS: &[FieldDoc] = &[
     ),
 ];
 
+/// The fields `ContainerState` adds to `Container`'s (ctr-state).
 pub const STATE_FIELDS: &[FieldDoc] = &[
     ("hostname", "string or null", "the container's hostname"),
     (
@@ -658,6 +798,7 @@ pub const STATE_FIELDS: &[FieldDoc] = &[
     ),
 ];
 
+/// `ActionResult`'s fields for containers (the ctr-* tools' results).
 pub const RESULT_FIELDS: &[FieldDoc] = &[
     ("name", "string", "the target's name"),
     (
@@ -699,6 +840,7 @@ pub const RESULT_FIELDS: &[FieldDoc] = &[
     ),
 ];
 
+/// `Vm`'s fields (vm-list).
 pub const VM_FIELDS: &[FieldDoc] = &[
     ("vmid", "integer", "the VM's ID, unique in the cluster"),
     ("name", "string or null", "its name; null when it has none"),
@@ -745,6 +887,7 @@ pub const VM_FIELDS: &[FieldDoc] = &[
     ("pool", "string or null", "its resource pool"),
 ];
 
+/// The fields `VmState` adds to `Vm`'s (vm-state).
 pub const VM_STATE_FIELDS: &[FieldDoc] = &[
     (
         "qmpstatus",
@@ -784,6 +927,7 @@ pub const VM_STATE_FIELDS: &[FieldDoc] = &[
     ),
 ];
 
+/// `ActionResult`'s fields for VMs (the vm-* tools' results).
 pub const VM_RESULT_FIELDS: &[FieldDoc] = &[
     ("name", "string", "the VM's name, else the target as given"),
     (
@@ -841,6 +985,7 @@ pub const VM_RESULT_FIELDS: &[FieldDoc] = &[
     ),
 ];
 
+/// `Stats`'s fields (ctr-stats).
 pub const STATS_FIELDS: &[FieldDoc] = &[
     ("name", "string", "the container's name"),
     ("backend", "string", "the backend that holds it"),
@@ -891,6 +1036,7 @@ pub const STATS_FIELDS: &[FieldDoc] = &[
     ),
 ];
 
+/// `Snapshot`'s fields (vm-snapshot-list).
 pub const SNAPSHOT_FIELDS: &[FieldDoc] = &[
     ("name", "string or null", "the VM's name"),
     ("vmid", "integer", "the VM's VMID"),
@@ -921,6 +1067,7 @@ pub const SNAPSHOT_FIELDS: &[FieldDoc] = &[
     ),
 ];
 
+/// `VmConfig`'s fields (vm-config).
 pub const VM_CONFIG_FIELDS: &[FieldDoc] = &[
     ("vmid", "integer", "the VM's VMID"),
     ("name", "string or null", "its name"),

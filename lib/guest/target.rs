@@ -14,12 +14,16 @@ use std::io::BufRead;
 /// backend an input record names, which wins over lookups.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Target {
+    /// Its name, when given.
     pub name: Option<String>,
+    /// Its VMID, when given (VMs only).
     pub vmid: Option<u32>,
+    /// The backend an input record names.
     pub backend: Option<BackendKind>,
 }
 
 impl Target {
+    /// A guest given by name alone.
     pub fn named(name: &str) -> Target {
         Target {
             name: Some(name.to_string()),

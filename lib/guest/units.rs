@@ -85,6 +85,7 @@ pub fn rfc3339(secs: u64) -> String {
     )
 }
 
+/// The time now as RFC 3339 UTC, to the second (`2026-11-25T19:58:31Z`).
 pub fn now_rfc3339() -> String {
     let secs = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -158,6 +159,8 @@ pub fn parse_signal(s: &str) -> Result<i32> {
         })
 }
 
+/// The signals known by name (without `SIG`), for `parse_signal` and
+/// completions; any other is given by number.
 pub const SIGNALS: &[(&str, i32)] = &[
     ("HUP", libc::SIGHUP),
     ("INT", libc::SIGINT),

@@ -9,11 +9,14 @@ use std::path::PathBuf;
 
 /// A program a backend needs, and the package that provides it.
 pub struct Tool {
+    /// The program's name, looked up on PATH.
     pub program: &'static str,
+    /// The package that provides it, named in the hint when it is missing.
     pub package: &'static str,
 }
 
 impl Tool {
+    /// A program and its package, for a `static` or `const`.
     pub const fn new(program: &'static str, package: &'static str) -> Tool {
         Tool { program, package }
     }
@@ -45,17 +48,23 @@ impl Tool {
 
 /// What a finished program said.
 pub struct Outcome {
+    /// The exit code; 128+N when signal N ended it.
     pub code: i32,
+    /// All it printed on stdout, invalid UTF-8 replaced.
     pub stdout: String,
+    /// All it printed on stderr, invalid UTF-8 replaced.
     pub stderr: String,
 }
 
 impl Outcome {
+    /// Whether it exited with code 0.
     pub fn ok(&self) -> bool {
         self.code == 0
     }
 }
 
+/// A command line as --verbose traces it: the program and its arguments,
+/// those that are empty or hold whitespace or shell specials single-quoted.
 pub fn show(program: &str, args: &[OsString]) -> String {
     let mut s = program.to_string();
     for a in args {

@@ -27,11 +27,15 @@ pub type Rel = [OsString];
 /// An entry's mode bits (permissions, setuid, setgid, sticky), owner and times.
 #[derive(Clone, Copy, Debug)]
 pub struct Meta {
+    /// The mode's low 12 bits (`0o7777`), without the file type.
     pub mode: u32,
+    /// The owning user, as a number.
     pub uid: u32,
+    /// The owning group, as a number.
     pub gid: u32,
     /// (seconds, nanoseconds) since the epoch.
     pub atime: (i64, i64),
+    /// The modification time, likewise.
     pub mtime: (i64, i64),
 }
 
@@ -50,15 +54,20 @@ impl Meta {
 /// A regular file's bytes: an open file (copied by the kernel, with
 /// copy_file_range) or a stream.
 pub enum Data<'a> {
+    /// A regular file, opened for reading (from a walked tree).
     File(&'a mut File),
+    /// Any reader, such as a tar entry's contents.
     Stream(&'a mut dyn Read),
 }
 
 /// Where a copy's entries go, in the order a walk finds them (a directory
 /// before what it holds).
 pub trait Sink {
+    /// A directory; the entries it holds come after it.
     fn dir(&mut self, path: &Rel, meta: &Meta) -> Result<()>;
+    /// A regular file of `size` bytes, read from `data`.
     fn file(&mut self, path: &Rel, meta: &Meta, size: u64, data: Data) -> Result<()>;
+    /// A symlink to `target`, copied as it is, never followed.
     fn symlink(&mut self, path: &Rel, meta: &Meta, target: &OsStr) -> Result<()>;
     /// A second name for an entry already copied (tar streams have them).
     fn hardlink(&mut self, path: &Rel, to: &Rel) -> Result<()>;
@@ -69,7 +78,9 @@ pub trait Sink {
 /// An entry found by `locate`: a name in an open directory. The name is
 /// `.` for the directory itself (the root, or a path ending in `..`).
 pub struct Located {
+    /// The directory that holds the entry, opened with O_PATH.
     pub dir: OwnedFd,
+    /// The entry's name in `dir`: one component, or `.`.
     pub name: CString,
 }
 
@@ -389,6 +400,8 @@ pub struct TreeWriter {
 }
 
 impl TreeWriter {
+    /// A writer into the open directory `base`, called `shown` in messages;
+    /// it sets owners when the process runs as root.
     pub fn new(base: OwnedFd, shown: &str) -> TreeWriter {
         TreeWriter {
             base,
@@ -595,6 +608,7 @@ pub struct TarWriter<W: Write> {
 }
 
 impl<W: Write> TarWriter<W> {
+    /// A writer of a tar stream into `w`.
     pub fn new(w: W) -> TarWriter<W> {
         let tar = tar::Builder::new(w);
         TarWriter { tar }

@@ -58,6 +58,7 @@ pub fn enabled(config_value: Option<&str>) -> bool {
     })
 }
 
+/// Whether the agent answers (`POST …/agent/ping`); its errors name the fix.
 pub fn ping(c: &Client, vm: &Vm) -> Result<()> {
     c.write(Method::Post, &path(vm, "ping"), &[])
         .map(|_| ())
@@ -119,10 +120,15 @@ pub fn addresses(c: &Client, vm: &Vm) -> Result<(Vec<String>, Vec<String>)> {
 /// How a command run by the agent ended.
 #[derive(Debug, Default)]
 pub struct Exited {
+    /// Its exit code, when the agent reports one.
     pub code: Option<i64>,
+    /// The signal that ended it, if one did.
     pub signal: Option<i64>,
+    /// What it wrote on stdout.
     pub out: String,
+    /// What it wrote on stderr.
     pub err: String,
+    /// Whether the agent cut either output short.
     pub truncated: bool,
 }
 
@@ -145,8 +151,11 @@ struct Status {
 /// The command could not be started: how the guest said so.
 #[derive(Debug)]
 pub enum NotRun {
+    /// No such program in the guest; the server's message.
     NotFound(String),
+    /// The program may not be run (not executable); the server's message.
     Denied(String),
+    /// Any other failure, the agent's own included.
     Other(Error),
 }
 

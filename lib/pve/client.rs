@@ -34,7 +34,9 @@ pub struct Client {
     /// The URL that answered last: requests go there first.
     preferred: AtomicUsize,
     auth: Auth,
+    /// Where warnings, progress and `--verbose` traces go.
     pub out: Output,
+    /// The settings it was made from (the default node and storage among them).
     pub cfg: ProxmoxConfig,
     /// How long operations keep retrying a locked guest.
     pub lock_wait: Duration,
@@ -61,11 +63,16 @@ struct Session {
     since: Instant,
 }
 
+/// An HTTP method of the API: GET reads; the others write.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Method {
+    /// A read: retried with backoff when that is safe.
     Get,
+    /// Creates or acts (start, stop, snapshot…); many answer with a UPID.
     Post,
+    /// Changes (a config, a disk's size).
     Put,
+    /// Removes (a VM, a snapshot).
     Delete,
 }
 
@@ -84,8 +91,11 @@ impl Method {
 /// carried out (lost connection, 596): re-read state before doing anything.
 #[derive(Debug)]
 pub struct Fail {
+    /// What went wrong, with its kind.
     pub error: Error,
+    /// The write may have been carried out.
     pub uncertain: bool,
+    /// The HTTP status of an error answer; `None` when none came.
     pub status: Option<u16>,
     /// The connection broke after the request was sent.
     pub lost: bool,
@@ -97,9 +107,14 @@ impl From<Fail> for Error {
     }
 }
 
+/// A request's parameters, as name and value; a name may repeat.
 pub type Params<'p> = &'p [(&'p str, String)];
 
 impl Client {
+    /// A client for the configured URLs, trust and credentials, its secrets
+    /// resolved (a `*_command` run). Nothing is sent yet: a ticket login waits
+    /// for the first request. Fails on a bad URL, fingerprint or CA file, or
+    /// when no credentials are configured.
     pub fn connect(cfg: &ProxmoxConfig, out: &Output) -> Result<Client> {
         let urls = cfg
             .url

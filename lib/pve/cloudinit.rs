@@ -5,6 +5,8 @@
 use crate::error::{Error, Result};
 use std::net::IpAddr;
 
+/// Checks a `--ciuser` name: 1 to 32 lower-case letters, digits, `_` and
+/// `-`, starting with a letter or `_` (exit 2 otherwise).
 pub fn check_user(u: &str) -> Result<()> {
     let ok = !u.is_empty()
         && u.len() <= 32

@@ -48,6 +48,8 @@ pub fn text(v: &Value) -> Option<String> {
 /// A VM's configuration as `/pending` gives it.
 #[derive(Debug, Default)]
 pub struct Config {
+    /// The config file's SHA-1, which a write sends back to detect a change
+    /// made meanwhile.
     pub digest: Option<String>,
     /// The values in effect.
     pub current: BTreeMap<String, String>,
@@ -75,6 +77,7 @@ struct Entry {
     delete: Field<u64>,
 }
 
+/// Reads a VM's configuration (`GET /nodes/{node}/qemu/{vmid}/pending`).
 pub fn read(c: &Client, vm: &Vm) -> Result<Config> {
     let list: Vec<Item<Entry>> = c.get_as(&format!("{}/pending", vm::api_path(vm)), &[])?;
     let mut cfg = Config::default();
@@ -116,6 +119,8 @@ fn size_bytes(s: &str) -> Option<u64> {
     parse_size(s).ok()
 }
 
+/// Whether a config key is a disk's: `ide`, `sata`, `scsi`, `virtio`,
+/// `efidisk` or `tpmstate` and a number (`scsi0`).
 pub fn is_disk(key: &str) -> bool {
     ["ide", "sata", "scsi", "virtio", "efidisk", "tpmstate"]
         .iter()
@@ -275,6 +280,7 @@ pub fn record(vm: &Vm, cfg: &Config) -> VmConfig {
 pub struct Change {
     /// Settings, their values already in the server's units.
     pub set: Vec<(String, String)>,
+    /// Settings to remove.
     pub delete: Vec<String>,
     /// `+ci` adds a tag, `-ci` removes one (`ci` adds it too).
     pub tags: Vec<String>,
@@ -283,6 +289,7 @@ pub struct Change {
 }
 
 impl Change {
+    /// Whether it asks for nothing: no setting, deletion or tag.
     pub fn is_empty(&self) -> bool {
         self.set.is_empty() && self.delete.is_empty() && self.tags.is_empty()
     }

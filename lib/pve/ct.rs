@@ -16,8 +16,11 @@ use serde::Deserialize;
 /// A container of the cluster: where it is, and its record.
 #[derive(Clone, Debug)]
 pub struct Ct {
+    /// Its VMID, unique in the cluster.
     pub vmid: u32,
+    /// The node it is on.
     pub node: String,
+    /// Its record, as ctr-list prints it.
     pub record: Container,
 }
 
@@ -125,27 +128,42 @@ pub fn find<'a>(cts: &'a [Ct], name: &str) -> Result<&'a Ct> {
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 pub struct Current {
+    /// `running`, `stopped`, or `paused` when frozen.
     pub status: Field<String>,
+    /// Its hostname.
     pub name: Field<String>,
+    /// The lock held on it (`backup`, `create`…), if any.
     pub lock: Field<String>,
+    /// Its init's PID on the node, while it runs.
     pub pid: Field<u32>,
+    /// Seconds since it started.
     pub uptime: Field<u64>,
+    /// The CPUs it may use.
     pub cpus: Field<f64>,
+    /// Its memory limit, in bytes.
     pub maxmem: Field<u64>,
+    /// The memory it uses, in bytes.
     pub mem: Field<u64>,
+    /// CPU use, a fraction of its `cpus`.
     pub cpu: Field<f64>,
+    /// Bytes received over its network.
     pub netin: Field<u64>,
+    /// Bytes sent over its network.
     pub netout: Field<u64>,
+    /// Bytes read from its disks.
     pub diskread: Field<u64>,
+    /// Bytes written to its disks.
     pub diskwrite: Field<u64>,
 }
 
 impl Current {
+    /// The run state in guestkit's vocabulary.
     pub fn status(&self) -> Status {
         vm::status_of(self.status.str(), None).0
     }
 }
 
+/// Reads `GET /nodes/{node}/lxc/{vmid}/status/current`.
 pub fn current(c: &Client, ct: &Ct) -> Result<Current> {
     c.get_as(&format!("{}/status/current", ct.path()), &[])
 }
@@ -171,6 +189,7 @@ pub fn usage(c: &Client, ct: &Ct) -> Result<Usage> {
     })
 }
 
+/// The container's run state, from its `status/current`.
 pub fn status(c: &Client, ct: &Ct) -> Result<Status> {
     current(c, ct).map(|cur| cur.status())
 }
@@ -248,6 +267,8 @@ fn write(
     vm::task(c, &ct.guest(), &op, settled).map(|_| ())
 }
 
+/// Starts it (`POST …/status/start`, a `vzstart` task, followed); one
+/// found already running counts as started.
 pub fn start(c: &Client, ct: &Ct) -> Result<()> {
     let settled = || Ok(status(c, ct)? == Status::Running);
     match write(
@@ -382,17 +403,29 @@ pub fn delete(c: &Client, ct: &Ct) -> Result<()> {
 
 /// What a new container is made of.
 pub struct New<'a> {
+    /// Its hostname: the name the ctr-* tools know it by.
     pub hostname: &'a str,
+    /// The node to make it on; `None` for proxmox.node, else the online
+    /// node with the most free memory.
     pub node: Option<&'a str>,
     /// `STORAGE:vztmpl/FILE`, or a short name found among the node's.
     pub template: &'a str,
+    /// Its memory, in bytes (sent in MiB, rounded up); `None` for the
+    /// server's default.
     pub memory_bytes: Option<u64>,
+    /// Its CPUs: cores rounded up, and `cpulimit` for a fraction.
     pub cpus: Option<f64>,
+    /// The root disk's size in bytes, rounded up to whole GiB; 8 GiB when
+    /// `None`.
     pub disk_bytes: Option<u64>,
+    /// The root disk's storage; `None` for proxmox.storage, else the node's
+    /// active storage for `rootdir` with the most room.
     pub storage: Option<&'a str>,
     /// `name=eth0,bridge=…[,ip=…][,gw=…]`, or none.
     pub net0: Option<String>,
+    /// Environment variables, sent as the `env` setting.
     pub env: &'a [(String, String)],
+    /// The command to run as its `entrypoint`; empty for the template's.
     pub command: &'a [String],
 }
 

@@ -12,7 +12,9 @@ use crate::guest::units::{human_size, parse_size};
 /// A size asked for: `+10G` grows by 10 GiB, `40G` grows to 40 GiB.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct NewSize {
+    /// `bytes` is added to the disk's size (`+`), rather than being it.
     pub grow_by: bool,
+    /// The size, or the growth, in bytes.
     pub bytes: u64,
 }
 
@@ -43,6 +45,11 @@ fn server_size(bytes: u64) -> String {
     bytes.to_string()
 }
 
+/// Grows `disk` (`scsi0`…) of a VM (`PUT /nodes/{node}/qemu/{vmid}/resize`,
+/// with the config's digest; a `resize` task, followed unless `no_wait`).
+/// A missing disk is not found (exit 3), a CD drive or a smaller size
+/// invalid (exit 8), both before anything is sent; the same size is
+/// `changed:false`.
 pub fn resize(c: &Client, vm: &Vm, disk: &str, size: NewSize, no_wait: bool) -> Result<Done> {
     let cfg = config::read(c, vm)?;
     let Some(value) = cfg.current.get(disk) else {

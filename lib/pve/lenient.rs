@@ -18,6 +18,7 @@ pub enum Field<T> {
     /// Absent, or null.
     #[default]
     Absent,
+    /// There, and read as a `T`.
     Value(T),
     /// There, but of no kind that fits: what it was, for the warning.
     Malformed(String),
@@ -32,6 +33,7 @@ impl<T> Field<T> {
         }
     }
 
+    /// The value, borrowed, when there is one.
     pub fn as_ref(&self) -> Option<&T> {
         match self {
             Field::Value(v) => Some(v),
@@ -65,11 +67,19 @@ impl Field<String> {
 
 /// The kinds a field can hold, and how each JSON shape is read as one.
 pub trait Kind: Sized {
+    /// What a value of this kind is, for the warning: `a whole number`.
     const EXPECTED: &'static str;
+    /// A JSON unsigned integer; `None` when it does not fit.
     fn from_u64(n: u64) -> Option<Self>;
+    /// A JSON signed integer; `None` when it does not fit.
     fn from_i64(n: i64) -> Option<Self>;
+    /// A JSON number with a fraction or an exponent; `None` when it does
+    /// not fit.
     fn from_f64(n: f64) -> Option<Self>;
+    /// A JSON boolean; `None` for a kind that takes none.
     fn from_bool(b: bool) -> Option<Self>;
+    /// A JSON string; `None` when it does not read as this kind (a blank
+    /// one is then taken as absent).
     fn from_str(s: &str) -> Option<Self>;
 }
 
@@ -297,7 +307,9 @@ pub fn first_malformed<'a>(fields: &[(&'a str, Option<&'a str>)]) -> Option<Stri
 /// what it was, for the warning) rather than failing the whole list.
 #[derive(Debug)]
 pub enum Item<T> {
+    /// An object, read as a `T`.
     Record(T),
+    /// Anything else (a list, null, a string…): what it was.
     Other(String),
 }
 

@@ -8,16 +8,26 @@ use crate::guest::Status;
 use crate::guest::record::{Done, GuestId, Vm};
 use std::time::{Duration, Instant};
 
+/// How a VM is to be moved.
 pub struct How<'a> {
+    /// The node to move it to.
     pub to: &'a str,
     /// Live, for a running VM.
     pub online: bool,
     /// Copy local disks along (live storage migration).
     pub with_local_disks: bool,
+    /// The storage its local disks go to on the target (`targetstorage`);
+    /// `None` leaves that to the server.
     pub target_storage: Option<&'a str>,
+    /// Return the task's UPID rather than follow it.
     pub no_wait: bool,
 }
 
+/// Moves a VM to `how.to` (`POST /nodes/{node}/qemu/{vmid}/migrate`, a
+/// `qmigrate` task followed unless `no_wait`; an HA-managed VM is waited
+/// for until it is there, up to 180 s). A running VM without `online` is
+/// refused (exit 4) before anything is sent; one already there is
+/// `changed:false`. The result names the VM on its new node.
 pub fn migrate(c: &Client, vm: &Vm, how: &How) -> Result<Done> {
     if vm.node == how.to {
         return Ok(Done {

@@ -53,10 +53,14 @@ pub fn online(c: &Client) -> Result<Vec<String>> {
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 pub struct Version {
+    /// The pve-manager package's version: `9.1.5`.
     pub version: Field<String>,
+    /// The point release, `x.y`: `9.1`.
     pub release: Field<String>,
 }
 
+/// Asks the cluster its version (`GET /version`, which any valid
+/// credential may read).
 pub fn version(c: &Client) -> Result<Version> {
     c.get_as("/version", &[])
 }

@@ -38,6 +38,8 @@ struct Entry {
     description: Field<String>,
 }
 
+/// A VM's snapshots (`GET /nodes/{node}/qemu/{vmid}/snapshot`), oldest
+/// first, `current` marking the one the VM is at.
 pub fn list(c: &Client, vm: &Vm) -> Result<Vec<Snapshot>> {
     let entries: Vec<Item<Entry>> = c.get_as(&format!("{}/snapshot", vm::api_path(vm)), &[])?;
     let entries: Vec<Entry> = entries
@@ -125,6 +127,9 @@ fn exists(c: &Client, vm: &Vm, name: &str) -> Result<()> {
     }
 }
 
+/// Takes a snapshot (`POST …/snapshot`, a `qmsnapshot` task, followed
+/// unless `no_wait`), with `ram` the VM's memory too: refused for a stopped
+/// VM (exit 4), which has none. A name already used is a conflict (exit 4).
 pub fn create(
     c: &Client,
     vm: &Vm,
@@ -165,6 +170,9 @@ pub fn create(
     write(c, vm, op, &|| has(c, vm, name))
 }
 
+/// Rolls a VM back to a snapshot (`POST …/snapshot/{name}/rollback`, a
+/// `qmrollback` task): one without RAM leaves it stopped unless `start`.
+/// A lost answer is an error, as a rollback cannot be checked afterwards.
 pub fn rollback(c: &Client, vm: &Vm, name: &str, start: bool, no_wait: bool) -> Result<Done> {
     if c.dry_run {
         exists(c, vm, name)?;
@@ -194,6 +202,9 @@ pub fn rollback(c: &Client, vm: &Vm, name: &str, start: bool, no_wait: bool) -> 
     write(c, vm, op, &|| Ok(false))
 }
 
+/// Deletes a snapshot (`DELETE …/snapshot/{name}`, a `qmdelsnapshot`
+/// task); `force` removes it from the config even when removing a disk's
+/// snapshot fails.
 pub fn delete(c: &Client, vm: &Vm, name: &str, force: bool, no_wait: bool) -> Result<Done> {
     let mut params = vec![];
     if force {

@@ -10,12 +10,17 @@ use std::time::{Duration, Instant};
 /// `UPID:<node>:<pid>:<pstart>:<starttime>:<type>:<id>:<user>:`
 #[derive(Clone, Debug, PartialEq)]
 pub struct Upid {
+    /// The whole UPID, as the server gave it.
     pub raw: String,
+    /// The node the task runs on, where it is followed.
     pub node: String,
+    /// The task's type: `qmstart`, `hastop`, `qmigrate`…
     pub kind: String,
+    /// What it acts on, mostly a VMID; may be empty.
     pub id: String,
 }
 
+/// Splits a UPID into its parts; `None` for anything that is not one.
 pub fn parse_upid(s: &str) -> Option<Upid> {
     let f: Vec<&str> = s.split(':').collect();
     if f.len() < 9 || f[0] != "UPID" || f[1].is_empty() {

@@ -24,6 +24,7 @@ use ureq::unversioned::transport::{
     RustlsConnector, TcpConnector, Transport, TransportAdapter,
 };
 
+/// Which server certificates the client accepts.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Trust {
     /// Public CAs (Mozilla's list): for a certificate from a public CA.
@@ -56,6 +57,8 @@ pub fn parse_fingerprint(s: &str) -> Result<[u8; 32]> {
     Ok(out)
 }
 
+/// A fingerprint as Proxmox shows it: upper-case hex bytes joined by
+/// colons, `AA:BB:…`.
 pub fn format_fingerprint(fp: &[u8]) -> String {
     fp.iter()
         .map(|b| format!("{b:02X}"))
@@ -63,6 +66,7 @@ pub fn format_fingerprint(fp: &[u8]) -> String {
         .join(":")
 }
 
+/// The SHA-256 of a certificate in DER: what pinning compares.
 pub fn fingerprint_of(der: &[u8]) -> [u8; 32] {
     let d = ring::digest::digest(&ring::digest::SHA256, der);
     d.as_ref().try_into().expect("SHA-256 is 32 bytes")
@@ -168,6 +172,7 @@ fn pinned_config(pins: Vec<[u8; 32]>) -> Arc<ClientConfig> {
 /// A server certificate whose fingerprint is not the pinned one.
 #[derive(Debug)]
 pub struct PinMismatch {
+    /// The fingerprint of the certificate the server presented.
     pub got: [u8; 32],
 }
 
@@ -486,10 +491,14 @@ mod props {
 pub struct Presented {
     /// The leaf certificate's SHA-256 fingerprint, `AA:BB:…`.
     pub fingerprint: String,
+    /// Its subject's distinguished name (`CN=pve1,…`), control characters
+    /// escaped, at most 200 characters.
     pub subject: String,
+    /// Its issuer's, likewise.
     pub issuer: String,
     /// Valid from and until, RFC 3339 UTC.
     pub not_before: String,
+    /// The end of its validity, likewise.
     pub not_after: String,
     /// Whether now is outside those.
     pub expired: bool,

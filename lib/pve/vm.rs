@@ -42,20 +42,35 @@ pub fn status_of(status: Option<&str>, qmp: Option<&str>) -> (Status, Option<Str
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 pub struct Resource {
+    /// `qemu` for a VM, `lxc` for a container.
     #[serde(rename = "type")]
     pub kind: Field<String>,
+    /// Its type and VMID: `qemu/100`.
     pub id: Field<String>,
+    /// Its VMID.
     pub vmid: Field<u32>,
+    /// The node it is on.
     pub node: Field<String>,
+    /// `running`, `stopped`, or `unknown` on a node that does not answer.
     pub status: Field<String>,
+    /// Its name (a container's hostname); absent on a node that does not
+    /// answer.
     pub name: Field<String>,
+    /// Seconds since it started.
     pub uptime: Field<u64>,
+    /// Whether it is a template.
     pub template: Field<bool>,
+    /// The CPUs it has.
     pub maxcpu: Field<f64>,
+    /// Its memory, in bytes.
     pub maxmem: Field<u64>,
+    /// Its boot disk's size (a container's root disk's), in bytes.
     pub maxdisk: Field<u64>,
+    /// Its tags, as one string (`a;b`).
     pub tags: Field<String>,
+    /// The lock held on it (`backup`, `migrate`…), if any.
     pub lock: Field<String>,
+    /// The resource pool it is in, if any.
     pub pool: Field<String>,
 }
 
@@ -142,15 +157,21 @@ pub fn own_name(name: Option<String>, vmid: u32) -> Option<String> {
 /// The cluster's VMs, and the entries of its list that could not be read.
 #[derive(Debug, Default)]
 pub struct Listing {
+    /// The VMs, by VMID.
     pub vms: Vec<Vm>,
+    /// What could not be read: a target naming one fails with the reason,
+    /// not as not found.
     pub skipped: Vec<Skipped>,
 }
 
 /// An entry of the cluster's list that could not be read, and why.
 #[derive(Debug)]
 pub struct Skipped {
+    /// Its VMID, when that could be read.
     pub vmid: Option<u32>,
+    /// Its name, when that could be read.
     pub name: Option<String>,
+    /// What is wrong with it: `its maxmem is "lots", not a whole number`.
     pub why: String,
 }
 
@@ -288,27 +309,43 @@ pub fn exists(c: &Client, node: &str, vmid: u32) -> Result<bool> {
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 pub struct Current {
+    /// `running` or `stopped`.
     pub status: Field<String>,
+    /// QEMU's own state, which says more: `paused`, `suspended`…
     pub qmpstatus: Field<String>,
+    /// Its name.
     pub name: Field<String>,
+    /// The lock held on it (`backup`, `migrate`…), if any.
     pub lock: Field<String>,
+    /// Its tags, as one string (`a;b`).
     pub tags: Field<String>,
+    /// Whether it is a template.
     pub template: Field<bool>,
+    /// Its QEMU process's PID on the node, while it runs.
     pub pid: Field<u64>,
+    /// Seconds since it started.
     pub uptime: Field<u64>,
+    /// The CPUs it has.
     pub cpus: Field<f64>,
+    /// Its memory, in bytes.
     pub maxmem: Field<u64>,
+    /// The memory it uses, in bytes.
     pub mem: Field<u64>,
+    /// CPU use, a fraction of its `cpus`.
     pub cpu: Field<f64>,
     /// `{"managed": 1, …}`: kept whole, as its shape varies.
     pub ha: Value,
 }
 
 impl Current {
+    /// The run state in guestkit's vocabulary: a paused or suspended VM is
+    /// paused.
     pub fn status(&self) -> Status {
         status_of(self.status.str(), self.qmpstatus.str()).0
     }
 
+    /// Whether HA manages it: its starts and stops are then `hastart` and
+    /// `hastop` tasks, which end before the VM changes state.
     pub fn ha_managed(&self) -> bool {
         lenient::read::<bool>(self.ha.get("managed")).get() == Some(true)
     }
@@ -342,14 +379,19 @@ pub fn current(c: &Client, vm: &Vm) -> Result<Current> {
 
 /// A write that starts a task on a VM.
 pub struct Op<'p> {
+    /// The request's method.
     pub method: Method,
+    /// The API path: `/nodes/{node}/qemu/{vmid}/status/start`.
     pub path: String,
+    /// The request's parameters.
     pub params: Vec<(&'p str, String)>,
     /// The task type it starts (`qmstart`), to find it again after a lost answer.
     pub kind: &'static str,
     /// The VM the outcome is about, when not the one acted on (a clone's new VM).
     pub subject: Option<u32>,
+    /// Return the task's UPID once it has begun, rather than follow it.
     pub no_wait: bool,
+    /// When to stop following the task (exit 7); `None` for no bound.
     pub deadline: Option<Instant>,
 }
 
@@ -519,6 +561,10 @@ pub fn wait_for(c: &Client, vm: &Vm, want: Status, deadline: Instant) -> Result<
     }
 }
 
+/// Starts a VM (`POST /nodes/{node}/qemu/{vmid}/status/start`), or resumes
+/// a paused one (`status/resume`); the task is followed unless `no_wait`,
+/// and an HA-managed VM awaited until it runs. A running VM is
+/// `changed:false`; a template is refused (exit 4).
 pub fn start(c: &Client, vm: &Vm, no_wait: bool) -> Result<Done> {
     let cur = current(c, vm)?;
     if cur.template.copied() == Some(true) || vm.template {
@@ -558,6 +604,7 @@ pub fn start(c: &Client, vm: &Vm, no_wait: bool) -> Result<Done> {
     }
 }
 
+/// How a VM is to be stopped.
 pub struct StopHow {
     /// Seconds the guest gets to shut down.
     pub timeout: u64,
@@ -567,6 +614,12 @@ pub struct StopHow {
     pub hard: bool,
 }
 
+/// Stops a VM: asks the guest (`POST …/status/shutdown`, with `forceStop`
+/// when `force`), or with `hard` stops it at once (`status/stop`, with
+/// `overrule-shutdown` to end a shutdown still waiting for the guest). A
+/// stopped VM is `changed:false`; a paused one is refused (exit 4) unless
+/// `hard` or `force`, which stop it hard. The task is followed for up to
+/// the timeout plus 60 s.
 pub fn stop(c: &Client, vm: &Vm, how: &StopHow, no_wait: bool) -> Result<Done> {
     let cur = current(c, vm)?;
     if cur.status() == Status::Stopped {
@@ -629,6 +682,9 @@ pub fn stop(c: &Client, vm: &Vm, how: &StopHow, no_wait: bool) -> Result<Done> {
     finish(c, vm, no_wait, upid, Status::Stopped, ha_wait)
 }
 
+/// Reboots a running VM (`POST …/status/reboot`), and starts (or resumes)
+/// one that is not, as `systemctl restart` does. A lost answer is an
+/// error, as a reboot cannot be checked afterwards.
 pub fn restart(c: &Client, vm: &Vm, no_wait: bool) -> Result<Done> {
     let cur = current(c, vm)?;
     if cur.status() != Status::Running {
@@ -651,6 +707,11 @@ pub fn restart(c: &Client, vm: &Vm, no_wait: bool) -> Result<Done> {
     finish(c, vm, no_wait, upid, Status::Running, HA_WAIT)
 }
 
+/// Deletes a VM (`DELETE /nodes/{node}/qemu/{vmid}`, a `qmdestroy` task).
+/// A running (or paused) VM is refused (exit 4) unless `force`, which
+/// stops it hard first; `purge` also removes it from backup jobs,
+/// replication and HA, and destroys the disks of its VMID that its config
+/// does not reference.
 pub fn delete(c: &Client, vm: &Vm, purge: bool, force: bool, no_wait: bool) -> Result<Done> {
     let cur = current(c, vm)?;
     if cur.status() != Status::Stopped {

@@ -39,6 +39,7 @@ const SIDECAR: &str = "guestkit.json";
 /// still has it, under the name's lock, is what a killed create left.
 const CREATING: &str = "guestkit-creating";
 
+/// The LXC backend: the containers under one lxcpath.
 pub struct Lxc {
     path: PathBuf,
 }
@@ -52,6 +53,8 @@ struct Sidecar {
 }
 
 impl Lxc {
+    /// The backend for the containers under the config's lxcpath (default
+    /// /var/lib/lxc).
     pub fn new(cfg: &Config) -> Lxc {
         Lxc {
             path: cfg

@@ -2,11 +2,16 @@
 
 use crate::guest::Status;
 
+/// One container in lxc-ls's table.
 #[derive(Debug, PartialEq)]
 pub struct LsRow {
+    /// Its name.
     pub name: String,
+    /// LXC's state word: RUNNING, STOPPED, FROZEN….
     pub state: String,
+    /// Its init's pid, while it runs.
     pub pid: Option<u32>,
+    /// Its IPv4 addresses.
     pub ipv4: Vec<String>,
 }
 
@@ -48,12 +53,18 @@ pub fn status(state: &str) -> (Status, Option<String>) {
     }
 }
 
+/// What lxc-info says of one container.
 #[derive(Debug, Default, PartialEq)]
 pub struct Info {
+    /// LXC's state word: RUNNING, STOPPED, FROZEN….
     pub state: String,
+    /// Its init's pid, while it runs.
     pub pid: Option<u32>,
+    /// Its addresses, one per IP line.
     pub ips: Vec<String>,
+    /// The CPU time it has used, in nanoseconds.
     pub cpu_ns: Option<u64>,
+    /// The memory it uses, in bytes.
     pub memory_bytes: Option<u64>,
 }
 
@@ -115,6 +126,7 @@ pub fn config_value<'a>(config: &'a str, key: &str) -> Option<&'a str> {
     config_values(config, key).last()
 }
 
+/// The values of every `key = value` line of an LXC config, in order.
 pub fn config_values<'a>(config: &'a str, key: &str) -> impl Iterator<Item = &'a str> {
     let key = key.to_string();
     config.lines().filter_map(move |l| {

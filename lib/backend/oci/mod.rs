@@ -29,6 +29,7 @@ const SIDECAR: &str = "guestkit.json";
 const LOG: &str = "console.log";
 const RUNTIME_LOG: &str = "runtime.log";
 
+/// An OCI backend: crun or runc, and the bundles guestkit keeps for it.
 pub struct Oci {
     kind: BackendKind,
     /// Its program's name, as its messages and paths spell it.
@@ -65,6 +66,8 @@ struct Sidecar {
 }
 
 impl Oci {
+    /// The backend of runtime `kind` (crun or runc), its bundles under the
+    /// config's state directory.
     pub fn new(cfg: &Config, kind: BackendKind) -> Oci {
         let runtime = kind.as_str();
         Oci {

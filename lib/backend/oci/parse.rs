@@ -4,20 +4,27 @@
 use crate::guest::Status;
 use serde::Deserialize;
 
+/// One container as the runtime reports it.
 #[derive(Debug, Deserialize, PartialEq)]
 pub struct RuntimeState {
+    /// Its name.
     pub id: String,
+    /// Its init's pid; 0 when it has none.
     #[serde(default)]
     pub pid: u32,
+    /// The runtime's status word (created, running, paused, stopped).
     pub status: String,
+    /// Its bundle's directory; empty when not given.
     #[serde(default)]
     pub bundle: String,
 }
 
+/// `list --format json`: every container the runtime knows.
 pub fn list(text: &str) -> Result<Vec<RuntimeState>, serde_json::Error> {
     Ok(serde_json::from_str::<Option<Vec<RuntimeState>>>(text)?.unwrap_or_default())
 }
 
+/// `state NAME`: one container.
 pub fn state(text: &str) -> Result<RuntimeState, serde_json::Error> {
     serde_json::from_str(text)
 }

@@ -55,6 +55,8 @@ pub struct Stamp {
     upper_xattrs: Vec<u8>,
 }
 
+/// The stamp of `bundle`'s overlay root as it is now: taken before its
+/// container runs, for `keep` to compare with afterwards.
 pub fn stamp(bundle: &Path) -> Result<Stamp> {
     let upper = bundle.join("upper");
     let u = std::fs::symlink_metadata(&upper)?;

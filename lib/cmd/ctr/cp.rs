@@ -1,3 +1,6 @@
+//! ctr-cp: copies files and directories between the host (or a tar stream)
+//! and a container, running or stopped, never reaching outside its root.
+
 use super::{Containers, Found};
 use crate::cli::spec::{Arg, Command, Complete, Effect, Prints, switch};
 use crate::error::{Error, Result};
@@ -10,6 +13,7 @@ use std::ffi::OsString;
 use std::os::unix::ffi::OsStringExt;
 use std::path::{Path, PathBuf};
 
+/// ctr-cp's spec: its flags, help, man page and completions.
 pub const SPEC: Command = Command {
     name: "ctr-cp",
     kind: GuestKind::Container,
@@ -69,6 +73,7 @@ pub const SPEC: Command = Command {
 };
 
 crate::flags! {
+    /// ctr-cp's flags.
     pub struct Args {
         follow_link: bool = switch(
             "follow-link",
@@ -131,6 +136,8 @@ impl Side {
     }
 }
 
+/// Copies SRC to DST, one of them in a container, and prints one result
+/// record; with DST `-` it writes the tar stream to stdout instead.
 pub fn run(ctx: &Ctx, args: Args) -> Result<u8> {
     // The parser has checked that both are there.
     let (src, dst) = (

@@ -1,3 +1,7 @@
+//! ctr-create: creates a stopped container from an image, in the backend
+//! --backend or the config's routing picks; and the create request and
+//! action that ctr-run shares.
+
 use super::{CreateFlags, name_arg};
 use crate::backend::image::Image;
 use crate::backend::{self, Backend, CreateSpec, Mount};
@@ -9,6 +13,7 @@ use crate::guest::target::Target;
 use crate::guest::{BackendKind, GuestKind, Status};
 use crate::run::{Ctx, Resolver};
 
+/// ctr-create's spec: its flags, help, man page and completions.
 pub const SPEC: Command = Command {
     name: "ctr-create",
     kind: GuestKind::Container,
@@ -56,6 +61,7 @@ pub const SPEC: Command = Command {
 };
 
 crate::flags! {
+    /// ctr-create's flags.
     pub struct Args {
         ..create: CreateFlags,
         start: bool = switch("start", None, "Start the container once it is created"),
@@ -214,6 +220,8 @@ fn is_cidr4(a: &str) -> bool {
     })
 }
 
+/// A --env value, KEY=VALUE, split; refused when the key is empty or holds
+/// whitespace, or the value a newline.
 pub fn env_pair(e: &str) -> Result<(String, String)> {
     let bad = |why: &str| {
         Error::usage(format!(
@@ -325,6 +333,9 @@ pub fn create(
     Ok((b, status))
 }
 
+/// Creates the named container (and starts it, with --start) in the backend
+/// routing picks, and prints its result record; a dry run only checks that
+/// the backend is installed and the name free.
 pub fn run(ctx: &Ctx, args: Args) -> Result<u8> {
     // The parser has checked that the required name is there.
     let name = &ctx.positionals[0];

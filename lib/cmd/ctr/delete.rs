@@ -1,3 +1,5 @@
+//! ctr-delete: deletes containers with everything guestkit kept for them.
+
 use super::{Containers, names_arg};
 use crate::backend;
 use crate::cli::args::Jobs;
@@ -8,6 +10,7 @@ use crate::guest::target::Target;
 use crate::guest::{BackendKind, GuestKind, Status};
 use crate::run::Ctx;
 
+/// ctr-delete's spec: its flags, help, man page and completions.
 pub const SPEC: Command = Command {
     name: "ctr-delete",
     kind: GuestKind::Container,
@@ -41,6 +44,7 @@ pub const SPEC: Command = Command {
 };
 
 crate::flags! {
+    /// ctr-delete's flags.
     pub struct Args {
         force: bool = switch("force", Some('f'), "Kill a running container first"),
         missing_ok: bool = switch(
@@ -105,6 +109,10 @@ impl crate::run::Resolver for Deletables<'_> {
     }
 }
 
+/// Deletes each target (killing a running one first with --force, refusing
+/// it otherwise), after asking on a terminal when there are several; a
+/// killed create's leftovers of the name are cleared too. The exit code says
+/// whether any failed, and how.
 pub fn run(ctx: &Ctx, args: Args) -> Result<u8> {
     let targets = ctx.targets()?;
     ctx.confirm("delete", &targets)?;

@@ -1,3 +1,5 @@
+//! ctr-exec: runs a command in a running container.
+
 use super::{CWD, Containers, ENV, INTERACTIVE, TTY, USER, name_arg};
 use crate::backend::ExecSpec;
 use crate::cli::spec::{Command, Complete, Effect, Prints, Trailing};
@@ -5,6 +7,7 @@ use crate::error::{Error, Result};
 use crate::guest::{GuestKind, Status};
 use crate::run::{Ctx, engine_failure};
 
+/// ctr-exec's spec: its flags, help, man page and completions.
 pub const SPEC: Command = Command {
     name: "ctr-exec",
     kind: GuestKind::Container,
@@ -45,6 +48,7 @@ pub const SPEC: Command = Command {
 };
 
 crate::flags! {
+    /// ctr-exec's flags.
     pub struct Args {
         env: Vec<String> = ENV,
         cwd: Option<String> = CWD,
@@ -54,6 +58,9 @@ crate::flags! {
     }
 }
 
+/// Runs the command in the running container with this process's stdio:
+/// its exit code, or the container-engine codes (125, 126, 127) for a
+/// failure of ctr-exec's own.
 pub fn run(ctx: &Ctx, args: Args) -> Result<u8> {
     exec(ctx, args).map_err(engine_failure)
 }

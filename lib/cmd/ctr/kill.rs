@@ -1,3 +1,5 @@
+//! ctr-kill: sends a signal to containers.
+
 use super::{Containers, names_arg};
 use crate::cli::args::Jobs;
 use crate::cli::spec::{Command, Complete, Effect, JOBS, Prints, option};
@@ -7,6 +9,7 @@ use crate::guest::units::Signal;
 use crate::guest::{GuestKind, Status};
 use crate::run::Ctx;
 
+/// ctr-kill's spec: its flags, help, man page and completions.
 pub const SPEC: Command = Command {
     name: "ctr-kill",
     kind: GuestKind::Container,
@@ -36,6 +39,7 @@ pub const SPEC: Command = Command {
 };
 
 crate::flags! {
+    /// ctr-kill's flags.
     pub struct Args {
         signal: Option<Signal> = option(
             "signal",
@@ -48,6 +52,9 @@ crate::flags! {
     }
 }
 
+/// Sends the signal to each running (or paused) target's init, after asking
+/// on a terminal when there are several; after SIGKILL it waits for the
+/// container to stop. The exit code says whether any failed, and how.
 pub fn run(ctx: &Ctx, args: Args) -> Result<u8> {
     let Signal(signal) = args.signal.unwrap_or(Signal(libc::SIGKILL));
     let targets = ctx.targets()?;

@@ -1,3 +1,5 @@
+//! ctr-list: lists the containers of every installed backend, or of one.
+
 use crate::backend;
 use crate::cli::spec::{
     Command, Complete, Effect, OUTPUT_WITH_NAMES, Prints, option, status_filter,
@@ -8,6 +10,7 @@ use crate::guest::{GuestKind, Status};
 use crate::output::{Column, Format, col};
 use crate::run::Ctx;
 
+/// ctr-list's spec: its flags, help, man page and completions.
 pub const SPEC: Command = Command {
     name: "ctr-list",
     kind: GuestKind::Container,
@@ -45,6 +48,7 @@ pub const SPEC: Command = Command {
 };
 
 crate::flags! {
+    /// ctr-list's flags.
     pub struct Args {
         status: Option<Status> = status_filter("Only containers in this status"),
         name: Option<String> = option(
@@ -60,6 +64,7 @@ crate::flags! {
     }
 }
 
+/// The table's columns, each with the record's field it shows.
 pub const COLUMNS: &[Column] = &[
     col("NAME", "name"),
     col("BACKEND", "backend"),
@@ -93,6 +98,9 @@ pub fn gather(ctx: &Ctx) -> Result<(Vec<Container>, Option<Kind>)> {
     Ok((all, failed))
 }
 
+/// Prints the containers that pass --status and --name, sorted by name; the
+/// exit code is that of the worst error of a backend that did not answer,
+/// else 0.
 pub fn run(ctx: &Ctx, args: Args) -> Result<u8> {
     let (mut all, failed) = gather(ctx)?;
     if let Some(s) = args.status {

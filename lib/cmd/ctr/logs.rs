@@ -1,3 +1,6 @@
+//! ctr-logs: prints a container's console log, picked by time or from its
+//! end, and follows it.
+
 use super::{Containers, name_arg};
 use crate::backend::logclock;
 use crate::cli::args::When;
@@ -8,6 +11,7 @@ use crate::run::Ctx;
 use std::io::{Read, Seek, SeekFrom};
 use std::time::{Duration, SystemTime};
 
+/// ctr-logs's spec: its flags, help, man page and completions.
 pub const SPEC: Command = Command {
     name: "ctr-logs",
     kind: GuestKind::Container,
@@ -48,6 +52,7 @@ pub const SPEC: Command = Command {
 };
 
 crate::flags! {
+    /// ctr-logs's flags.
     pub struct Args {
         follow: bool = switch(
             "follow",
@@ -83,6 +88,10 @@ crate::flags! {
     }
 }
 
+/// Prints the container's log as raw bytes (the lines asked for, with their
+/// times when asked), then with --follow what it gains until the container
+/// stops; a cluster container's log is printed by its backend, with that
+/// exit code.
 pub fn run(ctx: &Ctx, args: Args) -> Result<u8> {
     // The parser has checked that the required name is there.
     let name = &ctx.positionals[0];

@@ -35,7 +35,9 @@ pub struct Containers<'a>(pub &'a Ctx);
 
 /// A container found: its name and the backend that holds it.
 pub struct Found {
+    /// Its name.
     pub name: String,
+    /// The backend that holds it.
     pub backend: Box<dyn Backend>,
 }
 
@@ -115,18 +117,21 @@ pub const fn name_arg(help: &'static str, complete: Complete) -> Arg {
     }
 }
 
+/// -t: a pseudo-terminal for the command (ctr-exec, ctr-run).
 pub const TTY: Flag = crate::cli::spec::switch(
     "tty",
     Some('t'),
     "Give the command a pseudo-terminal, with window size changes passed on (stdin must be a terminal)",
 );
 
+/// -i: accepted and ignored, since stdin is always passed on (ctr-exec, ctr-run).
 pub const INTERACTIVE: Flag = crate::cli::spec::switch(
     "interactive",
     Some('i'),
     "Pass stdin on to the command (always done: for the -it habit)",
 );
 
+/// The command's working directory (ctr-exec, ctr-run).
 pub const CWD: Flag = option(
     "cwd",
     Some('w'),
@@ -135,6 +140,7 @@ pub const CWD: Flag = option(
     Complete::Nothing,
 );
 
+/// The user the command runs as (ctr-exec, ctr-run).
 pub const USER: Flag = option(
     "user",
     Some('u'),
@@ -173,6 +179,7 @@ pub const CPUS: Flag = option(
     Complete::Nothing,
 );
 
+/// An environment variable, KEY=VALUE (ctr-exec, ctr-create, ctr-run).
 pub const ENV: Flag = repeated(
     "env",
     Some('e'),

@@ -1,3 +1,6 @@
+//! ctr-pause: freezes running containers; and the freezing and thawing that
+//! ctr-resume shares.
+
 use super::{Containers, names_arg};
 use crate::backend::Backend;
 use crate::cli::args::Jobs;
@@ -8,6 +11,7 @@ use crate::guest::{GuestKind, Status};
 use crate::output::Output;
 use crate::run::Ctx;
 
+/// ctr-pause's spec: its flags, help, man page and completions.
 pub const SPEC: Command = Command {
     name: "ctr-pause",
     kind: GuestKind::Container,
@@ -37,11 +41,14 @@ pub const SPEC: Command = Command {
 };
 
 crate::flags! {
+    /// ctr-pause's flags.
     pub struct Args {
         jobs: Jobs = JOBS,
     }
 }
 
+/// Freezes each running target; one already paused is unchanged, a stopped
+/// one refused. The exit code says whether any failed, and how.
 pub fn run(ctx: &Ctx, args: Args) -> Result<u8> {
     freezer(
         ctx,
@@ -59,11 +66,15 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<u8> {
 /// What ctr-pause or ctr-resume does: the status it acts on, the one it
 /// makes, and the backend's operation.
 pub struct Freezer {
+    /// The action, as results and messages name it ("pause").
     pub action: &'static str,
     /// The action's past participle, for the hint.
     pub done: &'static str,
+    /// The status it acts on.
     pub from: Status,
+    /// The status it makes.
     pub to: Status,
+    /// The backend's operation.
     pub op: fn(&dyn Backend, &str, &Output) -> Result<()>,
 }
 

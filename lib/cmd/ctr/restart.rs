@@ -1,3 +1,5 @@
+//! ctr-restart: stops containers and starts them again.
+
 use super::{Containers, names_arg};
 use crate::cli::args::Jobs;
 use crate::cli::spec::{Command, Effect, JOBS, Prints};
@@ -6,6 +8,7 @@ use crate::guest::record::Done;
 use crate::guest::{GuestKind, Status};
 use crate::run::Ctx;
 
+/// ctr-restart's spec: its flags, help, man page and completions.
 pub const SPEC: Command = Command {
     name: "ctr-restart",
     kind: GuestKind::Container,
@@ -32,6 +35,7 @@ pub const SPEC: Command = Command {
 };
 
 crate::flags! {
+    /// ctr-restart's flags.
     pub struct Args {
         timeout: Option<u64> = super::stop::TIMEOUT,
         force: bool = super::stop::FORCE,
@@ -39,6 +43,8 @@ crate::flags! {
     }
 }
 
+/// Stops each target that is not stopped (as ctr-stop does), then starts it.
+/// The exit code says whether any failed, and how.
 pub fn run(ctx: &Ctx, args: Args) -> Result<u8> {
     let timeout = super::stop::timeout(args.timeout, args.force)?;
     let targets = ctx.targets()?;

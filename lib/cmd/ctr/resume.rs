@@ -1,3 +1,5 @@
+//! ctr-resume: thaws paused containers.
+
 use super::names_arg;
 use crate::cli::args::Jobs;
 use crate::cli::spec::{Command, Effect, JOBS, Prints};
@@ -5,6 +7,7 @@ use crate::error::Result;
 use crate::guest::{GuestKind, Status};
 use crate::run::Ctx;
 
+/// ctr-resume's spec: its flags, help, man page and completions.
 pub const SPEC: Command = Command {
     name: "ctr-resume",
     kind: GuestKind::Container,
@@ -34,11 +37,14 @@ pub const SPEC: Command = Command {
 };
 
 crate::flags! {
+    /// ctr-resume's flags.
     pub struct Args {
         jobs: Jobs = JOBS,
     }
 }
 
+/// Thaws each paused target; one already running is unchanged, a stopped one
+/// refused. The exit code says whether any failed, and how.
 pub fn run(ctx: &Ctx, args: Args) -> Result<u8> {
     super::pause::freezer(
         ctx,

@@ -1,3 +1,5 @@
+//! ctr-run: creates a container and runs it, in the foreground or detached.
+
 use super::create::{NewContainer, create, spec};
 use super::{CWD, CreateFlags, INTERACTIVE, TTY, USER, name_arg};
 use crate::cli::args::Jobs;
@@ -8,6 +10,7 @@ use crate::guest::target::Target;
 use crate::guest::{BackendKind, GuestKind};
 use crate::run::{Ctx, Resolver, engine_failure};
 
+/// ctr-run's spec: its flags, help, man page and completions.
 pub const SPEC: Command = Command {
     name: "ctr-run",
     kind: GuestKind::Container,
@@ -44,6 +47,7 @@ pub const SPEC: Command = Command {
 };
 
 crate::flags! {
+    /// ctr-run's flags.
     pub struct Args {
         ..create: CreateFlags,
         rm: bool = switch("rm", None, "Delete the container when it ends"),
@@ -59,6 +63,11 @@ crate::flags! {
     }
 }
 
+/// Creates the container and runs its command in the foreground with this
+/// process's stdio (deleting it afterwards with --rm): the command's exit
+/// code, or the container-engine codes for a failure of ctr-run's own. With
+/// --detach, creates and starts it and prints its result record instead.
+/// Refused for backend proxmox.
 pub fn run(ctx: &Ctx, args: Args) -> Result<u8> {
     // The parser has checked that the required name is there.
     let name = &ctx.positionals[0];

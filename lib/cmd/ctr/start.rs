@@ -1,3 +1,5 @@
+//! ctr-start: starts containers.
+
 use super::{Containers, names_arg};
 use crate::cli::args::Jobs;
 use crate::cli::spec::{Command, Effect, JOBS, Prints};
@@ -6,6 +8,7 @@ use crate::guest::record::Done;
 use crate::guest::{GuestKind, Status};
 use crate::run::Ctx;
 
+/// ctr-start's spec: its flags, help, man page and completions.
 pub const SPEC: Command = Command {
     name: "ctr-start",
     kind: GuestKind::Container,
@@ -35,11 +38,15 @@ pub const SPEC: Command = Command {
 };
 
 crate::flags! {
+    /// ctr-start's flags.
     pub struct Args {
         jobs: Jobs = JOBS,
     }
 }
 
+/// Starts each stopped (or created) target; one already running is
+/// unchanged, a paused one refused. The exit code says whether any failed,
+/// and how.
 pub fn run(ctx: &Ctx, args: Args) -> Result<u8> {
     let targets = ctx.targets()?;
     ctx.act(&Containers(ctx), "start", targets, args.jobs, |c| {

@@ -1,3 +1,5 @@
+//! ctr-state: prints one detailed record per container.
+
 use super::{Containers, names_arg};
 use crate::cli::args::Jobs;
 use crate::cli::spec::{Command, Effect, JOBS, Prints};
@@ -6,6 +8,7 @@ use crate::guest::GuestKind;
 use crate::output::{Column, col};
 use crate::run::Ctx;
 
+/// ctr-state's spec: its flags, help, man page and completions.
 pub const SPEC: Command = Command {
     name: "ctr-state",
     kind: GuestKind::Container,
@@ -43,11 +46,14 @@ const COLUMNS: &[Column] = &[
 ];
 
 crate::flags! {
+    /// ctr-state's flags.
     pub struct Args {
         jobs: Jobs = JOBS,
     }
 }
 
+/// Prints each target's detailed record; one that cannot be read is
+/// reported on stderr, and the exit code says so.
 pub fn run(ctx: &Ctx, args: Args) -> Result<u8> {
     let targets = ctx.targets()?;
     ctx.each(&Containers(ctx), targets, args.jobs, COLUMNS, |c| {

@@ -1,3 +1,6 @@
+//! ctr-stats: samples what running containers use: CPU, memory, processes,
+//! network and block I/O.
+
 use crate::backend::{self, Backend};
 use crate::cli::spec::{Arg, Command, Complete, Effect, Prints, option, switch};
 use crate::error::{Error, Result};
@@ -8,6 +11,7 @@ use crate::run::Ctx;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
+/// ctr-stats's spec: its flags, help, man page and completions.
 pub const SPEC: Command = Command {
     name: "ctr-stats",
     kind: GuestKind::Container,
@@ -43,6 +47,7 @@ pub const SPEC: Command = Command {
 };
 
 crate::flags! {
+    /// ctr-stats's flags.
     pub struct Args {
         follow: bool = switch(
             "follow",
@@ -72,6 +77,9 @@ const COLUMNS: &[Column] = &[
     col("WRITE", "block_write_bytes"),
 ];
 
+/// Prints one sample of what each running container uses (the named ones, or
+/// all), and with --follow another every --interval until interrupted; the
+/// exit code is the worst error's, of a backend or a container not found.
 pub fn run(ctx: &Ctx, args: Args) -> Result<u8> {
     let interval = match args.interval {
         Some(s) if !(0.1..=86_400.0).contains(&s) => {

@@ -1,3 +1,5 @@
+//! ctr-stop: stops containers; and the stop flags ctr-restart shares.
+
 use super::{Containers, names_arg};
 use crate::cli::args::Jobs;
 use crate::cli::spec::{Command, Complete, Effect, Flag, JOBS, Prints, option, switch};
@@ -6,6 +8,7 @@ use crate::guest::record::Done;
 use crate::guest::{GuestKind, Status};
 use crate::run::Ctx;
 
+/// ctr-stop's spec: its flags, help, man page and completions.
 pub const SPEC: Command = Command {
     name: "ctr-stop",
     kind: GuestKind::Container,
@@ -65,6 +68,7 @@ pub fn timeout(timeout: Option<u64>, force: bool) -> Result<u64> {
 }
 
 crate::flags! {
+    /// ctr-stop's flags.
     pub struct Args {
         timeout: Option<u64> = TIMEOUT,
         force: bool = FORCE,
@@ -72,6 +76,10 @@ crate::flags! {
     }
 }
 
+/// Stops each target (a clean shutdown, killed after the timeout; with
+/// --force killed at once, after asking on a terminal when there are
+/// several); one already stopped is unchanged. The exit code says whether
+/// any failed, and how.
 pub fn run(ctx: &Ctx, args: Args) -> Result<u8> {
     let timeout = timeout(args.timeout, args.force)?;
     let targets = ctx.targets()?;

@@ -1,3 +1,5 @@
+//! ctr-update: changes the memory, CPU and process limits of containers.
+
 use super::{Containers, names_arg};
 use crate::backend::Limits;
 use crate::cli::args::{Jobs, Size};
@@ -8,6 +10,7 @@ use crate::guest::units::human_size;
 use crate::guest::{GuestKind, Status};
 use crate::run::Ctx;
 
+/// ctr-update's spec: its flags, help, man page and completions.
 pub const SPEC: Command = Command {
     name: "ctr-update",
     kind: GuestKind::Container,
@@ -37,6 +40,7 @@ pub const SPEC: Command = Command {
 };
 
 crate::flags! {
+    /// ctr-update's flags.
     pub struct Args {
         memory: Option<Size> = super::MEMORY,
         cpus: Option<f64> = super::CPUS,
@@ -51,6 +55,10 @@ crate::flags! {
     }
 }
 
+/// Sets the limits given on each target, stored and, on a running one, live;
+/// only those that differ are changed, and one below what a running
+/// container uses now is refused. The exit code says whether any failed,
+/// and how.
 pub fn run(ctx: &Ctx, args: Args) -> Result<u8> {
     let want = Limits {
         memory_bytes: args.memory.map(|s| s.0),

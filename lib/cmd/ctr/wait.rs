@@ -1,3 +1,5 @@
+//! ctr-wait: waits until containers are running, stopped or exited.
+
 use super::{Containers, names_arg};
 use crate::cli::args::{FromValue, Jobs};
 use crate::cli::spec::{Command, Complete, Effect, Flag, JOBS, Prints, choice, option};
@@ -7,6 +9,7 @@ use crate::guest::{GuestKind, Status};
 use crate::run::Ctx;
 use std::time::{Duration, Instant};
 
+/// ctr-wait's spec: its flags, help, man page and completions.
 pub const SPEC: Command = Command {
     name: "ctr-wait",
     kind: GuestKind::Container,
@@ -41,6 +44,7 @@ pub const SPEC: Command = Command {
 /// What ctr-wait waits for.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum WaitFor {
+    /// `--for running`: its status is running.
     Running,
     /// Stopped; `exited` says the same of a container that ran.
     Stopped,
@@ -57,6 +61,7 @@ impl FromValue for WaitFor {
 }
 
 crate::flags! {
+    /// ctr-wait's flags.
     pub struct Args {
         wait_for: Option<WaitFor> = choice(
             "for",
@@ -76,6 +81,9 @@ crate::flags! {
     }
 }
 
+/// Polls each target, with backoff, until it is in the status --for asks
+/// for; one still not there at the deadline (--timeout, shared by all) is a
+/// timeout (exit 7). The exit code says whether any failed, and how.
 pub fn run(ctx: &Ctx, args: Args) -> Result<u8> {
     let Some(want) = args.wait_for else {
         return Err(Error::usage("--for running|stopped|exited is required"));

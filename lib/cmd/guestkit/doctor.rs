@@ -13,6 +13,7 @@ use crate::pve::node;
 use crate::run::Ctx;
 use std::path::{Path, PathBuf};
 
+/// guestkit-doctor's spec: its flags, help, man page and completions.
 pub const SPEC: Command = Command {
     name: "guestkit-doctor",
     kind: GuestKind::Container,
@@ -48,6 +49,7 @@ pub const SPEC: Command = Command {
 pub struct Args;
 
 impl Args {
+    /// Empty: it takes the common flags alone.
     pub const FLAGS: &'static [crate::cli::spec::Flag] = &[];
 }
 
@@ -91,6 +93,8 @@ impl Report<'_> {
     }
 }
 
+/// Makes every check, printing one record each: the exit code is the
+/// highest of the checks that failed, 0 when none did.
 pub fn run(ctx: &Ctx, _: Args) -> Result<u8> {
     let mut r = Report {
         out: ctx.out.stream(COLUMNS),

@@ -18,6 +18,7 @@ use crate::run::Ctx;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+/// guestkit-setup's spec: its flags, help, man page and completions.
 pub const SPEC: Command = Command {
     name: "guestkit-setup",
     kind: GuestKind::Container,
@@ -51,6 +52,7 @@ pub const SPEC: Command = Command {
 };
 
 crate::flags! {
+    /// guestkit-setup's flags.
     pub struct Args {
         non_interactive: bool = switch(
             "non-interactive",
@@ -188,6 +190,8 @@ struct Cluster {
     storage: Option<String>,
 }
 
+/// Takes the answers (asked on a terminal, else from the flags), writes the
+/// configuration file, and prints one record of what it wrote.
 pub fn run(ctx: &Ctx, a: Args) -> Result<u8> {
     let given = ctx
         .common

@@ -1,3 +1,5 @@
+//! vm-clone: clones a VM (typically a template) into a new one.
+
 use super::cloudinit::CloudInit;
 use super::{Making, NewVm, connect};
 use crate::cli::args::Jobs;
@@ -11,6 +13,7 @@ use crate::guest::{BackendKind, GuestKind};
 use crate::pve::vm;
 use crate::run::Ctx;
 
+/// vm-clone's spec: its flags, help, man page and completions.
 pub const SPEC: Command = Command {
     name: "vm-clone",
     kind: GuestKind::Vm,
@@ -62,6 +65,7 @@ pub const SPEC: Command = Command {
 };
 
 crate::flags! {
+    /// vm-clone's flags.
     pub struct Args {
         ..ci: CloudInit,
         vmid: Option<u64> = option(
@@ -92,6 +96,8 @@ crate::flags! {
     }
 }
 
+/// Clones the source VM into a new one, sets its cloud-init settings, starts
+/// it with --start, and prints one result record about the new VM.
 pub fn run(ctx: &Ctx, a: Args) -> Result<u8> {
     let source = parse_arg(GuestKind::Vm, &ctx.positionals[0])?;
     let name = ctx.positionals[1].clone();

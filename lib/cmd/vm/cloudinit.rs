@@ -7,6 +7,7 @@ use crate::error::{Error, Result};
 use crate::pve::cloudinit;
 
 crate::flags! {
+    /// The cloud-init flags vm-create and vm-clone share.
     pub struct CloudInit {
         ciuser: Option<String> = option(
             "ciuser",
@@ -40,6 +41,7 @@ crate::flags! {
 }
 
 impl CloudInit {
+    /// Whether no cloud-init flag was given.
     pub fn is_empty(&self) -> bool {
         self.ciuser.is_none()
             && self.sshkey.is_empty()

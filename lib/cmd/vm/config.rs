@@ -1,3 +1,5 @@
+//! vm-config: shows the configuration of VMs, or changes it.
+
 use super::{Vms, connect, names_arg};
 use crate::cli::args::Jobs;
 use crate::cli::spec::{
@@ -9,6 +11,7 @@ use crate::output::{Column, col};
 use crate::pve::config;
 use crate::run::Ctx;
 
+/// vm-config's spec: its flags, help, man page and completions.
 pub const SPEC: Command = Command {
     name: "vm-config",
     kind: GuestKind::Vm,
@@ -50,6 +53,7 @@ pub const SPEC: Command = Command {
 };
 
 crate::flags! {
+    /// vm-config's flags.
     pub struct Args {
         set: Vec<String> = repeated(
             "set",
@@ -96,6 +100,9 @@ const COLUMNS: &[Column] = &[
     col("AGENT", "agent"),
 ];
 
+/// Without a change, prints each target's configuration record; with --set,
+/// --delete or --tag, makes the change on each and prints one result per
+/// VM. The exit code says whether any failed, and how.
 pub fn run(ctx: &Ctx, a: Args) -> Result<u8> {
     let mut change = config::parse_change(&a.set, &a.delete, &a.tag)?;
     change.digest = a.digest.clone();

@@ -1,3 +1,5 @@
+//! vm-create: creates a VM on a node of the cluster.
+
 use super::cloudinit::CloudInit;
 use super::{Making, NewVm, connect};
 use crate::cli::args::{Jobs, Size};
@@ -11,6 +13,7 @@ use crate::guest::{BackendKind, GuestKind};
 use crate::pve::{node, vm};
 use crate::run::Ctx;
 
+/// vm-create's spec: its flags, help, man page and completions.
 pub const SPEC: Command = Command {
     name: "vm-create",
     kind: GuestKind::Vm,
@@ -54,6 +57,7 @@ pub const SPEC: Command = Command {
 };
 
 crate::flags! {
+    /// vm-create's flags.
     pub struct Args {
         ..ci: CloudInit,
         vmid: Option<u64> = option(
@@ -161,6 +165,9 @@ crate::flags! {
     }
 }
 
+/// Creates the VM from the flags on the node picked (its disk on the storage
+/// picked), follows the task, starts it with --start, and prints one result
+/// record about it.
 pub fn run(ctx: &Ctx, a: Args) -> Result<u8> {
     let name = ctx.positionals.first().cloned();
     if let Some(n) = &name {

@@ -1,3 +1,5 @@
+//! vm-delete: destroys VMs and their disks.
+
 use super::{act, names_arg};
 use crate::cli::args::Jobs;
 use crate::cli::spec::{Command, Effect, JOBS, NO_WAIT, Prints, VM_BACKEND, switch};
@@ -6,6 +8,7 @@ use crate::guest::{BackendKind, GuestKind, Status};
 use crate::pve::vm;
 use crate::run::Ctx;
 
+/// vm-delete's spec: its flags, help, man page and completions.
 pub const SPEC: Command = Command {
     name: "vm-delete",
     kind: GuestKind::Vm,
@@ -42,6 +45,7 @@ pub const SPEC: Command = Command {
 };
 
 crate::flags! {
+    /// vm-delete's flags.
     pub struct Args {
         purge: bool = switch(
             "purge",
@@ -55,6 +59,10 @@ crate::flags! {
     }
 }
 
+/// Destroys each target VM with its disks (stopping a running one hard with
+/// --force, refusing it otherwise), after asking on a terminal when there
+/// are several, and follows each task unless --no-wait. The exit code says
+/// whether any failed, and how.
 pub fn run(ctx: &Ctx, args: Args) -> Result<u8> {
     act(ctx, "delete", args.jobs, true, |c, v| {
         vm::delete(c, v, args.purge, args.force, args.no_wait)

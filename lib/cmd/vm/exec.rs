@@ -1,3 +1,5 @@
+//! vm-exec: runs a command in a VM through its QEMU guest agent.
+
 use super::{Vms, connect, vm_arg};
 use crate::cli::spec::{Command, Effect, Prints, Trailing, VM_BACKEND};
 use crate::error::{Error, Result};
@@ -7,6 +9,7 @@ use crate::pve::agent::{self, NotRun};
 use crate::run::{Ctx, Resolver, engine_failure};
 use std::io::{IsTerminal, Read, Write};
 
+/// vm-exec's spec: its flags, help, man page and completions.
 pub const SPEC: Command = Command {
     name: "vm-exec",
     kind: GuestKind::Vm,
@@ -44,6 +47,7 @@ pub const SPEC: Command = Command {
 };
 
 crate::flags! {
+    /// vm-exec's flags.
     pub struct Args {
         backend: Option<BackendKind> = VM_BACKEND,
     }
@@ -52,6 +56,10 @@ crate::flags! {
 /// The most stdin sent: the schema's maxLength of agent/exec's input-data.
 const MAX_INPUT: usize = 64 << 10;
 
+/// Runs the command in the VM through its guest agent, stdin (not a
+/// terminal) as its input, and writes its output once it ends: its exit code
+/// (128+N for signal N), or the container-engine codes for a failure of
+/// vm-exec's own.
 pub fn run(ctx: &Ctx, _: Args) -> Result<u8> {
     exec(ctx).map_err(engine_failure)
 }

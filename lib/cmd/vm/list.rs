@@ -1,3 +1,5 @@
+//! vm-list: lists the cluster's VMs.
+
 use super::connect;
 use crate::cli::spec::{
     Command, Complete, Effect, OUTPUT_WITH_NAMES, Prints, VM_BACKEND, option, status_filter, switch,
@@ -8,6 +10,7 @@ use crate::output::{Column, Format, col};
 use crate::pve::vm;
 use crate::run::Ctx;
 
+/// vm-list's spec: its flags, help, man page and completions.
 pub const SPEC: Command = Command {
     name: "vm-list",
     kind: GuestKind::Vm,
@@ -37,6 +40,7 @@ pub const SPEC: Command = Command {
 };
 
 crate::flags! {
+    /// vm-list's flags.
     pub struct Args {
         node: Option<String> = option(
             "node",
@@ -69,6 +73,7 @@ crate::flags! {
     }
 }
 
+/// The table's columns, each with the record's field it shows.
 pub const COLUMNS: &[Column] = &[
     col("VMID", "vmid"),
     col("NAME", "name"),
@@ -80,6 +85,7 @@ pub const COLUMNS: &[Column] = &[
     col("LOCK", "lock"),
 ];
 
+/// Prints the cluster's VMs that pass the filters, listed in one request.
 pub fn run(ctx: &Ctx, a: Args) -> Result<u8> {
     if a.templates && a.no_templates {
         return Err(Error::usage(

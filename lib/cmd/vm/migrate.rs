@@ -1,3 +1,5 @@
+//! vm-migrate: moves VMs to another node of the cluster.
+
 use super::{act, names_arg};
 use crate::cli::args::Jobs;
 use crate::cli::spec::{
@@ -8,6 +10,7 @@ use crate::guest::{BackendKind, GuestKind};
 use crate::pve::migrate::{self, How};
 use crate::run::Ctx;
 
+/// vm-migrate's spec: its flags, help, man page and completions.
 pub const SPEC: Command = Command {
     name: "vm-migrate",
     kind: GuestKind::Vm,
@@ -41,6 +44,7 @@ pub const SPEC: Command = Command {
 };
 
 crate::flags! {
+    /// vm-migrate's flags.
     pub struct Args {
         to: Option<String> = option(
             "to",
@@ -68,6 +72,9 @@ crate::flags! {
     }
 }
 
+/// Moves each target VM to the node --to names and follows each task unless
+/// --no-wait; one already there is unchanged. The exit code says whether
+/// any failed, and how.
 pub fn run(ctx: &Ctx, a: Args) -> Result<u8> {
     let Some(to) = a.to.clone() else {
         return Err(Error::usage("--to NODE is required"));

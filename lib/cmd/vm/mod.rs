@@ -42,6 +42,7 @@ pub fn connect(ctx: &Ctx) -> Result<Client> {
 pub struct Vms(pub vm::Listing);
 
 impl Vms {
+    /// Lists the cluster's VMs, in one request.
     pub fn list(c: &Client) -> Result<Vms> {
         vm::list(c).map(Vms)
     }
@@ -190,8 +191,12 @@ pub struct Making<'a> {
     pub locks: Option<&'a Vm>,
     /// The write's path and task type (`/nodes/pve1/qemu`, `qmcreate`).
     pub path: String,
+    /// The write's task type (`qmcreate`, `qmclone`).
     pub kind: &'static str,
+    /// Start the VM once it is made (--start).
     pub start: bool,
+    /// Follow no task to its end (--no-wait): the last one started, the
+    /// make's or else the start's, is left running and its UPID reported.
     pub no_wait: bool,
     /// Settings made on the new VM before it starts (a clone's cloud-init).
     pub configure: Vec<(String, String)>,

@@ -1,3 +1,5 @@
+//! vm-resize: grows a disk of a VM.
+
 use super::{act_on_one, vm_arg, word_arg};
 use crate::cli::spec::{Command, Effect, NO_WAIT, Prints, VM_BACKEND};
 use crate::error::Result;
@@ -5,6 +7,7 @@ use crate::guest::{BackendKind, GuestKind};
 use crate::pve::disk;
 use crate::run::Ctx;
 
+/// vm-resize's spec: its flags, help, man page and completions.
 pub const SPEC: Command = Command {
     name: "vm-resize",
     kind: GuestKind::Vm,
@@ -44,12 +47,15 @@ pub const SPEC: Command = Command {
 };
 
 crate::flags! {
+    /// vm-resize's flags.
     pub struct Args {
         no_wait: bool = NO_WAIT,
         backend: Option<BackendKind> = VM_BACKEND,
     }
 }
 
+/// Grows the VM's disk by or to the size given, follows the task unless
+/// --no-wait, and prints one result record.
 pub fn run(ctx: &Ctx, a: Args) -> Result<u8> {
     let disk_name = ctx.positionals[1].clone();
     let size = disk::parse_new_size(&ctx.positionals[2])?;

@@ -1,3 +1,5 @@
+//! vm-restart: reboots VMs.
+
 use super::{act, names_arg};
 use crate::cli::spec::{Command, Effect, Prints};
 use crate::error::Result;
@@ -5,6 +7,7 @@ use crate::guest::GuestKind;
 use crate::pve::vm;
 use crate::run::Ctx;
 
+/// vm-restart's spec: its flags, help, man page and completions.
 pub const SPEC: Command = Command {
     name: "vm-restart",
     kind: GuestKind::Vm,
@@ -36,6 +39,9 @@ pub const SPEC: Command = Command {
 /// The flags of every tool that starts a task on each VM.
 pub use super::TaskFlags as Args;
 
+/// Reboots each running target through its guest (starting a stopped one,
+/// resuming a paused one) and follows each task unless --no-wait. The exit
+/// code says whether any failed, and how.
 pub fn run(ctx: &Ctx, args: Args) -> Result<u8> {
     act(ctx, "restart", args.jobs, false, |c, v| {
         vm::restart(c, v, args.no_wait)

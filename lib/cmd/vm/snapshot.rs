@@ -1,3 +1,5 @@
+//! vm-snapshot: takes a snapshot of a VM.
+
 use super::{act_on_one, vm_arg, word_arg};
 use crate::cli::spec::{Command, Complete, Effect, NO_WAIT, Prints, VM_BACKEND, option, switch};
 use crate::error::Result;
@@ -5,6 +7,7 @@ use crate::guest::{BackendKind, GuestKind};
 use crate::pve::snapshot;
 use crate::run::Ctx;
 
+/// vm-snapshot's spec: its flags, help, man page and completions.
 pub const SPEC: Command = Command {
     name: "vm-snapshot",
     kind: GuestKind::Vm,
@@ -48,6 +51,7 @@ pub const SPEC: Command = Command {
 };
 
 crate::flags! {
+    /// vm-snapshot's flags.
     pub struct Args {
         ram: bool = switch("ram", None, "Save the running VM's memory too"),
         description: Option<String> = option(
@@ -62,6 +66,8 @@ crate::flags! {
     }
 }
 
+/// Takes the named snapshot of the VM (with its memory, with --ram), follows
+/// the task unless --no-wait, and prints one result record.
 pub fn run(ctx: &Ctx, a: Args) -> Result<u8> {
     let name = ctx.positionals[1].clone();
     snapshot::check_name(&name)?;

@@ -1,3 +1,5 @@
+//! vm-snapshot-delete: deletes a snapshot of a VM.
+
 use super::{act_on_one, vm_arg, word_arg};
 use crate::cli::spec::{Command, Effect, NO_WAIT, Prints, VM_BACKEND, switch};
 use crate::error::Result;
@@ -5,6 +7,7 @@ use crate::guest::{BackendKind, GuestKind};
 use crate::pve::snapshot;
 use crate::run::Ctx;
 
+/// vm-snapshot-delete's spec: its flags, help, man page and completions.
 pub const SPEC: Command = Command {
     name: "vm-snapshot-delete",
     kind: GuestKind::Vm,
@@ -33,6 +36,7 @@ pub const SPEC: Command = Command {
 };
 
 crate::flags! {
+    /// vm-snapshot-delete's flags.
     pub struct Args {
         force: bool = switch(
             "force",
@@ -44,6 +48,8 @@ crate::flags! {
     }
 }
 
+/// Deletes the VM's named snapshot, follows the task unless --no-wait, and
+/// prints one result record.
 pub fn run(ctx: &Ctx, a: Args) -> Result<u8> {
     let name = ctx.positionals[1].clone();
     snapshot::check_name(&name)?;

@@ -1,3 +1,5 @@
+//! vm-snapshot-list: lists the snapshots of VMs.
+
 use super::{Vms, connect, names_arg};
 use crate::cli::args::Jobs;
 use crate::cli::spec::{Command, Effect, JOBS, Prints, VM_BACKEND};
@@ -7,6 +9,7 @@ use crate::output::{Column, col};
 use crate::pve::snapshot;
 use crate::run::Ctx;
 
+/// vm-snapshot-list's spec: its flags, help, man page and completions.
 pub const SPEC: Command = Command {
     name: "vm-snapshot-list",
     kind: GuestKind::Vm,
@@ -32,6 +35,7 @@ pub const SPEC: Command = Command {
 };
 
 crate::flags! {
+    /// vm-snapshot-list's flags.
     pub struct Args {
         jobs: Jobs = JOBS,
         backend: Option<BackendKind> = VM_BACKEND,
@@ -49,6 +53,8 @@ const COLUMNS: &[Column] = &[
     col("DESCRIPTION", "description"),
 ];
 
+/// Prints one record per snapshot of each target VM; a VM that cannot be
+/// read is reported on stderr, and the exit code says so.
 pub fn run(ctx: &Ctx, a: Args) -> Result<u8> {
     let targets = ctx.targets()?;
     let c = connect(ctx)?;

@@ -1,3 +1,5 @@
+//! vm-snapshot-rollback: rolls a VM back to a snapshot.
+
 use super::{act_on_one, vm_arg, word_arg};
 use crate::cli::spec::{Command, Effect, NO_WAIT, Prints, VM_BACKEND, switch};
 use crate::error::Result;
@@ -5,6 +7,7 @@ use crate::guest::{BackendKind, GuestKind};
 use crate::pve::snapshot;
 use crate::run::Ctx;
 
+/// vm-snapshot-rollback's spec: its flags, help, man page and completions.
 pub const SPEC: Command = Command {
     name: "vm-snapshot-rollback",
     kind: GuestKind::Vm,
@@ -36,6 +39,7 @@ pub const SPEC: Command = Command {
 };
 
 crate::flags! {
+    /// vm-snapshot-rollback's flags.
     pub struct Args {
         start: bool = switch("start", None, "Start the VM after the rollback"),
         no_wait: bool = NO_WAIT,
@@ -43,6 +47,9 @@ crate::flags! {
     }
 }
 
+/// Rolls the VM back to the named snapshot (starting it after, with
+/// --start), follows the task unless --no-wait, and prints one result
+/// record.
 pub fn run(ctx: &Ctx, a: Args) -> Result<u8> {
     let name = ctx.positionals[1].clone();
     snapshot::check_name(&name)?;

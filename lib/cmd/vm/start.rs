@@ -1,3 +1,5 @@
+//! vm-start: starts VMs, wherever they are in the cluster.
+
 use super::{act, names_arg};
 use crate::cli::spec::{Command, Effect, Prints};
 use crate::error::Result;
@@ -5,6 +7,7 @@ use crate::guest::{GuestKind, Status};
 use crate::pve::vm;
 use crate::run::Ctx;
 
+/// vm-start's spec: its flags, help, man page and completions.
 pub const SPEC: Command = Command {
     name: "vm-start",
     kind: GuestKind::Vm,
@@ -39,6 +42,9 @@ pub const SPEC: Command = Command {
 /// The flags of every tool that starts a task on each VM.
 pub use super::TaskFlags as Args;
 
+/// Starts (or resumes) each target VM and follows each task unless
+/// --no-wait; one already running is unchanged. The exit code says whether
+/// any failed, and how.
 pub fn run(ctx: &Ctx, args: Args) -> Result<u8> {
     act(ctx, "start", args.jobs, false, |c, v| {
         vm::start(c, v, args.no_wait)

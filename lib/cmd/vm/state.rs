@@ -1,3 +1,5 @@
+//! vm-state: prints one detailed record per VM, read from its node.
+
 use super::{Vms, connect, names_arg};
 use crate::cli::args::Jobs;
 use crate::cli::spec::{Command, Effect, Prints, VM_BACKEND};
@@ -12,6 +14,7 @@ use crate::pve::{agent, config};
 use crate::run::Ctx;
 use serde_json::{Map, Value};
 
+/// vm-state's spec: its flags, help, man page and completions.
 pub const SPEC: Command = Command {
     name: "vm-state",
     kind: GuestKind::Vm,
@@ -45,6 +48,7 @@ pub const SPEC: Command = Command {
 };
 
 crate::flags! {
+    /// vm-state's flags.
     pub struct Args {
         backend: Option<BackendKind> = VM_BACKEND,
     }
@@ -62,6 +66,9 @@ const COLUMNS: &[Column] = &[
     col("IPV4", "ipv4"),
 ];
 
+/// Prints each target's detailed record, read fresh from its node (with the
+/// guest agent's addresses when it can answer); a VM that cannot be read is
+/// reported on stderr, and the exit code says so.
 pub fn run(ctx: &Ctx, _: Args) -> Result<u8> {
     let targets = ctx.targets()?;
     let c = connect(ctx)?;

@@ -1,3 +1,5 @@
+//! vm-stop: shuts VMs down, or stops them hard.
+
 use super::{act, names_arg};
 use crate::cli::args::Jobs;
 use crate::cli::spec::{
@@ -8,6 +10,7 @@ use crate::guest::{BackendKind, GuestKind, Status};
 use crate::pve::vm;
 use crate::run::Ctx;
 
+/// vm-stop's spec: its flags, help, man page and completions.
 pub const SPEC: Command = Command {
     name: "vm-stop",
     kind: GuestKind::Vm,
@@ -44,6 +47,7 @@ pub const SPEC: Command = Command {
 };
 
 crate::flags! {
+    /// vm-stop's flags.
     pub struct Args {
         timeout: Option<u64> = option(
             "timeout",
@@ -64,6 +68,10 @@ crate::flags! {
     }
 }
 
+/// Shuts each target VM down through its guest (stopped hard at once with
+/// --hard, or after the timeout with --force; either asks first on a
+/// terminal when there are several), and follows each task unless
+/// --no-wait. The exit code says whether any failed, and how.
 pub fn run(ctx: &Ctx, args: Args) -> Result<u8> {
     if args.hard && args.force {
         return Err(Error::usage(

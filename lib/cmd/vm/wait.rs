@@ -1,3 +1,6 @@
+//! vm-wait: waits until VMs are running or stopped, or their guest agent
+//! answers or reports an address.
+
 use super::{act, names_arg};
 use crate::cli::args::FromValue;
 use crate::cli::args::Jobs;
@@ -10,6 +13,7 @@ use crate::pve::{agent, vm};
 use crate::run::Ctx;
 use std::time::{Duration, Instant};
 
+/// vm-wait's spec: its flags, help, man page and completions.
 pub const SPEC: Command = Command {
     name: "vm-wait",
     kind: GuestKind::Vm,
@@ -47,6 +51,7 @@ pub const SPEC: Command = Command {
 };
 
 crate::flags! {
+    /// vm-wait's flags.
     pub struct Args {
         wait_for: Option<WaitFor> = choice(
             "for",
@@ -70,6 +75,7 @@ crate::flags! {
 /// What vm-wait waits for.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum WaitFor {
+    /// A status, as the VM's node reports it (running, stopped).
     Status(Status),
     /// The guest agent answers.
     Agent,
@@ -87,6 +93,9 @@ impl FromValue for WaitFor {
     }
 }
 
+/// Polls each target VM until it is in the state --for asks for; one still
+/// not there at the deadline (--timeout, shared by all) is a timeout
+/// (exit 7). The exit code says whether any failed, and how.
 pub fn run(ctx: &Ctx, args: Args) -> Result<u8> {
     let Some(want) = args.wait_for else {
         return Err(Error::usage("--for running|stopped|agent|ip is required"));
