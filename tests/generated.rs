@@ -232,3 +232,80 @@ fn qemu_settings_are_extracted_from_the_official_schema() {
         "lib/pve/qemu-config.json is stale\nrun: GUESTKIT_REGENERATE=1 cargo test --test generated"
     );
 }
+
+/// The cookbook's recipes, in the page's order: the file under
+/// docs/cookbook/, and the snapshots of its runs (tests/cli/cookbook.rs).
+const RECIPES: &[(&str, &[&str])] = &[
+    ("start-matching.sh", &["cookbook-start-matching"]),
+    ("before-reboot.sh", &[]),
+    ("after-reboot.sh", &["cookbook-reboot"]),
+    ("restart-dead.sh", &["cookbook-restart-dead"]),
+    ("nightly-snapshots.sh", &["cookbook-nightly-snapshots"]),
+    ("ci-cleanup.sh", &["cookbook-ci-cleanup"]),
+    ("guests-by-status.nu", &["cookbook-guests-by-status-nu"]),
+    ("guests-by-status.sh", &["cookbook-guests-by-status-sh"]),
+    ("cluster-memory.nu", &["cookbook-cluster-memory-nu"]),
+    ("cluster-memory.sh", &["cookbook-cluster-memory-sh"]),
+    (
+        "backend-tour.sh",
+        &[
+            "cookbook-backend-tour-lxc",
+            "cookbook-backend-tour-crun",
+            "cookbook-backend-tour-runc",
+        ],
+    ),
+    ("vm-tour.sh", &["cookbook-vm-tour"]),
+    ("pve-container-tour.sh", &["cookbook-pve-container-tour"]),
+];
+
+/// docs/cookbook.md: each recipe's text and the output its test run gave,
+/// so that neither can drift from the tools.
+fn cookbook_page() -> String {
+    let dir = Path::new(ROOT).join("docs/cookbook");
+    let mut page = String::from(
+        "# Cookbook\n\n\
+         Recipes for the jobs guestkit's users do, each a complete script in\n\
+         [docs/cookbook/](cookbook/), shown with the output it gave when the test\n\
+         suite last ran it (`cargo test --test cli cookbook`: real lxc, crun and\n\
+         runc, and the Proxmox VE simulator; the scripts run with dash and bash,\n\
+         or nu, and pass shellcheck). Times, process IDs and temporary paths in\n\
+         the outputs are shown as [TIME], [PID] and [TEMP]. This page is\n\
+         generated: `GUESTKIT_REGENERATE=1 cargo test --test generated`.\n",
+    );
+    for (file, snaps) in RECIPES {
+        let text =
+            std::fs::read_to_string(dir.join(file)).unwrap_or_else(|e| panic!("{file}: {e}"));
+        let lang = if file.ends_with(".nu") { "nu" } else { "sh" };
+        page.push_str(&format!("\n## {file}\n\n```{lang}\n{text}```\n"));
+        for snap in *snaps {
+            let path = Path::new(ROOT).join(format!("tests/cli/snapshots/{snap}.snap"));
+            let shot = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{snap}: {e}"));
+            // After insta's header: the run's exit code, stdout and stderr.
+            let body = shot.splitn(3, "---\n").nth(2).unwrap_or(&shot);
+            page.push_str(&format!("\nIts run (`{snap}`):\n\n```\n{body}```\n"));
+        }
+    }
+    page
+}
+
+#[test]
+fn the_cookbook_page_is_up_to_date() {
+    let page = cookbook_page();
+    let path = Path::new(ROOT).join("docs/cookbook.md");
+    if std::env::var_os("GUESTKIT_REGENERATE").is_some() {
+        std::fs::write(&path, &page).unwrap();
+        return;
+    }
+    let listed: BTreeSet<&str> = RECIPES.iter().map(|(f, _)| *f).collect();
+    for e in std::fs::read_dir(Path::new(ROOT).join("docs/cookbook")).unwrap() {
+        let name = e.unwrap().file_name().into_string().unwrap();
+        assert!(
+            listed.contains(name.as_str()),
+            "docs/cookbook/{name} is not on the page (RECIPES)"
+        );
+    }
+    assert!(
+        std::fs::read_to_string(&path).ok().as_deref() == Some(page.as_str()),
+        "docs/cookbook.md is stale; run: GUESTKIT_REGENERATE=1 cargo test --test generated"
+    );
+}

@@ -8,6 +8,7 @@ mod pve;
 mod backends;
 mod bad_input;
 mod between;
+mod cookbook;
 mod creates;
 mod doctor;
 mod dry_run;
