@@ -12,6 +12,7 @@ mod cookbook;
 mod creates;
 mod doctor;
 mod dry_run;
+mod examples_run;
 mod exec;
 mod help;
 mod images;

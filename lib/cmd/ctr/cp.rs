@@ -44,7 +44,7 @@ pub const SPEC: Command = Command {
             "Copy the directory site into /srv in web.",
         ),
         (
-            "ctr-cp web:/etc/hosts hosts.web",
+            "ctr-cp web:/etc/passwd passwd.web",
             "Copy a file out of a container.",
         ),
         (

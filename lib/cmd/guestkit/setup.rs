@@ -39,7 +39,7 @@ pub const SPEC: Command = Command {
             "From configuration management: a cluster of two nodes, their certificates pinned as they are now.",
         ),
         (
-            "guestkit-setup --non-interactive --force --config /tmp/gk.toml | jq .backup",
+            "guestkit-setup --non-interactive --force --config gk.toml | jq .backup",
             "Replace a file, and say where the old one went.",
         ),
         (

@@ -31,7 +31,7 @@ pub const SPEC: Command = Command {
             "Shut down every VM tagged ci.",
         ),
         (
-            "vm-list --no-templates | from json --objects | where memory_bytes > 4GB",
+            "vm-list --no-templates | from json --objects | where memory_bytes > (4GB | into int)",
             "VMs with more than 4 GB of memory, in nushell.",
         ),
     ],

@@ -35,7 +35,7 @@ pub const SPEC: Command = Command {
             "Where web is now.",
         ),
         (
-            "vm-list | from json --objects | where node == pve1 | get vmid | to text | vm-migrate --to pve2",
+            "vm-list | from json --objects | where node == pve1 | get vmid | to text | vm-migrate --to pve2 --online --with-local-disks",
             "Move pve1's VMs from nushell.",
         ),
     ],
