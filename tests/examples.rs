@@ -14,6 +14,10 @@ use std::path::Path;
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
+#[path = "support/markdown.rs"]
+mod markdown;
+use markdown::markdown_lines;
+
 /// Reads a tool's flags into its typed `Args`, as the tool does.
 fn typed(name: &str, m: &guestkit::cli::parse::Matches) -> guestkit::error::Result<()> {
     macro_rules! tools {
@@ -178,38 +182,6 @@ fn check(name: &str, args: &[String]) -> Option<String> {
         Ok(_) => None,
         Err(e) => Some(e.message),
     }
-}
-
-/// The command lines of a Markdown file: its indented and fenced blocks'
-/// lines (without a `$ ` prompt), a line ending in `\` joined to the next.
-fn markdown_lines(text: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut fenced = false;
-    let mut pending = String::new();
-    // An indented block begins after a blank line (else it continues a list).
-    let mut may_indent = false;
-    for line in text.lines() {
-        if line.trim_start().starts_with("```") {
-            fenced = !fenced;
-            continue;
-        }
-        let code = if fenced {
-            Some(line)
-        } else {
-            line.strip_prefix("    ").filter(|_| may_indent)
-        };
-        may_indent = line.trim().is_empty() || code.is_some();
-        let Some(code) = code else { continue };
-        let code = code.trim().strip_prefix("$ ").unwrap_or(code.trim());
-        if let Some(head) = code.strip_suffix('\\') {
-            pending.push_str(head);
-            pending.push(' ');
-            continue;
-        }
-        pending.push_str(code);
-        out.push(std::mem::take(&mut pending));
-    }
-    out
 }
 
 #[test]

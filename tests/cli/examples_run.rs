@@ -3,8 +3,9 @@
 //! vm-* tools), with sh, or nu for the nushell ones, its output snapshotted
 //! per tool. An example that cannot run here is in NOT_RUN with the reason;
 //! the test fails on an example that is in neither, and on a reason left
-//! for an example that is gone. (tests/examples.rs parses every example of
-//! README.md and docs/ as well; the cookbook runs whole in cookbook.rs.)
+//! for an example that is gone. The command lines of README.md and docs/
+//! that begin with a tool run the same way. (tests/examples.rs parses every
+//! invocation of a tool in them all; the cookbook runs whole in cookbook.rs.)
 
 use crate::common::{SETTLE, TestEnv, wait_for};
 use crate::pve::Pve;
@@ -12,6 +13,9 @@ use crate::sim::server::{Agent, Options, Vm};
 use crate::{require, snap};
 use guestkit::cmd::ALL;
 use std::time::Duration;
+
+#[path = "../support/markdown.rs"]
+mod markdown;
 
 /// Examples that do not run here, and why.
 const NOT_RUN: &[(&str, &str)] = &[
@@ -75,7 +79,44 @@ const NOT_RUN: &[(&str, &str)] = &[
         "d=$(vm-config web | jq -r .digest); ...; vm-config web --digest \"$d\" --set onboot=1",
         "elides the reading in between (…)",
     ),
+    // README.md and docs/.
+    (
+        "guestkit-setup --non-interactive --backend runc  --pve-url https://pve1:8006 --trust-on-first-use --pve-token-file /etc/guestkit/pve-token",
+        "needs a cluster named pve1 (the simulator's are run in tests/cli/setup.rs)",
+    ),
+    ("ctr-logs --follow job", "follows the log until interrupted"),
+    (
+        "vm-snapshot web before-upgrade && vm-exec web -- apt-get -y full-upgrade",
+        "needs a real guest with apt",
+    ),
 ];
+
+/// The command lines of README.md and docs/*.md that begin with a tool
+/// (the cookbook's page is run as its recipes).
+fn doc_examples() -> Vec<(String, String)> {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut pages = vec![root.join("README.md")];
+    let mut docs: Vec<_> = std::fs::read_dir(root.join("docs"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "md") && !p.ends_with("cookbook.md"))
+        .collect();
+    docs.sort();
+    pages.extend(docs);
+    let mut out = Vec::new();
+    for page in pages {
+        let name = page.file_name().unwrap().to_string_lossy().into_owned();
+        for line in markdown::markdown_lines(&std::fs::read_to_string(&page).unwrap()) {
+            let is_tool = |w: &str| ALL.iter().any(|c| c.name == w);
+            let first = line.split_whitespace().next().unwrap_or("");
+            // A list of the tools' names is no command.
+            if is_tool(first) && !line.split_whitespace().all(is_tool) {
+                out.push((name.clone(), line));
+            }
+        }
+    }
+    out
+}
 
 /// Examples whose output is the moment's (memory and CPU use, PIDs and
 /// times in a nushell table) or the host's (what the doctor finds): their
@@ -86,7 +127,11 @@ const VARIES: &[&str] = &[
     "ctr-state web db | from json --objects | select name memory_bytes cpus",
     "ctr-stats",
     "ctr-stats | from json --objects | sort-by cpu_share --reverse | first 5",
-    // What the doctor finds is the host's (what is installed where).
+    "ctr-exec web -- ps",
+    "ctr-list -o table",
+    "ctr-list | from json --objects | where status == running      # nushell",
+    // The host's kernel; what the doctor finds (what is installed where).
+    "ctr-run probe --backend runc --rm -- uname -a",
     "guestkit-doctor",
     "guestkit-doctor | jq -c 'select(.level != \"ok\")'",
     "guestkit-doctor | from json --objects | where level != ok | select check hint",
@@ -243,12 +288,46 @@ fn examples(prefix: &str) -> Vec<(&'static str, &'static str)> {
 
 #[test]
 fn every_reason_not_to_run_names_an_example() {
+    let docs = doc_examples();
     for (line, why) in NOT_RUN {
         assert!(
             ALL.iter()
-                .any(|c| c.examples.iter().any(|(l, _)| l == line)),
+                .any(|c| c.examples.iter().any(|(l, _)| l == line))
+                || docs.iter().any(|(_, l)| l == line),
             "NOT_RUN names an example that is gone: {line} ({why})"
         );
+    }
+}
+
+#[test]
+fn the_examples_of_the_readme_and_docs_run() {
+    require!("crun");
+    let mut by_page: Vec<(String, String)> = Vec::new();
+    for (page, line) in doc_examples() {
+        if NOT_RUN.iter().any(|(l, _)| *l == line) {
+            continue;
+        }
+        let out = if line.starts_with("vm-") {
+            let p = vm_world(&line);
+            let mut shell = p.env.shell(if is_nu(&line) { "nu" } else { "sh" });
+            for (k, v) in &p.vars {
+                shell.env(k, v);
+            }
+            run_example(&p.env, shell, &line)
+        } else {
+            let p = container_world(&line);
+            let shell = p.env.shell(if is_nu(&line) { "nu" } else { "sh" });
+            run_example(&p.env, shell, &line)
+        };
+        match by_page.last_mut() {
+            Some((p, text)) if *p == page => text.push_str(&out),
+            _ => by_page.push((page, out)),
+        }
+    }
+    let env = TestEnv::new();
+    for (page, text) in by_page {
+        let name = format!("examples-{}", page.trim_end_matches(".md"));
+        snap!(env, name.as_str(), text.as_str());
     }
 }
 
