@@ -283,3 +283,50 @@ fn the_extraction_finds_each_invocation() {
         .is_none()
     );
 }
+
+/// Every source file under a directory, for the search below.
+fn sources(dir: &Path, out: &mut String) {
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            sources(&p, out);
+        } else if p.extension().is_some_and(|x| x == "rs") {
+            out.push_str(&std::fs::read_to_string(&p).unwrap());
+        }
+    }
+}
+
+#[test]
+fn the_security_review_names_tests_that_exist() {
+    let text = std::fs::read_to_string(Path::new(ROOT).join("docs/security.md")).unwrap();
+    let mut code = String::new();
+    sources(&Path::new(ROOT).join("tests"), &mut code);
+    sources(&Path::new(ROOT).join("lib"), &mut code);
+    let boundaries = text
+        .split("## What is not trusted")
+        .nth(1)
+        .and_then(|t| t.split("\n## ").next())
+        .expect("docs/security.md has its table of boundaries");
+    let mut named = 0;
+    for row in boundaries.lines().filter(|l| l.starts_with("| **")) {
+        // The last cell is the test; `\|` inside a cell is a pipe, not a cell's end.
+        let cells: Vec<&str> = row.split(" | ").collect();
+        let tests = cells.last().unwrap();
+        assert!(tests.contains('`') || tests.contains("proptest"), "a boundary without a test: {row}");
+        for name in tests.split('`').skip(1).step_by(2) {
+            if !name.contains("::") && name != "refusals" {
+                continue; // a flag, a path or a snapshot name quoted in passing
+            }
+            named += 1;
+            let last = name.rsplit("::").next().unwrap();
+            let exists = match last {
+                "refusals" => Path::new(ROOT).join("tests/cli/refusals.rs").exists(),
+                // `os::tree` unit tests: the module.
+                _ if name == "os::tree" => Path::new(ROOT).join("lib/os/tree.rs").exists(),
+                f => code.contains(&format!("fn {f}(")) || code.contains(&format!("!({f});")),
+            };
+            assert!(exists, "docs/security.md names {name}, which no test is");
+        }
+    }
+    assert!(named > 20, "only {named} tests named");
+}
