@@ -312,7 +312,10 @@ fn the_security_review_names_tests_that_exist() {
         // The last cell is the test; `\|` inside a cell is a pipe, not a cell's end.
         let cells: Vec<&str> = row.split(" | ").collect();
         let tests = cells.last().unwrap();
-        assert!(tests.contains('`') || tests.contains("proptest"), "a boundary without a test: {row}");
+        assert!(
+            tests.contains('`') || tests.contains("proptest"),
+            "a boundary without a test: {row}"
+        );
         for name in tests.split('`').skip(1).step_by(2) {
             if !name.contains("::") && name != "refusals" {
                 continue; // a flag, a path or a snapshot name quoted in passing

@@ -115,7 +115,9 @@ fn doc_examples() -> Vec<(String, String)> {
             // A tool named outside a comment; a list of the tools' names is
             // no command.
             let code = line.split(" #").next().unwrap_or("");
-            let names_tool = code.split(|c: char| !(c.is_alphanumeric() || c == '-')).any(is_tool);
+            let names_tool = code
+                .split(|c: char| !(c.is_alphanumeric() || c == '-'))
+                .any(is_tool);
             if !line.starts_with('#') && names_tool && !line.split_whitespace().all(is_tool) {
                 out.push((name.clone(), line));
             }
@@ -134,6 +136,10 @@ const VARIES: &[&str] = &[
     "ctr-stats",
     "ctr-stats | from json --objects | sort-by cpu_share --reverse | first 5",
     "ctr-exec web -- ps",
+    // The status right after a signal other than KILL: before or after the
+    // container has ended, as the moment has it.
+    "ctr-kill --signal HUP web",
+    "ctr-list --status running | jq -c 'select(.name | test(\"^worker-\"))' | ctr-kill --signal TERM",
     "ctr-list -o table",
     "ctr-list | from json --objects | where status == running      # nushell",
     // The host's kernel; what the doctor finds (what is installed where).
