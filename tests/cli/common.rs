@@ -519,3 +519,17 @@ impl Drop for Term<'_> {
             .status();
     }
 }
+
+/// Whether a program a test needs is installed; when not, the test is
+/// skipped with the package to install, or fails under GUESTKIT_REQUIRE_ALL.
+pub fn need(program: &str, package: &str) -> bool {
+    if which(program).is_some() {
+        return true;
+    }
+    assert!(
+        std::env::var_os("GUESTKIT_REQUIRE_ALL").is_none(),
+        "{program} is required here (GUESTKIT_REQUIRE_ALL) but not installed ({package})"
+    );
+    eprintln!("skipped: {program} is not installed ({package})");
+    false
+}

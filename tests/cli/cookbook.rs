@@ -4,7 +4,7 @@
 //! docs/cookbook.md are these snapshots (tests/generated.rs keeps the page
 //! current). shellcheck checks every shell recipe.
 
-use crate::common::{SETTLE, TestEnv, wait_for, which};
+use crate::common::{SETTLE, TestEnv, need, wait_for, which};
 use crate::pve::Pve;
 use crate::sim::server::{Options, Snapshot, Vm};
 use crate::{on_every_backend, require, snap};
@@ -38,6 +38,9 @@ fn names(env: &TestEnv, status: &str) -> String {
 
 #[test]
 fn start_matching() {
+    if !need("jq", "jq") {
+        return;
+    }
     require!("crun");
     let env = TestEnv::new();
     for n in ["web-1", "web-2", "db"] {
@@ -57,6 +60,9 @@ fn start_matching() {
 
 #[test]
 fn before_and_after_a_reboot() {
+    if !need("jq", "jq") {
+        return;
+    }
     require!("crun");
     let env = TestEnv::new();
     for n in ["app", "cache"] {
@@ -87,6 +93,9 @@ fn before_and_after_a_reboot() {
 
 #[test]
 fn restart_dead() {
+    if !need("jq", "jq") {
+        return;
+    }
     require!("crun");
     let env = TestEnv::new();
     // Dies with exit code 3 a moment after its first start, and runs at the
@@ -133,6 +142,9 @@ fn restart_dead() {
 
 #[test]
 fn ci_cleanup() {
+    if !need("jq", "jq") {
+        return;
+    }
     require!("crun");
     let env = TestEnv::new();
     env.ok(
@@ -158,6 +170,9 @@ fn ci_cleanup() {
 on_every_backend!(backend_tour);
 
 fn backend_tour(backend: &str) {
+    if !need("jq", "jq") {
+        return;
+    }
     require!(backend);
     let env = TestEnv::new();
     let out = run(&env, env.shell("sh"), "backend-tour.sh", &[backend]);
@@ -170,6 +185,9 @@ fn backend_tour(backend: &str) {
 
 #[test]
 fn nightly_snapshots() {
+    if !need("jq", "jq") {
+        return;
+    }
     let p = Pve::with_vms(3);
     p.sim.with_vm(100, |v| v.tags = vec!["backup".into()]);
     p.sim.with_vm(102, |v| {
@@ -208,6 +226,9 @@ fn nightly_snapshots() {
 
 #[test]
 fn vm_tour() {
+    if !need("jq", "jq") {
+        return;
+    }
     let p = Pve::new(Options::default());
     let mut t = Vm::new(100, "pve2", "debian-12-template");
     t.template = true;
@@ -224,6 +245,9 @@ fn vm_tour() {
 
 #[test]
 fn pve_container_tour() {
+    if !need("jq", "jq") {
+        return;
+    }
     let p = Pve::new(Options::default());
     let out = run(&p.env, pve_shell(&p, "sh"), "pve-container-tour.sh", &[]);
     snap!(p, "cookbook-pve-container-tour", out);
@@ -252,6 +276,9 @@ fn fleet() -> Pve {
 
 #[test]
 fn guests_by_status_in_sh_and_nu() {
+    if !need("jq", "jq") {
+        return;
+    }
     require!("lxc", "crun");
     if which("nu").is_none() {
         assert!(
@@ -278,6 +305,9 @@ fn guests_by_status_in_sh_and_nu() {
 
 #[test]
 fn cluster_memory_in_sh_and_nu() {
+    if !need("jq", "jq") {
+        return;
+    }
     let p = Pve::with_vms(4);
     p.sim.with_vm(101, |v| v.running = true);
     p.sim.with_vm(102, |v| {

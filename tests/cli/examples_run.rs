@@ -313,6 +313,9 @@ fn every_reason_not_to_run_names_an_example() {
 
 #[test]
 fn the_examples_of_the_readme_and_docs_run() {
+    if !crate::common::need("jq", "jq") || !crate::common::need("nu", "npm install -g nushell") {
+        return;
+    }
     require!("crun");
     let mut by_page: Vec<(String, String)> = Vec::new();
     for (page, line) in doc_examples() {
@@ -345,6 +348,9 @@ fn the_examples_of_the_readme_and_docs_run() {
 
 #[test]
 fn the_container_examples_run() {
+    if !crate::common::need("jq", "jq") || !crate::common::need("nu", "npm install -g nushell") {
+        return;
+    }
     require!("crun");
     let mut by_tool: Vec<(&str, String)> = Vec::new();
     for (tool, line) in examples("ctr-") {
@@ -432,6 +438,9 @@ fn vm_world(line: &str) -> Pve {
 
 #[test]
 fn the_vm_examples_run() {
+    if !crate::common::need("jq", "jq") || !crate::common::need("nu", "npm install -g nushell") {
+        return;
+    }
     let mut by_tool: Vec<(&str, String)> = Vec::new();
     for (tool, line) in examples("vm-") {
         let p = vm_world(line);
@@ -453,6 +462,9 @@ fn the_vm_examples_run() {
 
 #[test]
 fn the_doctor_and_setup_examples_run() {
+    if !crate::common::need("jq", "jq") || !crate::common::need("nu", "npm install -g nushell") {
+        return;
+    }
     let mut all = String::new();
     for (_, line) in examples("guestkit-") {
         let env = TestEnv::new();
