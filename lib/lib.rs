@@ -18,7 +18,7 @@
 //! Read [`run`] first, then one tool (`cmd::ctr::start`), then [`guest`].
 
 #![deny(clippy::undocumented_unsafe_blocks)]
-#![warn(missing_docs)]
+#![deny(missing_docs)]
 
 pub mod backend;
 pub mod cli;
