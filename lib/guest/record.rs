@@ -798,6 +798,18 @@ pub const STATE_FIELDS: &[FieldDoc] = &[
     ),
 ];
 
+/// The dry run's fields of both kinds of results.
+const DRY_RUN_FIELD: FieldDoc = (
+    "dry_run",
+    "boolean",
+    "present only with --dry-run, and then true: nothing was changed",
+);
+const WOULD_FIELD: FieldDoc = (
+    "would",
+    "string or null",
+    "present only with --dry-run: the action a real run would take, or null when it would change nothing or would fail",
+);
+
 /// `ActionResult`'s fields for containers (the ctr-* tools' results).
 pub const RESULT_FIELDS: &[FieldDoc] = &[
     ("name", "string", "the target's name"),
@@ -828,16 +840,8 @@ pub const RESULT_FIELDS: &[FieldDoc] = &[
         "object",
         "present only when ok is false: kind (not_found, conflict, unavailable, denied, timeout, invalid_input, usage or failed, matching the exit codes), message, and hint when there is one",
     ),
-    (
-        "dry_run",
-        "boolean",
-        "present only with --dry-run, and then true: nothing was changed",
-    ),
-    (
-        "would",
-        "string or null",
-        "present only with --dry-run: the action a real run would take, or null when it would change nothing or would fail",
-    ),
+    DRY_RUN_FIELD,
+    WOULD_FIELD,
 ];
 
 /// `Vm`'s fields (vm-list).
@@ -973,16 +977,8 @@ pub const VM_RESULT_FIELDS: &[FieldDoc] = &[
         "object",
         "present only when ok is false: kind, message (the server's or the task's own), and hint (for a failed task, the last lines of its log)",
     ),
-    (
-        "dry_run",
-        "boolean",
-        "present only with --dry-run, and then true: nothing was changed",
-    ),
-    (
-        "would",
-        "string or null",
-        "present only with --dry-run: the action a real run would take, or null when it would change nothing or would fail",
-    ),
+    DRY_RUN_FIELD,
+    WOULD_FIELD,
 ];
 
 /// `Stats`'s fields (ctr-stats).

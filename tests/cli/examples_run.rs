@@ -257,6 +257,26 @@ fn container_world(line: &str) -> Pve {
     p
 }
 
+/// The shell an example runs in: nu for nushell's, else sh; with the
+/// simulator's URL, token and pins when it talks to the cluster.
+fn shell(p: &Pve, line: &str, cluster: bool) -> std::process::Command {
+    let mut c = p.env.shell(if is_nu(line) { "nu" } else { "sh" });
+    if cluster {
+        for (k, v) in &p.vars {
+            c.env(k, v);
+        }
+    }
+    c
+}
+
+/// Adds a run's transcript to its group's (the tool's, the page's), in order.
+fn append(groups: &mut Vec<(String, String)>, key: &str, out: String) {
+    match groups.last_mut() {
+        Some((k, text)) if k == key => text.push_str(&out),
+        _ => groups.push((key.to_string(), out)),
+    }
+}
+
 /// Runs one example in `cmd`'s shell: its transcript.
 fn run_example(env: &TestEnv, mut shell: std::process::Command, line: &str) -> String {
     if is_nu(line) {
@@ -324,20 +344,12 @@ fn the_examples_of_the_readme_and_docs_run() {
         }
         let out = if line.starts_with("vm-") {
             let p = vm_world(&line);
-            let mut shell = p.env.shell(if is_nu(&line) { "nu" } else { "sh" });
-            for (k, v) in &p.vars {
-                shell.env(k, v);
-            }
-            run_example(&p.env, shell, &line)
+            run_example(&p.env, shell(&p, &line, true), &line)
         } else {
             let p = container_world(&line);
-            let shell = p.env.shell(if is_nu(&line) { "nu" } else { "sh" });
-            run_example(&p.env, shell, &line)
+            run_example(&p.env, shell(&p, &line, false), &line)
         };
-        match by_page.last_mut() {
-            Some((p, text)) if *p == page => text.push_str(&out),
-            _ => by_page.push((page, out)),
-        }
+        append(&mut by_page, &page, out);
     }
     let env = TestEnv::new();
     for (page, text) in by_page {
@@ -352,20 +364,11 @@ fn the_container_examples_run() {
         return;
     }
     require!("crun");
-    let mut by_tool: Vec<(&str, String)> = Vec::new();
+    let mut by_tool: Vec<(String, String)> = Vec::new();
     for (tool, line) in examples("ctr-") {
         let p = container_world(line);
-        let mut shell = p.env.shell(if is_nu(line) { "nu" } else { "sh" });
-        if line.contains("proxmox") {
-            for (k, v) in &p.vars {
-                shell.env(k, v);
-            }
-        }
-        let out = run_example(&p.env, shell, line);
-        match by_tool.last_mut() {
-            Some((t, text)) if *t == tool => text.push_str(&out),
-            _ => by_tool.push((tool, out)),
-        }
+        let out = run_example(&p.env, shell(&p, line, line.contains("proxmox")), line);
+        append(&mut by_tool, tool, out);
     }
     let env = TestEnv::new();
     for (tool, text) in by_tool {
@@ -441,18 +444,14 @@ fn the_vm_examples_run() {
     if !crate::common::need("jq", "jq") || !crate::common::need("nu", "npm install -g nushell") {
         return;
     }
-    let mut by_tool: Vec<(&str, String)> = Vec::new();
+    let mut by_tool: Vec<(String, String)> = Vec::new();
     for (tool, line) in examples("vm-") {
         let p = vm_world(line);
-        let mut shell = p.env.shell(if is_nu(line) { "nu" } else { "sh" });
-        for (k, v) in &p.vars {
-            shell.env(k, v);
-        }
-        let out = run_example(&p.env, shell, line);
-        match by_tool.last_mut() {
-            Some((t, text)) if *t == tool => text.push_str(&out),
-            _ => by_tool.push((tool, out)),
-        }
+        append(
+            &mut by_tool,
+            tool,
+            run_example(&p.env, shell(&p, line, true), line),
+        );
     }
     let p = Pve::new(Options::default());
     for (tool, text) in by_tool {
