@@ -289,13 +289,9 @@ fn run_example(env: &TestEnv, mut shell: std::process::Command, line: &str) -> S
         false => out,
         true => {
             let (head, rest) = out.split_once("----- stdout -----\n").unwrap();
-            let (stdout, stderr) = rest.split_once("----- stderr -----\n").unwrap();
-            let shown = if stdout.is_empty() {
-                ""
-            } else {
-                "[output that varies]\n"
-            };
-            format!("{head}----- stdout -----\n{shown}----- stderr -----\n{stderr}")
+            // Even whether there is output varies (the doctor's warnings).
+            let (_, stderr) = rest.split_once("----- stderr -----\n").unwrap();
+            format!("{head}----- stdout -----\n[output that varies]\n----- stderr -----\n{stderr}")
         }
     };
     // Each example's world has its own directory; log lines their times.
