@@ -174,6 +174,8 @@ fn pinned_config(pins: Vec<[u8; 32]>) -> Arc<ClientConfig> {
 pub struct PinMismatch {
     /// The fingerprint of the certificate the server presented.
     pub got: [u8; 32],
+    /// The certificate itself (DER), for guestkit-setup to show.
+    pub der: Vec<u8>,
 }
 
 impl std::fmt::Display for PinMismatch {
@@ -226,7 +228,8 @@ impl ServerCertVerifier for PinVerifier {
         if self.pins.contains(&got) {
             return Ok(ServerCertVerified::assertion());
         }
-        MISMATCH.with(|m| *m.borrow_mut() = Some(PinMismatch { got }));
+        let der = end_entity.to_vec();
+        MISMATCH.with(|m| *m.borrow_mut() = Some(PinMismatch { got, der }));
         Err(rustls::Error::InvalidCertificate(
             rustls::CertificateError::ApplicationVerificationFailure,
         ))
@@ -523,38 +526,28 @@ pub fn presented(host_port: &str, timeout: Duration) -> Result<Presented> {
         .map_err(|e| unreachable(crate::error::plain_io(&e)))?;
     tcp.set_read_timeout(Some(timeout)).ok();
     tcp.set_write_timeout(Some(timeout)).ok();
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let seen = Arc::new(std::sync::Mutex::new(None));
-    let verifier = Arc::new(Recorder {
-        seen: seen.clone(),
-        provider: provider.clone(),
-    });
-    let config = ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .expect("ring supports the default TLS versions")
-        .dangerous()
-        .with_custom_certificate_verifier(verifier)
-        .with_no_client_auth();
+    // Pinned to nothing: the certificate is refused, and kept as the
+    // mismatch (on this thread).
+    let config = pinned_config(Vec::new());
+    let _ = take_mismatch();
     let host = host_port.rsplit_once(':').map_or(host_port, |(h, _)| h);
     let name = ServerName::try_from(host.trim_matches(['[', ']']).to_string())
         .map_err(|_| Error::invalid(format!("bad host name {host:?}")))?;
-    let mut conn = ClientConnection::new(Arc::new(config), name)
-        .map_err(|e| Error::failed(format!("TLS: {e}")))?;
-    // The recorder refuses the certificate, which ends the handshake here.
-    while conn.is_handshaking() && seen.lock().unwrap_or_else(|e| e.into_inner()).is_none() {
+    let mut conn =
+        ClientConnection::new(config, name).map_err(|e| Error::failed(format!("TLS: {e}")))?;
+    // The handshake ends at the certificate, refused.
+    let mut failed = None;
+    while conn.is_handshaking() {
         if let Err(e) = conn.complete_io(&mut tcp) {
-            if seen.lock().unwrap_or_else(|e| e.into_inner()).is_some() {
-                break;
-            }
-            return Err(unreachable(format!("TLS: {e}")));
+            failed = Some(e);
+            break;
         }
     }
-    let der: Vec<u8> = seen
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .take()
-        .ok_or_else(|| unreachable("the server presented no certificate".into()))?;
-    describe(&der)
+    match (take_mismatch(), failed) {
+        (Some(m), _) => describe(&m.der),
+        (None, Some(e)) => Err(unreachable(format!("TLS: {e}"))),
+        (None, None) => Err(unreachable("the server presented no certificate".into())),
+    }
 }
 
 /// A certificate's fingerprint, names and validity.
@@ -594,7 +587,6 @@ fn shown(name: &str) -> String {
     out
 }
 
-/// Keeps the certificate a server presents, and refuses it.
 #[cfg(test)]
 mod presented_tests {
     #[test]
@@ -604,55 +596,5 @@ mod presented_tests {
         assert!(!s.chars().any(char::is_control), "{s}");
         assert!(s.starts_with("CN=pve1\\u{a}"), "{s}");
         assert_eq!(super::shown(&"x".repeat(300)).chars().count(), 201);
-    }
-}
-
-#[derive(Debug)]
-struct Recorder {
-    seen: Arc<std::sync::Mutex<Option<Vec<u8>>>>,
-    provider: Arc<rustls::crypto::CryptoProvider>,
-}
-
-impl ServerCertVerifier for Recorder {
-    fn verify_server_cert(
-        &self,
-        end_entity: &CertificateDer<'_>,
-        _intermediates: &[CertificateDer<'_>],
-        _server_name: &ServerName<'_>,
-        _ocsp_response: &[u8],
-        _now: UnixTime,
-    ) -> std::result::Result<ServerCertVerified, rustls::Error> {
-        *self.seen.lock().unwrap_or_else(|e| e.into_inner()) = Some(end_entity.to_vec());
-        Err(rustls::Error::InvalidCertificate(
-            rustls::CertificateError::ApplicationVerificationFailure,
-        ))
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        _: &[u8],
-        _: &CertificateDer<'_>,
-        _: &DigitallySignedStruct,
-    ) -> std::result::Result<HandshakeSignatureValid, rustls::Error> {
-        Err(rustls::Error::General(
-            "only the certificate is read".into(),
-        ))
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        _: &[u8],
-        _: &CertificateDer<'_>,
-        _: &DigitallySignedStruct,
-    ) -> std::result::Result<HandshakeSignatureValid, rustls::Error> {
-        Err(rustls::Error::General(
-            "only the certificate is read".into(),
-        ))
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.provider
-            .signature_verification_algorithms
-            .supported_schemes()
     }
 }
