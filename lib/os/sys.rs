@@ -32,6 +32,20 @@ pub fn writable(p: &Path) -> bool {
     unsafe { libc::access(c.as_ptr(), libc::W_OK) == 0 }
 }
 
+/// Whether `path` can be made: the nearest directory above it that exists
+/// is writable. `Err` is that directory, when it is not.
+pub fn can_make(path: &Path) -> Result<(), &Path> {
+    let nearest = path
+        .ancestors()
+        .skip(1)
+        .find(|a| a.is_dir())
+        .unwrap_or(Path::new("/"));
+    match writable(nearest) {
+        true => Ok(()),
+        false => Err(nearest),
+    }
+}
+
 /// A system call's 0-or-−1 result as a Result, with errno as the error.
 pub fn check(rc: libc::c_int) -> std::io::Result<()> {
     match rc {

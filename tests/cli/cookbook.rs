@@ -23,15 +23,6 @@ fn run(env: &TestEnv, mut cmd: Command, file: &str, args: &[&str]) -> String {
     env.run_cmd(&mut cmd, None)
 }
 
-/// A shell in the simulator's environment (its URL, token and pins).
-fn pve_shell(p: &Pve, shell: &str) -> Command {
-    let mut c = p.env.shell(shell);
-    for (k, v) in &p.vars {
-        c.env(k, v);
-    }
-    c
-}
-
 fn names(env: &TestEnv, status: &str) -> String {
     env.stdout("ctr-list", &["-o", "name", "--status", status])
 }
@@ -208,14 +199,14 @@ fn nightly_snapshots() {
             });
         }
     });
-    let out = run(&p.env, pve_shell(&p, "sh"), "nightly-snapshots.sh", &[]);
+    let out = run(&p.env, p.shell("sh"), "nightly-snapshots.sh", &[]);
     assert_eq!(
         out, "exit_code: 0\n----- stdout -----\n----- stderr -----\n",
         "cron would mail: {out}"
     );
     let today = crate::common::output(Command::new("date").args(["-u", "+%Y%m%d"]));
     let today = String::from_utf8(today.stdout).unwrap();
-    let mut list = pve_shell(&p, "vm-snapshot-list");
+    let mut list = p.shell("vm-snapshot-list");
     list.args(["vm100", "vm101", "vm102", "-o", "table"]);
     let snapshots = p
         .env
@@ -233,12 +224,7 @@ fn vm_tour() {
     let mut t = Vm::new(100, "pve2", "debian-12-template");
     t.template = true;
     p.sim.add_vm(t);
-    let out = run(
-        &p.env,
-        pve_shell(&p, "sh"),
-        "vm-tour.sh",
-        &["debian-12-template"],
-    );
+    let out = run(&p.env, p.shell("sh"), "vm-tour.sh", &["debian-12-template"]);
     snap!(p, "cookbook-vm-tour", out);
     assert_eq!(p.sim.vmids(), vec![100]);
 }
@@ -249,7 +235,7 @@ fn pve_container_tour() {
         return;
     }
     let p = Pve::new(Options::default());
-    let out = run(&p.env, pve_shell(&p, "sh"), "pve-container-tour.sh", &[]);
+    let out = run(&p.env, p.shell("sh"), "pve-container-tour.sh", &[]);
     snap!(p, "cookbook-pve-container-tour", out);
     assert!(p.sim.vmids().is_empty());
 }
@@ -288,9 +274,9 @@ fn guests_by_status_in_sh_and_nu() {
         return;
     }
     let p = fleet();
-    let out = run(&p.env, pve_shell(&p, "sh"), "guests-by-status.sh", &[]);
+    let out = run(&p.env, p.shell("sh"), "guests-by-status.sh", &[]);
     snap!(p, "cookbook-guests-by-status-sh", out);
-    let mut nu = pve_shell(&p, "nu");
+    let mut nu = p.shell("nu");
     nu.arg("--no-config-file");
     let out = run(&p.env, nu, "guests-by-status.nu", &[]);
     snap!(p, "cookbook-guests-by-status-nu", out);
@@ -313,7 +299,7 @@ fn cluster_memory_in_sh_and_nu() {
     p.sim.with_vm(102, |v| {
         v.config.insert("memory".into(), "8192".into());
     });
-    let out = run(&p.env, pve_shell(&p, "sh"), "cluster-memory.sh", &[]);
+    let out = run(&p.env, p.shell("sh"), "cluster-memory.sh", &[]);
     snap!(p, "cookbook-cluster-memory-sh", out);
     if which("nu").is_none() {
         assert!(
@@ -322,7 +308,7 @@ fn cluster_memory_in_sh_and_nu() {
         );
         return;
     }
-    let mut nu = pve_shell(&p, "nu");
+    let mut nu = p.shell("nu");
     nu.arg("--no-config-file");
     let out = run(&p.env, nu, "cluster-memory.nu", &[]);
     snap!(p, "cookbook-cluster-memory-nu", out);

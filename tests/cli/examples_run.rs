@@ -260,13 +260,11 @@ fn container_world(line: &str) -> Pve {
 /// The shell an example runs in: nu for nushell's, else sh; with the
 /// simulator's URL, token and pins when it talks to the cluster.
 fn shell(p: &Pve, line: &str, cluster: bool) -> std::process::Command {
-    let mut c = p.env.shell(if is_nu(line) { "nu" } else { "sh" });
-    if cluster {
-        for (k, v) in &p.vars {
-            c.env(k, v);
-        }
+    let program = if is_nu(line) { "nu" } else { "sh" };
+    match cluster {
+        true => p.shell(program),
+        false => p.env.shell(program),
     }
-    c
 }
 
 /// Adds a run's transcript to its group's (the tool's, the page's), in order.

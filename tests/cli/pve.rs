@@ -48,6 +48,16 @@ impl Pve {
         c
     }
 
+    /// Any program (a shell) with the tools first on PATH and this cluster's
+    /// URL, token and pins.
+    pub fn shell(&self, program: &str) -> Command {
+        let mut c = self.env.shell(program);
+        for (k, v) in &self.vars {
+            c.env(k, v);
+        }
+        c
+    }
+
     pub fn run(&self, tool: &str, args: &[&str]) -> String {
         self.env.run_cmd(self.cmd(tool).args(args), None)
     }

@@ -255,13 +255,9 @@ fn dirs(ctx: &Ctx, r: &mut Report) {
             r.fail(check, &e);
             continue;
         }
-        let parent = dir
-            .ancestors()
-            .find(|a| a.is_dir())
-            .unwrap_or(Path::new("/"));
-        match crate::os::sys::writable(parent) {
-            true => r.ok(check, format!("{}, made at first use", dir.display())),
-            false => r.fail(
+        match crate::os::sys::can_make(&dir) {
+            Ok(()) => r.ok(check, format!("{}, made at first use", dir.display())),
+            Err(parent) => r.fail(
                 check,
                 &refused(format!(
                     "{} cannot be made: {} is not writable",

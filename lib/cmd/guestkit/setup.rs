@@ -226,14 +226,9 @@ fn writable(path: &Path, force: bool) -> Result<()> {
             "--force keeps the old file as FILE.bak; guestkit-doctor checks the one there",
         ));
     }
-    let dir = path.parent().unwrap_or(Path::new("/"));
-    let nearest = dir
-        .ancestors()
-        .find(|a| a.is_dir())
-        .unwrap_or(Path::new("/"));
-    match crate::os::sys::writable(nearest) {
-        true => Ok(()),
-        false => Err(Error::denied(format!(
+    match crate::os::sys::can_make(path) {
+        Ok(()) => Ok(()),
+        Err(nearest) => Err(Error::denied(format!(
             "{} cannot be written: {} is not writable",
             path.display(),
             nearest.display()
