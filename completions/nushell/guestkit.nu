@@ -105,7 +105,9 @@ export extern "ctr-create" [
     --cpus: string  # CPU limit in CPUs, e.g. 0.5 or 2
     --env(-e): string  # Set an environment variable (repeatable)
     --mount: string  # Bind-mount a host path into the container, read-only with :ro (repeatable)
-    --network: string  # none (loopback only, the default) or bridge=BR for a veth on host bridge BR (lxc only)
+    --network: string  # The network it joins: a name from the config (default: the built-in guestkit, a NAT bridge); none for loopback only; bridge=BR for a veth on a bridge of your own (lxc, proxmox)
+    --ip: string  # A fixed IPv4 address on its network (default: the next free one)
+    --publish(-p): string  # Publish the container's PORT on the host's HOSTPORT, as [HOSTIP:]HOSTPORT:PORT[/tcp|/udp] (repeatable)
     --start  # Start the container once it is created
     --disk: string  # Backend proxmox: the root disk's size (default 8G)
     --storage: string  # Backend proxmox: the storage for the root disk (default: the node's with the most room)
@@ -236,7 +238,9 @@ export extern "ctr-run" [
     --cpus: string  # CPU limit in CPUs, e.g. 0.5 or 2
     --env(-e): string  # Set an environment variable (repeatable)
     --mount: string  # Bind-mount a host path into the container, read-only with :ro (repeatable)
-    --network: string  # none (loopback only, the default) or bridge=BR for a veth on host bridge BR (lxc only)
+    --network: string  # The network it joins: a name from the config (default: the built-in guestkit, a NAT bridge); none for loopback only; bridge=BR for a veth on a bridge of your own (lxc, proxmox)
+    --ip: string  # A fixed IPv4 address on its network (default: the next free one)
+    --publish(-p): string  # Publish the container's PORT on the host's HOSTPORT, as [HOSTIP:]HOSTPORT:PORT[/tcp|/udp] (repeatable)
     --rm  # Delete the container when it ends
     --cwd(-w): string  # Run the command in this directory inside the container
     --user(-u): string  # Run as this user: a name from the container's /etc/passwd, or UID[:GID]

@@ -283,7 +283,7 @@ fn last_line(s: &str) -> &str {
 }
 
 /// Bumped when the image's layout changes, so old caches are not reused.
-const LAYOUT: u32 = 2;
+const LAYOUT: u32 = 3;
 
 /// The cached busybox root filesystem, built on first use. The cache key is
 /// the busybox binary's size and mtime, so an upgrade makes a new one.
@@ -372,6 +372,10 @@ fn build_busybox(bin: &Path, root: &Path, out: &Output) -> Result<()> {
         // busybox init: nothing to start; halt and poweroff just end the container.
         ("etc/inittab", "::sysinit:/bin/true\n::shutdown:/bin/true\n"),
         ("etc/hostname", "busybox\n"),
+        // Present for the bind mounts of a networked container (net/mod.rs
+        // ETC_FILES): a runtime that had to make them would change the root.
+        ("etc/hosts", "127.0.0.1\tlocalhost\n"),
+        ("etc/resolv.conf", ""),
     ];
     for (path, text) in files {
         let p = root.join(path);

@@ -5,6 +5,7 @@ pub mod cgroup;
 pub mod image;
 pub mod logclock;
 pub mod lxc;
+pub mod net;
 pub mod oci;
 pub mod proxmox;
 pub mod rootfs;
@@ -40,8 +41,12 @@ pub struct CreateSpec {
     pub env: Vec<(String, String)>,
     /// Host paths bind-mounted into it (--mount).
     pub mounts: Vec<Mount>,
-    /// `None`: no network but loopback; `Some(br)`: a veth on bridge `br`.
+    /// Backend lxc and proxmox: a veth on host bridge `br`, which guestkit
+    /// neither makes nor addresses (`--network bridge=BR`).
     pub bridge: Option<String>,
+    /// Local backends: the network it joins, with its address and ports;
+    /// `None` and no `bridge`: loopback only (`--network none`).
+    pub network: Option<net::Join>,
     /// Empty: the image's /sbin/init.
     pub command: Vec<String>,
     /// Remove the container once it stops (ctr-run --rm --detach).
@@ -415,31 +420,70 @@ pub struct NameLock(#[allow(dead_code)] std::fs::File);
 /// so the files stay few; two names that share one only wait for each
 /// other's create.
 pub fn lock_name(cfg: &Config, name: &str) -> Result<NameLock> {
-    let dir = cfg.state_dir().join("locks");
-    std::fs::create_dir_all(&dir).map_err(|e| Error::io("cannot create", &dir, e))?;
-    // FNV-1a: stable from build to build, unlike std's hasher.
-    let hash = name.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    });
-    let path = dir.join(format!("name.{}", hash % 64));
+    let path = name_lock_path(cfg, name);
+    let dir = path.parent().expect("in the locks directory");
+    std::fs::create_dir_all(dir).map_err(|e| Error::io("cannot create", dir, e))?;
+    lock_file(&path).map(NameLock)
+}
+
+/// Opens (making it when needed) and waits for an exclusive lock on the
+/// file `path`; released when the file is dropped.
+pub fn lock_file(path: &std::path::Path) -> Result<std::fs::File> {
     let file = std::fs::OpenOptions::new()
         .create(true)
         .truncate(false)
         .write(true)
-        .open(&path)
-        .map_err(|e| Error::io("cannot open", &path, e))?;
-    crate::os::sys::lock_exclusive(&file).map_err(|e| Error::io("cannot lock", &path, e))?;
-    Ok(NameLock(file))
+        .open(path)
+        .map_err(|e| Error::io("cannot open", path, e))?;
+    crate::os::sys::lock_exclusive(&file).map_err(|e| Error::io("cannot lock", path, e))?;
+    Ok(file)
+}
+
+/// Takes the lock of `name` if no create holds it (see `lock_name`).
+pub fn try_lock_name(cfg: &Config, name: &str) -> Result<Option<NameLock>> {
+    let path = name_lock_path(cfg, name);
+    let file = match std::fs::OpenOptions::new().write(true).open(&path) {
+        Ok(f) => f,
+        // No create has run under this state directory yet.
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return lock_name(cfg, name).map(Some);
+        }
+        Err(e) => return Err(Error::io("cannot open", &path, e)),
+    };
+    match crate::os::sys::try_lock_exclusive(&file) {
+        Ok(true) => Ok(Some(NameLock(file))),
+        Ok(false) => Ok(None),
+        Err(e) => Err(Error::io("cannot lock", &path, e)),
+    }
+}
+
+fn name_lock_path(cfg: &Config, name: &str) -> PathBuf {
+    // FNV-1a: stable from build to build, unlike std's hasher.
+    let hash = name.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    cfg.state_dir()
+        .join("locks")
+        .join(format!("name.{}", hash % 64))
 }
 
 /// Removes, in every backend, what killed creates of this name left; the
 /// backend that had something, if one did. Only under the name's lock.
+/// The networks of containers that no longer exist (a delete killed
+/// half-way, LXC's ephemeral containers) are removed too.
 pub fn clear_leftovers(
     cfg: &Config,
     name: &str,
     _lock: &NameLock,
     out: &Output,
 ) -> Result<Option<BackendKind>> {
+    let local: Vec<Box<dyn Backend>> = CONTAINER_BACKENDS
+        .into_iter()
+        .filter(|k| *k != BackendKind::Proxmox)
+        .map(|k| by_kind(cfg, k))
+        .collect::<Result<_>>()?;
+    let exists = |n: &str| local.iter().any(|b| b.exists(n, out));
+    net::Nets::new(cfg).sweep(cfg, &exists, out);
     let mut found = None;
     for kind in CONTAINER_BACKENDS {
         if by_kind(cfg, kind)?.clear_leftover(name, out)? {

@@ -430,6 +430,14 @@ pub fn config_page() -> String {
             "Where built images are cached. Default: /var/cache/guestkit as root, else $XDG_CACHE_HOME/guestkit. Environment: GUESTKIT_CACHE_DIR.",
         ),
         (
+            "default_network",
+            "The network new local containers (lxc, crun, runc) join without --network: the name of a [networks.NAME] table, the built-in guestkit, or none for loopback only. Default: guestkit. Environment: GUESTKIT_NETWORK.",
+        ),
+        (
+            "[networks.NAME] bridge, subnet",
+            "A NAT bridge network for local containers (the built-in one is [networks.guestkit]; this table changes it). bridge is the host bridge it is made on, at most 15 characters (default guestkit0 for guestkit, gk-NAME for others); subnet its IPv4 subnet, a prefix from /8 to /30 (default: the first /24 from 10.77.0.0/24 up that no host route or address, and no other network of guestkit's, overlaps, chosen when the bridge is first made and kept). A subnet that overlaps a host route or address is refused with exit code 8, naming both. The bridge and its NAT and forwarding rules are made by the first container that joins, kept while the network is defined, and removed by the first create after it is no longer defined and no container uses it.",
+        ),
+        (
             "[[route]] pattern, backend",
             "A routing rule: a new container whose name matches pattern (* matches any run of characters, ? one character) goes to backend. Rules are tried in order; the first match wins; --backend overrides them all.",
         ),
@@ -498,7 +506,7 @@ pub fn config_page() -> String {
     }
     environment(&mut out);
     out.push_str(".SH EXAMPLES\n.EX\n");
-    out.push_str(&esc("default_backend = \"lxc\"\ncache_dir = \"/var/cache/guestkit\"\nstate_dir = \"/var/lib/guestkit\"\n\n# kube-ovn-* containers run on crun, everything else on lxc.\n[[route]]\npattern = \"kube-ovn-*\"\nbackend = \"crun\"\n\n[lxc]\nlxcpath = \"/var/lib/lxc\"\n\n[oci]\nruntime_root = \"/run\"\nspare_roots = true\n\n[proxmox]\nurl = [\"https://pve1:8006\", \"https://pve2:8006\"]\ntoken_command = \"pass show pve/guestkit-token\"\nfingerprint = \"AA:BB:...:FF\"\nnode = \"pve1\""));
+    out.push_str(&esc("default_backend = \"lxc\"\ncache_dir = \"/var/cache/guestkit\"\nstate_dir = \"/var/lib/guestkit\"\n\n# kube-ovn-* containers run on crun, everything else on lxc.\n[[route]]\npattern = \"kube-ovn-*\"\nbackend = \"crun\"\n\n# A second network; containers join it with --network lab.\n[networks.lab]\nbridge = \"gk-lab\"\nsubnet = \"10.78.0.0/24\"\n\n[lxc]\nlxcpath = \"/var/lib/lxc\"\n\n[oci]\nruntime_root = \"/run\"\nspare_roots = true\n\n[proxmox]\nurl = [\"https://pve1:8006\", \"https://pve2:8006\"]\ntoken_command = \"pass show pve/guestkit-token\"\nfingerprint = \"AA:BB:...:FF\"\nnode = \"pve1\""));
     out.push_str("\n.EE\n.SH SEE ALSO\n\\fBguestkit\\fR(7)\n");
     out
 }

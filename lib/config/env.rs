@@ -60,6 +60,11 @@ pub const GUESTKIT_STATE_DIR: Var = var(
     "GUESTKIT_STATE_DIR",
     "Where guestkit keeps OCI bundles, their trash and spare roots (overrides state_dir).",
 );
+/// The network new local containers join without --network.
+pub const GUESTKIT_NETWORK: Var = var(
+    "GUESTKIT_NETWORK",
+    "The network new local containers join without --network: a network's name, or none (overrides default_network).",
+);
 /// The crun and runc state directory root (`--root`).
 pub const GUESTKIT_OCI_ROOT: Var = var(
     "GUESTKIT_OCI_ROOT",
@@ -154,6 +159,7 @@ pub const ENVIRONMENT: &[Var] = &[
     GUESTKIT_LXC_PATH,
     GUESTKIT_CACHE_DIR,
     GUESTKIT_STATE_DIR,
+    GUESTKIT_NETWORK,
     GUESTKIT_OCI_ROOT,
     GUESTKIT_PVE_URL,
     GUESTKIT_PVE_TOKEN,

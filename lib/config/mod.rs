@@ -36,6 +36,14 @@ pub const FILES: &[(&str, &str)] = &[
         "The root of the last ctr-run --rm run on crun or runc whose container changed nothing, its overlay left mounted for the next such run of the same image to take (one per image; oci.spare_roots = false turns this off). Unmount before removing by hand, umount /var/lib/guestkit/oci/spare/*/rootfs: rm -r would go into the mount.",
     ),
     (
+        "/var/lib/guestkit/net/containers/NAME/",
+        "A local container's network: attachment.json (its network, address and published ports), netns (its network namespace, pinned), and the resolv.conf, hosts and hostname mounted at its /etc.",
+    ),
+    (
+        "/var/lib/guestkit/net/networks/, /var/lib/guestkit/net/leases/",
+        "The networks made on this host (bridge and subnet), and the CNI host-local plugin's address leases, one directory per bridge.",
+    ),
+    (
         "/run/crun/, /run/runc/",
         "The runtimes' own state, one directory per container.",
     ),
@@ -72,6 +80,12 @@ pub struct Config {
     /// The `[proxmox]` table: the Proxmox VE connection.
     #[serde(default)]
     pub proxmox: ProxmoxConfig,
+    /// The network new local containers join without --network: a name
+    /// from `[networks]` (the built-in `guestkit` among them), or `none`.
+    pub default_network: Option<String>,
+    /// `[networks.NAME]` tables: NAT bridge networks for local containers.
+    #[serde(default)]
+    pub networks: std::collections::BTreeMap<String, NetworkConfig>,
     /// `routes` and `default_backend`, read (`check_backends`).
     #[serde(skip)]
     routing: Vec<(String, BackendKind)>,
@@ -163,6 +177,23 @@ pub struct OciConfig {
     pub spare_roots: Option<bool>,
 }
 
+/// A `[networks.NAME]` table: a NAT bridge network local containers join.
+/// The built-in network `guestkit` exists without one; its table changes it.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NetworkConfig {
+    /// The host bridge it is made on (at most 15 characters); default
+    /// `gk-NAME`, `guestkit0` for the network `guestkit`.
+    pub bridge: Option<String>,
+    /// Its IPv4 subnet; default: the first /24 from 10.77.0.0 that no host
+    /// route or address overlaps, chosen when the bridge is first made.
+    pub subnet: Option<String>,
+}
+
+/// The built-in network new local containers join unless the config or
+/// --network says otherwise.
+pub const DEFAULT_NETWORK: &str = "guestkit";
+
 /// A routing rule (`[[route]]`): new containers whose name matches
 /// `pattern` go to `backend`.
 #[derive(Debug, Deserialize)]
@@ -230,6 +261,9 @@ impl Config {
         if let Some(p) = set(&env::GUESTKIT_STATE_DIR, "state_dir") {
             cfg.state_dir = Some(p.into());
         }
+        if let Some(n) = set(&env::GUESTKIT_NETWORK, "default_network") {
+            cfg.default_network = Some(n);
+        }
         if let Some(p) = set(&env::GUESTKIT_OCI_ROOT, "oci.runtime_root") {
             cfg.oci.runtime_root = Some(p.into());
         }
@@ -280,6 +314,42 @@ impl Config {
                 let shown = crate::guest::names::quote(&d.to_string_lossy());
                 return Err(bad(key, format!("{shown} is not an absolute path")));
             }
+        }
+        for (name, n) in &self.networks {
+            crate::guest::names::check_network(name)
+                .map_err(|why| bad(&format!("networks.{name}"), why))?;
+            if let Some(b) = &n.bridge {
+                crate::guest::names::check_interface(b)
+                    .map_err(|why| bad(&format!("networks.{name}.bridge"), why))?;
+            }
+            if let Some(s) = &n.subnet {
+                let subnet = crate::guest::subnet::Subnet::parse(s)
+                    .map_err(|why| bad(&format!("networks.{name}.subnet"), why))?;
+                if !(8..=30).contains(&subnet.prefix) {
+                    return Err(bad(
+                        &format!("networks.{name}.subnet"),
+                        format!("{subnet} is not a prefix from /8 to /30"),
+                    ));
+                }
+            }
+        }
+        if let Some(d) = self.default_network.as_deref()
+            && d != "none"
+            && d != DEFAULT_NETWORK
+            && !self.networks.contains_key(d)
+        {
+            return Err(bad(
+                "default_network",
+                format!(
+                    "no network {} is defined: the networks are none, {DEFAULT_NETWORK}{}",
+                    crate::guest::names::quote(d),
+                    self.networks
+                        .keys()
+                        .filter(|k| *k != DEFAULT_NETWORK)
+                        .map(|k| format!(", {k}"))
+                        .collect::<String>()
+                ),
+            ));
         }
         // LXC's own directory is made when LXC is installed: a configured
         // one that does not exist is a mistake, not a first run.

@@ -8,6 +8,7 @@
 pub mod arbitrary;
 pub mod names;
 pub mod record;
+pub mod subnet;
 pub mod target;
 pub mod units;
 

@@ -22,6 +22,40 @@ pub fn check_new(name: &str) -> Result<()> {
     Ok(())
 }
 
+/// A network's name: letters, digits, `-`, `_` and `.`, starting with a
+/// letter or digit, at most 64 bytes (what CNI allows), and not `none`.
+pub fn check_network(name: &str) -> std::result::Result<(), String> {
+    let ok = name.len() <= 64
+        && name.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
+    match (ok, name) {
+        (_, "none") => Err("none means no network, and cannot name one".into()),
+        (true, _) => Ok(()),
+        _ => Err(format!(
+            "invalid network name {}: letters, digits, -, _ and . are allowed, starting with a letter or digit, at most 64 bytes",
+            quote(name)
+        )),
+    }
+}
+
+/// A network interface's name, as the kernel allows it: 1 to 15 bytes,
+/// none of them `/`, `:` or white space.
+pub fn check_interface(name: &str) -> std::result::Result<(), String> {
+    let ok = (1..=15).contains(&name.len())
+        && name != "."
+        && name != ".."
+        && !name.contains(|c: char| c == '/' || c == ':' || c.is_whitespace());
+    match ok {
+        true => Ok(()),
+        false => Err(format!(
+            "invalid interface name {}: 1 to 15 bytes, without /, : or spaces",
+            quote(name)
+        )),
+    }
+}
+
 /// A container name: letters, digits, `-`, `_` and `.`, starting with a
 /// letter or digit, at most 128 bytes, so never `.`, `..` or a path.
 pub fn check(name: &str) -> Result<()> {

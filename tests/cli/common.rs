@@ -9,6 +9,10 @@ use std::process::{Command, Stdio};
 pub struct TestEnv {
     pub dir: tempfile::TempDir,
     pub path_env: String,
+    /// Whether new containers join a network by default (`with_network`);
+    /// else GUESTKIT_NETWORK=none: most tests are about other things, and
+    /// the built-in network's bridge is the host's.
+    pub network: bool,
 }
 
 /// Why tests of a backend (lxc, crun, runc) cannot run here, if they cannot.
@@ -145,6 +149,15 @@ impl Drop for TestEnv {
                 let _ = guestkit::backend::oci::overlay::unmount(&bundle.join("rootfs"));
             }
         }
+        // The containers' networks, then the networks' bridges and rules.
+        let nets = guestkit::backend::net::Nets::at(&self.path().join("state"));
+        let out = guestkit::output::Output::new("test", None, None);
+        for name in nets.attached() {
+            let _ = nets.detach(&name, &out);
+        }
+        if let Err(e) = nets.remove_all(&out) {
+            eprintln!("could not remove the test's networks: {}", e.message);
+        }
     }
 }
 
@@ -155,15 +168,37 @@ impl TestEnv {
             .tempdir()
             .expect("temp dir");
         std::fs::create_dir_all(dir.path().join("lxc")).unwrap();
-        std::fs::write(dir.path().join("config.toml"), "").unwrap();
-        TestEnv {
+        let env = TestEnv {
             dir,
             path_env: std::env::var("PATH").unwrap_or_default(),
-        }
+            network: false,
+        };
+        env.write_config("");
+        env
     }
 
     pub fn path(&self) -> &Path {
         self.dir.path()
+    }
+
+    /// The bridge of this test's network: its own, removed with it.
+    pub fn bridge(&self) -> String {
+        let name = self.path().file_name().unwrap().to_string_lossy();
+        let unique: String = name.chars().rev().take(8).collect();
+        format!("gkt{unique}")
+    }
+
+    /// An environment whose new containers join a network by default, as
+    /// with no config: the built-in network `guestkit`, on a bridge of the
+    /// test's own (`extra` is more of the config).
+    pub fn with_network(extra: &str) -> TestEnv {
+        let mut env = TestEnv::new();
+        env.network = true;
+        env.write_config(&format!(
+            "[networks.guestkit]\nbridge = \"{}\"\n{extra}",
+            env.bridge()
+        ));
+        env
     }
 
     /// The spare roots `ctr-run --rm` left mounted, as paths.
@@ -217,6 +252,9 @@ impl TestEnv {
             .env("GUESTKIT_OCI_ROOT", self.path().join("run"))
             .current_dir(self.path())
             .stdin(Stdio::null());
+        if !self.network {
+            c.env("GUESTKIT_NETWORK", "none");
+        }
         // A coverage run (scripts/coverage) needs the tools it starts to
         // write their profiles too.
         if let Some(profile) = std::env::var_os("LLVM_PROFILE_FILE") {
@@ -299,7 +337,23 @@ impl TestEnv {
             ]
             .map(|(re, with)| (re.to_string(), with.to_string())),
         );
+        // The test's network: its bridge, and the subnet chosen for it.
+        f.push((regex::escape(&self.bridge()), "[BRIDGE]".into()));
+        if let Some(prefix) = self
+            .subnet()
+            .as_deref()
+            .and_then(|s| s.strip_suffix(".0/24"))
+        {
+            f.push((format!(r"\b{}\.", regex::escape(prefix)), "[NET].".into()));
+        }
         f
+    }
+
+    /// The subnet chosen for the test's network, once it is made.
+    pub fn subnet(&self) -> Option<String> {
+        let p = self.path().join("state/net/networks/guestkit.json");
+        let v: serde_json::Value = serde_json::from_slice(&std::fs::read(p).ok()?).ok()?;
+        v["subnet"].as_str().map(str::to_string)
     }
 }
 

@@ -19,6 +19,7 @@ mod images;
 mod interactive;
 mod lifecycle;
 mod list;
+mod network;
 mod oci;
 mod pve_ctr;
 mod refusals;

@@ -319,8 +319,38 @@ const CASES: &[Case] = &[
     case(
         "ctr-create",
         &["x", "--network", "bogus"],
+        3,
+        "no network \"bogus\" is defined",
+    ),
+    case(
+        "ctr-create",
+        &["x", "--network", "wifi=1"],
         2,
-        "for --network: expected none or bridge=NAME",
+        "for --network: expected none, a network's name, or bridge=NAME",
+    ),
+    case(
+        "ctr-create",
+        &["x", "--publish", "80"],
+        2,
+        "expected [HOSTIP:]HOSTPORT:PORT",
+    ),
+    case(
+        "ctr-create",
+        &["x", "--publish", "1:2/sctp"],
+        2,
+        "unknown protocol \"sctp\"",
+    ),
+    case(
+        "ctr-create",
+        &["x", "--ip", "10.0.0"],
+        2,
+        "for --ip: expected an IPv4 address",
+    ),
+    case(
+        "ctr-create",
+        &["x", "--network", "none", "--ip", "10.77.0.9"],
+        2,
+        "--ip and --publish need a network",
     ),
     case(
         "ctr-create",

@@ -42,6 +42,8 @@ const CREATING: &str = "guestkit-creating";
 /// The LXC backend: the containers under one lxcpath.
 pub struct Lxc {
     path: PathBuf,
+    /// The containers' networks.
+    nets: crate::backend::net::Nets,
 }
 
 /// What guestkit remembers about a container it created.
@@ -62,6 +64,7 @@ impl Lxc {
                 .lxcpath
                 .clone()
                 .unwrap_or_else(|| PathBuf::from("/var/lib/lxc")),
+            nets: crate::backend::net::Nets::new(cfg),
         }
     }
 
@@ -170,9 +173,25 @@ impl Lxc {
         }
         line("lxc.rootfs.path", &format!("dir:{}", rootfs.display()));
         line("lxc.uts.name", &spec.name);
-        match &spec.bridge {
-            None => line("lxc.net.0.type", "empty"),
-            Some(br) => {
+        match (&spec.network, &spec.bridge) {
+            // The namespace the network was set up in, joined at start:
+            // no lxc.net, which would make LXC set up one of its own.
+            (Some(_), _) => {
+                let ns = self.nets.netns(&spec.name);
+                line("lxc.namespace.share.net", &ns.display().to_string());
+                for file in crate::backend::net::ETC_FILES {
+                    let source = self.nets.etc_file(&spec.name, file);
+                    line(
+                        "lxc.mount.entry",
+                        &format!(
+                            "{} etc/{file} none bind,create=file 0 0",
+                            fstab_escape(&source.display().to_string())
+                        ),
+                    );
+                }
+            }
+            (None, None) => line("lxc.net.0.type", "empty"),
+            (None, Some(br)) => {
                 line("lxc.net.0.type", "veth");
                 line("lxc.net.0.link", br);
                 line("lxc.net.0.flags", "up");
@@ -281,6 +300,9 @@ impl Lxc {
         if !r.ok() {
             return Err(self.failure("lxc-create", &r));
         }
+        if let Some(join) = &spec.network {
+            self.nets.attach(&spec.name, join, out)?;
+        }
         let side = Sidecar {
             image: Some(image.label()),
             created: Some(crate::guest::units::now_rfc3339()),
@@ -292,7 +314,8 @@ impl Lxc {
         Ok(())
     }
 
-    /// Removes a container's directory, through lxc-destroy when LXC knows it.
+    /// Removes a container's directory, through lxc-destroy when LXC knows
+    /// it, and then its network.
     fn remove(&self, name: &str, out: &Output) -> Result<()> {
         let dir = self.dir(name);
         if dir.join("config").exists() {
@@ -303,10 +326,11 @@ impl Lxc {
         }
         match std::fs::remove_dir_all(&dir) {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-                Err(Error::io("cannot remove", &dir, e))
+                return Err(Error::io("cannot remove", &dir, e));
             }
-            _ => Ok(()),
+            _ => {}
         }
+        self.nets.detach(name, out).map(|_| ())
     }
 
     /// The 127 and 126 cases, which lxc itself reports only as a bare exit code.
@@ -480,6 +504,7 @@ impl Backend for Lxc {
             self.check_command(name, &command, DEFAULT_PATH)
                 .map_err(Error::without_exit)?;
         }
+        self.nets.rejoin(name, out)?;
         let log = self.dir(name).join("lxc-start.log");
         let _ = std::fs::write(&log, "");
         let r = self.run(
@@ -701,6 +726,7 @@ impl Backend for Lxc {
             (true, None) => vec!["/sbin/init".into()],
         };
         self.check_command(name, &command, DEFAULT_PATH)?;
+        self.nets.rejoin(name, out)?;
         let log = self.dir(name).join("lxc-execute.log");
         let _ = std::fs::write(&log, "");
         let mut rest = vec![

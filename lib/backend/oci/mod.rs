@@ -48,6 +48,8 @@ pub struct Oci {
     own_root: std::sync::Mutex<Option<OwnRoot>>,
     /// The runtime's --root, when configured (else its own default).
     root: Option<PathBuf>,
+    /// The containers' networks.
+    nets: crate::backend::net::Nets,
 }
 
 struct OwnRoot {
@@ -80,6 +82,7 @@ impl Oci {
             use_spares: cfg.oci.spare_roots.unwrap_or(true),
             own_root: std::sync::Mutex::new(None),
             root: cfg.oci.runtime_root.as_ref().map(|r| r.join(runtime)),
+            nets: crate::backend::net::Nets::new(cfg),
         }
     }
 
@@ -218,6 +221,15 @@ impl Oci {
     ) -> Container {
         let mut c = Container::new(name, self.kind, status);
         c.pid = pid.filter(|p| *p > 0 && status != Status::Stopped);
+        if status != Status::Stopped {
+            c.ipv4 = self
+                .nets
+                .attachment(name)
+                .and_then(|a| a.address)
+                .map(|ip| ip.to_string())
+                .into_iter()
+                .collect();
+        }
         if let Some(side) = side {
             c.image = side.image;
             c.created = side.created;
@@ -327,7 +339,33 @@ impl Oci {
                     .map_err(bad)?,
             );
         }
+        if spec.network.is_some() {
+            for file in crate::backend::net::ETC_FILES {
+                mounts.push(
+                    MountBuilder::default()
+                        .destination(format!("/etc/{file}"))
+                        .typ("bind")
+                        .source(self.nets.etc_file(&spec.name, file))
+                        .options(vec!["rbind".to_string(), "rw".to_string()])
+                        .build()
+                        .map_err(bad)?,
+                );
+            }
+        }
         let linux = s.linux_mut().get_or_insert_with(Default::default);
+        if spec.network.is_some() {
+            // The runtime joins the namespace the network was set up in.
+            use oci_spec::runtime::{LinuxNamespaceBuilder, LinuxNamespaceType};
+            let ns = linux.namespaces_mut().get_or_insert_with(Vec::new);
+            ns.retain(|n| n.typ() != LinuxNamespaceType::Network);
+            ns.push(
+                LinuxNamespaceBuilder::default()
+                    .typ(LinuxNamespaceType::Network)
+                    .path(self.nets.netns(&spec.name))
+                    .build()
+                    .map_err(bad)?,
+            );
+        }
         linux.set_cgroups_path(Some(cgroup_path(self.runtime, &spec.name, root)));
         let resources = linux.resources_mut().get_or_insert_with(Default::default);
         if let Some(bytes) = spec.memory_bytes {
@@ -377,6 +415,11 @@ impl Oci {
                 dir.join("config.json").display()
             ))
         })?;
+        // Before the sidecar: a create killed during it leaves a bundle
+        // without one, whose network the next create of any name removes.
+        if let Some(join) = &spec.network {
+            self.nets.attach(&spec.name, join, out)?;
+        }
         let side = Sidecar {
             image: Some(image.label()),
             created: Some(crate::guest::units::now_rfc3339()),
@@ -803,8 +846,8 @@ impl Backend for Oci {
 
     fn create(&self, spec: &CreateSpec, image: &Image, cfg: &Config, out: &Output) -> Result<()> {
         if spec.bridge.is_some() {
-            return Err(Error::usage(format!("--network bridge=… is not supported by {}: its containers get their own network namespace with loopback only", self.runtime))
-                .with_hint("use --network none, or --backend lxc for a bridged container"));
+            return Err(Error::usage(format!("--network bridge=… is not supported by {}", self.runtime))
+                .with_hint("join a network guestkit makes (--network NAME, the default), or use --backend lxc for a veth on a bridge of your own"));
         }
         if spec.ephemeral {
             // OCI runtimes have no remove-on-exit, and guestkit runs no daemon to do it.
@@ -849,6 +892,12 @@ impl Backend for Oci {
                     e.message
                 ));
             }
+            if let Err(e) = self.nets.detach(&spec.name, out) {
+                out.warn(&format!(
+                    "could not remove the network of {}: {}",
+                    spec.name, e.message
+                ));
+            }
         }
         made.map(|_| ())
     }
@@ -872,6 +921,7 @@ impl Backend for Oci {
                 .map_err(Error::without_exit)?;
         }
         self.forget(name, out)?;
+        self.nets.rejoin(name, out)?;
         let open = |f: &str| {
             std::fs::OpenOptions::new()
                 .create(true)
@@ -1052,7 +1102,8 @@ impl Backend for Oci {
 
     fn delete(&self, name: &str, out: &Output) -> Result<()> {
         self.forget(name, out)?;
-        self.discard(&self.bundle(name), out)
+        self.discard(&self.bundle(name), out)?;
+        self.nets.detach(name, out).map(|_| ())
     }
 
     fn clear_leftover(&self, name: &str, out: &Output) -> Result<bool> {
@@ -1064,6 +1115,7 @@ impl Backend for Oci {
         }
         out.trace(&format!("removing the unfinished bundle {}", dir.display()));
         remove_bundle(&dir)?;
+        self.nets.detach(name, out)?;
         Ok(true)
     }
 
@@ -1125,6 +1177,7 @@ impl Backend for Oci {
         let dir = self.bundle(name);
         rootfs::check_command(&dir.join("rootfs"), command, &self.path_of(name))?;
         self.forget(name, out)?;
+        self.nets.rejoin(name, out)?;
         let (args, runtime_log) = self.run_args(name, &[]);
         let program = self.tool.find()?;
         // With the caller's stdio; TERM and HUP sent to guestkit reach the runtime.

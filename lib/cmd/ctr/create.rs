@@ -4,6 +4,7 @@
 
 use super::{CreateFlags, name_arg};
 use crate::backend::image::Image;
+use crate::backend::net::{Join, Network, Publish};
 use crate::backend::{self, Backend, CreateSpec, Mount};
 use crate::cli::args::Size;
 use crate::cli::spec::{Command, Complete, Effect, Prints, Trailing, option, switch};
@@ -18,7 +19,7 @@ pub const SPEC: Command = Command {
     name: "ctr-create",
     kind: GuestKind::Container,
     about: "create a container",
-    description: "Creates a stopped container from an image: the built-in busybox image (made from the host's static busybox, needing no network), a directory holding a root filesystem, an OCI bundle, or a rootfs tarball. Without --backend the config's routing rules pick the backend (lxc, crun, runc or proxmox) by the name, then its default backend (lxc). A name is unique across backends, the cluster's included: one taken in any backend is refused (exit 4).\n\nOn backend proxmox (a Proxmox VE cluster) the image is an OS template, STORAGE:vztmpl/FILE as pveam stores them or a short name such as debian-12 found among the node's templates (an ambiguous or missing one is refused, the candidates listed); the container is unprivileged, its root disk --disk (default 8G) on --storage (default: the node's storage for container directories with the most room), on --node (default: the online node with the most free memory), its network --network bridge=vmbr0[,ip=dhcp|CIDR][,gw=GW]; a COMMAND becomes its entrypoint. The VMID is the lowest free one, the next when another creator takes it first. --mount is refused there.\n\nWithout a COMMAND the container runs the image's /sbin/init; with one, it runs that command, and its output goes to the log that ctr-logs reads. A create that fails part-way leaves nothing behind.",
+    description: "Creates a stopped container from an image: the built-in busybox image (made from the host's static busybox, needing no network), a directory holding a root filesystem, an OCI bundle, or a rootfs tarball. Without --backend the config's routing rules pick the backend (lxc, crun, runc or proxmox) by the name, then its default backend (lxc). A name is unique across backends, the cluster's included: one taken in any backend is refused (exit 4).\n\nOn backend proxmox (a Proxmox VE cluster) the image is an OS template, STORAGE:vztmpl/FILE as pveam stores them or a short name such as debian-12 found among the node's templates (an ambiguous or missing one is refused, the candidates listed); the container is unprivileged, its root disk --disk (default 8G) on --storage (default: the node's storage for container directories with the most room), on --node (default: the online node with the most free memory), its network --network bridge=vmbr0[,ip=dhcp|CIDR][,gw=GW]; a COMMAND becomes its entrypoint. The VMID is the lowest free one, the next when another creator takes it first. --mount is refused there.\n\nA local container (lxc, crun, runc) joins a network: --network NAME, else the config's default_network, else the built-in guestkit, a NAT bridge (guestkit0) on a private /24 chosen clear of the host's routes. It gets an address of its own (--ip for a fixed one), outbound NAT, the host's resolvers in /etc/resolv.conf, its name in /etc/hosts, and the ports --publish names forwarded from the host. --network none leaves it loopback only. An unknown network is refused (exit 3), an address or host port that is taken (exit 4), a network whose subnet overlaps a host route (exit 8, naming both); nothing is left of a refused create. Joining a network takes root.\n\nWithout a COMMAND the container runs the image's /sbin/init; with one, it runs that command, and its output goes to the log that ctr-logs reads. A create that fails part-way leaves nothing behind.",
     args: &[name_arg(
         "The new container's name: letters, digits, '-', '_' and '.', at most 63",
         Complete::Nothing,
@@ -119,6 +120,7 @@ pub fn spec(
     spec.env = f.env.iter().map(|e| env_pair(e)).collect::<Result<_>>()?;
     spec.mounts = f.mount.iter().map(|v| mount(v)).collect::<Result<_>>()?;
     (spec.bridge, spec.address) = network(f.network.as_deref(), kind)?;
+    spec.network = join(ctx, f, kind, spec.bridge.is_some())?;
     if let Some(bad) = spec.command.first().filter(|c| c.is_empty()) {
         return Err(Error::usage(format!(
             "invalid command {bad:?}: it is empty"
@@ -137,12 +139,73 @@ pub fn spec(
     Ok((spec, image))
 }
 
+/// The network a new local container joins (--network NAME, else the
+/// config's default), with --ip and --publish; `None`: loopback only, or
+/// a bridge of the user's own.
+fn join(ctx: &Ctx, f: &CreateFlags, kind: BackendKind, own_bridge: bool) -> Result<Option<Join>> {
+    // The values first: a mistake in one is the same mistake on any network.
+    let ip = match f.ip.as_deref() {
+        None => None,
+        Some(a) => Some(a.parse::<std::net::Ipv4Addr>().map_err(|_| {
+            Error::usage(format!(
+                "invalid value {} for --ip: expected an IPv4 address, four numbers from 0 to 255 joined by dots",
+                crate::guest::names::quote(a)
+            ))
+        })?),
+    };
+    let publish: Vec<Publish> = f
+        .publish
+        .iter()
+        .map(|p| {
+            Publish::parse(p).map_err(|why| {
+                Error::usage(format!(
+                    "invalid value {} for --publish: {why}",
+                    crate::guest::names::quote(p)
+                ))
+            })
+        })
+        .collect::<Result<_>>()?;
+    let asked = ip.is_some() || !publish.is_empty();
+    let network = match f.network.as_deref() {
+        _ if kind == BackendKind::Proxmox => {
+            if asked {
+                return Err(Error::usage(
+                    "--ip and --publish are for local containers: on backend proxmox give the address in --network bridge=BR,ip=CIDR",
+                ));
+            }
+            return Ok(None);
+        }
+        _ if own_bridge => None,
+        Some("none") => None,
+        Some(name) => Some(Network::named(&ctx.cfg, name)?),
+        None => Network::default(&ctx.cfg)?,
+    };
+    let Some(network) = network else {
+        if asked {
+            let which = if own_bridge { "bridge=…" } else { "none" };
+            return Err(Error::usage(format!(
+                "--ip and --publish need a network guestkit makes, and --network is {which}"
+            ))
+            .with_hint("leave --network out for the default network, or name one"));
+        }
+        return Ok(None);
+    };
+    Ok(Some(Join {
+        network,
+        ip,
+        publish,
+    }))
+}
+
 /// `none`, or `bridge=BR`; for backend proxmox also `,ip=dhcp|CIDR` and
 /// `,gw=GW`: the bridge, and the rest for the cluster.
 fn network(v: Option<&str>, kind: BackendKind) -> Result<(Option<String>, Option<String>)> {
     let Some(v) = v.filter(|v| *v != "none") else {
         return Ok((None, None));
     };
+    if kind != BackendKind::Proxmox && !v.contains('=') {
+        return Ok((None, None)); // a network's name (`join`)
+    }
     let bad = |why: &str| {
         Error::usage(format!(
             "invalid value {} for --network: {why}",
@@ -152,7 +215,7 @@ fn network(v: Option<&str>, kind: BackendKind) -> Result<(Option<String>, Option
     let mut parts = v.split(',');
     let bridge = match parts.next().and_then(|p| p.strip_prefix("bridge=")) {
         Some(br) if !br.is_empty() && !br.contains(['/', ' ']) => br.to_string(),
-        _ => return Err(bad("expected none or bridge=NAME")),
+        _ => return Err(bad("expected none, a network's name, or bridge=NAME")),
     };
     let mut rest = vec![];
     for p in parts {
@@ -171,7 +234,7 @@ fn network(v: Option<&str>, kind: BackendKind) -> Result<(Option<String>, Option
     }
     if !rest.is_empty() && kind != BackendKind::Proxmox {
         return Err(bad(
-            "ip= and gw= are for backend proxmox; a local container gets no address from guestkit",
+            "ip= and gw= are for backend proxmox; a local container gets its address from a network guestkit makes (--network NAME, --ip)",
         ));
     }
     Ok((Some(bridge), (!rest.is_empty()).then(|| rest.join(","))))

@@ -212,7 +212,21 @@ crate::flags! {
             "network",
             None,
             "NETWORK",
-            "none (loopback only, the default) or bridge=BR for a veth on host bridge BR (lxc only)",
+            "The network it joins: a name from the config (default: the built-in guestkit, a NAT bridge); none for loopback only; bridge=BR for a veth on a bridge of your own (lxc, proxmox)",
+            Complete::Nothing,
+        ),
+        ip: Option<String> = option(
+            "ip",
+            None,
+            "ADDRESS",
+            "A fixed IPv4 address on its network (default: the next free one)",
+            Complete::Nothing,
+        ),
+        publish: Vec<String> = repeated(
+            "publish",
+            Some('p'),
+            "HOSTPORT:PORT",
+            "Publish the container's PORT on the host's HOSTPORT, as [HOSTIP:]HOSTPORT:PORT[/tcp|/udp] (repeatable)",
             Complete::Nothing,
         ),
     }

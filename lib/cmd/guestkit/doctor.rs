@@ -102,6 +102,7 @@ pub fn run(ctx: &Ctx, _: Args) -> Result<u8> {
     };
     config(ctx, &mut r);
     backends(ctx, &mut r);
+    network(ctx, &mut r);
     dirs(ctx, &mut r);
     proxmox(ctx, &mut r);
     installed(ctx, &mut r);
@@ -227,6 +228,28 @@ fn backends(ctx: &Ctx, r: &mut Report) {
             "crun refuses such a host when its v2 hierarchy has controllers, runc and lxc run on it; booting with systemd.unified_cgroup_hierarchy=1 gives pure cgroup v2, where every backend runs",
         ),
         _ => r.ok("cgroups", layout.describe()),
+    }
+}
+
+/// The network new local containers join by default: what it needs here,
+/// and whether its subnet is clear of the host's routes.
+fn network(ctx: &Ctx, r: &mut Report) {
+    use crate::backend::net::{Nets, Network};
+    match Network::default(&ctx.cfg) {
+        Err(e) => r.fail("network", &e),
+        Ok(None) => r.ok(
+            "network",
+            "new local containers get no network (default_network = none)",
+        ),
+        Ok(Some(n)) => match Nets::new(&ctx.cfg).inspect(&n) {
+            Ok(m) if crate::config::is_root() => r.ok("network", m),
+            Ok(m) => r.warn(
+                "network",
+                format!("{m}; joining it takes root"),
+                "run the tools as root, or give new containers --network none",
+            ),
+            Err(e) => r.fail("network", &e),
+        },
     }
 }
 
