@@ -30,4 +30,5 @@ pub mod jobs;
 pub mod os;
 pub mod output;
 pub mod pve;
+pub mod registry;
 pub mod run;

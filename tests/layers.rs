@@ -12,15 +12,20 @@ const MAY_USE: &[(&str, &[&str])] = &[
     (
         "cmd",
         &[
-            "run", "cli", "output", "jobs", "backend", "pve", "config", "guest", "os",
+            "run", "cli", "output", "jobs", "backend", "pve", "registry", "config", "guest", "os",
         ],
     ),
     ("run", &["cli", "output", "jobs", "config", "guest"]),
     // Questions on a terminal note Ctrl-C (os::signals) while they ask.
     ("cli", &["output", "config", "guest", "os"]),
     // The proxmox container backend is made of the Proxmox client.
-    ("backend", &["pve", "output", "config", "guest", "os"]),
-    ("pve", &["output", "config", "guest"]),
+    (
+        "backend",
+        &["pve", "registry", "output", "config", "guest", "os"],
+    ),
+    // os::tls: the CA file's certificates, as the registry client reads them.
+    ("pve", &["output", "config", "guest", "os"]),
+    ("registry", &["output", "config", "guest", "os"]),
     ("output", &["config", "guest"]),
     ("jobs", &[]),
     ("config", &["guest"]),

@@ -61,6 +61,8 @@ def "nu-complete guestkit container-paths" [] {
 
 def "nu-complete guestkit HUP-INT-QUIT-KILL-USR1-USR2-TERM-CONT-STOP-PWR-WINCH-ALRM" [] { ["HUP" "INT" "QUIT" "KILL" "USR1" "USR2" "TERM" "CONT" "STOP" "PWR" "WINCH" "ALRM"] }
 
+def "nu-complete guestkit always-missing-never" [] { ["always" "missing" "never"] }
+
 def "nu-complete guestkit auto-always-never" [] { ["auto" "always" "never"] }
 
 def "nu-complete guestkit busybox" [] { ["busybox"] }
@@ -100,7 +102,8 @@ export extern "ctr-list" [
 export extern "ctr-create" [
     name: string  # The new container's name: letters, digits, '-', '_' and '.', at most 63
     ...command: string  # The command the container runs instead of /sbin/init
-    --image: string@"nu-complete guestkit busybox"  # Root filesystem: busybox (built in, the default), a directory, an OCI bundle directory, or a tarball (.tar, .tar.gz, .tar.xz, .tar.zst)
+    --image: string@"nu-complete guestkit busybox"  # Root filesystem: busybox (built in, the default), a directory, an OCI bundle directory, a tarball (.tar, .tar.gz, .tar.xz, .tar.zst), or an image in a registry (alpine:3.20, REGISTRY/REPO:TAG, …@sha256:…)
+    --pull: string@"nu-complete guestkit always-missing-never"  # When to ask the registry for the image: always, missing (default: only when it is not in the cache) or never
     --memory(-m): string  # Memory limit, e.g. 256M or 1G
     --cpus: string  # CPU limit in CPUs, e.g. 0.5 or 2
     --env(-e): string  # Set an environment variable (repeatable)
@@ -233,7 +236,8 @@ export extern "ctr-exec" [
 export extern "ctr-run" [
     name: string  # The new container's name
     ...command: string  # The command to run instead of /sbin/init
-    --image: string@"nu-complete guestkit busybox"  # Root filesystem: busybox (built in, the default), a directory, an OCI bundle directory, or a tarball (.tar, .tar.gz, .tar.xz, .tar.zst)
+    --image: string@"nu-complete guestkit busybox"  # Root filesystem: busybox (built in, the default), a directory, an OCI bundle directory, a tarball (.tar, .tar.gz, .tar.xz, .tar.zst), or an image in a registry (alpine:3.20, REGISTRY/REPO:TAG, …@sha256:…)
+    --pull: string@"nu-complete guestkit always-missing-never"  # When to ask the registry for the image: always, missing (default: only when it is not in the cache) or never
     --memory(-m): string  # Memory limit, e.g. 256M or 1G
     --cpus: string  # CPU limit in CPUs, e.g. 0.5 or 2
     --env(-e): string  # Set an environment variable (repeatable)

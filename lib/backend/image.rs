@@ -20,6 +20,11 @@ pub enum Image {
     /// A Proxmox VE OS template (`local:vztmpl/…`, or a short name the
     /// node's templates are searched for): the server unpacks it.
     Template(String),
+    /// An image in a registry, not pulled yet (`crate::backend::pull`).
+    Reference(crate::registry::reference::Reference),
+    /// An image from a registry, pulled: its reference and its root in the
+    /// cache, shared read-only.
+    Pulled(String, PathBuf),
 }
 
 /// How a tarball is compressed, from its name's ending.
@@ -42,12 +47,35 @@ const CP: Tool = Tool::new("cp", "coreutils");
 impl Image {
     /// `busybox`, an existing directory (an OCI bundle when it holds a
     /// config.json), or a file named *.tar, *.tar.gz,
-    /// *.tgz, *.tar.xz or *.tar.zst.
+    /// *.tgz, *.tar.xz or *.tar.zst; else an image in a registry
+    /// (`alpine:3.20`, `REGISTRY/REPO:TAG`, `…@sha256:…`). A path is told
+    /// by its being there, or starting with `/` or `.`, or ending as a
+    /// tarball does.
     pub fn parse(s: &str) -> Result<Image> {
         if s == "busybox" {
             return Ok(Image::Busybox);
         }
         let path = Path::new(s);
+        let lower = s.to_ascii_lowercase();
+        let tarball = [
+            ".tar", ".tar.gz", ".tgz", ".tar.xz", ".txz", ".tar.zst", ".tzst",
+        ]
+        .iter()
+        .any(|e| lower.ends_with(e));
+        let looks_like_path = s.starts_with(['/', '.', '~']) || tarball;
+        if !looks_like_path && std::fs::symlink_metadata(path).is_err() {
+            return crate::registry::reference::Reference::parse(s)
+                .map(Image::Reference)
+                .map_err(|why| {
+                    Error::invalid(format!(
+                        "image {}: neither a file here nor an image reference: {why}",
+                        crate::guest::names::quote(s)
+                    ))
+                    .with_hint(
+                        "use 'busybox', a directory, a rootfs tarball, or REGISTRY/REPOSITORY:TAG",
+                    )
+                });
+        }
         let meta = std::fs::metadata(path).map_err(|e| {
             Error::invalid(format!(
                 "image {}: {}",
@@ -89,6 +117,8 @@ impl Image {
             Image::Busybox => "busybox".into(),
             Image::Dir(p) | Image::Bundle(p) | Image::Tarball(p, _) => p.display().to_string(),
             Image::Template(t) => t.clone(),
+            Image::Reference(r) => r.to_string(),
+            Image::Pulled(r, _) => r.clone(),
         }
     }
 
@@ -96,6 +126,7 @@ impl Image {
     pub fn cached(&self, cache: &Path, out: &Output) -> Result<Option<PathBuf>> {
         match self {
             Image::Busybox => busybox_rootfs(cache, out).map(Some),
+            Image::Pulled(_, root) => Ok(Some(root.clone())),
             _ => Ok(None),
         }
     }
@@ -122,7 +153,12 @@ impl Image {
                 ));
                 return copy_plain_tree(&cached, rootfs);
             }
-            Image::Dir(d) => d.clone(),
+            Image::Dir(d) | Image::Pulled(_, d) => d.clone(),
+            Image::Reference(r) => {
+                return Err(Error::failed(format!(
+                    "image {r} was not pulled before its use"
+                )));
+            }
             Image::Bundle(b) => b.join(bundle_root(b)?),
             Image::Template(t) => {
                 return Err(Error::usage(format!(

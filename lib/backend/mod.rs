@@ -8,6 +8,7 @@ pub mod lxc;
 pub mod net;
 pub mod oci;
 pub mod proxmox;
+pub mod pull;
 pub mod rootfs;
 pub mod ssh;
 
@@ -414,7 +415,17 @@ pub fn locate(
 /// The lock under which a container of one name is made: the check that no
 /// backend holds the name, and the create that takes it, are one step
 /// across backends and processes. Held until dropped.
-pub struct NameLock(#[allow(dead_code)] std::fs::File);
+pub struct NameLock {
+    _file: std::fs::File,
+    path: PathBuf,
+}
+
+impl NameLock {
+    /// Whether this lock is also `name`'s (names share lock files).
+    pub fn covers(&self, cfg: &Config, name: &str) -> bool {
+        name_lock_path(cfg, name) == self.path
+    }
+}
 
 /// Waits for the lock of `name`. Names share 64 lock files by their hash,
 /// so the files stay few; two names that share one only wait for each
@@ -423,7 +434,8 @@ pub fn lock_name(cfg: &Config, name: &str) -> Result<NameLock> {
     let path = name_lock_path(cfg, name);
     let dir = path.parent().expect("in the locks directory");
     std::fs::create_dir_all(dir).map_err(|e| Error::io("cannot create", dir, e))?;
-    lock_file(&path).map(NameLock)
+    let file = lock_file(&path)?;
+    Ok(NameLock { _file: file, path })
 }
 
 /// Opens (making it when needed) and waits for an exclusive lock on the
@@ -451,7 +463,7 @@ pub fn try_lock_name(cfg: &Config, name: &str) -> Result<Option<NameLock>> {
         Err(e) => return Err(Error::io("cannot open", &path, e)),
     };
     match crate::os::sys::try_lock_exclusive(&file) {
-        Ok(true) => Ok(Some(NameLock(file))),
+        Ok(true) => Ok(Some(NameLock { _file: file, path })),
         Ok(false) => Ok(None),
         Err(e) => Err(Error::io("cannot lock", &path, e)),
     }
@@ -474,7 +486,7 @@ fn name_lock_path(cfg: &Config, name: &str) -> PathBuf {
 pub fn clear_leftovers(
     cfg: &Config,
     name: &str,
-    _lock: &NameLock,
+    lock: &NameLock,
     out: &Output,
 ) -> Result<Option<BackendKind>> {
     let local: Vec<Box<dyn Backend>> = CONTAINER_BACKENDS
@@ -483,7 +495,7 @@ pub fn clear_leftovers(
         .map(|k| by_kind(cfg, k))
         .collect::<Result<_>>()?;
     let exists = |n: &str| local.iter().any(|b| b.exists(n, out));
-    net::Nets::new(cfg).sweep(cfg, &exists, out);
+    net::Nets::new(cfg).sweep(cfg, &exists, lock, out);
     let mut found = None;
     for kind in CONTAINER_BACKENDS {
         if by_kind(cfg, kind)?.clear_leftover(name, out)? {

@@ -438,6 +438,10 @@ pub fn config_page() -> String {
             "A NAT bridge network for local containers (the built-in one is [networks.guestkit]; this table changes it). bridge is the host bridge it is made on, at most 15 characters (default guestkit0 for guestkit, gk-NAME for others); subnet its IPv4 subnet, a prefix from /8 to /30 (default: the first /24 from 10.77.0.0/24 up that no host route or address, and no other network of guestkit's, overlaps, chosen when the bridge is first made and kept). A subnet that overlaps a host route or address is refused with exit code 8, naming both. The bridge and its NAT and forwarding rules are made by the first container that joins, kept while the network is defined, and removed by the first create after it is no longer defined and no container uses it.",
         ),
         (
+            "[registries.\"HOST\"] ca_file, insecure, username, password, password_file",
+            "How to reach the image registry at HOST (HOST:PORT when it has a port; docker.io for Docker Hub), for --image REGISTRY/REPO:TAG. ca_file: a CA file (PEM) its certificate is verified with (default: the public CAs). insecure = true: plain HTTP, no TLS at all, for a registry on a trusted network. username with password or password_file: the credentials to log in with; without them, those of the login files podman login and docker login write ($REGISTRY_AUTH_FILE, $XDG_RUNTIME_DIR/containers/auth.json, ~/.docker/config.json) are used.",
+        ),
+        (
             "[[route]] pattern, backend",
             "A routing rule: a new container whose name matches pattern (* matches any run of characters, ? one character) goes to backend. Rules are tried in order; the first match wins; --backend overrides them all.",
         ),

@@ -125,6 +125,16 @@ pub const XDG_CACHE_HOME: Var = var(
     "XDG_CACHE_HOME",
     "Without root, images are cached in $XDG_CACHE_HOME/guestkit (default ~/.cache).",
 );
+/// A registry login file, as Podman and skopeo take it.
+pub const REGISTRY_AUTH_FILE: Var = var(
+    "REGISTRY_AUTH_FILE",
+    "A registry login file (auth.json) to read credentials from, before $XDG_RUNTIME_DIR/containers/auth.json and ~/.docker/config.json.",
+);
+/// Where Podman keeps its login file.
+pub const XDG_RUNTIME_DIR: Var = var(
+    "XDG_RUNTIME_DIR",
+    "Registry logins are read from $XDG_RUNTIME_DIR/containers/auth.json (Podman's login file).",
+);
 /// The base of the state directory without root, and of installed data
 /// (default ~/.local/share).
 pub const XDG_DATA_HOME: Var = var(
@@ -169,9 +179,11 @@ pub const ENVIRONMENT: &[Var] = &[
     GUESTKIT_PVE_CA,
     GUESTKIT_PVE_INSECURE,
     GUESTKIT_PVE_NODE,
+    REGISTRY_AUTH_FILE,
     XDG_CONFIG_HOME,
     XDG_CACHE_HOME,
     XDG_DATA_HOME,
+    XDG_RUNTIME_DIR,
     XDG_DATA_DIRS,
     HOME,
     NO_COLOR,

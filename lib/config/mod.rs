@@ -86,6 +86,9 @@ pub struct Config {
     /// `[networks.NAME]` tables: NAT bridge networks for local containers.
     #[serde(default)]
     pub networks: std::collections::BTreeMap<String, NetworkConfig>,
+    /// `[registries."HOST"]` tables: how to reach an image registry.
+    #[serde(default)]
+    pub registries: std::collections::BTreeMap<String, RegistryConfig>,
     /// `routes` and `default_backend`, read (`check_backends`).
     #[serde(skip)]
     routing: Vec<(String, BackendKind)>,
@@ -190,9 +193,40 @@ pub struct NetworkConfig {
     pub subnet: Option<String>,
 }
 
+/// A `[registries."HOST"]` table: how to reach the image registry at HOST
+/// (`HOST:PORT` when it has a port).
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegistryConfig {
+    /// A CA file (PEM) its certificate is verified with; default the public CAs.
+    pub ca_file: Option<PathBuf>,
+    /// Plain HTTP, with no TLS at all: for a registry on a trusted network.
+    #[serde(default)]
+    pub insecure: bool,
+    /// A user to log in as, with `password` or `password_file`.
+    pub username: Option<String>,
+    /// The user's password (or token).
+    pub password: Option<Secret>,
+    /// A file holding the password.
+    pub password_file: Option<PathBuf>,
+}
+
 /// The built-in network new local containers join unless the config or
 /// --network says otherwise.
 pub const DEFAULT_NETWORK: &str = "guestkit";
+
+impl Config {
+    /// The bridge of network `name`: as configured, else `guestkit0` for
+    /// the built-in network and `gk-NAME` (cut to the 15 bytes an
+    /// interface name may have) for others.
+    pub fn bridge_of(&self, name: &str) -> String {
+        match self.networks.get(name).and_then(|t| t.bridge.clone()) {
+            Some(b) => b,
+            None if name == DEFAULT_NETWORK => "guestkit0".to_string(),
+            None => format!("gk-{}", &name[..name.len().min(12)]),
+        }
+    }
+}
 
 /// A routing rule (`[[route]]`): new containers whose name matches
 /// `pattern` go to `backend`.
@@ -332,6 +366,25 @@ impl Config {
                     ));
                 }
             }
+        }
+        let mut bridges: Vec<(String, &str)> = std::iter::once(DEFAULT_NETWORK)
+            .chain(
+                self.networks
+                    .keys()
+                    .map(String::as_str)
+                    .filter(|n| *n != DEFAULT_NETWORK),
+            )
+            .map(|n| (self.bridge_of(n), n))
+            .collect();
+        bridges.sort();
+        if let Some(w) = bridges.windows(2).find(|w| w[0].0 == w[1].0) {
+            return Err(bad(
+                &format!("networks.{}", w[1].1),
+                format!(
+                    "networks {} and {} would share the bridge {}: give each a bridge of its own",
+                    w[0].1, w[1].1, w[0].0
+                ),
+            ));
         }
         if let Some(d) = self.default_network.as_deref()
             && d != "none"

@@ -4,4 +4,5 @@
 pub mod process;
 pub mod signals;
 pub mod sys;
+pub mod tls;
 pub mod tree;

@@ -79,30 +79,9 @@ pub fn agent(trust: &Trust, timeout: Duration, out: &crate::output::Output) -> R
         Trust::Insecure => ureq::tls::TlsConfig::builder()
             .disable_verification(true)
             .build(),
-        Trust::CaFile(path) => {
-            let pem = std::fs::read(path).map_err(|e| {
-                Error::invalid(format!(
-                    "cannot read proxmox.ca_file {}: {}",
-                    path.display(),
-                    crate::error::plain_io(&e)
-                ))
-            })?;
-            let certs: Vec<_> = ureq::tls::parse_pem(&pem)
-                .filter_map(|p| match p {
-                    Ok(ureq::tls::PemItem::Certificate(c)) => Some(c),
-                    _ => None,
-                })
-                .collect();
-            if certs.is_empty() {
-                return Err(Error::invalid(format!(
-                    "proxmox.ca_file {} holds no PEM certificate",
-                    path.display()
-                )));
-            }
-            ureq::tls::TlsConfig::builder()
-                .root_certs(ureq::tls::RootCerts::new_with_certs(&certs))
-                .build()
-        }
+        Trust::CaFile(path) => ureq::tls::TlsConfig::builder()
+            .root_certs(crate::os::tls::ca_roots(path, "proxmox.ca_file")?)
+            .build(),
     };
     let config = ureq::config::Config::builder()
         .http_status_as_error(false)

@@ -13,6 +13,9 @@ pub struct TestEnv {
     /// else GUESTKIT_NETWORK=none: most tests are about other things, and
     /// the built-in network's bridge is the host's.
     pub network: bool,
+    /// Whether the test has a cache of its own (`with_cache`), else the
+    /// one all tests share.
+    pub own_cache: bool,
 }
 
 /// Why tests of a backend (lxc, crun, runc) cannot run here, if they cannot.
@@ -172,6 +175,7 @@ impl TestEnv {
             dir,
             path_env: std::env::var("PATH").unwrap_or_default(),
             network: false,
+            own_cache: false,
         };
         env.write_config("");
         env
@@ -186,6 +190,22 @@ impl TestEnv {
         let name = self.path().file_name().unwrap().to_string_lossy();
         let unique: String = name.chars().rev().take(8).collect();
         format!("gkt{unique}")
+    }
+
+    /// An environment with a cache of its own: for tests of what is kept
+    /// there (pulled images).
+    pub fn with_cache() -> TestEnv {
+        let mut env = TestEnv::new();
+        env.own_cache = true;
+        env
+    }
+
+    /// Its cache directory.
+    pub fn cache(&self) -> PathBuf {
+        match self.own_cache {
+            true => self.path().join("cache"),
+            false => cache_dir(),
+        }
     }
 
     /// An environment whose new containers join a network by default, as
@@ -247,7 +267,7 @@ impl TestEnv {
             .env("COLUMNS", "100")
             .env("GUESTKIT_CONFIG", self.path().join("config.toml"))
             .env("GUESTKIT_LXC_PATH", self.path().join("lxc"))
-            .env("GUESTKIT_CACHE_DIR", cache_dir())
+            .env("GUESTKIT_CACHE_DIR", self.cache())
             .env("GUESTKIT_STATE_DIR", self.path().join("state"))
             .env("GUESTKIT_OCI_ROOT", self.path().join("run"))
             .current_dir(self.path())
@@ -323,7 +343,7 @@ impl TestEnv {
                 "[TEMP]".into(),
             ),
             (
-                regex::escape(&cache_dir().display().to_string()),
+                regex::escape(&self.cache().display().to_string()),
                 "[CACHE]".into(),
             ),
         ];
@@ -351,7 +371,10 @@ impl TestEnv {
 
     /// The subnet chosen for the test's network, once it is made.
     pub fn subnet(&self) -> Option<String> {
-        let p = self.path().join("state/net/networks/guestkit.json");
+        let p = self
+            .path()
+            .join("state/net/networks")
+            .join(format!("{}.json", self.bridge()));
         let v: serde_json::Value = serde_json::from_slice(&std::fs::read(p).ok()?).ok()?;
         v["subnet"].as_str().map(str::to_string)
     }

@@ -23,6 +23,7 @@ mod network;
 mod oci;
 mod pve_ctr;
 mod refusals;
+mod registry;
 mod run;
 mod setup;
 mod shells;

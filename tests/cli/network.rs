@@ -262,7 +262,7 @@ fn bad_network_input_is_refused_and_leaves_nothing() {
     require!("crun");
     let dummy = format!("gkd{}", &env_suffix());
     let env = TestEnv::with_network(&format!(
-        "[networks.clash]\nbridge = \"gkc{}\"\nsubnet = \"10.213.7.0/24\"\n",
+        "[networks.clash]\nbridge = \"gkc{}\"\nsubnet = \"10.213.7.0/24\"\n[networks.mine]\nbridge = \"{dummy}\"\n",
         env_suffix()
     ));
     let _d = Dummy::new(&dummy, "10.213.7.1/25");
@@ -314,6 +314,7 @@ fn bad_network_input_is_refused_and_leaves_nothing() {
             ],
         ),
         ("subnet-overlaps", vec!["--network".into(), "clash".into()]),
+        ("bridge-not-ours", vec!["--network".into(), "mine".into()]),
     ];
     let mut text = String::new();
     for (what, flags) in cases {
@@ -346,6 +347,20 @@ fn bad_network_input_is_refused_and_leaves_nothing() {
     );
     env.ok("ctr-delete", &[a]);
     assert_eq!(held(&env), Vec::<String>::new());
+    // Two networks on one bridge are a mistake in the config.
+    let config = std::fs::read_to_string(env.path().join("config.toml")).unwrap();
+    env.write_config(&format!(
+        "{config}[networks.twin]\nbridge = \"{}\"\n",
+        env.bridge()
+    ));
+    let out = output(env.cmd("ctr-list").args(["-o", "json"]));
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(8), "{said}");
+    assert!(
+        said.contains("networks guestkit and twin would share the bridge"),
+        "{said}"
+    );
+    env.write_config(&config);
     // The clashing network was never made.
     assert!(
         !std::path::Path::new("/sys/class/net")
@@ -393,26 +408,34 @@ fn containers_created_at_once_get_distinct_addresses() {
 fn a_network_left_by_a_killed_delete_is_removed_by_the_next_create() {
     require!("crun");
     let env = TestEnv::with_network("");
-    let n = "gk-net-gone";
-    env.ok(
-        "ctr-create",
-        &[
-            n,
-            "-b",
-            "crun",
-            "--publish",
-            &format!("{}:80", free_port()),
-            "--",
-            "true",
-        ],
-    );
+    for n in ["gk-net-gone", "gk-net-gone2"] {
+        env.ok(
+            "ctr-create",
+            &[
+                n,
+                "-b",
+                "crun",
+                "--publish",
+                &format!("{}:80", free_port()),
+                "--",
+                "true",
+            ],
+        );
+    }
     // A delete killed after the bundle went, before the network did.
-    std::fs::remove_dir_all(env.container_dir("crun", n)).unwrap();
+    std::fs::remove_dir_all(env.container_dir("crun", "gk-net-gone")).unwrap();
     assert_ne!(held(&env), Vec::<String>::new());
     snap!(
         env,
         "net-swept",
         env.run("ctr-create", &["gk-net-next", "-b", "crun", "--", "true"])
+    );
+    // The delete of that very name, run again, clears it too.
+    std::fs::remove_dir_all(env.container_dir("crun", "gk-net-gone2")).unwrap();
+    snap!(
+        env,
+        "net-swept-by-delete",
+        env.run("ctr-delete", &["--missing-ok", "gk-net-gone2"])
     );
     env.ok("ctr-delete", &["gk-net-next"]);
     assert_eq!(held(&env), Vec::<String>::new());

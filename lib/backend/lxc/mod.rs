@@ -301,7 +301,7 @@ impl Lxc {
             return Err(self.failure("lxc-create", &r));
         }
         if let Some(join) = &spec.network {
-            self.nets.attach(&spec.name, join, out)?;
+            self.nets.attach(&spec.name, join, &dir, out)?;
         }
         let side = Sidecar {
             image: Some(image.label()),
@@ -778,7 +778,7 @@ fn init_script(command: &[String]) -> String {
          child=$!\n\
          {}\n\
          while :; do\n\
-         \x20   wait $child\n\
+         \x20   wait $child 2>/dev/null\n\
          \x20   status=$?\n\
          \x20   kill -0 $child 2>/dev/null || {{ {}; exit $status; }}\n\
          done\n",

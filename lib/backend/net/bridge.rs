@@ -51,8 +51,10 @@ pub fn records(dir: &Path) -> Vec<(PathBuf, Record)> {
     entries
         .filter_map(|e| {
             let p = e.ok()?.path();
-            let r = serde_json::from_slice(&std::fs::read(&p).ok()?).ok()?;
-            Some((p, r))
+            if p.extension().is_none_or(|x| x != "json") {
+                return None; // a record being written (`write_atomically`)
+            }
+            Some((p.clone(), read_record(&p)?))
         })
         .collect()
 }
@@ -78,29 +80,62 @@ fn overlap_error(network: &str, subnet: &Subnet, with: &HostNet, configured: boo
     }
 }
 
+/// The alias guestkit gives the bridges it makes: which state directory's
+/// networks they are, so that no bridge of the host's own, or of another
+/// state directory, is ever taken over or removed.
+fn owner_alias(dir: &Path) -> String {
+    format!("guestkit {}", dir.display())
+}
+
+/// Whether the host has the bridge, and whether it is ours (`dir`'s).
+fn bridge_state(dir: &Path, bridge: &str) -> (bool, bool) {
+    let sys = Path::new("/sys/class/net").join(bridge);
+    let exists = sys.exists();
+    let alias = std::fs::read_to_string(sys.join("ifalias")).unwrap_or_default();
+    let alias = alias.trim_end();
+    // No alias yet: made by a run killed before it named it, if recorded.
+    let unnamed =
+        alias.is_empty() && record_path(dir, bridge).exists() && sys.join("bridge").exists();
+    (exists, exists && (alias == owner_alias(dir) || unnamed))
+}
+
+/// The refusal of a bridge guestkit did not make (`owner_alias`).
+fn not_ours(network: &str, bridge: &str) -> Error {
+    Error::conflict(format!(
+        "the host has a bridge {bridge}, and guestkit did not make it for these networks"
+    ))
+    .with_hint(format!(
+        "give network {network} another bridge in the config (networks.{network}.bridge); a bridge of your own is for --network bridge={bridge} on lxc"
+    ))
+}
+
+fn record_path(dir: &Path, bridge: &str) -> PathBuf {
+    dir.join(format!("{bridge}.json"))
+}
+
+fn read_record(path: &Path) -> Option<Record> {
+    serde_json::from_slice(&std::fs::read(path).ok()?).ok()
+}
+
 /// The network's subnet, its bridge made first when it is not there (after
 /// a reboot, say): under a host-wide lock, so that two creates never pick
 /// one subnet for two networks. A subnet that overlaps a host route or
-/// address is refused, naming both.
+/// address is refused, naming both; so is a bridge guestkit did not make,
+/// and a subnet changed in the config while containers (`in_use`) are on
+/// the old one.
 pub fn ensure(
     dir: &Path,
     network: &str,
     bridge: &str,
     configured: Option<Subnet>,
+    in_use: bool,
     out: &Output,
 ) -> Result<Subnet> {
-    let path = dir.join(format!("{network}.json"));
-    let recorded = std::fs::read(&path)
-        .ok()
-        .and_then(|b| serde_json::from_slice::<Record>(&b).ok())
-        .filter(|r| r.bridge == bridge);
-    let up = Path::new("/sys/class/net")
-        .join(bridge)
-        .join("bridge")
-        .exists();
-    if let (true, Some(r)) = (up, &recorded) {
+    let path = record_path(dir, bridge);
+    let recorded = read_record(&path);
+    if let (true, Some(r)) = ((bridge_state(dir, bridge)) == (true, true), &recorded) {
         let subnet = r.subnet()?;
-        if configured.is_none_or(|c| c == subnet) {
+        if r.network == network && configured.is_none_or(|c| c == subnet) {
             if let Some(h) = clash(&subnet, bridge) {
                 return Err(overlap_error(network, &subnet, &h, configured.is_some()));
             }
@@ -108,19 +143,54 @@ pub fn ensure(
         }
     }
     let _lock = host_lock()?;
-    let others: Vec<Subnet> = records(dir)
-        .into_iter()
-        .filter(|(p, _)| *p != path)
-        .filter_map(|(_, r)| r.subnet().ok())
-        .collect();
-    let subnet = match configured.or_else(|| recorded.and_then(|r| r.subnet().ok())) {
+    let recorded = read_record(&path);
+    if let Some(r) = recorded.as_ref().filter(|r| r.network != network) {
+        return Err(Error::conflict(format!(
+            "the bridge {bridge} of network {network} is network {}'s",
+            r.network
+        ))
+        .with_hint(format!(
+            "give network {network} a bridge of its own in the config (networks.{network}.bridge)"
+        )));
+    }
+    let (exists, ours) = bridge_state(dir, bridge);
+    if exists && !ours {
+        return Err(not_ours(network, bridge));
+    }
+    let old = recorded.as_ref().and_then(|r| r.subnet().ok());
+    let subnet = match configured.or(old) {
         Some(s) => s,
-        None => pick(bridge, &others)?,
+        None => {
+            let others: Vec<Subnet> = records(dir)
+                .into_iter()
+                .filter(|(p, _)| *p != path)
+                .filter_map(|(_, r)| r.subnet().ok())
+                .collect();
+            pick(bridge, &others)?
+        }
     };
+    if let (Some(old), Some(r)) = (old.filter(|o| *o != subnet), &recorded) {
+        if in_use {
+            return Err(Error::conflict(format!(
+                "the subnet of network {network} is {subnet} in the config, and containers are on it as {old}"
+            ))
+            .with_hint("delete those containers first, or put the subnet back"));
+        }
+        remove_locked(&path, dir, r, out)?;
+    }
     if let Some(h) = clash(&subnet, bridge) {
         return Err(overlap_error(network, &subnet, &h, configured.is_some()));
     }
-    make(bridge, &subnet, out)?;
+    // Recorded before it is made: a bridge made by a run killed before it
+    // wrote this would be one no run dares take over or remove.
+    std::fs::create_dir_all(dir).map_err(|e| Error::io("cannot create", dir, e))?;
+    let record = Record {
+        network: network.to_string(),
+        bridge: bridge.to_string(),
+        subnet: subnet.to_string(),
+    };
+    crate::backend::net::write_atomically(&path, &Output::json_line(&record))?;
+    make(dir, bridge, &subnet, out)?;
     let mut rules_made: Vec<Vec<String>> = Vec::new();
     for rule in rules(network, bridge, &subnet) {
         if let Err(e) = iptables_ensure(&rule, out) {
@@ -137,14 +207,6 @@ pub fn ensure(
             crate::error::plain_io(&e)
         ));
     }
-    std::fs::create_dir_all(dir).map_err(|e| Error::io("cannot create", dir, e))?;
-    let record = Record {
-        network: network.to_string(),
-        bridge: bridge.to_string(),
-        subnet: subnet.to_string(),
-    };
-    std::fs::write(&path, crate::output::Output::json_line(&record))
-        .map_err(|e| Error::io("cannot write", &path, e))?;
     Ok(subnet)
 }
 
@@ -157,15 +219,13 @@ pub fn describe(
     bridge: &str,
     configured: Option<Subnet>,
 ) -> Result<String> {
-    let recorded = std::fs::read(dir.join(format!("{network}.json")))
-        .ok()
-        .and_then(|b| serde_json::from_slice::<Record>(&b).ok())
-        .filter(|r| r.bridge == bridge)
+    let recorded = read_record(&record_path(dir, bridge))
+        .filter(|r| r.network == network)
         .and_then(|r| r.subnet().ok());
-    let up = Path::new("/sys/class/net")
-        .join(bridge)
-        .join("bridge")
-        .exists();
+    let (up, ours) = bridge_state(dir, bridge);
+    if up && !ours {
+        return Err(not_ours(network, bridge));
+    }
     let (subnet, how) = match (configured, recorded) {
         (Some(s), _) => (s, "configured"),
         (None, Some(s)) => (s, "chosen when it was made"),
@@ -205,7 +265,7 @@ fn pick(bridge: &str, others: &[Subnet]) -> Result<Subnet> {
 }
 
 /// Makes the bridge, with the gateway's address, when it is not there.
-fn make(bridge: &str, subnet: &Subnet, out: &Output) -> Result<()> {
+fn make(dir: &Path, bridge: &str, subnet: &Subnet, out: &Output) -> Result<()> {
     let ip = IP.find()?;
     let run = |args: &[&str]| -> Result<crate::os::process::Outcome> {
         capture(&ip, args.iter().map(Into::into).collect(), &|m| {
@@ -221,11 +281,16 @@ fn make(bridge: &str, subnet: &Subnet, out: &Output) -> Result<()> {
                 r.stderr.trim()
             )));
         }
-    } else if !sys.join("bridge").exists() {
-        return Err(Error::conflict(format!(
-            "the host has an interface {bridge} that is not a bridge"
-        ))
-        .with_hint("name another bridge for the network in the config (networks.NAME.bridge)"));
+    }
+    // Named as ours (`owner_alias`): `ip link add` takes no alias. A run
+    // killed in between leaves a bridge with none, which its record (made
+    // first) lets the next run adopt.
+    let r = run(&["link", "set", bridge, "alias", &owner_alias(dir)])?;
+    if !r.ok() {
+        return Err(Error::failed(format!(
+            "cannot name the bridge {bridge} as guestkit's: {}",
+            r.stderr.trim()
+        )));
     }
     let gateway = format!("{}/{}", subnet.gateway(), subnet.prefix);
     let r = run(&["addr", "replace", &gateway, "dev", bridge])?;
@@ -324,19 +389,20 @@ fn iptables_delete(rule: &[String], out: &Output) -> Result<()> {
     Ok(())
 }
 
-/// Removes a network's host side: its rules, its bridge and its record.
-pub fn remove(path: &Path, r: &Record, out: &Output) -> Result<()> {
+/// Removes a network's host side: its rules, its bridge (when guestkit
+/// made it for `dir`'s networks) and its record.
+pub fn remove(path: &Path, dir: &Path, r: &Record, out: &Output) -> Result<()> {
     let _lock = host_lock()?;
+    remove_locked(path, dir, r, out)
+}
+
+fn remove_locked(path: &Path, dir: &Path, r: &Record, out: &Output) -> Result<()> {
     if let Ok(subnet) = r.subnet() {
         for rule in rules(&r.network, &r.bridge, &subnet) {
             iptables_delete(&rule, out)?;
         }
     }
-    if Path::new("/sys/class/net")
-        .join(&r.bridge)
-        .join("bridge")
-        .exists()
-    {
+    if bridge_state(dir, &r.bridge) == (true, true) {
         let ip = IP.find()?;
         let res = capture(
             &ip,

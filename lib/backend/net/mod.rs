@@ -54,13 +54,7 @@ impl Network {
                 known.join(", ")
             )));
         }
-        let bridge = table.and_then(|t| t.bridge.clone()).unwrap_or_else(|| {
-            match name {
-                DEFAULT_NETWORK => "guestkit0".to_string(),
-                // Interface names are at most 15 bytes.
-                _ => format!("gk-{}", &name[..name.len().min(12)]),
-            }
-        });
+        let bridge = cfg.bridge_of(name);
         let subnet = table
             .and_then(|t| t.subnet.as_deref())
             .map(|s| Subnet::parse(s).map_err(Error::invalid))
@@ -207,6 +201,23 @@ pub struct Attachment {
     /// The bridge plugin's result, which portmap is given.
     #[serde(default)]
     pub result: Value,
+    /// The container's own directory (LXC's, or the bundle): while it
+    /// exists, the container does, whatever the config says now.
+    #[serde(default)]
+    pub home: Option<PathBuf>,
+}
+
+/// Writes `text` to `path` through a temporary file renamed over it, so a
+/// reader never sees half of it.
+pub fn write_atomically(path: &Path, text: &str) -> Result<()> {
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    let tmp = path.with_file_name(format!(".{name}.{}", std::process::id()));
+    std::fs::write(&tmp, text)
+        .and_then(|()| std::fs::rename(&tmp, path))
+        .map_err(|e| {
+            let _ = std::fs::remove_file(&tmp);
+            Error::io("cannot write", path, e)
+        })
 }
 
 /// The files a networked container gets bind-mounted at /etc: the host's
@@ -275,7 +286,8 @@ impl Nets {
     /// Joins the new container `name` to its network: the bridge made when
     /// needed, a namespace pinned, an address given, its ports published,
     /// and its /etc files written. On failure nothing of it is left.
-    pub fn attach(&self, name: &str, join: &Join, out: &Output) -> Result<Attachment> {
+    /// `home` is the container's own directory (see `Attachment::home`).
+    pub fn attach(&self, name: &str, join: &Join, home: &Path, out: &Output) -> Result<Attachment> {
         if !crate::config::is_root() {
             return Err(Error::denied(format!(
                 "joining network {} takes root: it makes a bridge and network interfaces",
@@ -286,11 +298,18 @@ impl Nets {
         let plugins = cni::plugin_dir()?;
         bridge::tools()?;
         let net = &join.network;
+        let in_use = self
+            .attached()
+            .iter()
+            .filter(|n| *n != name)
+            .filter_map(|n| self.attachment(n))
+            .any(|a| a.bridge == net.bridge);
         let subnet = bridge::ensure(
             &self.networks_dir(),
             &net.name,
             &net.bridge,
             net.subnet,
+            in_use,
             out,
         )?;
         if let Some(ip) = join.ip.filter(|ip| !subnet.assignable(*ip)) {
@@ -302,10 +321,8 @@ impl Nets {
             .with_hint("give an address inside the subnet, or leave --ip out for the next free one"));
         }
         let dir = self.container_dir(name);
-        let record = |a: &Attachment| -> Result<()> {
-            let p = dir.join(ATTACHMENT);
-            std::fs::write(&p, Output::json_line(a)).map_err(|e| Error::io("cannot write", &p, e))
-        };
+        let record =
+            |a: &Attachment| write_atomically(&dir.join(ATTACHMENT), &Output::json_line(a));
         let mut a = Attachment {
             network: net.name.clone(),
             bridge: net.bridge.clone(),
@@ -313,6 +330,7 @@ impl Nets {
             address: None,
             publish: join.publish.clone(),
             result: Value::Null,
+            home: Some(home.to_path_buf()),
         };
         {
             // The ports are checked and taken in one step across creates.
@@ -327,7 +345,7 @@ impl Nets {
         }
         let made = self.plug(name, join, &plugins, &mut a, out).and_then(|()| {
             record(&a)?;
-            self.write_etc(name, &a)
+            self.write_etc(name, &a, out)
         });
         if let Err(e) = made {
             out.trace(&format!("joining network {} failed; undoing it", net.name));
@@ -341,9 +359,10 @@ impl Nets {
 
     /// Before a start: joins the container again when its namespace is
     /// gone (the host rebooted, and /run/netns or the state directory kept
-    /// the file), with the address and ports it had.
+    /// the file), with the address and ports it had. Its record stays
+    /// whatever happens, so that a later start can try again.
     pub fn rejoin(&self, name: &str, out: &Output) -> Result<()> {
-        let Some(a) = self.attachment(name) else {
+        let Some(mut a) = self.attachment(name) else {
             return Ok(());
         };
         if netns::is_pinned(&self.netns(name)) {
@@ -352,6 +371,17 @@ impl Nets {
         out.trace(&format!(
             "{name}'s network namespace is gone; joining again"
         ));
+        let plugins = cni::plugin_dir()?;
+        bridge::tools()?;
+        bridge::ensure(
+            &self.networks_dir(),
+            &a.network,
+            &a.bridge,
+            Subnet::parse(&a.subnet).ok(),
+            true,
+            out,
+        )?;
+        self.unplug(name, &a, &plugins, out)?;
         let join = Join {
             network: Network {
                 name: a.network.clone(),
@@ -361,8 +391,22 @@ impl Nets {
             ip: a.address,
             publish: a.publish.clone(),
         };
-        self.detach(name, out)?;
-        self.attach(name, &join, out).map(|_| ())
+        let joined = {
+            let _ports = self.lock("ports")?;
+            self.check_ports(name, &join.publish)
+        }
+        .and_then(|()| self.plug(name, &join, &plugins, &mut a, out))
+        .and_then(|()| {
+            write_atomically(
+                &self.container_dir(name).join(ATTACHMENT),
+                &Output::json_line(&a),
+            )?;
+            self.write_etc(name, &a, out)
+        });
+        if joined.is_err() {
+            let _ = self.unplug(name, &a, &plugins, out);
+        }
+        joined
     }
 
     /// The CNI calls of `attach`, filling in the attachment's address and result.
@@ -506,6 +550,16 @@ impl Nets {
                 Protocol::Tcp => std::net::TcpListener::bind((ip, p.host_port)).err(),
                 Protocol::Udp => std::net::UdpSocket::bind((ip, p.host_port)).err(),
             };
+            if let Some(e) = taken
+                .as_ref()
+                .filter(|e| e.kind() == std::io::ErrorKind::AddrNotAvailable)
+            {
+                return Err(Error::invalid(format!(
+                    "cannot publish on {ip}: {}",
+                    crate::error::plain_io(e)
+                ))
+                .with_hint("name one of this host's addresses, or none for all of them"));
+            }
             if let Some(e) = taken.filter(|e| e.kind() == std::io::ErrorKind::AddrInUse) {
                 return Err(Error::conflict(format!(
                     "host port {}/{} is in use by a program on this host: {}",
@@ -522,10 +576,16 @@ impl Nets {
     /// Writes the container's /etc files: the host's resolvers (those on
     /// loopback cannot be reached from the container), its own name and
     /// address.
-    fn write_etc(&self, name: &str, a: &Attachment) -> Result<()> {
+    fn write_etc(&self, name: &str, a: &Attachment, out: &Output) -> Result<()> {
         let address = a.address.map(|ip| ip.to_string()).unwrap_or_default();
+        let resolv = resolv_conf();
+        if !resolv.lines().any(|l| l.starts_with("nameserver")) {
+            out.warn(&format!(
+                "the host has no name server {name} can reach (those on loopback cannot be): it will resolve no names"
+            ));
+        }
         let files = [
-            ("resolv.conf", resolv_conf()),
+            ("resolv.conf", resolv),
             (
                 "hosts",
                 format!(
@@ -549,34 +609,21 @@ impl Nets {
         if !dir.exists() {
             return Ok(false);
         }
-        let ns = self.netns(name);
-        let pinned = netns::is_pinned(&ns);
-        if let Some(a) = self.attachment(name) {
-            let plugins = cni::plugin_dir()?;
-            let call = cni::Call {
-                dir: &plugins,
-                command: "DEL",
-                id: name,
-                netns: pinned.then_some(ns.as_path()),
-                ifname: "eth0",
-                args: None,
-            };
-            if !a.publish.is_empty() {
-                call.run(&self.portmap_config(&a), out)?.map_err(|f| {
-                    Error::failed(format!(
-                        "the CNI portmap plugin could not remove {name}'s ports: {}",
-                        f.message
-                    ))
-                })?;
+        match self.attachment(name) {
+            Some(a) => self.unplug(name, &a, &cni::plugin_dir()?, out)?,
+            None => {
+                // A record never written, or unreadable: the namespace, and
+                // the veth in it, go; a lease or port rule could not be named.
+                if dir.join(ATTACHMENT).exists() {
+                    out.warn(&format!(
+                        "{name}'s network record {} cannot be read: its address and ports may stay taken",
+                        dir.join(ATTACHMENT).display()
+                    ));
+                }
+                let ns = self.netns(name);
+                netns::remove(&ns).map_err(|e| Error::io("cannot remove", &ns, e))?;
             }
-            call.run(&self.bridge_config(&a), out)?.map_err(|f| {
-                Error::failed(format!(
-                    "the CNI bridge plugin could not remove {name}'s interface: {}",
-                    f.message
-                ))
-            })?;
         }
-        netns::remove(&ns).map_err(|e| Error::io("cannot remove", &ns, e))?;
         match std::fs::remove_dir_all(&dir) {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
                 return Err(Error::io("cannot remove", &dir, e));
@@ -587,22 +634,72 @@ impl Nets {
         Ok(true)
     }
 
+    /// The CNI DELs of an attachment (portmap, then bridge: ADD's reverse),
+    /// and its namespace unpinned; the record stays.
+    fn unplug(&self, name: &str, a: &Attachment, plugins: &Path, out: &Output) -> Result<()> {
+        let ns = self.netns(name);
+        let pinned = netns::is_pinned(&ns);
+        let call = cni::Call {
+            dir: plugins,
+            command: "DEL",
+            id: name,
+            netns: pinned.then_some(ns.as_path()),
+            ifname: "eth0",
+            args: None,
+        };
+        if !a.publish.is_empty() {
+            call.run(&self.portmap_config(a), out)?.map_err(|f| {
+                Error::failed(format!(
+                    "the CNI portmap plugin could not remove {name}'s ports: {}",
+                    f.message
+                ))
+            })?;
+        }
+        call.run(&self.bridge_config(a), out)?.map_err(|f| {
+            Error::failed(format!(
+                "the CNI bridge plugin could not remove {name}'s interface: {}",
+                f.message
+            ))
+        })?;
+        netns::remove(&ns).map_err(|e| Error::io("cannot remove", &ns, e))
+    }
+
     /// Cleans up after creates and deletes that were killed half-way: the
     /// network of every container `exists` does not know, whose name no
     /// create holds; then the host side of networks no longer defined,
     /// once no container uses them. Errors are warnings: the caller's own
     /// work goes on.
-    pub fn sweep(&self, cfg: &Config, exists: &dyn Fn(&str) -> bool, out: &Output) {
+    ///
+    /// A container exists while its own directory does (`Attachment::home`),
+    /// else while `exists` says so. `held` is the name lock the caller holds:
+    /// names that share it are the caller's to clear.
+    pub fn sweep(
+        &self,
+        cfg: &Config,
+        exists: &dyn Fn(&str) -> bool,
+        held: &crate::backend::NameLock,
+        out: &Output,
+    ) {
+        let gone = |name: &str| match self.attachment(name).and_then(|a| a.home) {
+            Some(home) => !home.exists(),
+            None => !exists(name),
+        };
         for name in self.attached() {
-            if exists(&name) {
+            if !gone(&name) {
                 continue;
             }
-            let Ok(Some(_lock)) = crate::backend::try_lock_name(cfg, &name) else {
-                continue; // a create of it (or of a name sharing its lock) is running
+            let lock = match held.covers(cfg, &name) {
+                true => None,
+                false => match crate::backend::try_lock_name(cfg, &name) {
+                    Ok(Some(l)) => Some(l),
+                    // A create or delete of it (or of a name sharing its lock) is running.
+                    _ => continue,
+                },
             };
-            if exists(&name) {
+            if !gone(&name) {
                 continue;
             }
+            let _lock = lock;
             match self.detach(&name, out) {
                 Ok(true) => out.warn(&format!(
                     "removed the network of {name}, a container that no longer exists"
@@ -625,7 +722,7 @@ impl Nets {
             if defined || used.contains(&r.bridge) {
                 continue;
             }
-            match bridge::remove(&path, &r, out) {
+            match bridge::remove(&path, &self.networks_dir(), &r, out) {
                 Ok(()) => out.warn(&format!(
                     "removed network {} (bridge {}), which the config no longer defines",
                     r.network, r.bridge
@@ -650,7 +747,7 @@ impl Nets {
     /// directory (the tests' clean-up; their containers must be gone).
     pub fn remove_all(&self, out: &Output) -> Result<()> {
         for (path, r) in bridge::records(&self.networks_dir()) {
-            bridge::remove(&path, &r, out)?;
+            bridge::remove(&path, &self.networks_dir(), &r, out)?;
         }
         Ok(())
     }

@@ -418,7 +418,7 @@ impl Oci {
         // Before the sidecar: a create killed during it leaves a bundle
         // without one, whose network the next create of any name removes.
         if let Some(join) = &spec.network {
-            self.nets.attach(&spec.name, join, out)?;
+            self.nets.attach(&spec.name, join, dir, out)?;
         }
         let side = Sidecar {
             image: Some(image.label()),
@@ -636,7 +636,7 @@ fn with_init(root: &Path, command: &[String], args: Vec<String>, record: bool) -
     }
     let script = format!(
         "exec 3<&0; \"$@\" <&3 3<&- & child=$!; {}; \
-         while :; do wait $child; status=$?; kill -0 $child 2>/dev/null || {{ {}exit $status; }}; done",
+         while :; do wait $child 2>/dev/null; status=$?; kill -0 $child 2>/dev/null || {{ {}exit $status; }}; done",
         super::FORWARD_SIGNALS,
         if record {
             format!("{}; ", super::RECORD_EXIT)

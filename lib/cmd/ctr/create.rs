@@ -19,7 +19,7 @@ pub const SPEC: Command = Command {
     name: "ctr-create",
     kind: GuestKind::Container,
     about: "create a container",
-    description: "Creates a stopped container from an image: the built-in busybox image (made from the host's static busybox, needing no network), a directory holding a root filesystem, an OCI bundle, or a rootfs tarball. Without --backend the config's routing rules pick the backend (lxc, crun, runc or proxmox) by the name, then its default backend (lxc). A name is unique across backends, the cluster's included: one taken in any backend is refused (exit 4).\n\nOn backend proxmox (a Proxmox VE cluster) the image is an OS template, STORAGE:vztmpl/FILE as pveam stores them or a short name such as debian-12 found among the node's templates (an ambiguous or missing one is refused, the candidates listed); the container is unprivileged, its root disk --disk (default 8G) on --storage (default: the node's storage for container directories with the most room), on --node (default: the online node with the most free memory), its network --network bridge=vmbr0[,ip=dhcp|CIDR][,gw=GW]; a COMMAND becomes its entrypoint. The VMID is the lowest free one, the next when another creator takes it first. --mount is refused there.\n\nA local container (lxc, crun, runc) joins a network: --network NAME, else the config's default_network, else the built-in guestkit, a NAT bridge (guestkit0) on a private /24 chosen clear of the host's routes. It gets an address of its own (--ip for a fixed one), outbound NAT, the host's resolvers in /etc/resolv.conf, its name in /etc/hosts, and the ports --publish names forwarded from the host. --network none leaves it loopback only. An unknown network is refused (exit 3), an address or host port that is taken (exit 4), a network whose subnet overlaps a host route (exit 8, naming both); nothing is left of a refused create. Joining a network takes root.\n\nWithout a COMMAND the container runs the image's /sbin/init; with one, it runs that command, and its output goes to the log that ctr-logs reads. A create that fails part-way leaves nothing behind.",
+    description: "Creates a stopped container from an image: the built-in busybox image (made from the host's static busybox, needing no network), a directory holding a root filesystem, an OCI bundle, a rootfs tarball, or an image in a registry (alpine:3.20 is docker.io/library/alpine:3.20; REGISTRY/REPO:TAG and …@sha256:… name others), pulled into the cache once (--pull) and run with its configuration (entrypoint and command, variables, working directory, user) unless the flags say otherwise; [registries.\"HOST\"] in the config gives a registry's CA file and credentials. Without --backend the config's routing rules pick the backend (lxc, crun, runc or proxmox) by the name, then its default backend (lxc). A name is unique across backends, the cluster's included: one taken in any backend is refused (exit 4).\n\nOn backend proxmox (a Proxmox VE cluster) the image is an OS template, STORAGE:vztmpl/FILE as pveam stores them or a short name such as debian-12 found among the node's templates (an ambiguous or missing one is refused, the candidates listed); the container is unprivileged, its root disk --disk (default 8G) on --storage (default: the node's storage for container directories with the most room), on --node (default: the online node with the most free memory), its network --network bridge=vmbr0[,ip=dhcp|CIDR][,gw=GW]; a COMMAND becomes its entrypoint. The VMID is the lowest free one, the next when another creator takes it first. --mount is refused there.\n\nA local container (lxc, crun, runc) joins a network: --network NAME, else the config's default_network, else the built-in guestkit, a NAT bridge (guestkit0) on a private /24 chosen clear of the host's routes. It gets an address of its own (--ip for a fixed one), outbound NAT, the host's resolvers in /etc/resolv.conf, its name in /etc/hosts, and the ports --publish names forwarded from the host. --network none leaves it loopback only. An unknown network is refused (exit 3), an address or host port that is taken (exit 4), a network whose subnet overlaps a host route (exit 8, naming both); nothing is left of a refused create. Joining a network takes root.\n\nWithout a COMMAND the container runs the image's /sbin/init; with one, it runs that command, and its output goes to the log that ctr-logs reads. A create that fails part-way leaves nothing behind.",
     args: &[name_arg(
         "The new container's name: letters, digits, '-', '_' and '.', at most 63",
         Complete::Nothing,
@@ -136,7 +136,52 @@ pub fn spec(
         }
         (_, i) => Image::parse(i.unwrap_or("busybox"))?,
     };
+    let image = match image {
+        // A dry run asks no registry: the reference is what it names.
+        Image::Reference(r) if !ctx.dry_run() => pulled(ctx, &r, f, &mut spec)?,
+        other => other,
+    };
     Ok((spec, image))
+}
+
+/// Pulls an image from its registry (or finds it in the cache, as --pull
+/// says), and gives the container what the image's configuration asks for
+/// unless the flags say otherwise: its entrypoint and command, variables,
+/// working directory and user.
+fn pulled(
+    ctx: &Ctx,
+    r: &crate::registry::reference::Reference,
+    f: &CreateFlags,
+    spec: &mut CreateSpec,
+) -> Result<Image> {
+    use crate::backend::pull;
+    let access = pull::access(&ctx.cfg, r.api_host())?;
+    let policy = f.pull.map_or(pull::Policy::Missing, |p| p.0);
+    let p = pull::pull(&ctx.cfg.cache_dir(), r, access, policy, &ctx.out)?;
+    let c = &p.config;
+    let entrypoint = c.entrypoint.clone().unwrap_or_default();
+    let args = match spec.command.is_empty() {
+        true => c.cmd.clone().unwrap_or_default(),
+        false => std::mem::take(&mut spec.command),
+    };
+    spec.command = entrypoint.into_iter().chain(args).collect();
+    let mut env: Vec<(String, String)> = c
+        .env
+        .iter()
+        .flatten()
+        .filter_map(|e| e.split_once('='))
+        .filter(|(k, _)| !spec.env.iter().any(|(sk, _)| sk == k))
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    env.append(&mut spec.env);
+    spec.env = env;
+    if spec.cwd.is_none() {
+        spec.cwd = c.working_dir.clone().filter(|d| !d.is_empty());
+    }
+    if spec.user.is_none() {
+        spec.user = c.user.clone().filter(|u| !u.is_empty());
+    }
+    Ok(Image::Pulled(r.to_string(), p.root))
 }
 
 /// The network a new local container joins (--network NAME, else the

@@ -143,6 +143,9 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<u8> {
             b.stop(name, 0, true, out)?;
         }
         if !ctx.dry_run() {
+            // As a create's: no other create or delete of the name, nor a
+            // sweep of networks (backend::net), meets this one half-way.
+            let _lock = backend::lock_name(&ctx.cfg, name)?;
             b.delete(name, out)?;
         }
         Ok(deleted.clone())

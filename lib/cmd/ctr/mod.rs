@@ -21,8 +21,9 @@ pub mod update;
 pub mod wait;
 
 use crate::backend::{self, Backend};
+use crate::cli::args::FromValue;
 use crate::cli::args::Size;
-use crate::cli::spec::{Arg, Complete, Flag, guests_arg, option, repeated};
+use crate::cli::spec::{Arg, Complete, Flag, choice, guests_arg, option, repeated};
 use crate::error::Result;
 use crate::guest::record::GuestId;
 use crate::guest::target::Target;
@@ -188,6 +189,22 @@ pub const ENV: Flag = repeated(
     Complete::Nothing,
 );
 
+/// --pull's value.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct PullPolicy(pub backend::pull::Policy);
+
+impl FromValue for PullPolicy {
+    fn from_value(v: &str, _: &Flag) -> Result<PullPolicy> {
+        use backend::pull::Policy;
+        Ok(PullPolicy(match v {
+            "always" => Policy::Always,
+            "never" => Policy::Never,
+            // The parser has checked the value against the flag's list.
+            _ => Policy::Missing,
+        }))
+    }
+}
+
 crate::flags! {
     /// The flags ctr-create and ctr-run share: what the new container is.
     pub struct CreateFlags {
@@ -195,8 +212,15 @@ crate::flags! {
             "image",
             None,
             "IMAGE",
-            "Root filesystem: busybox (built in, the default), a directory, an OCI bundle directory, or a tarball (.tar, .tar.gz, .tar.xz, .tar.zst)",
+            "Root filesystem: busybox (built in, the default), a directory, an OCI bundle directory, a tarball (.tar, .tar.gz, .tar.xz, .tar.zst), or an image in a registry (alpine:3.20, REGISTRY/REPO:TAG, …@sha256:…)",
             Complete::Image,
+        ),
+        pull: Option<PullPolicy> = choice(
+            "pull",
+            None,
+            "WHEN",
+            "When to ask the registry for the image: always, missing (default: only when it is not in the cache) or never",
+            &["always", "missing", "never"],
         ),
         memory: Option<Size> = MEMORY,
         cpus: Option<f64> = CPUS,

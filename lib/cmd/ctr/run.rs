@@ -88,7 +88,9 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<u8> {
     super::check_tty(args.tty)?;
     if args.detach {
         let (mut spec, image) = spec(ctx, name, &args.create, kind)?;
-        (spec.cwd, spec.user) = (args.cwd.clone(), args.user.clone());
+        // --cwd and --user win over the image's own (pulled images have them).
+        spec.cwd = args.cwd.clone().or(spec.cwd.take());
+        spec.user = args.user.clone().or(spec.user.take());
         spec.ephemeral = args.rm;
         return ctx.act(
             &NewContainer(ctx),
@@ -108,7 +110,9 @@ fn foreground(ctx: &Ctx, name: &str, args: &Args) -> Result<u8> {
     let kind = NewContainer(ctx).resolve(&Target::named(name))?;
     let (mut spec, image) = spec(ctx, name, &args.create, kind)?;
     spec.throwaway = args.rm;
-    (spec.cwd, spec.user, spec.terminal) = (args.cwd.clone(), args.user.clone(), args.tty);
+    spec.cwd = args.cwd.clone().or(spec.cwd.take());
+    spec.user = args.user.clone().or(spec.user.take());
+    spec.terminal = args.tty;
     let (b, _) = create(ctx, kind, &spec, &image, false).map_err(|e| e.prefixed(name))?;
     let result = b
         .run_attached(name, &spec.command, &ctx.out)
@@ -122,7 +126,8 @@ fn foreground(ctx: &Ctx, name: &str, args: &Args) -> Result<u8> {
         eprintln!("ctr-run: {name}: killed by the OOM killer{limit}");
     }
     if args.rm
-        && let Err(e) = b.delete(name, &ctx.out)
+        && let Err(e) =
+            crate::backend::lock_name(&ctx.cfg, name).and_then(|_lock| b.delete(name, &ctx.out))
     {
         return Err(Error::failed(format!(
             "{name}: could not remove the container: {}",

@@ -1,0 +1,441 @@
+//! Images from a registry: a real one (Debian's docker-registry) on
+//! 127.0.0.1, seeded by the test with an image it builds from the busybox
+//! root filesystem (umoci) and pushes (skopeo); no test needs the internet.
+
+use crate::common::{DEADLINE, TestEnv, need, output, wait_for};
+use crate::{require, snap};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+/// A docker-registry serving from the test's directory, killed when dropped.
+struct Registry {
+    child: Child,
+    /// `127.0.0.1:PORT`.
+    host: String,
+    /// Where it stores what is pushed.
+    data: PathBuf,
+    /// Its CA's certificate, when it serves TLS.
+    ca: Option<PathBuf>,
+}
+
+impl Drop for Registry {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn run(program: &str, args: &[&str]) -> String {
+    let out = output(Command::new(program).args(args));
+    assert!(out.status.success(), "{program} {args:?}: {out:?}");
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn tools() -> bool {
+    need("docker-registry", "docker-registry")
+        && need("skopeo", "skopeo")
+        && need("umoci", "umoci")
+        && need("htpasswd", "apache2-utils")
+        && need("openssl", "openssl")
+}
+
+impl Registry {
+    /// Starts one in `dir`; with `tls`, behind a certificate of a CA of its
+    /// own, asking for user `gk` with password `secret`.
+    fn start(dir: &Path, tls: bool) -> Registry {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let host = format!("127.0.0.1:{port}");
+        let data = dir.join("data");
+        let mut config = format!(
+            "version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: {host}\n",
+            data.display()
+        );
+        let mut ca = None;
+        if tls {
+            let key = |name: &str| dir.join(name).display().to_string();
+            run(
+                "openssl",
+                &[
+                    "req",
+                    "-x509",
+                    "-newkey",
+                    "rsa:2048",
+                    "-nodes",
+                    "-days",
+                    "2",
+                    "-subj",
+                    "/CN=guestkit test CA",
+                    "-keyout",
+                    &key("ca.key"),
+                    "-out",
+                    &key("ca.crt"),
+                ],
+            );
+            run(
+                "openssl",
+                &[
+                    "req",
+                    "-newkey",
+                    "rsa:2048",
+                    "-nodes",
+                    "-subj",
+                    "/CN=127.0.0.1",
+                    "-keyout",
+                    &key("server.key"),
+                    "-out",
+                    &key("server.csr"),
+                ],
+            );
+            std::fs::write(dir.join("san.ext"), "subjectAltName=IP:127.0.0.1\n").unwrap();
+            run(
+                "openssl",
+                &[
+                    "x509",
+                    "-req",
+                    "-in",
+                    &key("server.csr"),
+                    "-CA",
+                    &key("ca.crt"),
+                    "-CAkey",
+                    &key("ca.key"),
+                    "-CAcreateserial",
+                    "-days",
+                    "2",
+                    "-extfile",
+                    &key("san.ext"),
+                    "-out",
+                    &key("server.crt"),
+                ],
+            );
+            let htpasswd = run("htpasswd", &["-Bbn", "gk", "secret"]);
+            std::fs::write(dir.join("htpasswd"), htpasswd).unwrap();
+            config.push_str(&format!(
+                "  tls:\n    certificate: {}\n    key: {}\nauth:\n  htpasswd:\n    realm: gk\n    path: {}\n",
+                key("server.crt"),
+                key("server.key"),
+                key("htpasswd")
+            ));
+            // skopeo's certificate directory: the CA as ca.crt.
+            let certs = dir.join("certs");
+            std::fs::create_dir_all(&certs).unwrap();
+            std::fs::copy(dir.join("ca.crt"), certs.join("ca.crt")).unwrap();
+            ca = Some(dir.join("ca.crt"));
+        }
+        std::fs::write(dir.join("config.yml"), config).unwrap();
+        let child = Command::new("docker-registry")
+            .arg("serve")
+            .arg(dir.join("config.yml"))
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(dir.join("registry.log")).unwrap())
+            .spawn()
+            .unwrap();
+        let r = Registry {
+            child,
+            host,
+            data,
+            ca,
+        };
+        wait_for(&format!("docker-registry on {}", r.host), DEADLINE, || {
+            TcpStream::connect(&r.host).is_ok()
+        });
+        r
+    }
+
+    /// Builds an image from the busybox root (its command prints a
+    /// variable and its working directory) and pushes it as `repo:tag`.
+    fn push(&self, env: &TestEnv, dir: &Path, repo_tag: &str, arch: &str) {
+        let seed = "gk-seed";
+        if !env.container_dir("crun", seed).exists() {
+            env.ok("ctr-create", &[seed, "-b", "crun", "--", "true"]);
+        }
+        let root = env.container_dir("crun", seed).join("rootfs");
+        let layout = dir.join("layout");
+        let image = format!("{}:{}", layout.display(), repo_tag.replace(['/', ':'], "-"));
+        if !layout.exists() {
+            run("umoci", &["init", "--layout", layout.to_str().unwrap()]);
+        }
+        run("umoci", &["new", "--image", &image]);
+        run(
+            "umoci",
+            &["insert", "--image", &image, root.to_str().unwrap(), "/"],
+        );
+        run(
+            "umoci",
+            &[
+                "config",
+                "--image",
+                &image,
+                "--architecture",
+                arch,
+                "--config.cmd",
+                "sh",
+                "--config.cmd",
+                "-c",
+                "--config.cmd",
+                "echo from-image $GREETING; pwd",
+                "--config.env",
+                "GREETING=hi",
+                "--config.workingdir",
+                "/tmp",
+            ],
+        );
+        let mut args = vec!["--insecure-policy".to_string(), "copy".into()];
+        match &self.ca {
+            Some(_) => args.extend([
+                "--dest-cert-dir".into(),
+                dir.join("certs").display().to_string(),
+                "--dest-creds".into(),
+                "gk:secret".into(),
+            ]),
+            None => args.push("--dest-tls-verify=false".into()),
+        }
+        args.push(format!("oci:{image}"));
+        args.push(format!("docker://{}/{repo_tag}", self.host));
+        run(
+            "skopeo",
+            &args.iter().map(String::as_str).collect::<Vec<_>>(),
+        );
+    }
+
+    /// The file the registry keeps blob `hex` in.
+    fn blob_file(&self, hex: &str) -> PathBuf {
+        self.data
+            .join("docker/registry/v2/blobs/sha256")
+            .join(&hex[..2])
+            .join(hex)
+            .join("data")
+    }
+}
+
+/// A test's environment (with a cache of its own) and a registry in it.
+fn setup(tls: bool) -> (TestEnv, PathBuf, Registry) {
+    let env = TestEnv::with_cache();
+    let dir = env.path().join("registry");
+    std::fs::create_dir_all(&dir).unwrap();
+    let reg = Registry::start(&dir, tls);
+    (env, dir, reg)
+}
+
+/// What is in the cache of pulled images: blobs (and partial ones), images.
+fn cached(env: &TestEnv) -> (Vec<String>, Vec<String>) {
+    let list = |d: &str| -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(env.cache().join("oci").join(d))
+            .into_iter()
+            .flatten()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    };
+    (list("blobs/sha256"), list("images"))
+}
+
+#[test]
+fn an_image_is_pulled_once_and_runs_on_every_backend() {
+    require!("lxc", "crun", "runc");
+    if !tools() {
+        return;
+    }
+    let (env, dir, reg) = setup(false);
+    reg.push(&env, &dir, "test/bb:1", "amd64");
+    env.write_config(&format!("[registries.\"{}\"]\ninsecure = true\n", reg.host));
+    let image = format!("{}/test/bb:1", reg.host);
+    let mut seen = String::new();
+    for backend in ["crun", "runc", "lxc"] {
+        seen.push_str(&format!("## {backend}\n"));
+        seen.push_str(&env.run(
+            "ctr-run",
+            &["gk-pulled", "-b", backend, "--rm", "--image", &image],
+        ));
+    }
+    snap!(env, "registry-run", seen.replace(&reg.host, "[REGISTRY]"));
+    // The image config's command, and the container's record.
+    env.ok(
+        "ctr-create",
+        &["gk-pulled", "-b", "crun", "--image", &image],
+    );
+    let state = env.stdout("ctr-state", &["gk-pulled"]);
+    assert!(state.contains(&format!("\"image\":\"{image}\"")), "{state}");
+    assert!(
+        state.contains("\"command\":[\"sh\",\"-c\",\"echo from-image $GREETING; pwd\"]"),
+        "{state}"
+    );
+    env.ok("ctr-delete", &["gk-pulled"]);
+    let (blobs, images) = cached(&env);
+    assert_eq!(blobs.len(), 2, "a layer and a config: {blobs:?}");
+    assert_eq!(images.len(), 1, "{images:?}");
+    // With the registry gone, the image is still there: no request is made.
+    drop(reg);
+    let out = env.run(
+        "ctr-run",
+        &["gk-pulled", "-b", "crun", "--rm", "--image", &image],
+    );
+    assert!(out.starts_with("exit_code: 0"), "{out}");
+    // ctr-create's own code (ctr-run's is 125 for any failure of its own).
+    let out = env.run(
+        "ctr-create",
+        &[
+            "gk-pulled",
+            "-b",
+            "crun",
+            "--pull",
+            "always",
+            "--image",
+            &image,
+        ],
+    );
+    assert!(out.starts_with("exit_code: 5"), "{out}");
+}
+
+#[test]
+fn registry_failures_are_refused_and_keep_nothing() {
+    require!("crun");
+    if !tools() {
+        return;
+    }
+    let (env, dir, reg) = setup(false);
+    reg.push(&env, &dir, "test/bb:1", "amd64");
+    reg.push(&env, &dir, "test/arm:1", "arm64");
+    env.ok("ctr-delete", &["gk-seed"]);
+    env.write_config(&format!("[registries.\"{}\"]\ninsecure = true\n", reg.host));
+    // The layer, changed in the registry's storage after it was pushed.
+    let manifest = run(
+        "skopeo",
+        &[
+            "--insecure-policy",
+            "inspect",
+            "--tls-verify=false",
+            "--raw",
+            &format!("docker://{}/test/bb:1", reg.host),
+        ],
+    );
+    let m: serde_json::Value = serde_json::from_str(&manifest).unwrap();
+    let layer = m["layers"][0]["digest"]
+        .as_str()
+        .unwrap()
+        .strip_prefix("sha256:")
+        .unwrap()
+        .to_string();
+    let mut data = std::fs::read(reg.blob_file(&layer)).unwrap();
+    data[100] ^= 0xff;
+    std::fs::write(reg.blob_file(&layer), data).unwrap();
+    let cases = [
+        ("unknown-tag", format!("{}/test/bb:2", reg.host), vec![]),
+        (
+            "unknown-repository",
+            format!("{}/test/none:1", reg.host),
+            vec![],
+        ),
+        ("not-answering", "127.0.0.1:1/test/bb:1".to_string(), vec![]),
+        ("bad-reference", "Test/BB:1".to_string(), vec![]),
+        (
+            "not-pulled",
+            format!("{}/test/bb:1", reg.host),
+            vec!["--pull", "never"],
+        ),
+        ("digest-mismatch", format!("{}/test/bb:1", reg.host), vec![]),
+        (
+            "other-architecture",
+            format!("{}/test/arm:1", reg.host),
+            vec![],
+        ),
+    ];
+    let mut text = String::new();
+    for (what, image, flags) in cases {
+        let mut args = vec!["gk-bad", "-b", "crun", "--image", &image];
+        args.extend(flags);
+        let shown = env
+            .run("ctr-create", &args)
+            .replace(&reg.host, "[REGISTRY]")
+            .replace(&layer, "[LAYER]");
+        text.push_str(&format!("## {what}\n{shown}\n"));
+        assert!(!env.container_dir("crun", "gk-bad").exists(), "{what}");
+    }
+    let text = regex::Regex::new("sha256:[0-9a-f]{64}")
+        .unwrap()
+        .replace_all(&text, "sha256:[DIGEST]")
+        .into_owned();
+    // A layer's size moves with the files' times in it.
+    let text = regex::Regex::new(r"\d+ bytes")
+        .unwrap()
+        .replace_all(&text, "[N] bytes")
+        .into_owned();
+    snap!(env, "registry-failures", text);
+    // Nothing of the bad layer was kept, nor any partial download.
+    let (blobs, images) = cached(&env);
+    assert!(
+        !blobs
+            .iter()
+            .any(|b| b == &layer || b.starts_with(".partial")),
+        "{blobs:?}"
+    );
+    assert_eq!(images, Vec::<String>::new());
+}
+
+#[test]
+fn a_registry_behind_tls_and_a_password() {
+    require!("crun");
+    if !tools() {
+        return;
+    }
+    let (env, dir, reg) = setup(true);
+    reg.push(&env, &dir, "test/bb:1", "amd64");
+    env.ok("ctr-delete", &["gk-seed"]);
+    let image = format!("{}/test/bb:1", reg.host);
+    let ca = reg.ca.clone().unwrap().display().to_string();
+    let try_with = |config: &str, what: &str, text: &mut String| {
+        env.write_config(config);
+        // ctr-create's exit codes (ctr-run's is 125 for any failure of its own).
+        let shown = env
+            .run("ctr-create", &["gk-tls", "-b", "crun", "--image", &image])
+            .replace(&reg.host, "[REGISTRY]");
+        text.push_str(&format!("## {what}\n{shown}\n"));
+        if shown.starts_with("exit_code: 0") {
+            text.push_str(&env.run(
+                "ctr-run",
+                &["gk-tls2", "-b", "crun", "--rm", "--image", &image],
+            ));
+            env.ok("ctr-delete", &["gk-tls"]);
+        }
+    };
+    let mut text = String::new();
+    try_with("", "untrusted-certificate", &mut text);
+    let table = format!("[registries.\"{}\"]\nca_file = \"{ca}\"\n", reg.host);
+    try_with(&table, "no-password", &mut text);
+    try_with(
+        &format!("{table}username = \"gk\"\npassword = \"wrong\"\n"),
+        "wrong-password",
+        &mut text,
+    );
+    try_with(
+        &format!("{table}username = \"gk\"\npassword = \"secret\"\n"),
+        "right-password",
+        &mut text,
+    );
+    snap!(env, "registry-tls", text);
+    // A login file (as podman login writes it) serves as well, once the
+    // cache is emptied.
+    std::fs::remove_dir_all(env.cache().join("oci")).unwrap();
+    let auth = dir.join("auth.json");
+    std::fs::write(
+        &auth,
+        format!(
+            "{{\"auths\":{{\"{}\":{{\"auth\":\"Z2s6c2VjcmV0\"}}}}}}",
+            reg.host
+        ),
+    )
+    .unwrap();
+    env.write_config(&table);
+    let out = output(
+        env.cmd("ctr-run")
+            .args(["gk-tls", "-b", "crun", "--rm", "--image", &image])
+            .env("REGISTRY_AUTH_FILE", &auth),
+    );
+    assert!(out.status.success(), "{out:?}");
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("secret"));
+}
