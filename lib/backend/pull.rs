@@ -390,7 +390,8 @@ fn build(dir: &Path, image: &Path, layers: &[PathBuf], config: &Path, out: &Outp
     std::fs::create_dir_all(&root).map_err(|e| Error::io("cannot create", &root, e))?;
     let made = layers
         .iter()
-        .try_for_each(|l| apply(&root, l, out))
+        .enumerate()
+        .try_for_each(|(i, l)| apply(&root, l, i == 0, out))
         .and_then(|()| {
             std::fs::copy(config, tmp.join("config.json"))
                 .map(|_| ())
@@ -411,8 +412,13 @@ fn build(dir: &Path, image: &Path, layers: &[PathBuf], config: &Path, out: &Outp
 /// first its whiteouts remove what lower layers made (`.wh.NAME`, and
 /// `.wh..wh..opq` for a directory's whole content), then its files are
 /// unpacked, by GNU tar's rules as a tarball image is (docs/design.md).
-fn apply(root: &Path, layer: &Path, out: &Output) -> Result<()> {
+/// The `first` layer has nothing under it: it is unpacked without the
+/// pass over its names (a second decompression) that finds whiteouts.
+fn apply(root: &Path, layer: &Path, first: bool, out: &Output) -> Result<()> {
     let tar = TAR.find()?;
+    if first {
+        return unpack(&tar, root, layer, out);
+    }
     let list = capture(&tar, vec!["-t".into(), "-f".into(), layer.into()], &|m| {
         out.trace(m)
     })?;
@@ -447,6 +453,11 @@ fn apply(root: &Path, layer: &Path, out: &Output) -> Result<()> {
             remove(&dir.join(hidden));
         }
     }
+    unpack(&tar, root, layer, out)
+}
+
+/// Unpacks a layer over `root`, its whiteout files left out.
+fn unpack(tar: &Path, root: &Path, layer: &Path, out: &Output) -> Result<()> {
     let args: Vec<std::ffi::OsString> = vec![
         "-x".into(),
         "--numeric-owner".into(),
@@ -457,7 +468,7 @@ fn apply(root: &Path, layer: &Path, out: &Output) -> Result<()> {
         "-f".into(),
         layer.into(),
     ];
-    let r = capture(&tar, args, &|m| out.trace(m))?;
+    let r = capture(tar, args, &|m| out.trace(m))?;
     if !r.ok() {
         return Err(Error::invalid(format!(
             "cannot unpack a layer ({}): {}",

@@ -149,6 +149,12 @@ impl Registry {
     /// Builds an image from the busybox root (its command prints a
     /// variable and its working directory) and pushes it as `repo:tag`.
     fn push(&self, env: &TestEnv, dir: &Path, repo_tag: &str, arch: &str) {
+        self.push_with(env, dir, repo_tag, arch, &[]);
+    }
+
+    /// The same, with more layers: each a directory, made a tar by GNU tar
+    /// (whiteouts are files named `.wh.NAME` in it) and added as it is.
+    fn push_with(&self, env: &TestEnv, dir: &Path, repo_tag: &str, arch: &str, layers: &[PathBuf]) {
         let seed = "gk-seed";
         if !env.container_dir("crun", seed).exists() {
             env.ok("ctr-create", &[seed, "-b", "crun", "--", "true"]);
@@ -164,6 +170,23 @@ impl Registry {
             "umoci",
             &["insert", "--image", &image, root.to_str().unwrap(), "/"],
         );
+        for layer in layers {
+            let tar = layer.with_extension("tar");
+            run(
+                "tar",
+                &[
+                    "-C",
+                    layer.to_str().unwrap(),
+                    "-cf",
+                    tar.to_str().unwrap(),
+                    ".",
+                ],
+            );
+            run(
+                "umoci",
+                &["raw", "add-layer", "--image", &image, tar.to_str().unwrap()],
+            );
+        }
         run(
             "umoci",
             &[
@@ -254,6 +277,71 @@ fn an_image_is_pulled_once_and_runs_on_every_backend() {
         ));
     }
     snap!(env, "registry-run", seen.replace(&reg.host, "[REGISTRY]"));
+    // On a terminal (script(1)), a pull says what it does on stderr: the
+    // layer, the bytes and the rate, then the unpacking; the line is
+    // cleared at the end. A killed pull's partial blob (its process gone)
+    // is removed by the next pull.
+    std::fs::remove_dir_all(env.cache().join("oci")).unwrap();
+    let blobs = env.cache().join("oci/blobs/sha256");
+    std::fs::create_dir_all(&blobs).unwrap();
+    let partial = blobs.join(format!(".partial-{}-4194304", "0".repeat(64)));
+    std::fs::write(&partial, "half").unwrap();
+    let json = env.path().join("out.json");
+    let cmd = format!(
+        "ctr-create gk-progress -b crun --image {image} > {}",
+        json.display()
+    );
+    let child = env
+        .shell("script")
+        .args(["-qec", &cmd, "/dev/null"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let o = crate::common::wait_output(child, DEADLINE, "ctr-create under script");
+    let tty = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{tty}");
+    let shown = format!("ctr-create: pulling {image}: layer 1 of 1, ");
+    assert!(tty.contains(&shown) && tty.contains("/s…"), "{tty:?}");
+    assert!(
+        tty.contains(&format!("ctr-create: unpacking {image}…")),
+        "{tty:?}"
+    );
+    assert!(tty.ends_with("\r\x1b[2K"), "{tty:?}");
+    assert!(
+        !partial.exists(),
+        "the partial blob of a dead pull was left"
+    );
+    env.ok("ctr-delete", &["gk-progress"]);
+    // Layers over layers: a file removed by a whiteout, a directory's
+    // content replaced (an opaque whiteout), a file added.
+    let layer = dir.join("layer2");
+    std::fs::create_dir_all(layer.join("etc")).unwrap();
+    std::fs::write(layer.join("etc/.wh.hostname"), "").unwrap();
+    std::fs::write(layer.join("etc/.wh..wh..opq"), "").unwrap();
+    std::fs::write(layer.join("etc/only"), "new\n").unwrap();
+    std::fs::write(layer.join("added"), "added\n").unwrap();
+    let layer3 = dir.join("layer3");
+    std::fs::create_dir_all(layer3.join("etc")).unwrap();
+    std::fs::write(layer3.join("etc/.wh.only"), "").unwrap();
+    std::fs::write(layer3.join("etc/later"), "later\n").unwrap();
+    reg.push_with(&env, &dir, "test/layers:1", "amd64", &[layer, layer3]);
+    let layered = format!("{}/test/layers:1", reg.host);
+    let ls = env.run(
+        "ctr-run",
+        &[
+            "gk-layers",
+            "-b",
+            "crun",
+            "--rm",
+            "--image",
+            &layered,
+            "--",
+            "sh",
+            "-c",
+            "ls -a /etc; cat /added",
+        ],
+    );
+    snap!(env, "registry-layers", ls);
     // The image config's command, and the container's record.
     env.ok(
         "ctr-create",
@@ -267,8 +355,9 @@ fn an_image_is_pulled_once_and_runs_on_every_backend() {
     );
     env.ok("ctr-delete", &["gk-pulled"]);
     let (blobs, images) = cached(&env);
-    assert_eq!(blobs.len(), 2, "a layer and a config: {blobs:?}");
-    assert_eq!(images.len(), 1, "{images:?}");
+    // bb: a layer and a config; layers: the same layer, two more and its config.
+    assert_eq!(blobs.len(), 2 + 3, "{blobs:?}");
+    assert_eq!(images.len(), 2, "{images:?}");
     // With the registry gone, the image is still there: no request is made.
     drop(reg);
     let out = env.run(
