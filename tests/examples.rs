@@ -9,7 +9,7 @@
 use guestkit::cli::args::FromMatches;
 use guestkit::cli::parse::{Parsed, parse};
 use guestkit::cli::spec::Command;
-use guestkit::cmd::{ALL, ctr, guestkit as kit, vm};
+use guestkit::cmd::{ALL, ctr, guestkit as kit, image, vm};
 use std::path::Path;
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
@@ -43,6 +43,8 @@ fn typed(name: &str, m: &guestkit::cli::parse::Matches) -> guestkit::error::Resu
         "vm-snapshot-rollback" => vm::snapshot_rollback,
         "vm-snapshot-delete" => vm::snapshot_delete, "vm-migrate" => vm::migrate,
         "vm-exec" => vm::exec, "guestkit-setup" => kit::setup, "guestkit-doctor" => kit::doctor,
+        "image-list" => image::list, "image-delete" => image::delete,
+        "image-prune" => image::prune,
     }
 }
 

@@ -727,6 +727,48 @@ export extern "vm-exec" [
     --version(-V)  # Print the version and exit
 ]
 
+# list the images pulled from registries
+export extern "image-list" [
+    --output(-o): string@"nu-complete guestkit json-table"  # Output format: JSON lines, or an aligned table (default: table on a terminal, json otherwise)
+    --color: string@"nu-complete guestkit auto-always-never"  # Colour the table: auto (default; honours NO_COLOR and CLICOLOR_FORCE), always or never
+    --quiet(-q)  # Print no result records, only errors
+    --verbose(-v)  # Print the backend commands run, on stderr
+    --config: string  # Read configuration from FILE instead of the default locations
+    --backend(-b): string@"nu-complete guestkit lxc-crun-runc-proxmox"  # Use this backend (default: the config's routing, then its default backend)
+    --generate: string@"nu-complete guestkit man-bash-zsh-fish-nu"  # Print this tool's man page or shell completion (for packagers) and exit
+    --help(-h)  # Print help and exit
+    --version(-V)  # Print the version and exit
+]
+
+# remove images pulled from registries
+export extern "image-delete" [
+    ...image: string  # The images to remove, as --image names them
+    --output(-o): string@"nu-complete guestkit json-table"  # Output format: JSON lines, or an aligned table (default: table on a terminal, json otherwise)
+    --color: string@"nu-complete guestkit auto-always-never"  # Colour the table: auto (default; honours NO_COLOR and CLICOLOR_FORCE), always or never
+    --quiet(-q)  # Print no result records, only errors
+    --verbose(-v)  # Print the backend commands run, on stderr
+    --config: string  # Read configuration from FILE instead of the default locations
+    --backend(-b): string@"nu-complete guestkit lxc-crun-runc-proxmox"  # Use this backend (default: the config's routing, then its default backend)
+    --generate: string@"nu-complete guestkit man-bash-zsh-fish-nu"  # Print this tool's man page or shell completion (for packagers) and exit
+    --dry-run  # Find the targets and check them as a real run would, print the records it would print with "dry_run":true, and change nothing
+    --help(-h)  # Print help and exit
+    --version(-V)  # Print the version and exit
+]
+
+# remove the images no container uses
+export extern "image-prune" [
+    --output(-o): string@"nu-complete guestkit json-table"  # Output format: JSON lines, or an aligned table (default: table on a terminal, json otherwise)
+    --color: string@"nu-complete guestkit auto-always-never"  # Colour the table: auto (default; honours NO_COLOR and CLICOLOR_FORCE), always or never
+    --quiet(-q)  # Print no result records, only errors
+    --verbose(-v)  # Print the backend commands run, on stderr
+    --config: string  # Read configuration from FILE instead of the default locations
+    --backend(-b): string@"nu-complete guestkit lxc-crun-runc-proxmox"  # Use this backend (default: the config's routing, then its default backend)
+    --generate: string@"nu-complete guestkit man-bash-zsh-fish-nu"  # Print this tool's man page or shell completion (for packagers) and exit
+    --dry-run  # Find the targets and check them as a real run would, print the records it would print with "dry_run":true, and change nothing
+    --help(-h)  # Print help and exit
+    --version(-V)  # Print the version and exit
+]
+
 # write guestkit's configuration, asking or from flags
 export extern "guestkit-setup" [
     --non-interactive  # Ask nothing: every answer from the flags (as off a terminal)

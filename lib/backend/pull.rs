@@ -191,6 +191,26 @@ fn host_arch() -> &'static str {
     }
 }
 
+/// The lock of the cache of pulled images: pulls hold it shared, so that
+/// they run side by side; image-delete and image-prune (`collect`)
+/// exclusive, so that none removes what a pull is making.
+pub fn lock(cache: &Path, exclusive: bool) -> Result<std::fs::File> {
+    let dir = cache.join("oci");
+    std::fs::create_dir_all(&dir).map_err(|e| Error::io("cannot create", &dir, e))?;
+    let path = dir.join(".lock");
+    if exclusive {
+        return crate::backend::lock_file(&path);
+    }
+    let f = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|e| Error::io("cannot open", &path, e))?;
+    crate::os::sys::lock_shared(&f).map_err(|e| Error::io("cannot lock", &path, e))?;
+    Ok(f)
+}
+
 /// The image `r` names, from the cache or the registry as `policy` says.
 pub fn pull(
     cache: &Path,
@@ -199,6 +219,7 @@ pub fn pull(
     policy: Policy,
     out: &Output,
 ) -> Result<Pulled> {
+    let _shared = lock(cache, false)?;
     let dir = cache.join("oci");
     let refs = dir.join("refs");
     let known = refs.join(format!("{}.json", escape(&r.to_string())));
@@ -212,7 +233,7 @@ pub fn pull(
         return Err(Error::not_found(format!("image {r} is not in the cache"))
             .with_hint("pull it with --pull missing (the default) or --pull always"));
     }
-    let client = Client::new(r.api_host(), &r.repository, access)?;
+    let client = Client::new(&r.registry, r.api_host(), &r.repository, access)?;
     let mut fetched = client.manifest(r.manifest_ref(), out)?;
     let mut manifest: Manifest = parse_json(&fetched.bytes, r)?;
     if let Some(list) = &manifest.manifests {
@@ -240,6 +261,12 @@ pub fn pull(
                 }
             )));
         };
+        if !chosen.digest.starts_with("sha256:") {
+            return Err(Error::invalid(format!(
+                "image {r}: its index names the linux/{arch} manifest by {:?}, not a sha256 digest",
+                chosen.digest
+            )));
+        }
         fetched = client.manifest(&chosen.digest, out)?;
         manifest = parse_json(&fetched.bytes, r)?;
     }
@@ -297,7 +324,7 @@ pub fn pull(
             done += layer.size;
         }
         out.progress(Some(&format!("unpacking {r}")));
-        let made = build(&dir, &image, &files, &config_blob, out);
+        let made = build(&dir, &image, &files, &config_blob, &fetched.bytes, out);
         out.progress(None);
         made?;
     }
@@ -306,6 +333,149 @@ pub fn pull(
     crate::backend::net::write_atomically(&known, &Output::json_line(&record))?;
     recorded(&dir, &known)
         .ok_or_else(|| Error::failed(format!("image {r} could not be read back from the cache")))
+}
+
+/// An image in the cache, and the references that lead to it.
+#[derive(Clone, Debug)]
+pub struct Cached {
+    /// The references pulled that resolved to it, in full; sorted.
+    pub references: Vec<String>,
+    /// Its manifest's digest.
+    pub digest: String,
+    /// The config's and layers' sizes, as its manifest gives them.
+    pub size_bytes: Option<u64>,
+    /// When it was built, from its configuration.
+    pub created: Option<String>,
+}
+
+/// The images in the cache.
+pub fn cached(cache: &Path) -> Vec<Cached> {
+    let dir = cache.join("oci");
+    let mut refs: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    for (reference, digest) in references(&dir) {
+        refs.entry(digest).or_default().push(reference);
+    }
+    let mut all: Vec<Cached> = std::fs::read_dir(dir.join("images"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| {
+            let hex = e.file_name().into_string().ok()?;
+            if hex.starts_with('.') || !e.path().join("rootfs").is_dir() {
+                return None;
+            }
+            let digest = format!("sha256:{hex}");
+            let manifest: Option<Manifest> = std::fs::read(e.path().join("manifest.json"))
+                .ok()
+                .and_then(|b| serde_json::from_slice(&b).ok());
+            let size_bytes = manifest.map(|m| {
+                m.config.map_or(0, |c| c.size)
+                    + m.layers.iter().flatten().map(|l| l.size).sum::<u64>()
+            });
+            let created = std::fs::read(e.path().join("config.json"))
+                .ok()
+                .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+                .and_then(|v| v["created"].as_str().map(str::to_string));
+            let mut references = refs.remove(&digest).unwrap_or_default();
+            references.sort();
+            Some(Cached {
+                references,
+                digest,
+                size_bytes,
+                created,
+            })
+        })
+        .collect();
+    all.sort_by(|a, b| {
+        a.references
+            .cmp(&b.references)
+            .then(a.digest.cmp(&b.digest))
+    });
+    all
+}
+
+/// Every reference recorded, and the digest it resolved to.
+fn references(dir: &Path) -> Vec<(String, String)> {
+    std::fs::read_dir(dir.join("refs"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| {
+            let name = e.file_name().into_string().ok()?;
+            let reference = unescape(name.strip_suffix(".json")?)?;
+            let v: serde_json::Value =
+                serde_json::from_slice(&std::fs::read(e.path()).ok()?).ok()?;
+            Some((reference, v["digest"].as_str()?.to_string()))
+        })
+        .collect()
+}
+
+/// Forgets a reference: the next use of it pulls again. Whether it was there.
+pub fn forget(cache: &Path, reference: &str) -> Result<bool> {
+    let path = cache
+        .join("oci/refs")
+        .join(format!("{}.json", escape(reference)));
+    match std::fs::remove_file(&path) {
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+        Err(e) => Err(Error::io("cannot remove", &path, e)),
+    }
+}
+
+/// Removes what no reference leads to any more: images, then the blobs
+/// no image left has (their manifests name them), and what killed pulls
+/// left. The digests of the images removed.
+pub fn collect(cache: &Path) -> Result<Vec<String>> {
+    let dir = cache.join("oci");
+    let kept: std::collections::BTreeSet<String> =
+        references(&dir).into_iter().map(|(_, d)| d).collect();
+    let mut removed = Vec::new();
+    for e in std::fs::read_dir(dir.join("images"))
+        .into_iter()
+        .flatten()
+        .flatten()
+    {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let stale_tmp = name
+            .strip_prefix(".tmp-")
+            .and_then(|p| p.parse::<u32>().ok())
+            .is_some_and(|pid| !Path::new("/proc").join(pid.to_string()).exists());
+        let digest = format!("sha256:{name}");
+        if (name.starts_with('.') && !stale_tmp) || kept.contains(&digest) {
+            continue;
+        }
+        std::fs::remove_dir_all(e.path())
+            .map_err(|err| Error::io("cannot remove", &e.path(), err))?;
+        if !name.starts_with('.') {
+            removed.push(digest);
+        }
+    }
+    // The blobs the images left name.
+    let mut used = std::collections::BTreeSet::new();
+    for e in std::fs::read_dir(dir.join("images"))
+        .into_iter()
+        .flatten()
+        .flatten()
+    {
+        let Some(m) = std::fs::read(e.path().join("manifest.json"))
+            .ok()
+            .and_then(|b| serde_json::from_slice::<Manifest>(&b).ok())
+        else {
+            continue;
+        };
+        used.extend(m.config.map(|c| c.digest));
+        used.extend(m.layers.into_iter().flatten().map(|l| l.digest));
+    }
+    let blobs = dir.join("blobs/sha256");
+    clear_partials(&blobs);
+    for e in std::fs::read_dir(&blobs).into_iter().flatten().flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        if name.starts_with('.') || used.contains(&format!("sha256:{name}")) {
+            continue;
+        }
+        std::fs::remove_file(e.path()).map_err(|err| Error::io("cannot remove", &e.path(), err))?;
+    }
+    Ok(removed)
 }
 
 /// The image a reference resolved to last time, when it is still there.
@@ -382,7 +552,14 @@ fn clear_partials(blobs: &Path) {
 
 /// Makes an image's root from its layers, beside its final place, then
 /// renamed into it: a half-made image is never used.
-fn build(dir: &Path, image: &Path, layers: &[PathBuf], config: &Path, out: &Output) -> Result<()> {
+fn build(
+    dir: &Path,
+    image: &Path,
+    layers: &[PathBuf],
+    config: &Path,
+    manifest: &[u8],
+    out: &Output,
+) -> Result<()> {
     let images = dir.join("images");
     let tmp = images.join(format!(".tmp-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&tmp);
@@ -396,6 +573,10 @@ fn build(dir: &Path, image: &Path, layers: &[PathBuf], config: &Path, out: &Outp
             std::fs::copy(config, tmp.join("config.json"))
                 .map(|_| ())
                 .map_err(|e| Error::io("cannot copy", config, e))
+        })
+        .and_then(|()| {
+            let p = tmp.join("manifest.json");
+            std::fs::write(&p, manifest).map_err(|e| Error::io("cannot write", &p, e))
         });
     if let Err(e) = made {
         let _ = std::fs::remove_dir_all(&tmp);
@@ -408,66 +589,97 @@ fn build(dir: &Path, image: &Path, layers: &[PathBuf], config: &Path, out: &Outp
     Ok(())
 }
 
-/// Lays one layer (a tar, compressed or not: tar finds out) over `root`:
-/// first its whiteouts remove what lower layers made (`.wh.NAME`, and
-/// `.wh..wh..opq` for a directory's whole content), then its files are
-/// unpacked, by GNU tar's rules as a tarball image is (docs/design.md).
-/// The `first` layer has nothing under it: it is unpacked without the
-/// pass over its names (a second decompression) that finds whiteouts.
+/// Lays one layer (a tar, compressed or not: tar finds out) over `root`.
+/// GNU tar guards an archive against the links it makes itself, not
+/// against links already on disk: a lower layer's `x -> /` would lead a
+/// later layer's `x/etc/…` out of the root. So only the `first` layer, over
+/// nothing, is unpacked into the root itself; every other is unpacked into
+/// a directory of its own beside it, then moved in entry by entry
+/// (`merge`), each parent resolved inside the root, its whiteouts
+/// (`.wh.NAME`, and `.wh..wh..opq` for a directory's whole content)
+/// removing what lower layers made.
 fn apply(root: &Path, layer: &Path, first: bool, out: &Output) -> Result<()> {
     let tar = TAR.find()?;
     if first {
-        return unpack(&tar, root, layer, out);
+        return unpack(&tar, root, layer, false, out);
     }
-    let list = capture(&tar, vec!["-t".into(), "-f".into(), layer.into()], &|m| {
-        out.trace(m)
-    })?;
-    if !list.ok() {
-        return Err(Error::invalid(format!(
-            "a layer ({}) is not a tar archive tar can read: {}",
-            layer.display(),
-            list.stderr.trim()
-        )));
-    }
-    for name in list.stdout.lines() {
-        let name = name.trim_start_matches("./").trim_start_matches('/');
-        let (parent, base) = match name.rsplit_once('/') {
-            Some((p, b)) => (p, b),
-            None => ("", name),
-        };
-        let Some(hidden) = base.strip_prefix(".wh.") else {
-            continue;
-        };
-        // The directory, resolved inside the root: never out of it.
-        let Some(dir) = resolve_in_root(root, &format!("/{parent}")) else {
-            continue;
-        };
-        if !dir.starts_with(root) {
-            continue;
-        }
-        if hidden == ".wh..opq" {
-            for e in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
-                remove(&e.path());
-            }
-        } else if !hidden.is_empty() && !hidden.contains('/') && hidden != "." && hidden != ".." {
-            remove(&dir.join(hidden));
-        }
-    }
-    unpack(&tar, root, layer, out)
+    let own = root.with_file_name("layer");
+    let _ = std::fs::remove_dir_all(&own);
+    std::fs::create_dir(&own).map_err(|e| Error::io("cannot create", &own, e))?;
+    let merged = unpack(&tar, &own, layer, true, out).and_then(|()| merge(root, &own, ""));
+    let _ = std::fs::remove_dir_all(&own);
+    merged
 }
 
-/// Unpacks a layer over `root`, its whiteout files left out.
-fn unpack(tar: &Path, root: &Path, layer: &Path, out: &Output) -> Result<()> {
-    let args: Vec<std::ffi::OsString> = vec![
-        "-x".into(),
-        "--numeric-owner".into(),
-        "-p".into(),
-        "--exclude=.wh.*".into(),
-        "-C".into(),
-        root.into(),
-        "-f".into(),
-        layer.into(),
-    ];
+/// Moves what directory `dir` of an unpacked layer holds (`layer/dir`)
+/// into the same directory of `root`, resolved inside it.
+fn merge(root: &Path, layer: &Path, dir: &str) -> Result<()> {
+    let from = layer.join(dir);
+    let entries: Vec<std::fs::DirEntry> = std::fs::read_dir(&from)
+        .map_err(|e| Error::io("cannot read", &from, e))?
+        .collect::<std::io::Result<_>>()
+        .map_err(|e| Error::io("cannot read", &from, e))?;
+    // The directory in the root, every link on the way resolved inside it.
+    let Some(target) = resolve_in_root(root, &format!("/{dir}")).filter(|t| t.starts_with(root))
+    else {
+        return Err(Error::invalid(format!(
+            "a layer's directory /{dir} leads out of the image's root"
+        )));
+    };
+    if !target.is_dir() {
+        remove(&target);
+        std::fs::create_dir_all(&target).map_err(|e| Error::io("cannot create", &target, e))?;
+    }
+    let name = |e: &std::fs::DirEntry| e.file_name().to_string_lossy().into_owned();
+    // Whiteouts first: they remove what the layers under this one made.
+    if entries.iter().any(|e| name(e) == ".wh..wh..opq") {
+        for e in std::fs::read_dir(&target).into_iter().flatten().flatten() {
+            remove(&e.path());
+        }
+    }
+    for e in &entries {
+        if let Some(hidden) = name(e)
+            .strip_prefix(".wh.")
+            .filter(|h| *h != ".wh..opq" && !h.is_empty())
+        {
+            remove(&target.join(hidden));
+        }
+    }
+    for e in entries.iter().filter(|e| !name(e).starts_with(".wh.")) {
+        let n = name(e);
+        let there = target.join(&n);
+        let is_dir = e
+            .file_type()
+            .map_err(|err| Error::io("cannot read", &e.path(), err))?
+            .is_dir();
+        let there_dir = std::fs::symlink_metadata(&there).is_ok_and(|m| m.is_dir());
+        if is_dir && there_dir {
+            // Both directories: this layer's mode and owner, then its content.
+            let meta = e
+                .metadata()
+                .map_err(|err| Error::io("cannot read", &e.path(), err))?;
+            let _ = std::fs::set_permissions(&there, meta.permissions());
+            use std::os::unix::fs::MetadataExt;
+            let _ = std::os::unix::fs::lchown(&there, Some(meta.uid()), Some(meta.gid()));
+            merge(root, layer, format!("{dir}{n}/").trim_start_matches('/'))?;
+        } else {
+            remove(&there);
+            std::fs::rename(e.path(), &there)
+                .map_err(|err| Error::io("cannot move into the image", &there, err))?;
+        }
+    }
+    Ok(())
+}
+
+/// Unpacks a layer into `root`; its whiteout files only when `whiteouts`
+/// (over nothing, they mean nothing).
+fn unpack(tar: &Path, root: &Path, layer: &Path, whiteouts: bool, out: &Output) -> Result<()> {
+    let mut args: Vec<std::ffi::OsString> =
+        vec!["-x".into(), "--numeric-owner".into(), "-p".into()];
+    if !whiteouts {
+        args.push("--exclude=.wh.*".into());
+    }
+    args.extend(["-C".into(), root.into(), "-f".into(), layer.into()]);
     let r = capture(tar, args, &|m| out.trace(m))?;
     if !r.ok() {
         return Err(Error::invalid(format!(
@@ -506,6 +718,21 @@ fn parse_json<'a, T: Deserialize<'a>>(bytes: &'a [u8], r: &Reference) -> Result<
 
 fn hex_of(digest: &str) -> &str {
     digest.strip_prefix("sha256:").unwrap_or(digest)
+}
+
+/// `escape`'s inverse.
+fn unescape(s: &str) -> Option<String> {
+    let mut out = String::new();
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        if c == '%' {
+            let hex: String = chars.by_ref().take(2).collect();
+            out.push(char::from_u32(u32::from_str_radix(&hex, 16).ok()?)?);
+        } else {
+            out.push(c);
+        }
+    }
+    Some(out)
 }
 
 /// A reference as a file name: `/` and `:` would not do.

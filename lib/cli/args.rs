@@ -20,6 +20,21 @@ pub trait FromMatches: Sized {
     fn from_matches(m: &Matches) -> Result<Self>;
 }
 
+/// The flags of a tool that has none of its own: the common ones alone
+/// (guestkit-doctor, the image tools).
+pub struct NoFlags;
+
+impl NoFlags {
+    /// Empty.
+    pub const FLAGS: &'static [crate::cli::spec::Flag] = &[];
+}
+
+impl FromMatches for NoFlags {
+    fn from_matches(_: &Matches) -> Result<NoFlags> {
+        Ok(NoFlags)
+    }
+}
+
 /// A tool without flags of its own.
 impl FromMatches for () {
     fn from_matches(_: &Matches) -> Result<()> {

@@ -4,8 +4,9 @@
 use super::spec::{Command, Flag, Prints};
 use crate::error::EXIT_CODES;
 use crate::guest::record::{
-    CHECK_FIELDS, CONTAINER_FIELDS, FieldDoc, RESULT_FIELDS, SETUP_FIELDS, SNAPSHOT_FIELDS,
-    STATE_FIELDS, STATS_FIELDS, VM_CONFIG_FIELDS, VM_FIELDS, VM_RESULT_FIELDS, VM_STATE_FIELDS,
+    CHECK_FIELDS, CONTAINER_FIELDS, FieldDoc, IMAGE_FIELDS, RESULT_FIELDS, SETUP_FIELDS,
+    SNAPSHOT_FIELDS, STATE_FIELDS, STATS_FIELDS, VM_CONFIG_FIELDS, VM_FIELDS, VM_RESULT_FIELDS,
+    VM_STATE_FIELDS,
 };
 use std::fmt::Write;
 
@@ -250,6 +251,10 @@ pub fn page(cmd: &Command, all: &[&Command]) -> String {
                 "One JSON object per check and line (or a table on a terminal), as each is done:",
             ));
             fields(&mut out, CHECK_FIELDS);
+        }
+        Prints::Images => {
+            out.push_str(&prose("One JSON object per image and reference and line (or a table on a terminal), sorted by reference; image-delete and image-prune print those they removed:"));
+            fields(&mut out, IMAGE_FIELDS);
         }
         Prints::Setup => {
             out.push_str(&prose("One JSON object, once the file is written (the file itself, without its secrets, goes to stderr):"));

@@ -153,6 +153,8 @@ pub enum Prints {
     Checks,
     /// One record of the configuration written (guestkit-setup).
     Setup,
+    /// One record per image in the cache (image-list, image-delete, image-prune).
+    Images,
 }
 
 impl Prints {
@@ -329,6 +331,9 @@ pub const CONFIRM: &str = "Before it deletes or kills more than one guest on a t
 /// The paragraph on `--dry-run`, for every tool that changes guests.
 pub const DRY_RUN_TEXT: &str = "With --dry-run, it finds and checks every target as a real run would (a missing guest, or one in the wrong state, fails the same way), prints the record a real run would print with \"dry_run\":true and \"would\" (the action, or null when there is nothing to do), and changes nothing.";
 
+/// The same for the image tools, whose records are images.
+pub const IMAGES_DRY_RUN_TEXT: &str = "With --dry-run, it checks what it would remove as a real run would, prints the records of those images, and changes nothing.";
+
 /// The vm-* tools' `--backend`: Proxmox VE is the one backend with VMs.
 pub const VM_BACKEND: Flag = Flag {
     long: "backend",
@@ -425,7 +430,10 @@ impl Command {
             p.push(CONFIRM);
         }
         if self.effect != Effect::Reads {
-            p.push(DRY_RUN_TEXT);
+            p.push(match self.prints {
+                Prints::Images => IMAGES_DRY_RUN_TEXT,
+                _ => DRY_RUN_TEXT,
+            });
         }
         p
     }

@@ -4,6 +4,7 @@
 
 pub mod ctr;
 pub mod guestkit;
+pub mod image;
 pub mod vm;
 
 use crate::cli::spec::Command;
@@ -76,6 +77,9 @@ pub const ALL: &[&Command] = &[
     &vm::snapshot_delete::SPEC,
     &vm::migrate::SPEC,
     &vm::exec::SPEC,
+    &image::list::SPEC,
+    &image::delete::SPEC,
+    &image::prune::SPEC,
     &guestkit::setup::SPEC,
     &guestkit::doctor::SPEC,
 ];

@@ -483,6 +483,47 @@ pub const CHECK_FIELDS: &[FieldDoc] = &[
     ),
 ];
 
+/// An image pulled from a registry, in the cache (image-list).
+#[derive(Clone, Debug, Serialize)]
+pub struct Image {
+    /// The reference it was pulled by, in full; `None` for an image no
+    /// reference leads to any more.
+    pub reference: Option<String>,
+    /// Its manifest's digest, `sha256:…`.
+    pub digest: String,
+    /// Its size in the registry: the manifest's config and layers.
+    pub size_bytes: Option<u64>,
+    /// When it was built, as its configuration says.
+    pub created: Option<String>,
+    /// How many local containers were made from it.
+    pub containers: usize,
+}
+
+/// `Image`'s fields (image-list, image-delete, image-prune).
+pub const IMAGE_FIELDS: &[FieldDoc] = &[
+    (
+        "reference",
+        "string or null",
+        "the reference it was pulled by, in full (docker.io/library/alpine:3.20); null for an image no reference leads to",
+    ),
+    ("digest", "string", "its manifest's digest, sha256:HEX"),
+    (
+        "size_bytes",
+        "number or null",
+        "its size as the registry serves it: the config and the layers, compressed",
+    ),
+    (
+        "created",
+        "string or null",
+        "when it was built, as its configuration says (RFC 3339)",
+    ),
+    (
+        "containers",
+        "number",
+        "how many local containers (lxc, crun, runc) were made from it",
+    ),
+];
+
 /// What guestkit-setup wrote.
 #[derive(Clone, Debug, Serialize)]
 pub struct Setup {
@@ -1274,6 +1315,14 @@ mod tests {
             usage: Usage::default(),
         };
         assert_eq!(sorted(keys(stats)), documented(STATS_FIELDS));
+        let image = Image {
+            reference: None,
+            digest: String::new(),
+            size_bytes: None,
+            created: None,
+            containers: 0,
+        };
+        assert_eq!(sorted(keys(image)), documented(IMAGE_FIELDS));
     }
 
     /// Result records keep their field order: a person reads them.

@@ -54,6 +54,19 @@ pub fn check(rc: libc::c_int) -> std::io::Result<()> {
     }
 }
 
+/// Waits for, then takes, a shared lock on an open file (flock(2)): many
+/// hold one at once, none while another holds it exclusively.
+pub fn lock_shared(f: &std::fs::File) -> std::io::Result<()> {
+    use std::os::fd::AsRawFd;
+    loop {
+        // SAFETY: flock on a descriptor this File owns.
+        match check(unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_SH) }) {
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            r => return r,
+        }
+    }
+}
+
 /// Takes an exclusive lock on an open file if no one holds it; false when
 /// someone does.
 pub fn try_lock_exclusive(f: &std::fs::File) -> std::io::Result<bool> {

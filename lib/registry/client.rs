@@ -48,10 +48,12 @@ pub struct Fetched {
 
 impl Client {
     /// A client of `repository` on `host`.
-    pub fn new(host: &str, repository: &str, access: Access) -> Result<Client> {
+    /// `name` is the registry as the user names it (`docker.io`), `host`
+    /// where its API answers (`registry-1.docker.io`).
+    pub fn new(name: &str, host: &str, repository: &str, access: Access) -> Result<Client> {
         let mut tls = ureq::tls::TlsConfig::builder();
         if let Some(path) = &access.ca_file {
-            let key = format!("the CA file (registries.\"{host}\".ca_file)");
+            let key = format!("the CA file (registries.\"{name}\".ca_file)");
             tls = tls.root_certs(crate::os::tls::ca_roots(path, &key)?);
         }
         let config = ureq::config::Config::builder()
@@ -60,6 +62,7 @@ impl Client {
             .user_agent(concat!("guestkit/", env!("CARGO_PKG_VERSION")))
             .timeout_connect(Some(Duration::from_secs(5)))
             .timeout_recv_response(Some(access.timeout))
+            // A blob's body gets a bound of its size's own (`blob`).
             .timeout_recv_body(Some(access.timeout))
             // Blobs are often served from elsewhere (a CDN): followed, and
             // ureq sends no Authorization header to another host.
@@ -70,7 +73,7 @@ impl Client {
         Ok(Client {
             agent: ureq::Agent::new_with_config(config),
             base: format!("{scheme}://{host}/v2/{repository}"),
-            host: host.to_string(),
+            host: name.to_string(),
             repository: repository.to_string(),
             access,
             authorization: Default::default(),
@@ -82,6 +85,7 @@ impl Client {
         &self,
         url: &str,
         accept: &str,
+        body_timeout: Option<Duration>,
         out: &Output,
     ) -> Result<ureq::http::Response<ureq::Body>> {
         let send = |auth: Option<&str>| {
@@ -90,11 +94,18 @@ impl Client {
             if let Some(a) = auth {
                 req = req.header("Authorization", a);
             }
-            req.call().map_err(|e| self.unreachable(e))
+            match body_timeout {
+                Some(t) => req.config().timeout_recv_body(Some(t)).build().call(),
+                None => req.call(),
+            }
+            .map_err(|e| self.unreachable(e))
         };
         let auth = self.authorization.borrow().clone();
         let resp = send(auth.as_deref())?;
-        if resp.status() != 401 || auth.is_some() {
+        // A token expires (Docker Hub's after five minutes): one more is
+        // asked for; basic credentials refused once are refused.
+        let expired = auth.as_deref().is_some_and(|a| a.starts_with("Bearer "));
+        if resp.status() != 401 || (auth.is_some() && !expired) {
             return self.checked(resp);
         }
         let challenge = resp
@@ -197,8 +208,14 @@ impl Client {
             ))
             .with_hint("check them in the config ([registries]) or the login file"),
             None => Error::denied(format!(
-                "registry {} refused to give {} without logging in",
-                self.host, self.repository
+                "registry {} refused to give {} without logging in{}",
+                self.host,
+                self.repository,
+                if self.host == "docker.io" {
+                    " (Docker Hub answers so for a repository that does not exist, too)"
+                } else {
+                    ""
+                }
             ))
             .with_hint(format!(
                 "give a user and password for it in the config ([registries.\"{}\"]), or log in with podman login or docker login",
@@ -270,14 +287,16 @@ impl Client {
     /// The manifest (or index) `reference` names: a tag or a digest.
     pub fn manifest(&self, reference: &str, out: &Output) -> Result<Fetched> {
         let url = format!("{}/manifests/{reference}", self.base);
-        let mut resp = self.get(&url, MANIFESTS, out).map_err(|e| match e.kind {
-            crate::error::Kind::NotFound => Error::not_found(format!(
-                "registry {} has no {}:{reference}",
-                self.host, self.repository
-            ))
-            .with_hint("check the repository and tag"),
-            _ => e,
-        })?;
+        let mut resp = self
+            .get(&url, MANIFESTS, None, out)
+            .map_err(|e| match e.kind {
+                crate::error::Kind::NotFound => Error::not_found(format!(
+                    "registry {} has no {}:{reference}",
+                    self.host, self.repository
+                ))
+                .with_hint("check the repository and tag"),
+                _ => e,
+            })?;
         let media_type = resp
             .headers()
             .get("content-type")
@@ -319,7 +338,10 @@ impl Client {
         out: &Output,
     ) -> Result<()> {
         let url = format!("{}/blobs/{digest}", self.base);
-        let resp = self.get(&url, "*/*", out)?;
+        // The whole body in the usual timeout, and a second for each
+        // 64 KiB: a large layer on a slow link is not cut off.
+        let bound = self.access.timeout + Duration::from_secs(size / (64 << 10));
+        let resp = self.get(&url, "*/*", Some(bound), out)?;
         let mut reader = resp.into_body().into_with_config().limit(size + 1).reader();
         let mut f = std::fs::File::create(file).map_err(|e| Error::io("cannot create", file, e))?;
         let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
@@ -330,6 +352,12 @@ impl Client {
                 Ok(0) => break,
                 Ok(n) => n,
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(_) if got >= size => {
+                    return Err(Error::invalid(format!(
+                        "registry {} sent more than the {size} bytes of blob {digest}: nothing of it was kept",
+                        self.host
+                    )));
+                }
                 Err(e) => {
                     return Err(Error::unavailable(format!(
                         "registry {}: the download of {digest} broke off after {got} bytes: {e}",

@@ -51,6 +51,11 @@ impl Reference {
             }
         }
         let (registry, repository) = match name.split_once('/') {
+            // Docker Hub's official images, named with the registry.
+            Some(("docker.io" | "index.docker.io", path)) if !path.contains('/') => {
+                ("docker.io".to_string(), format!("library/{path}"))
+            }
+            Some(("index.docker.io", path)) => ("docker.io".to_string(), path.to_string()),
             // A first part with a dot or a port, or localhost, is a registry.
             Some((first, path)) if first.contains(['.', ':']) || first == "localhost" => {
                 (first.to_string(), path.to_string())
@@ -125,6 +130,11 @@ mod tests {
         assert_eq!(shown("alpine"), "docker.io/library/alpine:latest");
         assert_eq!(shown("alpine:3.20"), "docker.io/library/alpine:3.20");
         assert_eq!(shown("bitnami/redis:7"), "docker.io/bitnami/redis:7");
+        assert_eq!(shown("docker.io/alpine"), "docker.io/library/alpine:latest");
+        assert_eq!(
+            shown("index.docker.io/library/alpine:3"),
+            "docker.io/library/alpine:3"
+        );
         assert_eq!(
             Reference::parse("alpine").unwrap().api_host(),
             "registry-1.docker.io"

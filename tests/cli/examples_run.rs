@@ -471,3 +471,20 @@ fn the_doctor_and_setup_examples_run() {
     let env = TestEnv::new();
     snap!(env, "examples-guestkit", all.as_str());
 }
+
+/// The image tools' examples, on a cache with nothing pulled (pulling
+/// needs a registry: tests/cli/registry.rs runs the tools on one).
+#[test]
+fn the_image_examples_run() {
+    if !crate::common::need("jq", "jq") || !crate::common::need("nu", "npm install -g nushell") {
+        return;
+    }
+    let mut all = String::new();
+    for (_, line) in examples("image-") {
+        let env = TestEnv::with_cache();
+        let shell = if is_nu(line) { "nu" } else { "sh" };
+        all.push_str(&run_example(&env, env.shell(shell), line));
+    }
+    let env = TestEnv::new();
+    snap!(env, "examples-image", all.as_str());
+}

@@ -172,6 +172,13 @@ impl Registry {
         );
         for layer in layers {
             let tar = layer.with_extension("tar");
+            if layer == &tar {
+                run(
+                    "umoci",
+                    &["raw", "add-layer", "--image", &image, tar.to_str().unwrap()],
+                );
+                continue;
+            }
             run(
                 "tar",
                 &[
@@ -353,6 +360,25 @@ fn an_image_is_pulled_once_and_runs_on_every_backend() {
         state.contains("\"command\":[\"sh\",\"-c\",\"echo from-image $GREETING; pwd\"]"),
         "{state}"
     );
+    // The cache as image-list shows it; an image in use is not removed.
+    let shown = |env: &TestEnv, tool: &str, args: &[&str], host: &str| {
+        let text = env.run(tool, args).replace(host, "[REGISTRY]");
+        let text = regex::Regex::new("sha256:[0-9a-f]{64}")
+            .unwrap()
+            .replace_all(&text, "sha256:[DIGEST]")
+            .into_owned();
+        let text = regex::Regex::new(r#""size_bytes":\d+"#)
+            .unwrap()
+            .replace_all(&text, r#""size_bytes":"[N]""#)
+            .into_owned();
+        regex::Regex::new(r#""created":"[^"]+""#)
+            .unwrap()
+            .replace_all(&text, r#""created":"[TIME]""#)
+            .into_owned()
+    };
+    let mut text = shown(&env, "image-list", &["-o", "json"], &reg.host);
+    text.push_str(&shown(&env, "image-delete", &[&image], &reg.host));
+    snap!(env, "registry-images", text);
     env.ok("ctr-delete", &["gk-pulled"]);
     let (blobs, images) = cached(&env);
     // bb: a layer and a config; layers: the same layer, two more and its config.
@@ -379,6 +405,18 @@ fn an_image_is_pulled_once_and_runs_on_every_backend() {
         ],
     );
     assert!(out.starts_with("exit_code: 5"), "{out}");
+    // Removing: one image, one not there, then every one unused.
+    let layers_ref = format!(
+        "{host}/test/layers:1",
+        host = image.split('/').next().unwrap()
+    );
+    let host = image.split('/').next().unwrap().to_string();
+    let mut text = shown(&env, "image-delete", &[&layers_ref, "alpine:3.20"], &host);
+    text.push_str(&shown(&env, "image-prune", &["--dry-run"], &host));
+    text.push_str(&shown(&env, "image-prune", &[], &host));
+    text.push_str(&shown(&env, "image-list", &[], &host));
+    snap!(env, "registry-images-removed", text);
+    assert_eq!(cached(&env), (vec![], vec![]), "the cache is empty");
 }
 
 #[test]
@@ -390,8 +428,54 @@ fn registry_failures_are_refused_and_keep_nothing() {
     let (env, dir, reg) = setup(false);
     reg.push(&env, &dir, "test/bb:1", "amd64");
     reg.push(&env, &dir, "test/arm:1", "arm64");
+    // A layer's link to / and the next layer's file through it: the file
+    // lands in the image's root, not the host's.
+    let escape = format!("gk-escape-{}", std::process::id());
+    let (l2, l3) = (dir.join("esc2"), dir.join("esc3"));
+    std::fs::create_dir_all(&l2).unwrap();
+    std::os::unix::fs::symlink("/", l2.join("x")).unwrap();
+    std::fs::create_dir_all(l3.join("x")).unwrap();
+    std::fs::write(l3.join("x").join(&escape), "inside\n").unwrap();
+    // The file alone, with no entry for x: tar would open x/FILE through
+    // whatever x is on disk.
+    let l3tar = dir.join("esc3.tar");
+    let member = format!("x/{escape}");
+    run(
+        "tar",
+        &[
+            "-C",
+            l3.to_str().unwrap(),
+            "-cf",
+            l3tar.to_str().unwrap(),
+            &member,
+        ],
+    );
+    reg.push_with(&env, &dir, "test/escape:1", "amd64", &[l2, l3tar]);
     env.ok("ctr-delete", &["gk-seed"]);
     env.write_config(&format!("[registries.\"{}\"]\ninsecure = true\n", reg.host));
+    env.ok(
+        "ctr-create",
+        &[
+            "gk-esc",
+            "-b",
+            "crun",
+            "--image",
+            &format!("{}/test/escape:1", reg.host),
+        ],
+    );
+    assert!(
+        !Path::new("/").join(&escape).exists(),
+        "a layer wrote outside the image"
+    );
+    // The upper layer's x (a directory) takes the place of the lower one's
+    // link, as in an overlay of the two.
+    let root = env.container_dir("crun", "gk-esc").join("rootfs");
+    assert_eq!(
+        std::fs::read_to_string(root.join("x").join(&escape)).unwrap(),
+        "inside\n"
+    );
+    env.ok("ctr-delete", &["gk-esc"]);
+    env.ok("image-prune", &[]);
     // The layer, changed in the registry's storage after it was pushed.
     let manifest = run(
         "skopeo",
@@ -527,4 +611,110 @@ fn a_registry_behind_tls_and_a_password() {
     );
     assert!(out.status.success(), "{out:?}");
     assert!(!String::from_utf8_lossy(&out.stdout).contains("secret"));
+}
+
+/// A registry that asks for a Bearer token, as Docker Hub does: a proxy in
+/// front of a real one that answers 401 with a challenge naming its token
+/// service, gives a token for the right user and password, and passes on
+/// the requests that carry that token.
+fn token_proxy(upstream: String) -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let host = listener.local_addr().unwrap().to_string();
+    let tokens = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let (h, t) = (host.clone(), tokens.clone());
+    std::thread::spawn(move || {
+        for mut c in listener.incoming().flatten() {
+            let mut reader = BufReader::new(c.try_clone().unwrap());
+            let mut head = Vec::new();
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+                head.push(line.trim_end().to_string());
+            }
+            let Some(path) = head
+                .first()
+                .and_then(|l| l.split(' ').nth(1))
+                .map(str::to_string)
+            else {
+                continue;
+            };
+            let header = |name: &str| {
+                head.iter().find_map(|l| {
+                    let (k, v) = l.split_once(": ")?;
+                    k.eq_ignore_ascii_case(name).then(|| v.to_string())
+                })
+            };
+            let reply = |c: &mut TcpStream, status: &str, extra: &str, body: &str| {
+                let _ = write!(
+                    c,
+                    "HTTP/1.1 {status}\r\n{extra}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+            };
+            if path.starts_with("/token?") {
+                // base64("gk:secret")
+                if header("authorization").as_deref() == Some("Basic Z2s6c2VjcmV0")
+                    && path.contains("scope=repository:test/bb:pull")
+                {
+                    t.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    reply(
+                        &mut c,
+                        "200 OK",
+                        "Content-Type: application/json\r\n",
+                        r#"{"token":"t0ken"}"#,
+                    );
+                } else {
+                    reply(&mut c, "401 Unauthorized", "", "");
+                }
+                continue;
+            }
+            if header("authorization").as_deref() != Some("Bearer t0ken") {
+                let challenge = format!(
+                    "WWW-Authenticate: Bearer realm=\"http://{h}/token\",service=\"gk\",scope=\"repository:test/bb:pull\"\r\n"
+                );
+                reply(&mut c, "401 Unauthorized", &challenge, "");
+                continue;
+            }
+            let mut up = TcpStream::connect(&upstream).unwrap();
+            let accept = header("accept").unwrap_or_else(|| "*/*".into());
+            let _ = write!(
+                up,
+                "GET {path} HTTP/1.1\r\nHost: {upstream}\r\nAccept: {accept}\r\nConnection: close\r\n\r\n"
+            );
+            let mut answer = Vec::new();
+            let _ = up.read_to_end(&mut answer);
+            let _ = c.write_all(&answer);
+        }
+    });
+    (host, tokens)
+}
+
+#[test]
+fn a_bearer_token_is_asked_for_and_used() {
+    require!("crun");
+    if !tools() {
+        return;
+    }
+    let (env, dir, reg) = setup(false);
+    reg.push(&env, &dir, "test/bb:1", "amd64");
+    env.ok("ctr-delete", &["gk-seed"]);
+    let (proxy, tokens) = token_proxy(reg.host.clone());
+    let image = format!("{proxy}/test/bb:1");
+    let table = format!("[registries.\"{proxy}\"]\ninsecure = true\n");
+    env.write_config(&table);
+    let out = env.run("ctr-create", &["gk-token", "-b", "crun", "--image", &image]);
+    assert!(out.starts_with("exit_code: 6"), "{out}");
+    env.write_config(&format!(
+        "{table}username = \"gk\"\npassword = \"secret\"\n"
+    ));
+    env.ok("ctr-create", &["gk-token", "-b", "crun", "--image", &image]);
+    assert_eq!(
+        tokens.load(std::sync::atomic::Ordering::SeqCst),
+        1,
+        "one token, kept for every request"
+    );
+    env.ok("ctr-delete", &["gk-token"]);
 }

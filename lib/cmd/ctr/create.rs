@@ -155,7 +155,7 @@ fn pulled(
     spec: &mut CreateSpec,
 ) -> Result<Image> {
     use crate::backend::pull;
-    let access = pull::access(&ctx.cfg, r.api_host())?;
+    let access = pull::access(&ctx.cfg, &r.registry)?;
     let policy = f.pull.map_or(pull::Policy::Missing, |p| p.0);
     let p = pull::pull(&ctx.cfg.cache_dir(), r, access, policy, &ctx.out)?;
     let c = &p.config;

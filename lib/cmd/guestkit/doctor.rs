@@ -45,19 +45,8 @@ pub const SPEC: Command = Command {
     effect: Effect::Reads,
 };
 
-/// No flags of its own: the common ones (--backend, --config, -o, -q, -v).
-pub struct Args;
-
-impl Args {
-    /// Empty: it takes the common flags alone.
-    pub const FLAGS: &'static [crate::cli::spec::Flag] = &[];
-}
-
-impl crate::cli::args::FromMatches for Args {
-    fn from_matches(_: &crate::cli::parse::Matches) -> Result<Args> {
-        Ok(Args)
-    }
-}
+/// No flags of its own: the common ones (--config, -o, -q, -v and so on).
+pub type Args = crate::cli::args::NoFlags;
 
 const COLUMNS: &[Column] = &[
     col("CHECK", "check"),

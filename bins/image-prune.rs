@@ -1,0 +1,2 @@
+#![no_main]
+guestkit::tool!(image::prune);

@@ -1,0 +1,87 @@
+//! The tools of the image cache: image-list, image-delete and image-prune,
+//! for the images pulled from registries (`crate::backend::pull`).
+
+pub mod delete;
+pub mod list;
+pub mod prune;
+
+use crate::backend::{self, pull};
+use crate::error::Result;
+use crate::guest::record::Image;
+use crate::guest::{BackendKind, CONTAINER_BACKENDS, Status};
+use crate::output::{Column, col};
+use crate::run::{Choice, Ctx};
+use std::collections::BTreeMap;
+
+/// These tools act on no guest: their picker has nothing to offer.
+pub fn choices(_: &Ctx, _: Option<Status>) -> Result<Vec<Choice>> {
+    Ok(Vec::new())
+}
+
+/// The columns of an image record in a table.
+pub const COLUMNS: &[Column] = &[
+    col("REFERENCE", "reference"),
+    col("DIGEST", "digest"),
+    col("SIZE", "size_bytes"),
+    col("CREATED", "created"),
+    col("CONTAINERS", "containers"),
+];
+
+/// Container names by the reference of the image they were made from.
+pub type Users = BTreeMap<String, Vec<String>>;
+
+/// The local containers (lxc, crun, runc) made from each image, by the
+/// reference their records name.
+pub fn users(ctx: &Ctx) -> Result<Users> {
+    let mut users: Users = BTreeMap::new();
+    for kind in CONTAINER_BACKENDS
+        .into_iter()
+        .filter(|k| *k != BackendKind::Proxmox)
+    {
+        let Ok(lister) = backend::listers(&ctx.cfg, Some(kind)).map(|mut l| l.remove(0)) else {
+            continue; // not installed: it holds no container
+        };
+        for c in lister.list_start(&ctx.out)?()? {
+            if let Some(image) = c.image {
+                users.entry(image).or_default().push(c.name);
+            }
+        }
+    }
+    Ok(users)
+}
+
+/// One record per reference of each cached image (one for an image no
+/// reference leads to).
+pub fn records(ctx: &Ctx, users: &Users) -> Vec<Image> {
+    let mut out = Vec::new();
+    for c in pull::cached(&ctx.cfg.cache_dir()) {
+        let refs: Vec<Option<String>> = match c.references.is_empty() {
+            true => vec![None],
+            false => c.references.iter().cloned().map(Some).collect(),
+        };
+        for reference in refs {
+            let containers = reference
+                .as_ref()
+                .and_then(|r| users.get(r))
+                .map_or(0, Vec::len);
+            out.push(Image {
+                reference,
+                digest: c.digest.clone(),
+                size_bytes: c.size_bytes,
+                created: c.created.clone(),
+                containers,
+            });
+        }
+    }
+    out
+}
+
+/// What image-delete and image-prune start from: the cache's lock, held
+/// exclusively so that no pull makes anything meanwhile, the containers
+/// of each image, and the images.
+pub fn for_removal(ctx: &Ctx) -> Result<(std::fs::File, Users, Vec<Image>)> {
+    let lock = pull::lock(&ctx.cfg.cache_dir(), true)?;
+    let users = users(ctx)?;
+    let images = records(ctx, &users);
+    Ok((lock, users, images))
+}
