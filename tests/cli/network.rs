@@ -67,6 +67,70 @@ fn address(env: &TestEnv, name: &str) -> String {
     v["ipv4"][0].as_str().expect("an address").to_string()
 }
 
+/// Another host on a link of its own: a network namespace with one end of a
+/// veth pair, the host holding the other; removed when dropped.
+struct OtherHost {
+    ns: String,
+    link: String,
+    /// This host's address on the link.
+    host: String,
+}
+
+impl OtherHost {
+    fn new() -> OtherHost {
+        let n = std::process::id() % 250;
+        let o = OtherHost {
+            ns: format!("gko{}", std::process::id()),
+            link: format!("gko{}", std::process::id()),
+            host: format!("10.214.{n}.1"),
+        };
+        run("ip", &["netns", "add", &o.ns]);
+        let peer = format!("{}p", o.link);
+        run(
+            "ip",
+            &[
+                "link", "add", &o.link, "type", "veth", "peer", "name", &peer,
+            ],
+        );
+        run("ip", &["link", "set", &peer, "netns", &o.ns]);
+        run(
+            "ip",
+            &["addr", "add", &format!("{}/30", o.host), "dev", &o.link],
+        );
+        run("ip", &["link", "set", &o.link, "up"]);
+        let inside = |args: &[&str]| {
+            let mut a = vec!["-n", o.ns.as_str()];
+            a.extend(args);
+            run("ip", &a);
+        };
+        inside(&["addr", "add", &format!("10.214.{n}.2/30"), "dev", &peer]);
+        inside(&["link", "set", &peer, "up"]);
+        inside(&["link", "set", "lo", "up"]);
+        inside(&["route", "add", "default", "via", &o.host]);
+        o
+    }
+
+    /// GET from this host's address on the link; `None` when nothing answers.
+    fn fetch(&self, port: u16, path: &str) -> Option<String> {
+        let url = format!("http://{}:{port}{path}", self.host);
+        let out = output(Command::new("ip").args([
+            "netns", "exec", &self.ns, "busybox", "wget", "-q", "-O-", &url,
+        ]));
+        out.status
+            .success()
+            .then(|| String::from_utf8(out.stdout).unwrap())
+    }
+}
+
+impl Drop for OtherHost {
+    fn drop(&mut self) {
+        let _ = Command::new("ip")
+            .args(["link", "del", &self.link])
+            .status();
+        let _ = Command::new("ip").args(["netns", "del", &self.ns]).status();
+    }
+}
+
 /// What of a network a container holds on the host: veths on the bridge,
 /// leases, port rules, records. Empty once every container is deleted.
 fn held(env: &TestEnv) -> Vec<String> {
@@ -164,6 +228,18 @@ fn containers_of_every_backend_share_the_default_network() {
     }
     // Published on 127.0.0.1 only: not on the host's other addresses.
     assert!(http_get(&gateway, ports[1], "/hostname").is_err());
+    // From another host: a network namespace joined to this one by a veth
+    // pair, as a machine on the LAN would be, fetching from this host's
+    // address on that link (PREROUTING's DNAT, not OUTPUT's).
+    let other = OtherHost::new();
+    for (name, port) in names.iter().zip(ports) {
+        let got = other.fetch(port, "/hostname");
+        match *name {
+            "gk-net-crun" => assert_eq!(got, None, "published on 127.0.0.1 alone"),
+            _ => assert_eq!(got.as_deref(), Some(format!("{name}\n").as_str())),
+        }
+    }
+    drop(other);
     // A container reaches a server on the host through its gateway.
     let server = host_server();
     let url = format!("http://{gateway}:{server}/");
