@@ -451,6 +451,56 @@ fn registry_failures_are_refused_and_keep_nothing() {
         ],
     );
     reg.push_with(&env, &dir, "test/escape:1", "amd64", &[l2, l3tar]);
+    // An index (a multi-platform image) with an arm64 build alone.
+    let layout = dir.join("layout");
+    let index: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(layout.join("index.json")).unwrap()).unwrap();
+    let arm = index["manifests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["annotations"]["org.opencontainers.image.ref.name"] == "test-arm-1")
+        .unwrap();
+    let mut entry = arm.clone();
+    entry.as_object_mut().unwrap().remove("annotations");
+    entry["platform"] = serde_json::json!({"architecture": "arm64", "os": "linux"});
+    let blob = serde_json::to_vec(&serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.index.v1+json",
+        "manifests": [entry],
+    }))
+    .unwrap();
+    let tmp = dir.join("index.blob");
+    std::fs::write(&tmp, &blob).unwrap();
+    let sum = run("sha256sum", &[tmp.to_str().unwrap()]);
+    let hex = sum.split_whitespace().next().unwrap();
+    std::fs::rename(&tmp, layout.join("blobs/sha256").join(hex)).unwrap();
+    let mut index = index.clone();
+    index["manifests"]
+        .as_array_mut()
+        .unwrap()
+        .push(serde_json::json!({
+            "mediaType": "application/vnd.oci.image.index.v1+json",
+            "digest": format!("sha256:{hex}"),
+            "size": blob.len(),
+            "annotations": {"org.opencontainers.image.ref.name": "armidx"},
+        }));
+    std::fs::write(
+        layout.join("index.json"),
+        serde_json::to_vec(&index).unwrap(),
+    )
+    .unwrap();
+    run(
+        "skopeo",
+        &[
+            "--insecure-policy",
+            "copy",
+            "--all",
+            "--dest-tls-verify=false",
+            &format!("oci:{}:armidx", layout.display()),
+            &format!("docker://{}/test/armidx:1", reg.host),
+        ],
+    );
     env.ok("ctr-delete", &["gk-seed"]);
     env.write_config(&format!("[registries.\"{}\"]\ninsecure = true\n", reg.host));
     env.ok(
@@ -515,6 +565,11 @@ fn registry_failures_are_refused_and_keep_nothing() {
         (
             "other-architecture",
             format!("{}/test/arm:1", reg.host),
+            vec![],
+        ),
+        (
+            "index-without-this-architecture",
+            format!("{}/test/armidx:1", reg.host),
             vec![],
         ),
     ];
