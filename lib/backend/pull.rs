@@ -422,13 +422,15 @@ pub fn forget(cache: &Path, reference: &str) -> Result<bool> {
     }
 }
 
-/// Removes what no reference leads to any more: images, then the blobs
-/// no image left has (their manifests name them), and what killed pulls
-/// left. The digests of the images removed.
-pub fn collect(cache: &Path) -> Result<Vec<String>> {
+/// Removes what no reference leads to any more, but the images `in_use`
+/// (their digests): images, then the blobs no image left has (their
+/// manifests name them), and what killed pulls left. The digests of the
+/// images removed.
+pub fn collect(cache: &Path, in_use: &std::collections::BTreeSet<String>) -> Result<Vec<String>> {
     let dir = cache.join("oci");
-    let kept: std::collections::BTreeSet<String> =
+    let mut kept: std::collections::BTreeSet<String> =
         references(&dir).into_iter().map(|(_, d)| d).collect();
+    kept.extend(in_use.iter().cloned());
     let mut removed = Vec::new();
     for e in std::fs::read_dir(dir.join("images"))
         .into_iter()

@@ -765,7 +765,7 @@ pub const CONTAINER_FIELDS: &[FieldDoc] = &[
     (
         "image",
         "string or null",
-        "the image it was created from: busybox, or the directory or tarball path; null for containers guestkit did not create",
+        "the image it was created from: busybox, the directory or tarball path, or for an image from a registry its reference and the digest pulled, REFERENCE@sha256:HEX; null for containers guestkit did not create",
     ),
     (
         "created",

@@ -355,7 +355,11 @@ fn an_image_is_pulled_once_and_runs_on_every_backend() {
         &["gk-pulled", "-b", "crun", "--image", &image],
     );
     let state = env.stdout("ctr-state", &["gk-pulled"]);
-    assert!(state.contains(&format!("\"image\":\"{image}\"")), "{state}");
+    // The record names the very image: the reference and the digest pulled.
+    assert!(
+        state.contains(&format!("\"image\":\"{image}@sha256:")),
+        "{state}"
+    );
     assert!(
         state.contains("\"command\":[\"sh\",\"-c\",\"echo from-image $GREETING; pwd\"]"),
         "{state}"
@@ -772,4 +776,54 @@ fn a_bearer_token_is_asked_for_and_used() {
         "one token, kept for every request"
     );
     env.ok("ctr-delete", &["gk-token"]);
+}
+
+#[test]
+fn a_tag_pulled_again_leaves_its_old_image_to_its_containers() {
+    require!("crun");
+    if !tools() {
+        return;
+    }
+    let (env, dir, reg) = setup(false);
+    env.write_config(&format!("[registries.\"{}\"]\ninsecure = true\n", reg.host));
+    let image = format!("{}/test/moving:1", reg.host);
+    reg.push(&env, &dir, "test/moving:1", "amd64");
+    env.ok("ctr-create", &["gk-old", "-b", "crun", "--image", &image]);
+    // The tag moves: another build (another config) pushed under it.
+    let added = dir.join("moved");
+    std::fs::create_dir_all(&added).unwrap();
+    std::fs::write(added.join("version"), "2\n").unwrap();
+    reg.push_with(&env, &dir, "test/moving:1", "amd64", &[added]);
+    env.ok("ctr-delete", &["gk-seed"]);
+    env.ok(
+        "ctr-create",
+        &[
+            "gk-new", "-b", "crun", "--pull", "always", "--image", &image,
+        ],
+    );
+    let list = env.stdout("image-list", &["-o", "json"]);
+    let lines: Vec<&str> = list.lines().collect();
+    assert_eq!(lines.len(), 2, "{list}");
+    // The old image, no reference leading to it, still has its container.
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("\"reference\":null") && l.contains("\"containers\":1")),
+        "{list}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains(&format!("\"reference\":\"{image}\""))
+                && l.contains("\"containers\":1")),
+        "{list}"
+    );
+    // Nothing is unused: prune keeps both; the old one goes with its container.
+    assert_eq!(env.stdout("image-prune", &[]), "");
+    assert_eq!(env.stdout("image-list", &["-o", "json"]).lines().count(), 2);
+    env.ok("ctr-delete", &["gk-old"]);
+    let pruned = env.stdout("image-prune", &[]);
+    assert!(pruned.contains("\"reference\":null"), "{pruned}");
+    assert_eq!(env.stdout("image-list", &["-o", "json"]).lines().count(), 1);
+    env.ok("ctr-delete", &["gk-new"]);
 }

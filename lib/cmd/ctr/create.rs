@@ -181,7 +181,13 @@ fn pulled(
     if spec.user.is_none() {
         spec.user = c.user.clone().filter(|u| !u.is_empty());
     }
-    Ok(Image::Pulled(r.to_string(), p.root))
+    // The container's record names the very image: its reference with the
+    // digest of the manifest pulled (a tag moves; image-list counts by it).
+    let exact = crate::registry::reference::Reference {
+        digest: Some(p.digest.clone()),
+        ..r.clone()
+    };
+    Ok(Image::Pulled(exact.to_string(), p.root))
 }
 
 /// The network a new local container joins (--network NAME, else the

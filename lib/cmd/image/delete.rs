@@ -65,7 +65,7 @@ pub fn run(ctx: &Ctx, _: Args) -> Result<u8> {
                 .iter()
                 .find(|i| i.reference.as_deref() == Some(full.as_str()))
                 .ok_or_else(|| Error::not_found(format!("image {full} is not in the cache")))?;
-            if let Some(names) = users.get(&full) {
+            if let Some(names) = users.get(&record.digest) {
                 return Err(Error::conflict(format!(
                     "image {full} is used by {} container{}: {}",
                     names.len(),
@@ -88,7 +88,7 @@ pub fn run(ctx: &Ctx, _: Args) -> Result<u8> {
         }
     }
     if !ctx.dry_run() && !removed.is_empty() {
-        pull::collect(&cache)?;
+        pull::collect(&cache, &users.keys().cloned().collect())?;
     }
     ctx.out.records(&removed, COLUMNS);
     Ok(exit_code_of(codes))

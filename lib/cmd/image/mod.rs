@@ -27,11 +27,12 @@ pub const COLUMNS: &[Column] = &[
     col("CONTAINERS", "containers"),
 ];
 
-/// Container names by the reference of the image they were made from.
+/// Container names by the digest of the image they were made from.
 pub type Users = BTreeMap<String, Vec<String>>;
 
 /// The local containers (lxc, crun, runc) made from each image, by the
-/// reference their records name.
+/// digest their records name (`REFERENCE@sha256:…`, as ctr-create records
+/// a pulled image), so that a tag pulled again does not take them along.
 pub fn users(ctx: &Ctx) -> Result<Users> {
     let mut users: Users = BTreeMap::new();
     for kind in CONTAINER_BACKENDS
@@ -42,8 +43,8 @@ pub fn users(ctx: &Ctx) -> Result<Users> {
             continue; // not installed: it holds no container
         };
         for c in lister.list_start(&ctx.out)?()? {
-            if let Some(image) = c.image {
-                users.entry(image).or_default().push(c.name);
+            if let Some((_, digest)) = c.image.as_deref().and_then(|i| i.rsplit_once('@')) {
+                users.entry(digest.to_string()).or_default().push(c.name);
             }
         }
     }
@@ -60,10 +61,7 @@ pub fn records(ctx: &Ctx, users: &Users) -> Vec<Image> {
             false => c.references.iter().cloned().map(Some).collect(),
         };
         for reference in refs {
-            let containers = reference
-                .as_ref()
-                .and_then(|r| users.get(r))
-                .map_or(0, Vec::len);
+            let containers = users.get(&c.digest).map_or(0, Vec::len);
             out.push(Image {
                 reference,
                 digest: c.digest.clone(),

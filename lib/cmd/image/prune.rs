@@ -41,7 +41,7 @@ pub type Args = crate::cli::args::NoFlags;
 /// Removes the images no container uses, and prints them.
 pub fn run(ctx: &Ctx, _: Args) -> Result<u8> {
     let cache = ctx.cfg.cache_dir();
-    let (_lock, _, images) = for_removal(ctx)?;
+    let (_lock, users, images) = for_removal(ctx)?;
     let unused: Vec<_> = images.into_iter().filter(|i| i.containers == 0).collect();
     if !ctx.dry_run() {
         for i in &unused {
@@ -49,7 +49,7 @@ pub fn run(ctx: &Ctx, _: Args) -> Result<u8> {
                 pull::forget(&cache, r)?;
             }
         }
-        pull::collect(&cache)?;
+        pull::collect(&cache, &users.keys().cloned().collect())?;
     }
     ctx.out.records(&unused, COLUMNS);
     Ok(0)
