@@ -325,7 +325,7 @@ pub fn overview(all: &[&Command]) -> String {
     out.push_str(".SH BACKENDS\n.TP\n\\fBlxc\\fR\n");
     out.push_str(&prose("Linux containers through the lxc-* tools (lxc-create, lxc-start, lxc-stop, lxc-destroy, lxc-ls, lxc-info, lxc-attach, lxc-execute), run as subprocesses. One lxc-ls call lists every container. Install the lxc package."));
     out.push_str(".TP\n\\fBcrun\\fR, \\fBrunc\\fR\n");
-    out.push_str(&prose("The OCI runtimes, through their own command lines (run, state, kill, delete, exec, list). ctr-create builds an OCI bundle (config.json and rootfs) under the state directory; a bundle the runtime does not know is a stopped container. A started container's output goes to the bundle's console.log, which ctr-logs reads. ctr-stop sends SIGTERM, waits --timeout seconds, then SIGKILL. The containers get their own network namespace with loopback only. Install the crun or runc package."));
+    out.push_str(&prose("The OCI runtimes, through their own command lines (run, state, kill, delete, exec, list). ctr-create builds an OCI bundle (config.json and rootfs) under the state directory; a bundle the runtime does not know is a stopped container. A started container's output goes to the bundle's console.log, which ctr-logs reads. ctr-stop sends SIGTERM, waits --timeout seconds, then SIGKILL. Install the crun or runc package."));
     out.push_str(".TP\n\\fBproxmox\\fR\n");
     out.push_str(&prose("Proxmox VE virtual machines, for the vm-* tools, through the cluster's REST API over HTTPS, with connections kept and reused between requests. vm-list is one /cluster/resources request for the whole cluster. Long operations are tasks, followed on the node that runs them until they end; OK and WARNINGS count as success. Names are found on whichever node holds the VM. The certificate is verified: pin its fingerprint or give the cluster's CA file (see guestkit.toml(5))."));
     out.push_str(".PP\n");
@@ -334,7 +334,15 @@ pub fn overview(all: &[&Command]) -> String {
     paragraphs(
         &mut out,
         &[
-            "ctr-create and ctr-run take --image busybox (the default: a root filesystem built from the host's static busybox and cached, needing no network), a directory holding a root filesystem, or a tarball (.tar, .tar.gz, .tar.xz, .tar.zst).",
+            "ctr-create and ctr-run take --image busybox (the default: a root filesystem built from the host's static busybox and cached, needing no network), a directory holding a root filesystem, a tarball (.tar, .tar.gz, .tar.xz, .tar.zst), or an image in a registry: alpine:3.20 is docker.io/library/alpine:3.20, REGISTRY/REPO:TAG and REPO@sha256:HEX name others. A registry image is pulled once into the cache, each blob checked against its digest and kept by it, and run with its entrypoint and command, variables, working directory and user unless the flags say otherwise; --pull always|missing|never says when to ask the registry again. Credentials come from [registries.\"HOST\"] in the configuration or from the login files podman login and docker login write; TLS is always verified (a CA file for a private registry; plain HTTP only for one marked insecure). image-list, image-delete and image-prune show and tidy the cache.",
+        ],
+    );
+    out.push_str(".SH NETWORKS\n");
+    paragraphs(
+        &mut out,
+        &[
+            "New lxc, crun and runc containers join a network unless given --network none (loopback only): the built-in guestkit, a NAT bridge (guestkit0) on a private /24 chosen clear of the host's routes and addresses, or one defined as [networks.NAME] in the configuration (--network NAME, default_network). Each gets an address of its own (--ip for a fixed one), shown as ipv4 in its record, a default route through the bridge, outbound NAT, the host's resolvers, and the ports --publish [HOSTIP:]HOSTPORT:PORT[/tcp|/udp] forwards from the host. Containers on one network reach each other by address, whatever their backend.",
+            "The network is made from the CNI plugins (bridge, host-local, loopback, portmap) in a network namespace guestkit pins to a file before the container exists. Deleting a container removes its interface, its address and its port rules; a network's bridge and rules stay while the configuration defines it. Joining a network takes root.",
         ],
     );
     out.push_str(".SH RECORDS\n");
@@ -363,6 +371,8 @@ pub fn overview(all: &[&Command]) -> String {
     fields(&mut out, VM_CONFIG_FIELDS);
     out.push_str(".SS Snapshot (vm\\-snapshot\\-list)\n");
     fields(&mut out, SNAPSHOT_FIELDS);
+    out.push_str(".SS Image (image\\-list, image\\-delete, image\\-prune)\n");
+    fields(&mut out, IMAGE_FIELDS);
     out.push_str(".SH PIPING\n");
     paragraphs(
         &mut out,
