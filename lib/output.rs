@@ -330,6 +330,16 @@ impl Output {
     }
 }
 
+/// `…sha256:HEX` with HEX cut to 12 digits, as image IDs are shown.
+fn short_digest(s: &str) -> String {
+    match s.rsplit_once("sha256:") {
+        Some((head, hex)) if hex.len() == 64 && hex.chars().all(|c| c.is_ascii_hexdigit()) => {
+            format!("{head}sha256:{}", &hex[..12])
+        }
+        _ => s.to_string(),
+    }
+}
+
 /// A record field as table text: arrays joined with commas, absent as "-".
 fn cell(v: &Value, field: &str) -> String {
     match v.get(field) {
@@ -338,7 +348,9 @@ fn cell(v: &Value, field: &str) -> String {
         Some(Value::Number(n)) if field.ends_with("_bytes") => n
             .as_u64()
             .map_or_else(|| n.to_string(), crate::guest::units::human_size),
-        Some(Value::String(s)) => s.clone(),
+        // A digest reads as docker and podman show one: its first 12 hex
+        // digits (`sha256:0123456789ab`); JSON keeps it whole.
+        Some(Value::String(s)) => short_digest(s),
         Some(Value::Array(a)) if a.is_empty() => "-".into(),
         Some(Value::Array(a)) => a
             .iter()
@@ -355,5 +367,19 @@ fn cell(v: &Value, field: &str) -> String {
             .unwrap_or("-")
             .to_string(),
         Some(other) => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn digests_are_cut_in_tables() {
+        let d = format!("sha256:{}", "ab".repeat(32));
+        assert_eq!(super::short_digest(&d), "sha256:abababababab");
+        assert_eq!(
+            super::short_digest(&format!("r/x:1@{d}")),
+            "r/x:1@sha256:abababababab"
+        );
+        assert_eq!(super::short_digest("busybox"), "busybox");
     }
 }
