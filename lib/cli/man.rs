@@ -446,7 +446,7 @@ pub fn config_page() -> String {
         ),
         (
             "default_network",
-            "The network new local containers (lxc, crun, runc) join without --network: the name of a [networks.NAME] table, the built-in guestkit, or none for loopback only. Default: guestkit. Environment: GUESTKIT_NETWORK.",
+            "The network new local containers (lxc, crun, runc) join without --network: the name of a [networks.NAME] table, the built-in guestkit, or none for loopback only. Default: guestkit as root; none for a user who is not root, as making a network takes root. Environment: GUESTKIT_NETWORK.",
         ),
         (
             "[networks.NAME] bridge, subnet",

@@ -68,10 +68,14 @@ impl Network {
 
     /// The network a new local container joins without --network: the
     /// config's default_network, else the built-in one; `None` for none.
+    /// A user who is not root joins none unless one is asked for: making
+    /// a network takes root, and every create failing for it would be
+    /// worse than a container on loopback.
     pub fn default(cfg: &Config) -> Result<Option<Network>> {
-        match cfg.default_network.as_deref().unwrap_or(DEFAULT_NETWORK) {
-            "none" => Ok(None),
-            name => Network::named(cfg, name).map(Some),
+        match cfg.default_network.as_deref() {
+            Some("none") => Ok(None),
+            None if !crate::config::is_root() => Ok(None),
+            name => Network::named(cfg, name.unwrap_or(DEFAULT_NETWORK)).map(Some),
         }
     }
 }

@@ -226,6 +226,10 @@ fn network(ctx: &Ctx, r: &mut Report) {
     use crate::backend::net::{Nets, Network};
     match Network::default(&ctx.cfg) {
         Err(e) => r.fail("network", &e),
+        Ok(None) if ctx.cfg.default_network.is_none() => r.ok(
+            "network",
+            "new local containers get no network: making one takes root (ask for one with --network or default_network, as root)",
+        ),
         Ok(None) => r.ok(
             "network",
             "new local containers get no network (default_network = none)",
