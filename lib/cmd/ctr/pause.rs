@@ -105,6 +105,15 @@ pub fn freezer(ctx: &Ctx, jobs: Jobs, f: Freezer) -> Result<u8> {
             return Ok(Done::changed(f.to));
         }
         (f.op)(b.as_ref(), name, out)?;
-        Ok(Done::changed(b.status(name, out)?))
+        // The runtime can return before the kernel's freezer is done
+        // (cgroup v1's FREEZING): its state says running a moment longer.
+        // The result waits, a few seconds at most, for the status made.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        let mut now = b.status(name, out)?;
+        while now != f.to && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(10));
+            now = b.status(name, out)?;
+        }
+        Ok(Done::changed(now))
     })
 }
