@@ -441,13 +441,25 @@ pub fn lock_name(cfg: &Config, name: &str) -> Result<NameLock> {
 /// Opens (making it when needed) and waits for an exclusive lock on the
 /// file `path`; released when the file is dropped.
 pub fn lock_file(path: &std::path::Path) -> Result<std::fs::File> {
+    locked(path, crate::os::sys::lock_exclusive)
+}
+
+/// The same, shared: many hold it at once, none while it is held exclusively.
+pub fn lock_file_shared(path: &std::path::Path) -> Result<std::fs::File> {
+    locked(path, crate::os::sys::lock_shared)
+}
+
+fn locked(
+    path: &std::path::Path,
+    lock: fn(&std::fs::File) -> std::io::Result<()>,
+) -> Result<std::fs::File> {
     let file = std::fs::OpenOptions::new()
         .create(true)
         .truncate(false)
         .write(true)
         .open(path)
         .map_err(|e| Error::io("cannot open", path, e))?;
-    crate::os::sys::lock_exclusive(&file).map_err(|e| Error::io("cannot lock", path, e))?;
+    lock(&file).map_err(|e| Error::io("cannot lock", path, e))?;
     Ok(file)
 }
 

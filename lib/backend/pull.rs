@@ -198,17 +198,17 @@ pub fn lock(cache: &Path, exclusive: bool) -> Result<std::fs::File> {
     let dir = cache.join("oci");
     std::fs::create_dir_all(&dir).map_err(|e| Error::io("cannot create", &dir, e))?;
     let path = dir.join(".lock");
-    if exclusive {
-        return crate::backend::lock_file(&path);
+    match exclusive {
+        true => crate::backend::lock_file(&path),
+        false => crate::backend::lock_file_shared(&path),
     }
-    let f = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&path)
-        .map_err(|e| Error::io("cannot open", &path, e))?;
-    crate::os::sys::lock_shared(&f).map_err(|e| Error::io("cannot lock", &path, e))?;
-    Ok(f)
+}
+
+/// Whether the process of a pull that left `NAME-PID` is gone.
+fn gone(name: &str) -> bool {
+    name.rsplit_once('-')
+        .and_then(|(_, pid)| pid.parse::<u32>().ok())
+        .is_some_and(|pid| !Path::new("/proc").join(pid.to_string()).exists())
 }
 
 /// The image `r` names, from the cache or the registry as `policy` says.
@@ -438,10 +438,7 @@ pub fn collect(cache: &Path, in_use: &std::collections::BTreeSet<String>) -> Res
         .flatten()
     {
         let name = e.file_name().to_string_lossy().into_owned();
-        let stale_tmp = name
-            .strip_prefix(".tmp-")
-            .and_then(|p| p.parse::<u32>().ok())
-            .is_some_and(|pid| !Path::new("/proc").join(pid.to_string()).exists());
+        let stale_tmp = name.starts_with(".tmp-") && gone(&name);
         let digest = format!("sha256:{name}");
         if (name.starts_with('.') && !stale_tmp) || kept.contains(&digest) {
             continue;
@@ -539,14 +536,7 @@ fn fetch(
 fn clear_partials(blobs: &Path) {
     for e in std::fs::read_dir(blobs).into_iter().flatten().flatten() {
         let name = e.file_name().to_string_lossy().into_owned();
-        let Some(pid) = name
-            .strip_prefix(".partial-")
-            .and_then(|n| n.rsplit_once('-'))
-            .and_then(|(_, p)| p.parse::<u32>().ok())
-        else {
-            continue;
-        };
-        if !Path::new("/proc").join(pid.to_string()).exists() {
+        if name.starts_with(".partial-") && gone(&name) {
             let _ = std::fs::remove_file(e.path());
         }
     }

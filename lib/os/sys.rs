@@ -14,14 +14,7 @@ pub fn cstr(p: &Path) -> std::io::Result<CString> {
 /// Waits for, then takes, an exclusive lock on an open file (flock(2)): it
 /// is released when the file is closed, the process's death included.
 pub fn lock_exclusive(f: &std::fs::File) -> std::io::Result<()> {
-    use std::os::fd::AsRawFd;
-    loop {
-        // SAFETY: flock on a descriptor this File owns.
-        match check(unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX) }) {
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            r => return r,
-        }
-    }
+    flock_waiting(f, libc::LOCK_EX)
 }
 
 /// Whether this process may write in `p` (access(2) with W_OK: the real
@@ -57,10 +50,15 @@ pub fn check(rc: libc::c_int) -> std::io::Result<()> {
 /// Waits for, then takes, a shared lock on an open file (flock(2)): many
 /// hold one at once, none while another holds it exclusively.
 pub fn lock_shared(f: &std::fs::File) -> std::io::Result<()> {
+    flock_waiting(f, libc::LOCK_SH)
+}
+
+/// flock(2) with `op`, waiting, and again when a signal interrupts it.
+fn flock_waiting(f: &std::fs::File, op: libc::c_int) -> std::io::Result<()> {
     use std::os::fd::AsRawFd;
     loop {
         // SAFETY: flock on a descriptor this File owns.
-        match check(unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_SH) }) {
+        match check(unsafe { libc::flock(f.as_raw_fd(), op) }) {
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
             r => return r,
         }
