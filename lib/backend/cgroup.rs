@@ -122,25 +122,9 @@ fn dir(pid: u32, controller: &str) -> Option<PathBuf> {
     Cgroups::of(pid)?.dir(controller)
 }
 
-/// A small kernel file's text, in as few system calls as it takes: open,
-/// one read, close. (std's read_to_string also asks the size and reads again
-/// for the end; a sample reads a dozen files per container.) The kernel
-/// fills a read as far as the text goes, so a short read is the end.
+/// A small kernel file's text (see `crate::os::sys::read_small`).
 fn read(p: impl AsRef<Path>) -> Option<String> {
-    use std::io::Read;
-    let mut f = std::fs::File::open(p).ok()?;
-    let mut buf = vec![0; 4096];
-    let mut len = 0;
-    loop {
-        let n = f.read(&mut buf[len..]).ok()?;
-        len += n;
-        if n == 0 || len < buf.len() {
-            break;
-        }
-        buf.resize(buf.len() * 2, 0);
-    }
-    buf.truncate(len);
-    String::from_utf8(buf).ok()
+    crate::os::sys::read_small(p.as_ref())
 }
 
 fn read_u64(p: PathBuf) -> Option<u64> {
@@ -179,6 +163,32 @@ fn cpu_s(cg: &Cgroups) -> Option<f64> {
     }
     let stat = read(cg.dir("cpu")?.join("cpu.stat"))?;
     Some(key(&stat, "usage_usec")? as f64 / 1e6)
+}
+
+/// The file that tells whether the cgroup of `pid` (a container's init) is
+/// frozen, as the OCI runtimes read it to tell a paused container (crun's
+/// libcrun_cgroup_is_container_paused): v1's freezer.state, else v2's
+/// cgroup.freeze; `None` on a host without a freezer.
+pub fn freezer(pid: u32) -> Option<PathBuf> {
+    let cg = Cgroups::of(pid)?;
+    // v1's freezer directory, else the v2 directory (pure v2 only).
+    let dir = cg.dir("freezer")?;
+    Some(dir.join(if cg.is_v1("freezer") {
+        "freezer.state"
+    } else {
+        "cgroup.freeze"
+    }))
+}
+
+/// Whether a freezer file (see `freezer`) says frozen: v1's FROZEN (not
+/// FREEZING, which is on the way), v2's 1. `None` when the cgroup is gone.
+pub fn frozen(file: &Path) -> Option<bool> {
+    Some(matches!(read(file)?.trim(), "FROZEN" | "1"))
+}
+
+/// Whether any process is in the cgroup whose directory is `dir`.
+pub fn populated(dir: &Path) -> bool {
+    read(dir.join("cgroup.procs")).is_some_and(|t| !t.trim().is_empty())
 }
 
 /// Everything a sample holds, for the container whose init is `pid`.

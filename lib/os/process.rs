@@ -237,3 +237,79 @@ pub fn exit_code(status: &std::process::ExitStatus) -> i32 {
         .code()
         .unwrap_or_else(|| 128 + status.signal().unwrap_or(0))
 }
+
+/// What /proc/PID/stat says of a process that the toolkit needs: the pid and
+/// the start time together name one process for its whole life (a pid alone
+/// is reused), and the state tells a zombie from a live one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ProcStat {
+    /// The state letter: R, S, D, T, Z (zombie), X (dead), …
+    pub state: char,
+    /// When it started, in clock ticks after boot.
+    pub start_ticks: u64,
+}
+
+impl ProcStat {
+    /// Process `pid`'s, or `None` when there is no such process.
+    pub fn of(pid: u32) -> Option<ProcStat> {
+        ProcStat::parse(&crate::os::sys::read_small(
+            format!("/proc/{pid}/stat").as_ref(),
+        )?)
+    }
+
+    /// A /proc/PID/stat line's. The command, in parentheses, may hold
+    /// spaces and parentheses itself: the fields are counted after its last `)`.
+    pub fn parse(line: &str) -> Option<ProcStat> {
+        let mut fields = line.get(line.rfind(')')? + 1..)?.split_whitespace();
+        let state = fields.next()?.chars().next()?;
+        // Field 22 of the line; the state was field 3.
+        let start_ticks = fields.nth(18)?.parse().ok()?;
+        Some(ProcStat { state, start_ticks })
+    }
+
+    /// Whether it has ended (a zombie not yet reaped has).
+    pub fn ended(&self) -> bool {
+        matches!(self.state, 'Z' | 'X')
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ProcStat;
+
+    #[test]
+    fn proc_stat_lines_recorded() {
+        // pid 1 of this machine, and a sleep whose command name is `a b)c`.
+        let init = "1 (process_api) S 0 0 0 0 -1 4194560 440878 1385949084 0 411477 4354 19588 2065916 616128 10 -10 13 0 22 38612992 2401 18446744073709551615 1 1 0 0 0 0 0 4096 1256 0 0 0 17 1 0 0 0 0 0 0 0 0 0 0 0 0 0\n";
+        let odd = "8415 (a b)c) S 8410 8410 9998 0 -1 4194304 134 0 0 0 0 0 0 0 20 0 1 0 3463771 2990080 412 18446744073709551615 94610044354560 94610044372489 140729661909136 0 0 0 0 6 0 1 0 0 17 1 0 0 0 0 0 94610044386576 94610044387840 94610226176000 140729661917922 140729661917937 140729661917937 140729661919213 0\n";
+        assert_eq!(
+            ProcStat::parse(init),
+            Some(ProcStat {
+                state: 'S',
+                start_ticks: 22
+            })
+        );
+        assert_eq!(
+            ProcStat::parse(odd),
+            Some(ProcStat {
+                state: 'S',
+                start_ticks: 3463771
+            })
+        );
+        assert_eq!(ProcStat::parse("8415 (cut"), None);
+        assert!(
+            ProcStat {
+                state: 'Z',
+                start_ticks: 1
+            }
+            .ended()
+        );
+        let me = ProcStat::of(std::process::id()).unwrap();
+        assert!(!me.ended());
+        assert_eq!(
+            ProcStat::of(std::process::id()),
+            Some(me),
+            "the same process, the same start"
+        );
+    }
+}

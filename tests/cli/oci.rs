@@ -322,6 +322,92 @@ fn runc_run_rm() {
     run_rm("runc");
 }
 
+/// A listing tells the states of the containers guestkit started from its
+/// notes of their inits and the kernel's files, without running the
+/// runtime; where a note cannot tell for sure, the runtime is asked.
+fn states_from_notes(rt: &str) {
+    let env = TestEnv::new();
+    let n = "gk-noted";
+    env.ok(
+        "ctr-create",
+        &[n, "-b", rt, "--start", "--", "sleep", "1000"],
+    );
+    // Its status, and whether the runtime was run for it.
+    let look = |tool: &str| -> (String, bool) {
+        let out = env
+            .cmd(tool)
+            .args(["-b", rt, "-v", "-o", "json"])
+            .output()
+            .unwrap();
+        let (stdout, trace) = (
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr),
+        );
+        assert!(out.status.success(), "{tool}: {trace}");
+        let status = match stdout.lines().find(|l| l.contains(n)) {
+            Some(line) => serde_json::from_str::<serde_json::Value>(line).unwrap()["status"]
+                .as_str()
+                .map_or("sampled".into(), String::from),
+            None => "absent".into(),
+        };
+        (status, trace.contains(" list --format json"))
+    };
+    let list = || look("ctr-list");
+    let at = |status: &str, asked: bool| (status.to_string(), asked);
+    assert_eq!(list(), at("running", false));
+    assert_eq!(look("ctr-stats"), at("sampled", false));
+    env.ok("ctr-pause", &[n]);
+    assert_eq!(list(), at("paused", false));
+    assert_eq!(
+        look("ctr-stats"),
+        at("absent", false),
+        "a paused one is not sampled"
+    );
+    env.ok("ctr-resume", &[n]);
+    assert_eq!(list(), at("running", false));
+    // Started by an earlier guestkit, which noted nothing: the runtime tells.
+    let bundle = env.path().join("state/oci").join(rt).join(n);
+    std::fs::remove_file(bundle.join("init.json")).unwrap();
+    assert_eq!(list(), at("running", true));
+    // The next start notes it again.
+    env.ok("ctr-restart", &[n, "--force"]);
+    assert_eq!(list(), at("running", false));
+    // Its init ended, its cgroup is empty: stopped, the note tells.
+    env.ok("ctr-stop", &[n, "--force"]);
+    assert_eq!(list(), at("stopped", false));
+    // Run again behind guestkit's back, by the runtime's own commands on
+    // guestkit's bundle: the note's init is gone, but the container is not.
+    let root = env.path().join("run").join(rt);
+    let runtime = |args: &[&str]| {
+        let status = std::process::Command::new(rt)
+            .arg("--root")
+            .arg(&root)
+            .args(args)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .unwrap();
+        assert!(status.success(), "{rt} {args:?}");
+    };
+    runtime(&["delete", "--force", n]);
+    runtime(&["run", "--detach", "--bundle", bundle.to_str().unwrap(), n]);
+    assert_eq!(list(), at("running", true));
+    env.ok("ctr-delete", &[n, "--force"]);
+}
+
+#[test]
+fn crun_states_from_notes() {
+    require!("crun");
+    states_from_notes("crun");
+}
+
+#[test]
+fn runc_states_from_notes() {
+    require!("runc");
+    states_from_notes("runc");
+}
+
 #[test]
 fn all_three_backends_in_one_list_and_routing() {
     require!("lxc");

@@ -4,6 +4,7 @@
 //! the runtime does not know (never started, or deleted after it ended) is a
 //! stopped container.
 
+pub mod init;
 pub mod overlay;
 pub mod owned;
 pub mod parse;
@@ -21,6 +22,7 @@ use crate::os::process::{Tool, capture, show};
 use crate::output::Output;
 use oci_spec::runtime::{LinuxCpuBuilder, LinuxMemoryBuilder, MountBuilder, RootBuilder, Spec};
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -164,14 +166,7 @@ impl Oci {
         out: &Output,
     ) -> Result<Vec<Container>> {
         // While the runtime works, read what guestkit keeps beside each bundle.
-        let mut sidecars: std::collections::HashMap<String, Option<Sidecar>> = self
-            .bundle_names()
-            .into_iter()
-            .map(|n| {
-                let side = self.sidecar(&n);
-                (n, side)
-            })
-            .collect();
+        let sidecars = self.sidecars();
         let r = running.finish(&|m| out.trace(m))?;
         if !r.ok() {
             // A runtime that never ran anything has no state dir yet.
@@ -189,23 +184,86 @@ impl Oci {
         } else {
             Vec::new()
         };
+        Ok(self.merge(
+            sidecars,
+            known
+                .into_iter()
+                .map(|s| (parse::status(&s.status), Some(s.pid), s.id)),
+        ))
+    }
+
+    /// What guestkit keeps beside each bundle, by name.
+    fn sidecars(&self) -> HashMap<String, Option<Sidecar>> {
+        self.bundle_names()
+            .into_iter()
+            .map(|n| {
+                let side = self.sidecar(&n);
+                (n, side)
+            })
+            .collect()
+    }
+
+    /// The records of the containers the runtime knows (status, pid, name),
+    /// and of the bundles it does not know: stopped containers.
+    fn merge(
+        &self,
+        mut sidecars: HashMap<String, Option<Sidecar>>,
+        known: impl Iterator<Item = (Status, Option<u32>, String)>,
+    ) -> Vec<Container> {
         let mut records: Vec<Container> = known
-            .iter()
-            .map(|s| {
-                let side = sidecars.remove(&s.id).flatten();
-                self.record_with(&s.id, parse::status(&s.status), Some(s.pid), side)
+            .map(|(status, pid, name)| {
+                let side = sidecars.remove(&name).flatten();
+                self.record_with(&name, status, pid, side)
             })
             .collect();
-        // Bundles the runtime does not know are stopped containers.
         for (name, side) in sidecars {
             records.push(self.record_with(&name, Status::Stopped, None, side));
         }
-        Ok(records)
+        records
+    }
+
+    /// The listing without a runtime call, when guestkit's notes of the
+    /// inits it started tell the state of every container the runtime
+    /// knows (see `init`); `None` sends the caller to the runtime. An empty
+    /// or missing runtime directory means no container runs.
+    fn list_from_notes(&self, out: &Output) -> Option<Vec<Container>> {
+        use std::os::unix::fs::DirEntryExt;
+        let mut known = vec![];
+        if let Ok(entries) = std::fs::read_dir(self.root_dir()) {
+            for e in entries {
+                let e = e.ok()?;
+                let name = e.file_name().into_string().ok()?;
+                let noted = init::Init::noted(&self.bundle(&name), e.ino());
+                let Some((status, init)) = noted.and_then(|i| Some((i.status()?, i))) else {
+                    out.trace(&format!(
+                        "{name}: no note of guestkit's tells its state: asking {}",
+                        self.runtime
+                    ));
+                    return None;
+                };
+                known.push((status, Some(init.pid), name));
+            }
+        }
+        out.trace(&format!(
+            "states from guestkit's notes of the inits it started: {} not run",
+            self.runtime
+        ));
+        Some(self.merge(self.sidecars(), known.into_iter()))
+    }
+
+    /// Notes the init of the container `name` that a start just made.
+    fn note_init(&self, name: &str, pid: u32) -> Result<()> {
+        use std::os::unix::fs::MetadataExt;
+        let entry = self.root_dir().join(name);
+        let ino = std::fs::metadata(&entry)
+            .map_err(|e| Error::io("cannot read", &entry, e))?
+            .ino();
+        init::Init::note(&self.bundle(name), pid, ino)
     }
 
     fn sidecar(&self, name: &str) -> Option<Sidecar> {
-        let bytes = std::fs::read(self.bundle(name).join(SIDECAR)).ok()?;
-        serde_json::from_slice(&bytes).ok()
+        let text = crate::os::sys::read_small(&self.bundle(name).join(SIDECAR))?;
+        serde_json::from_str(&text).ok()
     }
 
     fn record(&self, name: &str, status: Status, pid: Option<u32>) -> Container {
@@ -262,6 +320,7 @@ impl Oci {
 
     /// Forgets the runtime's record of an ended container, so it can run again.
     fn forget(&self, name: &str, out: &Output) -> Result<()> {
+        init::Init::forget(&self.bundle(name));
         if !self.root_dir().join(name).exists() {
             return Ok(());
         }
@@ -714,18 +773,8 @@ impl Lister for Oci {
     }
 
     fn list_start<'a>(&'a self, out: &'a Output) -> Result<Listing<'a>> {
-        // The runtime knows no container when its state dir is empty: then
-        // only guestkit's bundles (all stopped) are listed, without a run.
-        let runtime_empty =
-            std::fs::read_dir(self.root_dir()).map_or(true, |mut d| d.next().is_none());
-        if runtime_empty {
-            return Ok(Box::new(|| {
-                Ok(self
-                    .bundle_names()
-                    .iter()
-                    .map(|n| self.record(n, Status::Stopped, None))
-                    .collect())
-            }));
+        if let Some(records) = self.list_from_notes(out) {
+            return Ok(Box::new(move || Ok(records)));
         }
         let running = crate::os::process::spawn_capture(
             &self.tool.find()?,
@@ -959,6 +1008,10 @@ impl Backend for Oci {
             Some(s) if parse::status(&s.status) != Status::Stopped => {
                 if s.pid > 0 {
                     super::logclock::start(&dir.join(LOG), s.pid, out);
+                    // Without the note, listings ask the runtime: slower, as right.
+                    if let Err(e) = self.note_init(name, s.pid) {
+                        out.trace(&e.to_string());
+                    }
                 }
                 Ok(())
             }

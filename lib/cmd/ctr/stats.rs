@@ -97,7 +97,8 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<u8> {
     // The CPU time of each container at the last sample, for the share.
     let mut last: HashMap<String, (f64, Instant)> = HashMap::new();
     loop {
-        let mut records = ctx.out.stream::<Stats>(COLUMNS);
+        // A sample is printed whole, in one write: it is one moment's.
+        let mut records = Vec::with_capacity(running.len());
         for (b, c) in &running {
             let now = Instant::now();
             let mut usage = match b.usage(&c.name, c.pid, &ctx.out) {
@@ -125,7 +126,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<u8> {
                 usage,
             });
         }
-        records.finish();
+        ctx.out.records(&records, COLUMNS);
         if !args.follow {
             return Ok(code);
         }
@@ -174,10 +175,7 @@ fn running<'b>(
 
 /// How long the process `pid` has run, from /proc/PID/stat's start time.
 fn lifetime_s(pid: u32) -> Option<f64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // Fields after the command (which may hold spaces) in parentheses.
-    let rest = &stat[stat.rfind(')')? + 2..];
-    let start_ticks: f64 = rest.split_whitespace().nth(19)?.parse().ok()?;
+    let start_ticks = crate::os::process::ProcStat::of(pid)?.start_ticks as f64;
     // The first sample alone asks: the uptime is read once for all.
     static UPTIME: std::sync::OnceLock<Option<f64>> = std::sync::OnceLock::new();
     let uptime = (*UPTIME.get_or_init(|| {
