@@ -79,7 +79,7 @@ def "nu-complete guestkit proxmox" [] { ["proxmox"] }
 
 def "nu-complete guestkit running-stopped-agent-ip" [] { ["running" "stopped" "agent" "ip"] }
 
-def "nu-complete guestkit running-stopped-exited" [] { ["running" "stopped" "exited"] }
+def "nu-complete guestkit running-stopped-exited-ip" [] { ["running" "stopped" "exited" "ip"] }
 
 def "nu-complete guestkit running-stopped-paused-created-unknown" [] { ["running" "stopped" "paused" "created" "unknown"] }
 
@@ -282,7 +282,7 @@ export extern "ctr-logs" [
 # wait until containers reach a state
 export extern "ctr-wait" [
     ...name: string@"nu-complete guestkit containers"  # Containers to wait for
-    --for: string@"nu-complete guestkit running-stopped-exited"  # What to wait for (required)
+    --for: string@"nu-complete guestkit running-stopped-exited-ip"  # What to wait for (required)
     --timeout(-t): string  # Give up after this long (default: 300)
     --jobs(-j): string  # Act on up to N targets at once (default: 1); results stay in input order
     --output(-o): string@"nu-complete guestkit json-table"  # Output format: JSON lines, or an aligned table (default: table on a terminal, json otherwise)

@@ -254,6 +254,18 @@ fn block_io(cg: &Cgroups) -> (Option<u64>, Option<u64>) {
     (Some(sum("rbytes=")), Some(sum("wbytes=")))
 }
 
+/// The names of the network interfaces of the process `pid`'s network
+/// namespace (loopback included), from /proc/PID/net/dev.
+pub fn interfaces(pid: u32) -> Option<Vec<String>> {
+    let t = read(format!("/proc/{pid}/net/dev"))?;
+    Some(
+        t.lines()
+            .skip(2)
+            .filter_map(|l| Some(l.split_once(':')?.0.trim().to_string()))
+            .collect(),
+    )
+}
+
 /// Bytes received and sent on the container's interfaces but loopback, from
 /// /proc/PID/net/dev, which shows the network namespace of PID.
 fn net(pid: u32) -> (Option<u64>, Option<u64>) {
@@ -308,6 +320,8 @@ mod tests {
         let _ = super::cpu_time_s(pid);
         let u = super::usage(pid);
         assert!(u.net_rx_bytes.is_some(), "/proc/self/net/dev is there");
+        let names = super::interfaces(pid).unwrap();
+        assert!(names.iter().any(|n| n == "lo"), "{names:?}");
     }
 
     #[test]

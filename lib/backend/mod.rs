@@ -147,6 +147,14 @@ pub trait Backend: Lister {
     fn usage(&self, _name: &str, pid: Option<u32>, _out: &Output) -> Result<Usage> {
         Ok(pid.map(cgroup::usage).unwrap_or_default())
     }
+    /// Whether a running container, its init `pid` as its state gave it,
+    /// has a network interface besides loopback: without one no address
+    /// can come. `None` when that cannot be told from here. Local backends
+    /// read /proc/PID/net/dev, which shows the init's network namespace.
+    fn networked(&self, _name: &str, pid: Option<u32>) -> Option<bool> {
+        pid.and_then(cgroup::interfaces)
+            .map(|names| names.iter().any(|n| n != "lo"))
+    }
     /// Its limits as stored (what its next start gets).
     fn limits(&self, name: &str, out: &Output) -> Result<Limits>;
     /// Sets the limits given (`Some`), in the stored configuration and, when

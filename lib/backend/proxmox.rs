@@ -236,6 +236,11 @@ impl Backend for Proxmox {
         ct::usage(self.client(out)?, &ct)
     }
 
+    /// Its pid is on its node, not here; and its addresses come by DHCP.
+    fn networked(&self, _: &str, _: Option<u32>) -> Option<bool> {
+        None
+    }
+
     fn limits(&self, name: &str, out: &Output) -> Result<Limits> {
         let ct = self.find(name, out)?;
         ct::limits(self.client(out)?, &ct)

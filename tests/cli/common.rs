@@ -213,12 +213,17 @@ impl TestEnv {
     /// test's own (`extra` is more of the config).
     pub fn with_network(extra: &str) -> TestEnv {
         let mut env = TestEnv::new();
-        env.network = true;
-        env.write_config(&format!(
-            "[networks.guestkit]\nbridge = \"{}\"\n{extra}",
-            env.bridge()
-        ));
+        let net = env.networked();
+        env.write_config(&format!("{net}{extra}"));
         env
+    }
+
+    /// Lets this environment's containers join a network (see
+    /// `with_network`); the configuration's section that defines it, for
+    /// the caller's config.
+    pub fn networked(&mut self) -> String {
+        self.network = true;
+        format!("[networks.guestkit]\nbridge = \"{}\"\n", self.bridge())
     }
 
     /// The spare roots `ctr-run --rm` left mounted, as paths.

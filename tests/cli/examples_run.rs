@@ -199,9 +199,16 @@ const CONTAINERS: &[(&str, bool, &str)] = &[
 /// and db always; web stopped for a plain delete), the files it copies, crun
 /// the default backend; and for backend proxmox, the simulator's cluster.
 fn container_world(line: &str) -> Pve {
-    let p = Pve::new(Options::default());
+    let mut p = Pve::new(Options::default());
+    // A wait for an address needs a network (the test's own bridge).
+    let net = match line.contains("--for ip") {
+        true => p.env.networked(),
+        false => String::new(),
+    };
     let env = &p.env;
-    env.write_config("default_backend = \"crun\"\n[proxmox]\nlock_wait = 0.5\n");
+    env.write_config(&format!(
+        "default_backend = \"crun\"\n[proxmox]\nlock_wait = 0.5\n{net}"
+    ));
     // web is stopped for a plain delete, and for a wait until it stops.
     let stop_web = (line.starts_with("ctr-delete web") && !line.contains("--force"))
         || line.contains("--for stopped");
@@ -292,6 +299,14 @@ fn run_example(env: &TestEnv, mut shell: std::process::Command, line: &str) -> S
             format!("{head}----- stdout -----\n[output that varies]\n----- stderr -----\n{stderr}")
         }
     };
+    // The world's own filters (its network's addresses among them).
+    let mut out = out;
+    for (re, with) in env.filters() {
+        out = regex::Regex::new(&re)
+            .unwrap()
+            .replace_all(&out, with.as_str())
+            .into_owned();
+    }
     // Each example's world has its own directory; log lines their times.
     let temp = regex::Regex::new(r"/tmp/guestkit-test-[0-9A-Za-z]+").unwrap();
     let stamp = regex::Regex::new(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z").unwrap();

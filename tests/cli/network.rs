@@ -6,7 +6,7 @@ use crate::common::{SETTLE, TestEnv, output, wait_for};
 use crate::{require, snap};
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::process::Command;
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
 /// A TCP port no one listens on now.
@@ -202,6 +202,12 @@ fn containers_of_every_backend_share_the_default_network() {
         );
     }
     snap!(env, "net-list", env.run("ctr-list", &["-o", "json"]));
+    // Each has its address from its start: nothing to wait for.
+    snap!(
+        env,
+        "net-wait-ip",
+        env.run("ctr-wait", &[names[0], names[1], names[2], "--for", "ip"])
+    );
     doctor(&format!(
         "network guestkit: bridge {} (up), subnet {} (chosen when it was made)",
         env.bridge(),
@@ -266,6 +272,34 @@ fn containers_of_every_backend_share_the_default_network() {
         .map(String::from)
         .collect();
     snap!(env, "net-nat-rules", nat.join("\n"));
+    // Stopped, a container gets an address again at its next start: a wait
+    // for it that starts before, and has looked once (its -v trace says so).
+    env.ok("ctr-stop", &["--force", names[1]]);
+    let mut wait = env.cmd("ctr-wait");
+    wait.args([names[1], "--for", "ip", "-v"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut waiting = wait.spawn().unwrap();
+    let trace = waiting.stderr.take().unwrap();
+    let (looked, first_look) = std::sync::mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        use std::io::BufRead;
+        for line in std::io::BufReader::new(trace).lines().map_while(Result::ok) {
+            if line.contains(" exit ") {
+                let _ = looked.send(());
+            }
+        }
+    });
+    first_look
+        .recv_timeout(crate::common::DEADLINE)
+        .expect("ctr-wait's first look at the container");
+    env.ok("ctr-start", &[names[1]]);
+    let out = crate::common::wait_output(waiting, crate::common::DEADLINE, "ctr-wait --for ip");
+    reader.join().unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "{\"name\":\"gk-net-crun\",\"backend\":\"crun\",\"kind\":\"container\",\"action\":\"wait\",\"ok\":true,\"changed\":true,\"status\":\"running\"}\n"
+    );
     env.ok(
         "ctr-delete",
         &["--force", "--yes", names[0], names[1], names[2]],
@@ -307,6 +341,19 @@ fn loopback_only(backend: &str) {
     assert!(
         env.stdout("ctr-list", &["-o", "json"])
             .contains("\"ipv4\":[]")
+    );
+    // It will get no address: waiting for one is refused at once.
+    snap!(
+        env,
+        format!("{backend}-net-none-wait-ip"),
+        env.run("ctr-wait", &[n, "--for", "ip"])
+    );
+    // Stopped, it might yet be started on another day: a wait, and a timeout.
+    env.ok("ctr-stop", &["--force", n]);
+    snap!(
+        env,
+        format!("{backend}-net-none-wait-ip-stopped"),
+        env.run("ctr-wait", &[n, "--for", "ip", "--timeout", "1"])
     );
     env.ok("ctr-delete", &["--force", n]);
     assert_eq!(held(&env), Vec::<String>::new());

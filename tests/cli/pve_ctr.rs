@@ -485,6 +485,12 @@ fn pause_resume_restart_and_wait_on_the_cluster() {
         "ctr-wait-proxmox",
         p.run("ctr-wait", &["web", "db", "--for", "running"])
     );
+    // Its addresses come from the node (…/interfaces), DHCP's included.
+    snap!(
+        p,
+        "ctr-wait-ip-proxmox",
+        p.run("ctr-wait", &["web", "--for", "ip"])
+    );
 }
 
 fn update_and_stats_on_the_cluster() {

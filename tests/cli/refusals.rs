@@ -594,13 +594,13 @@ const CASES: &[Case] = &[
         "ctr-wait",
         &["x"],
         2,
-        "--for running|stopped|exited is required",
+        "--for running|stopped|exited|ip is required",
     ),
     case(
         "ctr-wait",
-        &["x", "--for", "ip"],
+        &["x", "--for", "address"],
         2,
-        "invalid value \"ip\" for --for",
+        "invalid value \"address\" for --for",
     ),
     case(
         "ctr-restart",

@@ -1,4 +1,5 @@
-//! ctr-wait: waits until containers are running, stopped or exited.
+//! ctr-wait: waits until containers are running, stopped or exited, or
+//! have an address.
 
 use super::{Containers, names_arg};
 use crate::cli::args::{FromValue, Jobs};
@@ -14,7 +15,7 @@ pub const SPEC: Command = Command {
     name: "ctr-wait",
     kind: GuestKind::Container,
     about: "wait until containers reach a state",
-    description: "Waits until each container is running, or stopped (--for stopped), or has exited (--for exited: its command ended; the same as stopped, for a container that ran), polling its backend with backoff; gives up after --timeout seconds (default 300) with exit 7. A container already there is reported at once with \"changed\":false. Useful after ctr-run --detach, in scripts that must not go on before a container's job is done.",
+    description: "Waits until each container is running, or stopped (--for stopped), or has exited (--for exited: its command ended; the same as stopped, for a container that ran), or runs with an IPv4 address (--for ip: ctr-state then shows it), polling its backend with backoff; gives up after --timeout seconds (default 300) with exit 7. A container already there is reported at once with \"changed\":false. A local container that runs on no network (made with --network none) will get no address: --for ip refuses it at once (exit 4). Useful after ctr-run --detach, in scripts that must not go on before a container's job is done, and before reaching a container by its address.",
     args: &[names_arg("Containers to wait for", None)],
     trailing: None,
     flags: Args::FLAGS,
@@ -36,6 +37,10 @@ pub const SPEC: Command = Command {
             "ctr-wait web --for running | from json | get changed",
             "Whether it had to wait, in nushell.",
         ),
+        (
+            "ctr-start web && ctr-wait web --for ip && ctr-state web | jq -r '.ipv4[0]'",
+            "Start web, and print its address once it has one.",
+        ),
     ],
     prints: Prints::Results,
     effect: Effect::Reads,
@@ -48,12 +53,15 @@ pub enum WaitFor {
     Running,
     /// Stopped; `exited` says the same of a container that ran.
     Stopped,
+    /// `--for ip`: it runs, with an IPv4 address.
+    Ip,
 }
 
 impl FromValue for WaitFor {
     fn from_value(v: &str, _: &Flag) -> Result<WaitFor> {
         Ok(match v {
             "running" => WaitFor::Running,
+            "ip" => WaitFor::Ip,
             // The parser has checked the value against the flag's list.
             _ => WaitFor::Stopped,
         })
@@ -68,7 +76,7 @@ crate::flags! {
             None,
             "STATE",
             "What to wait for (required)",
-            &["running", "stopped", "exited"],
+            &["running", "stopped", "exited", "ip"],
         ),
         timeout: Option<u64> = option(
             "timeout",
@@ -82,15 +90,12 @@ crate::flags! {
 }
 
 /// Polls each target, with backoff, until it is in the status --for asks
-/// for; one still not there at the deadline (--timeout, shared by all) is a
-/// timeout (exit 7). The exit code says whether any failed, and how.
+/// for (or runs with an address); one still not there at the deadline
+/// (--timeout, shared by all) is a timeout (exit 7). The exit code says
+/// whether any failed, and how.
 pub fn run(ctx: &Ctx, args: Args) -> Result<u8> {
     let Some(want) = args.wait_for else {
-        return Err(Error::usage("--for running|stopped|exited is required"));
-    };
-    let want = match want {
-        WaitFor::Running => Status::Running,
-        WaitFor::Stopped => Status::Stopped,
+        return Err(Error::usage("--for running|stopped|exited|ip is required"));
     };
     let deadline = Instant::now() + Duration::from_secs(args.timeout.unwrap_or(300));
     let targets = ctx.targets()?;
@@ -99,26 +104,57 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<u8> {
         let mut pause = Duration::from_millis(20);
         let mut waited = false;
         loop {
-            let now = b.status(name, out)?;
-            if now == want {
+            // Where it is now, and what it still lacks (None: nothing), as
+            // the deadline's error and the progress line say it.
+            let (now, lacks) = match want {
+                WaitFor::Running | WaitFor::Stopped => {
+                    let target = if want == WaitFor::Running {
+                        Status::Running
+                    } else {
+                        Status::Stopped
+                    };
+                    let now = b.status(name, out)?;
+                    let lacks = (now != target)
+                        .then(|| (format!(", not {},", target.as_str()), target.as_str()));
+                    (now, lacks)
+                }
+                WaitFor::Ip => {
+                    let st = b.state(name, out)?.container;
+                    let running = st.status == Status::Running;
+                    if running && st.ipv4.is_empty() && b.networked(name, st.pid) == Some(false) {
+                        return Err(Error::conflict(format!(
+                            "{name} runs on no network (loopback only): it will get no address"
+                        ))
+                        .with_hint("a container joins a network when it is made: ctr-create without --network none, or with --network NAME")
+                        .into());
+                    }
+                    let lacks = if !running {
+                        Some((", not running with an address,".into(), "an address"))
+                    } else if st.ipv4.is_empty() {
+                        Some((" with no address".into(), "an address"))
+                    } else {
+                        None
+                    };
+                    (st.status, lacks)
+                }
+            };
+            let Some((lacks, wanted)) = lacks else {
                 return Ok(Done {
                     changed: waited,
                     ..Done::unchanged(now)
                 });
-            }
+            };
             if Instant::now() >= deadline {
                 return Err(Error::timeout(format!(
-                    "{name} is {}, not {}, at the deadline",
+                    "{name} is {}{lacks} at the deadline",
                     now.as_str(),
-                    want.as_str()
                 ))
                 .into());
             }
             waited = true;
             out.progress(Some(&format!(
-                "{name}: {} (waiting for {})",
+                "{name}: {} (waiting for {wanted})",
                 now.as_str(),
-                want.as_str()
             )));
             std::thread::sleep(pause.min(deadline.saturating_duration_since(Instant::now())));
             pause = (pause * 3 / 2).min(Duration::from_millis(500));
