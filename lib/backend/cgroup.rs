@@ -122,7 +122,7 @@ fn dir(pid: u32, controller: &str) -> Option<PathBuf> {
     Cgroups::of(pid)?.dir(controller)
 }
 
-/// A small kernel file's text (see `crate::os::sys::read_small`).
+/// A kernel file's text (see `crate::os::sys::read_small`).
 fn read(p: impl AsRef<Path>) -> Option<String> {
     crate::os::sys::read_small(p.as_ref())
 }
@@ -165,19 +165,21 @@ fn cpu_s(cg: &Cgroups) -> Option<f64> {
     Some(key(&stat, "usage_usec")? as f64 / 1e6)
 }
 
-/// The file that tells whether the cgroup of `pid` (a container's init) is
-/// frozen, as the OCI runtimes read it to tell a paused container (crun's
-/// libcrun_cgroup_is_container_paused): v1's freezer.state, else v2's
-/// cgroup.freeze; `None` on a host without a freezer.
-pub fn freezer(pid: u32) -> Option<PathBuf> {
-    let cg = Cgroups::of(pid)?;
-    // v1's freezer directory, else the v2 directory (pure v2 only).
-    let dir = cg.dir("freezer")?;
-    Some(dir.join(if cg.is_v1("freezer") {
-        "freezer.state"
-    } else {
-        "cgroup.freeze"
-    }))
+/// The file that tells whether the cgroup `path` (a container's, as its
+/// config.json's cgroupsPath names it) is frozen, as the OCI runtimes read it
+/// to tell a paused container (crun's libcrun_cgroup_is_container_paused,
+/// which reads the container's own cgroup, not wherever its init moved
+/// itself since): v2's cgroup.freeze on a pure v2 host, else v1's
+/// freezer.state; `None` where there is no such file (no freezer).
+pub fn freezer(path: &Path) -> Option<PathBuf> {
+    let path = path.strip_prefix("/").unwrap_or(path);
+    let file = match pure_v2() {
+        true => Path::new("/sys/fs/cgroup").join(path).join("cgroup.freeze"),
+        false => Path::new("/sys/fs/cgroup/freezer")
+            .join(path)
+            .join("freezer.state"),
+    };
+    file.is_file().then_some(file)
 }
 
 /// Whether a freezer file (see `freezer`) says frozen: v1's FROZEN (not
@@ -186,9 +188,21 @@ pub fn frozen(file: &Path) -> Option<bool> {
     Some(matches!(read(file)?.trim(), "FROZEN" | "1"))
 }
 
-/// Whether any process is in the cgroup whose directory is `dir`.
+/// Whether any process is in the cgroup whose directory is `dir`, or in a
+/// cgroup below it (an init may move itself into one): v2 says so in
+/// cgroup.events; v1 is asked each directory's cgroup.procs.
 pub fn populated(dir: &Path) -> bool {
-    read(dir.join("cgroup.procs")).is_some_and(|t| !t.trim().is_empty())
+    if let Some(events) = read(dir.join("cgroup.events")) {
+        return key(&events, "populated") == Some(1);
+    }
+    if read(dir.join("cgroup.procs")).is_some_and(|t| !t.trim().is_empty()) {
+        return true;
+    }
+    std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .any(|e| e.file_type().is_ok_and(|t| t.is_dir()) && populated(&e.path()))
 }
 
 /// Everything a sample holds, for the container whose init is `pid`.

@@ -149,11 +149,18 @@ pub trait Backend: Lister {
     }
     /// Whether a running container, its init `pid` as its state gave it,
     /// has a network interface besides loopback: without one no address
-    /// can come. `None` when that cannot be told from here. Local backends
-    /// read /proc/PID/net/dev, which shows the init's network namespace.
+    /// can come. `None` when that cannot be told from here. By default
+    /// (LXC, whose own configuration may give an interface DHCP) from
+    /// /proc/PID/net/dev, which shows the init's network namespace; the
+    /// kernel's fallback tunnel devices, which every namespace gets while
+    /// their modules are loaded, are no network.
     fn networked(&self, _name: &str, pid: Option<u32>) -> Option<bool> {
+        const FALLBACK: &[&str] = &[
+            "lo", "sit0", "tunl0", "gre0", "gretap0", "erspan0", "ip_vti0", "ip6tnl0", "ip6gre0",
+            "ip6_vti0",
+        ];
         pid.and_then(cgroup::interfaces)
-            .map(|names| names.iter().any(|n| n != "lo"))
+            .map(|names| names.iter().any(|n| !FALLBACK.contains(&n.as_str())))
     }
     /// Its limits as stored (what its next start gets).
     fn limits(&self, name: &str, out: &Output) -> Result<Limits>;

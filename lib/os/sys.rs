@@ -77,12 +77,13 @@ pub fn try_lock_exclusive(f: &std::fs::File) -> std::io::Result<bool> {
     }
 }
 
-/// A small file's text (a kernel table, a note of guestkit's), in as few
-/// system calls as it takes: open, one read, close. std's read_to_string
-/// also asks the size and reads again for the end, and reads a /proc file
-/// (size 0) in six growing pieces; listings and samples read several files
-/// per container. The kernel fills a read as far as the text goes, so a
-/// short read is the end.
+/// A small kernel file's text (/proc, cgroupfs), in as few system calls
+/// as it takes: open, one read, close. std's read_to_string also asks the
+/// size and reads again for the end, and reads a /proc file (size 0) in six
+/// growing pieces; listings and samples read several per container. The
+/// kernel fills a read of these files as far as the text goes, so a short
+/// read is the end (not so for a regular file on FUSE or NFS: those are
+/// read with std).
 pub fn read_small(p: &Path) -> Option<String> {
     use std::io::Read;
     let mut f = std::fs::File::open(p).ok()?;

@@ -227,22 +227,26 @@ impl Oci {
     /// knows (see `init`); `None` sends the caller to the runtime. An empty
     /// or missing runtime directory means no container runs.
     fn list_from_notes(&self, out: &Output) -> Option<Vec<Container>> {
-        use std::os::unix::fs::DirEntryExt;
         let mut known = vec![];
-        if let Ok(entries) = std::fs::read_dir(self.root_dir()) {
-            for e in entries {
-                let e = e.ok()?;
-                let name = e.file_name().into_string().ok()?;
-                let noted = init::Init::noted(&self.bundle(&name), e.ino());
-                let Some((status, init)) = noted.and_then(|i| Some((i.status()?, i))) else {
-                    out.trace(&format!(
-                        "{name}: no note of guestkit's tells its state: asking {}",
-                        self.runtime
-                    ));
-                    return None;
-                };
-                known.push((status, Some(init.pid), name));
-            }
+        let entries = match std::fs::read_dir(self.root_dir()) {
+            Ok(entries) => Some(entries),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            // Unreadable: the runtime is to say why.
+            Err(_) => return None,
+        };
+        for e in entries.into_iter().flatten() {
+            let e = e.ok()?;
+            let name = e.file_name().into_string().ok()?;
+            let entry = init::Entry::of(&e.path()).ok()?;
+            let noted = init::Init::noted(&self.bundle(&name), entry);
+            let Some((status, init)) = noted.and_then(|i| Some((i.status()?, i))) else {
+                out.trace(&format!(
+                    "{name}: no note of guestkit's tells its state: asking {}",
+                    self.runtime
+                ));
+                return None;
+            };
+            known.push((status, Some(init.pid), name));
         }
         out.trace(&format!(
             "states from guestkit's notes of the inits it started: {} not run",
@@ -253,17 +257,20 @@ impl Oci {
 
     /// Notes the init of the container `name` that a start just made.
     fn note_init(&self, name: &str, pid: u32) -> Result<()> {
-        use std::os::unix::fs::MetadataExt;
-        let entry = self.root_dir().join(name);
-        let ino = std::fs::metadata(&entry)
-            .map_err(|e| Error::io("cannot read", &entry, e))?
-            .ino();
-        init::Init::note(&self.bundle(name), pid, ino)
+        let dir = self.root_dir().join(name);
+        let entry = init::Entry::of(&dir).map_err(|e| Error::io("cannot read", &dir, e))?;
+        // The container's own cgroup, as config.json names it (its init
+        // may move itself below it).
+        let freezer = self
+            .config(name)
+            .and_then(|c| c.linux().as_ref()?.cgroups_path().clone())
+            .and_then(|p| crate::backend::cgroup::freezer(&p));
+        init::Init::note(&self.bundle(name), pid, entry, freezer)
     }
 
     fn sidecar(&self, name: &str) -> Option<Sidecar> {
-        let text = crate::os::sys::read_small(&self.bundle(name).join(SIDECAR))?;
-        serde_json::from_str(&text).ok()
+        let bytes = std::fs::read(self.bundle(name).join(SIDECAR)).ok()?;
+        serde_json::from_slice(&bytes).ok()
     }
 
     fn record(&self, name: &str, status: Status, pid: Option<u32>) -> Container {
@@ -1043,6 +1050,12 @@ impl Backend for Oci {
 
     fn kill(&self, name: &str, signal: i32, out: &Output) -> Result<()> {
         self.signal(name, signal, out)
+    }
+
+    /// Its address comes from guestkit's network alone: without one joined,
+    /// none comes.
+    fn networked(&self, name: &str, _: Option<u32>) -> Option<bool> {
+        Some(self.nets.attachment(name).is_some())
     }
 
     fn limits(&self, name: &str, _: &Output) -> Result<Limits> {

@@ -15,7 +15,7 @@ pub const SPEC: Command = Command {
     name: "ctr-wait",
     kind: GuestKind::Container,
     about: "wait until containers reach a state",
-    description: "Waits until each container is running, or stopped (--for stopped), or has exited (--for exited: its command ended; the same as stopped, for a container that ran), or runs with an IPv4 address (--for ip: ctr-state then shows it), polling its backend with backoff; gives up after --timeout seconds (default 300) with exit 7. A container already there is reported at once with \"changed\":false. A local container that runs on no network (made with --network none) will get no address: --for ip refuses it at once (exit 4). Useful after ctr-run --detach, in scripts that must not go on before a container's job is done, and before reaching a container by its address.",
+    description: "Waits until each container is running, or stopped (--for stopped), or has exited (--for exited: its command ended; the same as stopped, for a container that ran), or runs with an IPv4 address (--for ip: ctr-state then shows it; a paused one waits until it is resumed), polling its backend with backoff; gives up after --timeout seconds (default 300) with exit 7. A container already there is reported at once with \"changed\":false. A local container that runs on no network (made with --network none) will get no address: --for ip refuses it at once (exit 4). Useful after ctr-run --detach, in scripts that must not go on before a container's job is done, and before reaching a container by its address.",
     args: &[names_arg("Containers to wait for", None)],
     trailing: None,
     flags: Args::FLAGS,
