@@ -190,13 +190,7 @@ pub(crate) fn guest(call: &Call, c: &mut Cluster) -> Response {
             }
             ok(cfg)
         }
-        ("GET", "/interfaces") => {
-            let mut eth0 = json!({"name": "eth0", "hwaddr": "bc:24:11:00:01:01"});
-            if ct.running {
-                eth0["inet"] = json!(format!("10.1.{}.{}/24", vmid / 250 % 250, vmid % 250 + 2));
-            }
-            ok(json!([{"name": "lo", "hwaddr": "00:00:00:00:00:00", "inet": "127.0.0.1/8"}, eth0]))
-        }
+        ("GET", "/interfaces") => ok(json!(interfaces(&ct, vmid))),
         ("PUT", "/config") => {
             let ct = c.vms.get_mut(&vmid).expect("found above");
             for (k, v) in p {
@@ -253,4 +247,44 @@ pub(crate) fn guest(call: &Call, c: &mut Cluster) -> Response {
             shared,
         ),
     }
+}
+
+/// What …/interfaces lists: loopback, then an interface per `netN` of the
+/// configuration, named by its `name=`, with the address the container's
+/// DHCP (or its static `ip=`) gave it while it runs. The fields are the
+/// schema's: the MAC under both names, and `ip-addresses` beside `inet`.
+fn interfaces(ct: &Vm, vmid: u32) -> Vec<serde_json::Value> {
+    let iface = |name: &str, mac: &str, inet: Option<String>| {
+        let mut i =
+            json!({"name": name, "hwaddr": mac, "hardware-address": mac, "ip-addresses": []});
+        if let Some(inet) = inet {
+            let (ip, prefix) = inet.split_once('/').unwrap_or((&inet, "32"));
+            i["ip-addresses"] = json!([{"ip-address": ip, "ip-address-type": "inet", "prefix": prefix.parse::<u32>().unwrap_or(32)}]);
+            i["inet"] = json!(inet);
+        }
+        i
+    };
+    let mut list = vec![iface("lo", "00:00:00:00:00:00", Some("127.0.0.1/8".into()))];
+    let nets = ct.config.iter().filter(|(k, _)| {
+        k.strip_prefix("net")
+            .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+    });
+    for (n, (_, v)) in nets.enumerate() {
+        let opt = |key: &str| v.split(',').find_map(|o| o.strip_prefix(key));
+        let name = opt("name=").unwrap_or("eth0");
+        let mac = opt("hwaddr=").unwrap_or("BC:24:11:00:01:01").to_lowercase();
+        let inet = match opt("ip=") {
+            _ if !ct.running => None,
+            Some("dhcp") | None => Some(format!(
+                "10.{}.{}.{}/24",
+                1 + n,
+                vmid / 250 % 250,
+                vmid % 250 + 2
+            )),
+            Some("manual") => None,
+            Some(ip) => Some(ip.to_string()),
+        };
+        list.push(iface(name, &mac, inet));
+    }
+    list
 }

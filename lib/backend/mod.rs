@@ -154,7 +154,7 @@ pub trait Backend: Lister {
     /// /proc/PID/net/dev, which shows the init's network namespace; the
     /// kernel's fallback tunnel devices, which every namespace gets while
     /// their modules are loaded, are no network.
-    fn networked(&self, _name: &str, pid: Option<u32>) -> Option<bool> {
+    fn networked(&self, _name: &str, pid: Option<u32>, _out: &Output) -> Option<bool> {
         const FALLBACK: &[&str] = &[
             "lo", "sit0", "tunl0", "gre0", "gretap0", "erspan0", "ip_vti0", "ip6tnl0", "ip6gre0",
             "ip6_vti0",

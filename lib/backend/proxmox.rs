@@ -236,9 +236,11 @@ impl Backend for Proxmox {
         ct::usage(self.client(out)?, &ct)
     }
 
-    /// Its pid is on its node, not here; and its addresses come by DHCP.
-    fn networked(&self, _: &str, _: Option<u32>) -> Option<bool> {
-        None
+    /// Whether its configuration has a network device (`netN`); its
+    /// address may then come later, by DHCP.
+    fn networked(&self, name: &str, _: Option<u32>, out: &Output) -> Option<bool> {
+        let ct = self.find(name, out).ok()?;
+        ct::has_network(self.client(out).ok()?, &ct).ok()
     }
 
     fn limits(&self, name: &str, out: &Output) -> Result<Limits> {

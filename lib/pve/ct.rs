@@ -224,6 +224,16 @@ pub fn state(c: &Client, ct: &Ct) -> Result<ContainerState> {
     })
 }
 
+/// Whether the container's configuration has a network device (`netN`).
+pub fn has_network(c: &Client, ct: &Ct) -> Result<bool> {
+    let cfg: serde_json::Map<String, serde_json::Value> =
+        c.get_as(&format!("{}/config", ct.path()), &[])?;
+    Ok(cfg.keys().any(|k| {
+        k.strip_prefix("net")
+            .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+    }))
+}
+
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 struct Interface {

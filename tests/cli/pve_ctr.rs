@@ -491,6 +491,28 @@ fn pause_resume_restart_and_wait_on_the_cluster() {
         "ctr-wait-ip-proxmox",
         p.run("ctr-wait", &["web", "--for", "ip"])
     );
+    // One with no network device gets no address: refused at once. One
+    // whose address is set by hand inside has none yet: a timeout.
+    let mut bare = Vm::container(202, "pve1", "bare");
+    bare.running = true;
+    bare.config.remove("net0");
+    p.sim.add_vm(bare);
+    let mut manual = Vm::container(203, "pve2", "manual");
+    manual.running = true;
+    manual
+        .config
+        .insert("net0".into(), "name=eth0,bridge=vmbr0,ip=manual".into());
+    p.sim.add_vm(manual);
+    snap!(
+        p,
+        "ctr-wait-ip-no-network-proxmox",
+        p.run("ctr-wait", &["bare", "--for", "ip"])
+    );
+    snap!(
+        p,
+        "ctr-wait-ip-timeout-proxmox",
+        p.run("ctr-wait", &["manual", "--for", "ip", "--timeout", "0"])
+    );
 }
 
 fn update_and_stats_on_the_cluster() {

@@ -1054,7 +1054,7 @@ impl Backend for Oci {
 
     /// Its address comes from guestkit's network alone: without one joined,
     /// none comes.
-    fn networked(&self, name: &str, _: Option<u32>) -> Option<bool> {
+    fn networked(&self, name: &str, _: Option<u32>, _: &Output) -> Option<bool> {
         Some(self.nets.attachment(name).is_some())
     }
 

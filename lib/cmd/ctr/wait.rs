@@ -121,11 +121,11 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<u8> {
                 WaitFor::Ip => {
                     let st = b.state(name, out)?.container;
                     let running = st.status == Status::Running;
-                    if running && st.ipv4.is_empty() && b.networked(name, st.pid) == Some(false) {
+                    if running && st.ipv4.is_empty() && b.networked(name, st.pid, out) == Some(false) {
                         return Err(Error::conflict(format!(
                             "{name} runs on no network (loopback only): it will get no address"
                         ))
-                        .with_hint("a container joins a network when it is made: ctr-create without --network none, or with --network NAME")
+                        .with_hint("a container's network is chosen when it is made: ctr-create --network NAME (a local one, without --network none), or --network bridge=BR,ip=dhcp on backend proxmox")
                         .into());
                     }
                     let lacks = if !running {
