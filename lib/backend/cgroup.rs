@@ -8,9 +8,40 @@ use std::path::{Path, PathBuf};
 /// Where a process's cgroups are: /proc/PID/cgroup, read once.
 struct Cgroups(String);
 
+/// Which cgroup is a container's own, by a component of its path (LXC's
+/// `lxc.payload.NAME`, the OCI runtimes' cgroupsPath): its init may have
+/// moved itself into a cgroup below it, as systemd does (init.scope), and
+/// the container's figures are its own cgroup's. `&|_| false` takes the
+/// init's cgroup as it is.
+pub type Own<'a> = &'a dyn Fn(&str) -> bool;
+
 impl Cgroups {
-    fn of(pid: u32) -> Option<Cgroups> {
-        read(format!("/proc/{pid}/cgroup")).map(Cgroups)
+    /// The cgroups of `pid`, each cut after the first component of its
+    /// path that `own` names.
+    fn of(pid: u32, own: Own) -> Option<Cgroups> {
+        let text = read(format!("/proc/{pid}/cgroup"))?;
+        Some(Cgroups(Cgroups::cut(&text, own)))
+    }
+
+    fn cut(text: &str, own: Own) -> String {
+        let mut out = String::with_capacity(text.len());
+        for line in text.lines() {
+            let mut f = line.splitn(3, ':');
+            let (id, ctl) = (f.next().unwrap_or(""), f.next().unwrap_or(""));
+            let path = f.next().unwrap_or("");
+            // The path up to, and with, its first component `own` names.
+            let (mut end, mut at) = (path.len(), 0);
+            for c in path.split('/') {
+                at += c.len();
+                if !c.is_empty() && own(c) {
+                    end = at;
+                    break;
+                }
+                at += 1;
+            }
+            out.push_str(&format!("{id}:{ctl}:{}\n", &path[..end]));
+        }
+        out
     }
 
     /// Whether `controller` is mounted as v1.
@@ -118,8 +149,8 @@ fn pure_v2() -> bool {
 }
 
 /// The cgroup directory of `pid` for a v1 controller, or its v2 directory.
-fn dir(pid: u32, controller: &str) -> Option<PathBuf> {
-    Cgroups::of(pid)?.dir(controller)
+fn dir(pid: u32, own: Own, controller: &str) -> Option<PathBuf> {
+    Cgroups::of(pid, own)?.dir(controller)
 }
 
 /// A kernel file's text (see `crate::os::sys::read_small`).
@@ -142,16 +173,17 @@ fn key(text: &str, key: &str) -> Option<u64> {
         .and_then(|v| v.trim().parse().ok())
 }
 
-/// The memory the cgroup of `pid` (a container's init) uses now, in bytes.
-pub fn memory_bytes(pid: u32) -> Option<u64> {
-    let d = dir(pid, "memory")?;
+/// The memory the container whose init is `pid` uses now, in bytes (its
+/// own cgroup: see `Own`).
+pub fn memory_bytes(pid: u32, own: Own) -> Option<u64> {
+    let d = dir(pid, own, "memory")?;
     read_u64(d.join("memory.usage_in_bytes")).or_else(|| read_u64(d.join("memory.current")))
 }
 
-/// The CPU time, in seconds, the cgroup of `pid` (a container's init) has
-/// used.
-pub fn cpu_time_s(pid: u32) -> Option<f64> {
-    cpu_s(&Cgroups::of(pid)?)
+/// The CPU time, in seconds, the container whose init is `pid` has used
+/// (its own cgroup: see `Own`).
+pub fn cpu_time_s(pid: u32, own: Own) -> Option<f64> {
+    cpu_s(&Cgroups::of(pid, own)?)
 }
 
 fn cpu_s(cg: &Cgroups) -> Option<f64> {
@@ -205,9 +237,10 @@ pub fn populated(dir: &Path) -> bool {
         .any(|e| e.file_type().is_ok_and(|t| t.is_dir()) && populated(&e.path()))
 }
 
-/// Everything a sample holds, for the container whose init is `pid`.
-pub fn usage(pid: u32) -> Usage {
-    let Some(cg) = Cgroups::of(pid) else {
+/// Everything a sample holds, for the container whose init is `pid` (its
+/// own cgroup: see `Own`).
+pub fn usage(pid: u32, own: Own) -> Usage {
+    let Some(cg) = Cgroups::of(pid, own) else {
         return Usage::default();
     };
     // v1's files or v2's: each asked for by its own name only.
@@ -328,14 +361,34 @@ mod tests {
     fn own_process_has_a_cgroup_reading_or_none() {
         // Whatever the host, reading must not panic; on a cgroup host it gives numbers.
         let pid = std::process::id();
-        if let Some(m) = super::memory_bytes(pid) {
+        if let Some(m) = super::memory_bytes(pid, &|_| false) {
             assert!(m > 0);
         }
-        let _ = super::cpu_time_s(pid);
-        let u = super::usage(pid);
+        let _ = super::cpu_time_s(pid, &|_| false);
+        let u = super::usage(pid, &|_| false);
         assert!(u.net_rx_bytes.is_some(), "/proc/self/net/dev is there");
         let names = super::interfaces(pid).unwrap();
         assert!(names.iter().any(|n| n == "lo"), "{names:?}");
+    }
+
+    #[test]
+    fn a_container_is_sampled_in_its_own_cgroup() {
+        // An LXC container's init that moved itself into init.scope, as
+        // systemd does: this host's /proc/PID/cgroup (hybrid mode).
+        let moved = "9:name=systemd:/lxc.payload.gkx/init.scope\n8:pids:/lxc.payload.gkx/init.scope\n4:memory:/lxc.payload.gkx/init.scope\n0::/\n";
+        let own = |c: &str| c == "lxc.payload.gkx";
+        assert_eq!(
+            super::Cgroups::cut(moved, &own),
+            "9:name=systemd:/lxc.payload.gkx\n8:pids:/lxc.payload.gkx\n4:memory:/lxc.payload.gkx\n0::/\n"
+        );
+        // Not named: as it is.
+        assert_eq!(super::Cgroups::cut(moved, &|_| false), moved);
+        // A v2 line, the container's cgroup below a slice.
+        assert_eq!(
+            super::Cgroups::cut("0::/machine.slice/guestkit-crun-7-web/init.scope\n", &|c| c
+                .starts_with("guestkit-")),
+            "0::/machine.slice/guestkit-crun-7-web\n"
+        );
     }
 
     #[test]

@@ -144,8 +144,14 @@ pub trait Backend: Lister {
     fn kill(&self, name: &str, signal: i32, out: &Output) -> Result<()>;
     /// A container's resource use; `pid`, its init's while it runs, as the
     /// backend's listing gave it. Local backends read its cgroup.
-    fn usage(&self, _name: &str, pid: Option<u32>, _out: &Output) -> Result<Usage> {
-        Ok(pid.map(cgroup::usage).unwrap_or_default())
+    fn usage(&self, name: &str, pid: Option<u32>, _out: &Output) -> Result<Usage> {
+        let own = |c: &str| self.owns_cgroup(name, c);
+        Ok(pid.map(|p| cgroup::usage(p, &own)).unwrap_or_default())
+    }
+    /// Whether `component` of a cgroup path is the container `name`'s own
+    /// cgroup, for an init that moved itself below it (see `cgroup::Own`).
+    fn owns_cgroup(&self, _name: &str, _component: &str) -> bool {
+        false
     }
     /// Whether a running container, its init `pid` as its state gave it,
     /// has a network interface besides loopback: without one no address

@@ -184,6 +184,104 @@ fn stats_read_the_cgroup(rt: &str) {
     );
 }
 
+on_every_backend!(stats_of_a_container_whose_init_moved_below);
+
+/// A container's init may move itself into a cgroup below the container's
+/// own, as systemd does (init.scope): ctr-stats and ctr-state still give the
+/// container's figures, its own cgroup's, not the init's alone.
+fn stats_of_a_container_whose_init_moved_below(rt: &str) {
+    let env = TestEnv::new();
+    let n = &format!("gk-{rt}-moved");
+    env.ok(
+        "ctr-create",
+        &[
+            n,
+            "-b",
+            rt,
+            "--start",
+            "--",
+            "sh",
+            "-c",
+            "sleep 1000 & sleep 1000 & wait",
+        ],
+    );
+    let state: serde_json::Value = serde_json::from_str(&env.stdout("ctr-state", &[n])).unwrap();
+    let pid = state["pid"].as_u64().unwrap();
+    let moved = MovedBelow::new(pid);
+    let pids = |dir: &std::path::Path| -> u64 {
+        let f = dir.join("pids.current");
+        std::fs::read_to_string(&f)
+            .unwrap_or_else(|e| panic!("{}: {e}", f.display()))
+            .trim()
+            .parse()
+            .unwrap()
+    };
+    let Some(own) = moved.dir("pids") else {
+        eprintln!("skipped: no pids controller here");
+        return;
+    };
+    let (all, init_alone) = (pids(&own), pids(&own.join("init.scope")));
+    assert!(all > init_alone, "{all} processes, {init_alone} moved");
+    let s: serde_json::Value =
+        serde_json::from_str(env.stdout("ctr-stats", &[n, "-o", "json"]).trim()).unwrap();
+    assert_eq!(s["pids"].as_u64(), Some(all), "{s}");
+    drop(moved);
+    env.ok("ctr-delete", &["--force", n]);
+}
+
+/// A process moved into a child cgroup `init.scope` of each of its v1
+/// hierarchies (or of its v2 cgroup); moved back, and the children
+/// removed, when dropped, so that the container's delete finds its cgroups
+/// as it made them.
+struct MovedBelow {
+    pid: u64,
+    dirs: Vec<std::path::PathBuf>,
+}
+
+impl MovedBelow {
+    fn new(pid: u64) -> MovedBelow {
+        let cgroups = std::fs::read_to_string(format!("/proc/{pid}/cgroup")).unwrap();
+        let pure_v2 = std::path::Path::new("/sys/fs/cgroup/cgroup.controllers").exists();
+        let mut moved = MovedBelow { pid, dirs: vec![] };
+        for line in cgroups.lines() {
+            let f: Vec<&str> = line.splitn(3, ':').collect();
+            let dir = match f[1] {
+                "" if pure_v2 => format!("/sys/fs/cgroup{}", f[2]),
+                "" => continue,
+                // A child cpuset has no CPUs until given some: not this test's.
+                c if c.starts_with("name=") || c.contains("cpuset") => continue,
+                c => format!("/sys/fs/cgroup/{c}{}", f[2]),
+            };
+            let dir = std::path::PathBuf::from(dir);
+            if !dir.is_dir() {
+                continue;
+            }
+            let child = dir.join("init.scope");
+            std::fs::create_dir(&child).unwrap();
+            moved.dirs.push(dir);
+            std::fs::write(child.join("cgroup.procs"), pid.to_string()).unwrap();
+        }
+        moved
+    }
+
+    /// The container's own directory in the hierarchy of `controller`.
+    fn dir(&self, controller: &str) -> Option<std::path::PathBuf> {
+        self.dirs
+            .iter()
+            .find(|d| d.join(format!("{controller}.current")).exists())
+            .cloned()
+    }
+}
+
+impl Drop for MovedBelow {
+    fn drop(&mut self) {
+        for dir in &self.dirs {
+            let _ = std::fs::write(dir.join("cgroup.procs"), self.pid.to_string());
+            let _ = std::fs::remove_dir(dir.join("init.scope"));
+        }
+    }
+}
+
 on_every_backend!(limits_change_live_and_stay);
 
 /// ctr-update changes a running container's cgroup at once, and its

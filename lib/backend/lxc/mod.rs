@@ -549,6 +549,19 @@ impl Backend for Lxc {
         Ok(())
     }
 
+    /// LXC's `lxc.payload.NAME` (`-N` added when that was taken).
+    fn owns_cgroup(&self, name: &str, component: &str) -> bool {
+        component
+            .strip_prefix("lxc.payload.")
+            .and_then(|c| c.strip_prefix(name))
+            .is_some_and(|rest| {
+                rest.is_empty()
+                    || rest
+                        .strip_prefix('-')
+                        .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+            })
+    }
+
     fn kill(&self, name: &str, signal: i32, out: &Output) -> Result<()> {
         let info = self.info(name, out)?;
         let Some(pid) = info.pid else {

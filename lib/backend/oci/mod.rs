@@ -883,14 +883,18 @@ impl Backend for Oci {
                 .sidecar(name)
                 .and_then(|s| s.command)
                 .or_else(|| process.and_then(|p| p.args().clone())),
-            memory_bytes: pid.and_then(crate::backend::cgroup::memory_bytes),
+            memory_bytes: pid.and_then(|p| {
+                crate::backend::cgroup::memory_bytes(p, &|c| self.owns_cgroup(name, c))
+            }),
             memory_limit_bytes: resources
                 .as_ref()
                 .and_then(|r| *r.memory())
                 .and_then(|m| m.limit())
                 .map(|l| l as u64),
             cpus,
-            cpu_time_s: pid.and_then(crate::backend::cgroup::cpu_time_s),
+            cpu_time_s: pid.and_then(|p| {
+                crate::backend::cgroup::cpu_time_s(p, &|c| self.owns_cgroup(name, c))
+            }),
             log_path: log.exists().then(|| log.display().to_string()),
             exit: if status == Status::Stopped {
                 self.last_exit(name).unwrap_or_default()
@@ -1050,6 +1054,14 @@ impl Backend for Oci {
 
     fn kill(&self, name: &str, signal: i32, out: &Output) -> Result<()> {
         self.signal(name, signal, out)
+    }
+
+    /// The cgroupsPath guestkit gives it: `guestkit-RUNTIME-INODE-NAME`.
+    fn owns_cgroup(&self, name: &str, component: &str) -> bool {
+        component
+            .strip_prefix(&format!("guestkit-{}-", self.runtime))
+            .and_then(|c| c.strip_suffix(name)?.strip_suffix('-'))
+            .is_some_and(|ino| !ino.is_empty() && ino.bytes().all(|b| b.is_ascii_digit()))
     }
 
     /// Its address comes from guestkit's network alone: without one joined,
