@@ -20,10 +20,21 @@ impl Cgroups {
     /// path that `own` names.
     fn of(pid: u32, own: Own) -> Option<Cgroups> {
         let text = read(format!("/proc/{pid}/cgroup"))?;
-        Some(Cgroups(Cgroups::cut(&text, own)))
+        Some(Cgroups(Cgroups::cut(text, own)))
     }
 
-    fn cut(text: &str, own: Own) -> String {
+    fn cut(text: String, own: Own) -> String {
+        // Most inits stay where their runtime put them: nothing to cut.
+        let below = |path: &str| {
+            let mut parts = path.split('/').filter(|c| !c.is_empty());
+            parts.any(own) && parts.next().is_some()
+        };
+        if !text
+            .lines()
+            .any(|l| below(l.splitn(3, ':').nth(2).unwrap_or("")))
+        {
+            return text;
+        }
         let mut out = String::with_capacity(text.len());
         for line in text.lines() {
             let mut f = line.splitn(3, ':');
@@ -378,15 +389,17 @@ mod tests {
         let moved = "9:name=systemd:/lxc.payload.gkx/init.scope\n8:pids:/lxc.payload.gkx/init.scope\n4:memory:/lxc.payload.gkx/init.scope\n0::/\n";
         let own = |c: &str| c == "lxc.payload.gkx";
         assert_eq!(
-            super::Cgroups::cut(moved, &own),
+            super::Cgroups::cut(moved.into(), &own),
             "9:name=systemd:/lxc.payload.gkx\n8:pids:/lxc.payload.gkx\n4:memory:/lxc.payload.gkx\n0::/\n"
         );
         // Not named: as it is.
-        assert_eq!(super::Cgroups::cut(moved, &|_| false), moved);
+        assert_eq!(super::Cgroups::cut(moved.into(), &|_| false), moved);
         // A v2 line, the container's cgroup below a slice.
         assert_eq!(
-            super::Cgroups::cut("0::/machine.slice/guestkit-crun-7-web/init.scope\n", &|c| c
-                .starts_with("guestkit-")),
+            super::Cgroups::cut(
+                "0::/machine.slice/guestkit-crun-7-web/init.scope\n".into(),
+                &|c| c.starts_with("guestkit-")
+            ),
             "0::/machine.slice/guestkit-crun-7-web\n"
         );
     }

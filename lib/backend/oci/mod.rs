@@ -1059,7 +1059,8 @@ impl Backend for Oci {
     /// The cgroupsPath guestkit gives it: `guestkit-RUNTIME-INODE-NAME`.
     fn owns_cgroup(&self, name: &str, component: &str) -> bool {
         component
-            .strip_prefix(&format!("guestkit-{}-", self.runtime))
+            .strip_prefix("guestkit-")
+            .and_then(|c| c.strip_prefix(self.runtime)?.strip_prefix('-'))
             .and_then(|c| c.strip_suffix(name)?.strip_suffix('-'))
             .is_some_and(|ino| !ino.is_empty() && ino.bytes().all(|b| b.is_ascii_digit()))
     }
