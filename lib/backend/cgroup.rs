@@ -11,8 +11,10 @@ struct Cgroups(String);
 /// Which cgroup is a container's own, by a component of its path (LXC's
 /// `lxc.payload.NAME`, the OCI runtimes' cgroupsPath): its init may have
 /// moved itself into a cgroup below it, as systemd does (init.scope), and
-/// the container's figures are its own cgroup's. `&|_| false` takes the
-/// init's cgroup as it is.
+/// the container's figures are its own cgroup's, whose files count the
+/// cgroups below (v1's memory so only with memory.use_hierarchy, the
+/// default, and always from Linux 5.11). `&|_| false` takes the init's
+/// cgroup as it is.
 pub type Own<'a> = &'a dyn Fn(&str) -> bool;
 
 impl Cgroups {
@@ -50,7 +52,9 @@ impl Cgroups {
                 }
                 at += 1;
             }
-            out.push_str(&format!("{id}:{ctl}:{}\n", &path[..end]));
+            for part in [id, ":", ctl, ":", &path[..end], "\n"] {
+                out.push_str(part);
+            }
         }
         out
     }
@@ -285,10 +289,13 @@ pub fn usage(pid: u32, own: Own) -> Usage {
 }
 
 /// Bytes read and written: v2's io.stat (rbytes=, wbytes= per device), or
-/// v1's blkio.throttle.io_service_bytes (`MAJ:MIN Read N`).
+/// v1's blkio.throttle.io_service_bytes_recursive (`MAJ:MIN Read N`), which
+/// counts the cgroups below too (an init moved below its container's
+/// cgroup); the file without `_recursive` before Linux 4.16.
 fn block_io(cg: &Cgroups) -> (Option<u64>, Option<u64>) {
     if let Some(d) = cg.dir("blkio")
-        && let Some(t) = read(d.join("blkio.throttle.io_service_bytes"))
+        && let Some(t) = read(d.join("blkio.throttle.io_service_bytes_recursive"))
+            .or_else(|| read(d.join("blkio.throttle.io_service_bytes")))
     {
         let sum = |op: &str| {
             t.lines()

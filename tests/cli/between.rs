@@ -188,8 +188,8 @@ on_every_backend!(stats_of_a_container_whose_init_moved_below);
 
 /// A container's init may move itself into a cgroup below the container's
 /// own, as systemd does (init.scope): ctr-stats still gives the container's
-/// figures, its own cgroup's, not the init's alone (as does ctr-state, by
-/// the same code).
+/// figures, its own cgroup's, not the init's alone. (ctr-state's memory and
+/// CPU on crun and runc come through the same cut; LXC's from lxc-info.)
 fn stats_of_a_container_whose_init_moved_below(rt: &str) {
     let env = TestEnv::new();
     let n = &format!("gk-{rt}-moved");

@@ -376,6 +376,20 @@ impl Lister for Lxc {
     }
 }
 
+/// Whether `component` of a cgroup path is the container `name`'s own:
+/// LXC's `lxc.payload.NAME`, with `-N` added when that was taken.
+fn own_cgroup(name: &str, component: &str) -> bool {
+    component
+        .strip_prefix("lxc.payload.")
+        .and_then(|c| c.strip_prefix(name))
+        .is_some_and(|rest| {
+            rest.is_empty()
+                || rest
+                    .strip_prefix('-')
+                    .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+        })
+}
+
 impl Backend for Lxc {
     fn inspect(&self, out: &Output) -> Result<String> {
         let program = LXC_START.find()?;
@@ -549,17 +563,8 @@ impl Backend for Lxc {
         Ok(())
     }
 
-    /// LXC's `lxc.payload.NAME` (`-N` added when that was taken).
     fn owns_cgroup(&self, name: &str, component: &str) -> bool {
-        component
-            .strip_prefix("lxc.payload.")
-            .and_then(|c| c.strip_prefix(name))
-            .is_some_and(|rest| {
-                rest.is_empty()
-                    || rest
-                        .strip_prefix('-')
-                        .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
-            })
+        own_cgroup(name, component)
     }
 
     fn kill(&self, name: &str, signal: i32, out: &Output) -> Result<()> {
@@ -823,6 +828,19 @@ fn fstab_escape(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_container_owns_the_cgroup_named_for_it_alone() {
+        assert!(own_cgroup("web", "lxc.payload.web"));
+        // LXC's retry when the name was taken.
+        assert!(own_cgroup("web", "lxc.payload.web-2"));
+        assert!(own_cgroup("web-2", "lxc.payload.web-2"));
+        assert!(!own_cgroup("web", "lxc.payload.web-"));
+        assert!(!own_cgroup("web", "lxc.payload.web.x"));
+        assert!(!own_cgroup("web", "lxc.payload.webby"));
+        assert!(!own_cgroup("web", "lxc.monitor.web"));
+        assert!(!own_cgroup("web", "init.scope"));
+    }
 
     #[test]
     fn quoting() {

@@ -726,6 +726,17 @@ fn with_init(root: &Path, command: &[String], args: Vec<String>, record: bool) -
 /// directories), each then writing into and removing the other's cgroup.
 /// The bundle directory's inode tells them apart while it exists, and the
 /// path is one level (nothing is left behind when the runtime removes it).
+/// Whether `component` of a cgroup path is the container `name`'s own: the
+/// last component of the cgroupsPath `cgroup_path` gives it,
+/// `guestkit-RUNTIME-INODE-NAME`.
+fn own_cgroup(runtime: &str, name: &str, component: &str) -> bool {
+    component
+        .strip_prefix("guestkit-")
+        .and_then(|c| c.strip_prefix(runtime)?.strip_prefix('-'))
+        .and_then(|c| c.strip_suffix(name)?.strip_suffix('-'))
+        .is_some_and(|ino| !ino.is_empty() && ino.bytes().all(|b| b.is_ascii_digit()))
+}
+
 fn cgroup_path(runtime: &str, name: &str, root: &Path) -> PathBuf {
     use std::os::unix::fs::MetadataExt;
     let bundle = root.parent().unwrap_or(root);
@@ -1056,13 +1067,8 @@ impl Backend for Oci {
         self.signal(name, signal, out)
     }
 
-    /// The cgroupsPath guestkit gives it: `guestkit-RUNTIME-INODE-NAME`.
     fn owns_cgroup(&self, name: &str, component: &str) -> bool {
-        component
-            .strip_prefix("guestkit-")
-            .and_then(|c| c.strip_prefix(self.runtime)?.strip_prefix('-'))
-            .and_then(|c| c.strip_suffix(name)?.strip_suffix('-'))
-            .is_some_and(|ino| !ino.is_empty() && ino.bytes().all(|b| b.is_ascii_digit()))
+        own_cgroup(self.runtime, name, component)
     }
 
     /// Its address comes from guestkit's network alone: without one joined,
@@ -1338,6 +1344,24 @@ impl Oci {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_container_owns_the_cgroup_named_for_it_alone() {
+        let own = super::own_cgroup;
+        assert!(own("crun", "web", "guestkit-crun-123-web"));
+        assert!(own("crun", "web-1", "guestkit-crun-123-web-1"));
+        assert!(own("crun", "app2", "guestkit-crun-9-app2"));
+        // Another container's, whose name ends in this one's.
+        assert!(!own("crun", "web", "guestkit-crun-123-a-web"));
+        assert!(!own("crun", "web", "guestkit-crun-123-1-web"));
+        // Another runtime's; no inode; a cgroup below.
+        assert!(!own("crun", "web", "guestkit-runc-123-web"));
+        assert!(!own("crun", "web", "guestkit-crun--web"));
+        assert!(!own("crun", "web", "init.scope"));
+        let path = super::cgroup_path("runc", "db", std::path::Path::new("/x/b/rootfs"));
+        let last = path.file_name().unwrap().to_str().unwrap();
+        assert!(own("runc", "db", last), "{last}");
+    }
+
     #[test]
     fn runtime_messages() {
         assert_eq!(
