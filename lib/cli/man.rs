@@ -329,7 +329,7 @@ pub fn overview(all: &[&Command]) -> String {
     out.push_str(".TP\n\\fBproxmox\\fR\n");
     out.push_str(&prose("Proxmox VE virtual machines, for the vm-* tools, through the cluster's REST API over HTTPS, with connections kept and reused between requests. vm-list is one /cluster/resources request for the whole cluster. Long operations are tasks, followed on the node that runs them until they end; OK and WARNINGS count as success. Names are found on whichever node holds the VM. The certificate is verified: pin its fingerprint or give the cluster's CA file (see guestkit.toml(5))."));
     out.push_str(".PP\n");
-    out.push_str(&prose("Without --backend, ctr-list asks every installed backend at once and skips those that are not installed; a backend named with --backend that is not installed makes the tool exit 5 and name the package to install. The backend is the source of truth: guestkit keeps no database, so what lxc-ls, crun list and runc list show always agrees with ctr-list."));
+    out.push_str(&prose("Without --backend, ctr-list asks every installed backend at once and skips those that are not installed; a backend named with --backend that is not installed makes the tool exit 5 and name the package to install. The backend is the source of truth: guestkit keeps no database of states. For crun and runc it notes each container's init when it starts it, and a listing reads the kernel's own files by the runtimes' rules, asking the runtime wherever a note cannot tell; so what lxc-ls, crun list and runc list show agrees with ctr-list."));
     out.push_str(".SH IMAGES\n");
     paragraphs(
         &mut out,
