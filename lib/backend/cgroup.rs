@@ -252,6 +252,31 @@ pub fn populated(dir: &Path) -> bool {
         .any(|e| e.file_type().is_ok_and(|t| t.is_dir()) && populated(&e.path()))
 }
 
+/// Removes the empty cgroups at the top of every hierarchy that `left`
+/// names: what a failure left behind (LXC leaves its monitor's when a start
+/// fails, one more `-N` each time). A cgroup that holds a process, or one
+/// below it, is never removed: the kernel refuses to.
+pub fn remove_left(left: &dyn Fn(&str) -> bool) {
+    let hierarchies: Vec<PathBuf> = match pure_v2() {
+        true => vec![PathBuf::from("/sys/fs/cgroup")],
+        false => std::fs::read_dir("/sys/fs/cgroup")
+            .into_iter()
+            .flatten()
+            .flatten()
+            // Not the links (cpu,cpuacct) to a hierarchy seen already.
+            .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+            .map(|e| e.path())
+            .collect(),
+    };
+    for h in hierarchies {
+        for e in std::fs::read_dir(&h).into_iter().flatten().flatten() {
+            if e.file_name().to_str().is_some_and(left) {
+                let _ = std::fs::remove_dir(e.path());
+            }
+        }
+    }
+}
+
 /// Everything a sample holds, for the container whose init is `pid` (its
 /// own cgroup: see `Own`).
 pub fn usage(pid: u32, own: Own) -> Usage {

@@ -180,6 +180,15 @@ fn a_start_that_fails_says_why() {
         "start-fails-missing-bridge",
         env.run("ctr-start", &["gk-nobr"])
     );
+    // LXC left its monitor's cgroups: the failed start removed them.
+    let left: Vec<String> = std::fs::read_dir("/sys/fs/cgroup")
+        .unwrap()
+        .flatten()
+        .flat_map(|h| std::fs::read_dir(h.path()).into_iter().flatten().flatten())
+        .map(|e| e.path().display().to_string())
+        .filter(|p| p.contains("lxc.monitor.gk-nobr"))
+        .collect();
+    assert_eq!(left, Vec::<String>::new());
     env.ok("ctr-delete", &["gk-nobr"]);
 }
 

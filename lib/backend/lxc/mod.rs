@@ -330,6 +330,8 @@ impl Lxc {
             }
             _ => {}
         }
+        // Left by its failed starts (an earlier guestkit did not remove them).
+        crate::backend::cgroup::remove_left(&|c| lxc_cgroup("lxc.monitor.", name, c));
         self.nets.detach(name, out).map(|_| ())
     }
 
@@ -379,8 +381,13 @@ impl Lister for Lxc {
 /// Whether `component` of a cgroup path is the container `name`'s own:
 /// LXC's `lxc.payload.NAME`, with `-N` added when that was taken.
 fn own_cgroup(name: &str, component: &str) -> bool {
+    lxc_cgroup("lxc.payload.", name, component)
+}
+
+/// LXC's cgroup `KIND` + NAME, or + NAME-N.
+fn lxc_cgroup(kind: &str, name: &str, component: &str) -> bool {
     component
-        .strip_prefix("lxc.payload.")
+        .strip_prefix(kind)
         .and_then(|c| c.strip_prefix(name))
         .is_some_and(|rest| {
             rest.is_empty()
@@ -530,6 +537,8 @@ impl Backend for Lxc {
             out,
         )?;
         if !r.ok() {
+            // LXC leaves its monitor's cgroups when a start fails.
+            crate::backend::cgroup::remove_left(&|c| lxc_cgroup("lxc.monitor.", name, c));
             let errors = parse::log_errors(&std::fs::read_to_string(&log).unwrap_or_default());
             let msg = errors
                 .first()
@@ -839,6 +848,7 @@ mod tests {
         assert!(!own_cgroup("web", "lxc.payload.web.x"));
         assert!(!own_cgroup("web", "lxc.payload.webby"));
         assert!(!own_cgroup("web", "lxc.monitor.web"));
+        assert!(lxc_cgroup("lxc.monitor.", "web", "lxc.monitor.web-3"));
         assert!(!own_cgroup("web", "init.scope"));
     }
 
