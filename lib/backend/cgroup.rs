@@ -17,6 +17,20 @@ struct Cgroups(String);
 /// cgroup as it is.
 pub type Own<'a> = &'a dyn Fn(&str) -> bool;
 
+/// `path` up to, and with, its first component `own` names; all of it
+/// when none is named.
+fn own_part<'p>(path: &'p str, own: Own) -> &'p str {
+    let mut at = 0;
+    for c in path.split('/') {
+        at += c.len();
+        if !c.is_empty() && own(c) {
+            return &path[..at];
+        }
+        at += 1;
+    }
+    path
+}
+
 impl Cgroups {
     /// The cgroups of `pid`, each cut after the first component of its
     /// path that `own` names.
@@ -26,35 +40,19 @@ impl Cgroups {
     }
 
     fn cut(text: String, own: Own) -> String {
+        fn path(line: &str) -> &str {
+            line.splitn(3, ':').nth(2).unwrap_or("")
+        }
         // Most inits stay where their runtime put them: nothing to cut.
-        let below = |path: &str| {
-            let mut parts = path.split('/').filter(|c| !c.is_empty());
-            parts.any(own) && parts.next().is_some()
-        };
-        if !text
-            .lines()
-            .any(|l| below(l.splitn(3, ':').nth(2).unwrap_or("")))
-        {
+        if text.lines().all(|l| own_part(path(l), own) == path(l)) {
             return text;
         }
         let mut out = String::with_capacity(text.len());
         for line in text.lines() {
-            let mut f = line.splitn(3, ':');
-            let (id, ctl) = (f.next().unwrap_or(""), f.next().unwrap_or(""));
-            let path = f.next().unwrap_or("");
-            // The path up to, and with, its first component `own` names.
-            let (mut end, mut at) = (path.len(), 0);
-            for c in path.split('/') {
-                at += c.len();
-                if !c.is_empty() && own(c) {
-                    end = at;
-                    break;
-                }
-                at += 1;
-            }
-            for part in [id, ":", ctl, ":", &path[..end], "\n"] {
-                out.push_str(part);
-            }
+            let p = path(line);
+            out.push_str(&line[..line.len() - p.len()]);
+            out.push_str(own_part(p, own));
+            out.push('\n');
         }
         out
     }

@@ -130,7 +130,9 @@ pub fn is_disk(key: &str) -> bool {
         })
 }
 
-fn is_net(key: &str) -> bool {
+/// Whether a config key is a network device's: `net` and a number (`net0`),
+/// for VMs and containers alike.
+pub fn is_net(key: &str) -> bool {
     key.strip_prefix("net")
         .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
 }

@@ -228,10 +228,7 @@ pub fn state(c: &Client, ct: &Ct) -> Result<ContainerState> {
 pub fn has_network(c: &Client, ct: &Ct) -> Result<bool> {
     let cfg: serde_json::Map<String, serde_json::Value> =
         c.get_as(&format!("{}/config", ct.path()), &[])?;
-    Ok(cfg.keys().any(|k| {
-        k.strip_prefix("net")
-            .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
-    }))
+    Ok(cfg.keys().any(|k| super::config::is_net(k)))
 }
 
 #[derive(Debug, Default, Deserialize)]
