@@ -88,6 +88,18 @@ pub fn cannot_run(program: &std::path::Path, e: std::io::Error) -> Error {
     ))
 }
 
+/// A program to start as the toolkit starts them: while cleaning up after
+/// Ctrl-C, in a process group of its own, so that a second Ctrl-C does not
+/// kill the cleanup.
+pub fn command(program: &std::path::Path) -> std::process::Command {
+    let mut cmd = std::process::Command::new(program);
+    if crate::os::signals::interrupted() {
+        use std::os::unix::process::CommandExt;
+        cmd.process_group(0);
+    }
+    cmd
+}
+
 /// A program started with its output captured, for work to be done meanwhile.
 pub struct Running {
     child: std::process::Child,
@@ -104,13 +116,7 @@ pub fn spawn_capture(
         "+ {}",
         show(&program.display().to_string(), &args)
     ));
-    let mut cmd = std::process::Command::new(program);
-    if crate::os::signals::interrupted() {
-        // Cleaning up after Ctrl-C: a second one must not kill the cleanup.
-        use std::os::unix::process::CommandExt;
-        cmd.process_group(0);
-    }
-    let child = cmd
+    let child = command(program)
         .args(args)
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::piped())
@@ -252,7 +258,7 @@ pub struct ProcStat {
 impl ProcStat {
     /// Process `pid`'s, or `None` when there is no such process.
     pub fn of(pid: u32) -> Option<ProcStat> {
-        ProcStat::parse(&crate::os::sys::read_small(
+        ProcStat::parse(&crate::os::file::read_small(
             format!("/proc/{pid}/stat").as_ref(),
         )?)
     }

@@ -79,7 +79,8 @@ impl Call<'_> {
             program.display(),
             config
         ));
-        let mut child = std::process::Command::new(&program)
+        // A DEL may be the cleanup after Ctrl-C (see `os::process::command`).
+        let mut child = crate::os::process::command(&program)
             .envs(env)
             .stdin(std::process::Stdio::piped())
             .stdout(std::process::Stdio::piped())
