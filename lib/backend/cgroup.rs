@@ -166,9 +166,9 @@ fn dir(pid: u32, own: Own, controller: &str) -> Option<PathBuf> {
     Cgroups::of(pid, own)?.dir(controller)
 }
 
-/// A kernel file's text (see `crate::os::sys::read_small`).
+/// A kernel file's text (see `crate::os::file::read_small`).
 fn read(p: impl AsRef<Path>) -> Option<String> {
-    crate::os::sys::read_small(p.as_ref())
+    crate::os::file::read_small(p.as_ref())
 }
 
 fn read_u64(p: PathBuf) -> Option<u64> {

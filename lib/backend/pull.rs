@@ -330,7 +330,7 @@ pub fn pull(
     }
     std::fs::create_dir_all(&refs).map_err(|e| Error::io("cannot create", &refs, e))?;
     let record = serde_json::json!({"digest": fetched.digest});
-    crate::backend::net::write_atomically(&known, &Output::json_line(&record))?;
+    crate::os::file::write_atomically(&known, &Output::json_line(&record))?;
     recorded(&dir, &known)
         .ok_or_else(|| Error::failed(format!("image {r} could not be read back from the cache")))
 }

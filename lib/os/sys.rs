@@ -76,27 +76,3 @@ pub fn try_lock_exclusive(f: &std::fs::File) -> std::io::Result<bool> {
         Err(e) => Err(e),
     }
 }
-
-/// A small kernel file's text (/proc, cgroupfs), in as few system calls
-/// as it takes: open, one read, close. std's read_to_string also asks the
-/// size and reads again for the end, and reads a /proc file (size 0) in six
-/// growing pieces; listings and samples read several per container. The
-/// kernel fills a read of these files as far as the text goes, so a short
-/// read is the end (not so for a regular file on FUSE or NFS: those are
-/// read with std).
-pub fn read_small(p: &Path) -> Option<String> {
-    use std::io::Read;
-    let mut f = std::fs::File::open(p).ok()?;
-    let mut buf = vec![0; 4096];
-    let mut len = 0;
-    loop {
-        let n = f.read(&mut buf[len..]).ok()?;
-        len += n;
-        if n == 0 || len < buf.len() {
-            break;
-        }
-        buf.resize(buf.len() * 2, 0);
-    }
-    buf.truncate(len);
-    String::from_utf8(buf).ok()
-}

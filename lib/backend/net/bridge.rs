@@ -59,11 +59,13 @@ pub fn records(dir: &Path) -> Vec<(PathBuf, Record)> {
         .collect()
 }
 
-/// A host route or address the subnet overlaps, other than the bridge's own.
-fn clash(subnet: &Subnet, bridge: &str) -> Option<HostNet> {
-    super::host::host_nets()
-        .into_iter()
+/// A host route or address (of `hosts`, the host's now) the subnet
+/// overlaps, other than the bridge's own.
+fn clash(subnet: &Subnet, bridge: &str, hosts: &[HostNet]) -> Option<HostNet> {
+    hosts
+        .iter()
         .find(|h| h.interface != bridge && h.subnet.overlaps(subnet))
+        .cloned()
 }
 
 fn overlap_error(network: &str, subnet: &Subnet, with: &HostNet, configured: bool) -> Error {
@@ -136,7 +138,7 @@ pub fn ensure(
     if let (true, Some(r)) = ((bridge_state(dir, bridge)) == (true, true), &recorded) {
         let subnet = r.subnet()?;
         if r.network == network && configured.is_none_or(|c| c == subnet) {
-            if let Some(h) = clash(&subnet, bridge) {
+            if let Some(h) = clash(&subnet, bridge, &super::host::host_nets()) {
                 return Err(overlap_error(network, &subnet, &h, configured.is_some()));
             }
             return Ok(subnet);
@@ -158,6 +160,8 @@ pub fn ensure(
         return Err(not_ours(network, bridge));
     }
     let old = recorded.as_ref().and_then(|r| r.subnet().ok());
+    // Read once: a pick looks at up to 256 candidates.
+    let hosts = super::host::host_nets();
     let subnet = match configured.or(old) {
         Some(s) => s,
         None => {
@@ -166,7 +170,7 @@ pub fn ensure(
                 .filter(|(p, _)| *p != path)
                 .filter_map(|(_, r)| r.subnet().ok())
                 .collect();
-            pick(bridge, &others)?
+            pick(bridge, &others, &hosts)?
         }
     };
     if let (Some(old), Some(r)) = (old.filter(|o| *o != subnet), &recorded) {
@@ -178,7 +182,7 @@ pub fn ensure(
         }
         remove_locked(&path, dir, r, out)?;
     }
-    if let Some(h) = clash(&subnet, bridge) {
+    if let Some(h) = clash(&subnet, bridge, &hosts) {
         return Err(overlap_error(network, &subnet, &h, configured.is_some()));
     }
     // Recorded before it is made: a bridge made by a run killed before it
@@ -189,7 +193,7 @@ pub fn ensure(
         bridge: bridge.to_string(),
         subnet: subnet.to_string(),
     };
-    crate::backend::net::write_atomically(&path, &Output::json_line(&record))?;
+    crate::os::file::write_atomically(&path, &Output::json_line(&record))?;
     make(dir, bridge, &subnet, out)?;
     let mut rules_made: Vec<Vec<String>> = Vec::new();
     for rule in rules(network, bridge, &subnet) {
@@ -226,6 +230,7 @@ pub fn describe(
     if up && !ours {
         return Err(not_ours(network, bridge));
     }
+    let hosts = super::host::host_nets();
     let (subnet, how) = match (configured, recorded) {
         (Some(s), _) => (s, "configured"),
         (None, Some(s)) => (s, "chosen when it was made"),
@@ -235,12 +240,12 @@ pub fn describe(
                 .filter_map(|(_, r)| r.subnet().ok())
                 .collect();
             (
-                pick(bridge, &others)?,
+                pick(bridge, &others, &hosts)?,
                 "to be chosen when the first container joins",
             )
         }
     };
-    if let Some(h) = clash(&subnet, bridge) {
+    if let Some(h) = clash(&subnet, bridge, &hosts) {
         return Err(overlap_error(network, &subnet, &h, configured.is_some()));
     }
     let state = if up { "up" } else { "not made yet" };
@@ -251,11 +256,11 @@ pub fn describe(
 
 /// The first candidate subnet that no host route or address, and no other
 /// network of guestkit's, overlaps.
-fn pick(bridge: &str, others: &[Subnet]) -> Result<Subnet> {
+fn pick(bridge: &str, others: &[Subnet], hosts: &[HostNet]) -> Result<Subnet> {
     let first = Subnet::parse(FIRST_CANDIDATE).expect("a valid subnet");
     (0..CANDIDATES)
         .filter_map(|n| first.nth_after(n))
-        .find(|s| clash(s, bridge).is_none() && !others.iter().any(|o| o.overlaps(s)))
+        .find(|s| clash(s, bridge, hosts).is_none() && !others.iter().any(|o| o.overlaps(s)))
         .ok_or_else(|| {
             Error::conflict(format!(
                 "no free subnet among the {CANDIDATES} /24s from {FIRST_CANDIDATE}: host routes or other networks use them all"

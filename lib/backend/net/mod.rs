@@ -211,19 +211,6 @@ pub struct Attachment {
     pub home: Option<PathBuf>,
 }
 
-/// Writes `text` to `path` through a temporary file renamed over it, so a
-/// reader never sees half of it.
-pub fn write_atomically(path: &Path, text: &str) -> Result<()> {
-    let name = path.file_name().unwrap_or_default().to_string_lossy();
-    let tmp = path.with_file_name(format!(".{name}.{}", std::process::id()));
-    std::fs::write(&tmp, text)
-        .and_then(|()| std::fs::rename(&tmp, path))
-        .map_err(|e| {
-            let _ = std::fs::remove_file(&tmp);
-            Error::io("cannot write", path, e)
-        })
-}
-
 /// The files a networked container gets bind-mounted at /etc: the host's
 /// resolvers, its own name and address.
 pub const ETC_FILES: [&str; 3] = ["resolv.conf", "hosts", "hostname"];
@@ -325,8 +312,9 @@ impl Nets {
             .with_hint("give an address inside the subnet, or leave --ip out for the next free one"));
         }
         let dir = self.container_dir(name);
-        let record =
-            |a: &Attachment| write_atomically(&dir.join(ATTACHMENT), &Output::json_line(a));
+        let record = |a: &Attachment| {
+            crate::os::file::write_atomically(&dir.join(ATTACHMENT), &Output::json_line(a))
+        };
         let mut a = Attachment {
             network: net.name.clone(),
             bridge: net.bridge.clone(),
@@ -401,7 +389,7 @@ impl Nets {
         }
         .and_then(|()| self.plug(name, &join, &plugins, &mut a, out))
         .and_then(|()| {
-            write_atomically(
+            crate::os::file::write_atomically(
                 &self.container_dir(name).join(ATTACHMENT),
                 &Output::json_line(&a),
             )?;

@@ -72,7 +72,7 @@ impl Init {
             freezer,
         };
         let text = serde_json::to_string(&init).expect("numbers and a path serialize");
-        crate::backend::net::write_atomically(&bundle.join(FILE), &text)
+        crate::os::file::write_atomically(&bundle.join(FILE), &text)
     }
 
     /// The note in `bundle`, if it is the one for the runtime directory
