@@ -40,6 +40,26 @@ pub enum Compression {
     Zstd,
 }
 
+impl Compression {
+    /// A tarball's, by how its name ends; `None` for a name that is no
+    /// tarball's.
+    pub fn of(name: &str) -> Option<Compression> {
+        let lower = name.to_ascii_lowercase();
+        let ends = |e: &[&str]| e.iter().any(|e| lower.ends_with(e));
+        Some(if ends(&[".tar"]) {
+            Compression::None
+        } else if ends(&[".tar.gz", ".tgz"]) {
+            Compression::Gzip
+        } else if ends(&[".tar.xz", ".txz"]) {
+            Compression::Xz
+        } else if ends(&[".tar.zst", ".tzst"]) {
+            Compression::Zstd
+        } else {
+            return None;
+        })
+    }
+}
+
 const BUSYBOX: Tool = Tool::new("busybox", "busybox-static");
 const TAR: Tool = Tool::new("tar", "tar");
 const CP: Tool = Tool::new("cp", "coreutils");
@@ -56,13 +76,8 @@ impl Image {
             return Ok(Image::Busybox);
         }
         let path = Path::new(s);
-        let lower = s.to_ascii_lowercase();
-        let tarball = [
-            ".tar", ".tar.gz", ".tgz", ".tar.xz", ".txz", ".tar.zst", ".tzst",
-        ]
-        .iter()
-        .any(|e| lower.ends_with(e));
-        let looks_like_path = s.starts_with(['/', '.', '~']) || tarball;
+        let compression = Compression::of(s);
+        let looks_like_path = s.starts_with(['/', '.', '~']) || compression.is_some();
         if !looks_like_path && std::fs::symlink_metadata(path).is_err() {
             return crate::registry::reference::Reference::parse(s)
                 .map(Image::Reference)
@@ -92,16 +107,7 @@ impl Image {
             }
             return Ok(Image::Dir(abs));
         }
-        let lower = s.to_ascii_lowercase();
-        let compression = if lower.ends_with(".tar") {
-            Compression::None
-        } else if lower.ends_with(".tar.gz") || lower.ends_with(".tgz") {
-            Compression::Gzip
-        } else if lower.ends_with(".tar.xz") || lower.ends_with(".txz") {
-            Compression::Xz
-        } else if lower.ends_with(".tar.zst") || lower.ends_with(".tzst") {
-            Compression::Zstd
-        } else {
+        let Some(compression) = compression else {
             return Err(Error::invalid(format!(
                 "image {} is neither a directory nor a tarball",
                 crate::guest::names::quote(s)
