@@ -25,11 +25,7 @@ pub fn check_new(name: &str) -> Result<()> {
 /// A network's name: letters, digits, `-`, `_` and `.`, starting with a
 /// letter or digit, at most 64 bytes (what CNI allows), and not `none`.
 pub fn check_network(name: &str) -> std::result::Result<(), String> {
-    let ok = name.len() <= 64
-        && name.starts_with(|c: char| c.is_ascii_alphanumeric())
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
+    let ok = name.len() <= 64 && starts_plain(name) && plain_char(name).is_none();
     match (ok, name) {
         (_, "none") => Err("none means no network, and cannot name one".into()),
         (true, _) => Ok(()),
@@ -56,6 +52,19 @@ pub fn check_interface(name: &str) -> std::result::Result<(), String> {
     }
 }
 
+/// Whether a name starts as container and network names must: with a
+/// letter or digit.
+fn starts_plain(name: &str) -> bool {
+    name.starts_with(|c: char| c.is_ascii_alphanumeric())
+}
+
+/// The first character a container or network name may not hold (they hold
+/// letters, digits, `-`, `_` and `.`).
+fn plain_char(name: &str) -> Option<char> {
+    name.chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))
+}
+
 /// A container name: letters, digits, `-`, `_` and `.`, starting with a
 /// letter or digit, at most 128 bytes, so never `.`, `..` or a path.
 pub fn check(name: &str) -> Result<()> {
@@ -77,13 +86,10 @@ pub fn check(name: &str) -> Result<()> {
     if name.contains('/') {
         return bad("it contains '/'");
     }
-    if !name.starts_with(|c: char| c.is_ascii_alphanumeric()) {
+    if !starts_plain(name) {
         return bad("it must start with a letter or digit");
     }
-    if let Some(c) = name
-        .chars()
-        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))
-    {
+    if let Some(c) = plain_char(name) {
         return bad(&format!(
             "{c:?} is not allowed (use letters, digits, '-', '_' and '.')"
         ));

@@ -330,6 +330,12 @@ const CASES: &[Case] = &[
     ),
     case(
         "ctr-create",
+        &["x", "-b", "lxc", "--network", "bridge=a-bridge-name-too-long"],
+        2,
+        "invalid interface name \"a-bridge-name-too-long\": 1 to 15 bytes",
+    ),
+    case(
+        "ctr-create",
         &["x", "--publish", "80"],
         2,
         "expected [HOSTIP:]HOSTPORT:PORT",

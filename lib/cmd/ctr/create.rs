@@ -265,8 +265,11 @@ fn network(v: Option<&str>, kind: BackendKind) -> Result<(Option<String>, Option
     };
     let mut parts = v.split(',');
     let bridge = match parts.next().and_then(|p| p.strip_prefix("bridge=")) {
-        Some(br) if !br.is_empty() && !br.contains(['/', ' ']) => br.to_string(),
-        _ => return Err(bad("expected none, a network's name, or bridge=NAME")),
+        Some(br) => {
+            crate::guest::names::check_interface(br).map_err(|why| bad(&why))?;
+            br.to_string()
+        }
+        None => return Err(bad("expected none, a network's name, or bridge=NAME")),
     };
     let mut rest = vec![];
     for p in parts {
