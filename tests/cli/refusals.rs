@@ -330,7 +330,13 @@ const CASES: &[Case] = &[
     ),
     case(
         "ctr-create",
-        &["x", "-b", "lxc", "--network", "bridge=a-bridge-name-too-long"],
+        &[
+            "x",
+            "-b",
+            "lxc",
+            "--network",
+            "bridge=a-bridge-name-too-long",
+        ],
         2,
         "invalid interface name \"a-bridge-name-too-long\": 1 to 15 bytes",
     ),

@@ -598,6 +598,18 @@ fn registry_failures_are_refused_and_keep_nothing() {
         .replace_all(&text, "[N] bytes")
         .into_owned();
     snap!(env, "registry-failures", text);
+    // A name that is taken is refused before any pull: the registry that
+    // does not answer is never asked.
+    env.ok("ctr-create", &["gk-taken", "-b", "crun", "--", "true"]);
+    let taken = env.run(
+        "ctr-create",
+        &["gk-taken", "-b", "crun", "--image", "127.0.0.1:1/test/bb:1"],
+    );
+    assert!(
+        taken.starts_with("exit_code: 4") && !taken.contains("127.0.0.1:1"),
+        "{taken}"
+    );
+    env.ok("ctr-delete", &["gk-taken"]);
     // Nothing of the bad layer was kept, nor any partial download.
     let (blobs, images) = cached(&env);
     assert!(

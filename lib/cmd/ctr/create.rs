@@ -138,7 +138,13 @@ pub fn spec(
     };
     let image = match image {
         // A dry run asks no registry: the reference is what it names.
-        Image::Reference(r) if !ctx.dry_run() => pulled(ctx, &r, f, &mut spec)?,
+        Image::Reference(r) if !ctx.dry_run() => {
+            // A pull may be hundreds of MB: not for a create that the
+            // backend or the name refuses anyway (checked again, under the
+            // name's lock, when the container is made).
+            check(ctx, kind, name)?;
+            pulled(ctx, &r, f, &mut spec)?
+        }
         other => other,
     };
     Ok((spec, image))
@@ -175,12 +181,9 @@ fn pulled(
         .collect();
     env.append(&mut spec.env);
     spec.env = env;
-    if spec.cwd.is_none() {
-        spec.cwd = c.working_dir.clone().filter(|d| !d.is_empty());
-    }
-    if spec.user.is_none() {
-        spec.user = c.user.clone().filter(|u| !u.is_empty());
-    }
+    // ctr-run's --cwd and --user win over these (run.rs).
+    spec.cwd = c.working_dir.clone().filter(|d| !d.is_empty());
+    spec.user = c.user.clone().filter(|u| !u.is_empty());
     // The container's record names the very image: its reference with the
     // digest of the manifest pulled (a tag moves; image-list counts by it).
     let exact = crate::registry::reference::Reference {
@@ -457,7 +460,6 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<u8> {
     // The parser has checked that the required name is there.
     let name = &ctx.positionals[0];
     let kind = NewContainer(ctx).backend_for(name);
-    let (mut spec, image) = spec(ctx, name, &args.create, kind)?;
     let cluster_only = [
         ("--disk", args.disk.is_some()),
         ("--storage", args.storage.is_some()),
@@ -470,6 +472,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<u8> {
             "{flag} is for backend proxmox; {name} goes to backend {kind}"
         )));
     }
+    let (mut spec, image) = spec(ctx, name, &args.create, kind)?;
     spec.disk_bytes = args.disk.map(|s| s.0);
     spec.storage = args.storage.clone();
     spec.node = args.node.clone();
