@@ -35,14 +35,24 @@ pub type Users = BTreeMap<String, Vec<String>>;
 /// a pulled image), so that a tag pulled again does not take them along.
 pub fn users(ctx: &Ctx) -> Result<Users> {
     let mut users: Users = BTreeMap::new();
-    for kind in CONTAINER_BACKENDS
+    let listers: Vec<_> = CONTAINER_BACKENDS
         .into_iter()
         .filter(|k| *k != BackendKind::Proxmox)
-    {
-        let Ok(lister) = backend::listers(&ctx.cfg, Some(kind)).map(|mut l| l.remove(0)) else {
-            continue; // not installed: it holds no container
-        };
-        for c in lister.list_start(&ctx.out)?()? {
+        // Not installed: it holds no container.
+        .filter_map(|kind| {
+            backend::listers(&ctx.cfg, Some(kind))
+                .ok()?
+                .into_iter()
+                .next()
+        })
+        .collect();
+    // Every listing is started before any is waited for, as ctr-list does.
+    let listings = listers
+        .iter()
+        .map(|l| l.list_start(&ctx.out))
+        .collect::<Result<Vec<_>>>()?;
+    for finish in listings {
+        for c in finish()? {
             if let Some((_, digest)) = c.image.as_deref().and_then(|i| i.rsplit_once('@')) {
                 users.entry(digest.to_string()).or_default().push(c.name);
             }
